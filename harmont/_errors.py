@@ -1,0 +1,203 @@
+"""
+The one exception tree of harmont.
+
+Every error a user can meet is a :class:`HarmontError`; the CLI maps each class to an exit
+code in one table (``harmont_cli/_exit.py``) and prints ``error: <message>`` plus an
+optional ``hint: <hint>``. Library callers catch the class that matters to them; classes
+that resemble a builtin also subclass it, so ``except ValueError`` keeps working.
+
+::
+
+    HarmontError
+    ├── UsageError                      bad flags or arguments
+    ├── PipelineError
+    │   ├── InvalidIR (ValueError)       the IR document is malformed
+    │   ├── PipelineRenderError          a pipeline file raised while being imported
+    │   ├── UnknownPipeline (LookupError) no pipeline with that slug, or none at all
+    │   └── UnknownRunner (LookupError)  a step names a runner no plugin provides
+    ├── PluginError
+    │   ├── DecodeError (ValueError)     wire bytes or JSON do not decode
+    │   ├── PluginLoadError              a plugin could not be loaded or validated
+    │   ├── PluginConflict               two plugins claim the same runner or verb
+    │   └── PluginRuntimeError           a plugin call failed, crashed or timed out
+    ├── EngineUnavailable                the Docker engine cannot be reached
+    ├── AuthError                        credentials missing or refused
+    └── Cancelled                        the run was cancelled (Ctrl-C)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "Cancelled",
+    "DecodeError",
+    "EngineUnavailable",
+    "HarmontError",
+    "InvalidIR",
+    "PipelineError",
+    "PipelineRenderError",
+    "PluginConflict",
+    "PluginError",
+    "PluginLoadError",
+    "PluginRuntimeError",
+    "UnknownPipeline",
+    "UnknownRunner",
+    "UsageError",
+]
+
+
+class HarmontError(Exception):
+    """
+    Root of every error harmont raises on purpose.
+
+    The message is one line saying what is wrong; ``hint`` optionally says how to fix it.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(HarmontError):
+    """Raised for command-line or API arguments that cannot be honoured."""
+
+
+class PipelineError(HarmontError):
+    """Raised when a pipeline cannot be rendered, loaded or planned."""
+
+
+class InvalidIR(PipelineError, ValueError):
+    """
+    Raised when an IR document is malformed.
+
+    ``where`` names the place (a step key, a node index, a JSON path) when one is known.
+    """
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.where = where
+
+
+class PipelineRenderError(PipelineError):
+    """Raised when a pipeline file fails while it is imported or rendered."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.line = line
+
+
+class UnknownPipeline(PipelineError, LookupError):
+    """Raised when no pipeline matches the requested slug, or a choice is ambiguous."""
+
+
+class UnknownRunner(PipelineError, LookupError):
+    """Raised at plan time when a step names a runner that no loaded plugin provides."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step_key: str | None = None,
+        runner: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.step_key = step_key
+        self.runner = runner
+
+
+class PluginError(HarmontError):
+    """Raised for anything that goes wrong between the host and a plugin."""
+
+    def __init__(self, message: str, *, plugin: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.plugin = plugin
+
+
+class DecodeError(PluginError, ValueError):
+    """
+    Raised when wire bytes (borsh) or wire JSON do not decode into the expected type.
+
+    ``offset`` is the byte offset (borsh) at which decoding failed, when known.
+    """
+
+    def __init__(
+        self, message: str, *, offset: int | None = None, plugin: str | None = None
+    ) -> None:
+        super().__init__(message, plugin=plugin)
+        self.offset = offset
+
+
+class PluginLoadError(PluginError):
+    """Raised when a plugin cannot be imported, opened, or its manifest is invalid."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plugin: str | None = None,
+        source: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, plugin=plugin, hint=hint)
+        self.source = source
+
+
+class PluginConflict(PluginLoadError):
+    """Raised when two plugins claim the same runner, verb or the default runner."""
+
+    def __init__(self, claim: str, first: str, second: str) -> None:
+        super().__init__(
+            f"plugin conflict: both '{first}' and '{second}' claim '{claim}'",
+            plugin=second,
+            hint=f"disable one of them with `-p no:{second}` or HM_DISABLE_PLUGINS={second}",
+        )
+        self.claim = claim
+        self.first = first
+        self.second = second
+
+
+class PluginRuntimeError(PluginError):
+    """
+    Raised when a plugin call fails: an error result, a crash, a timeout.
+
+    ``code`` is the plugin's stable error code (``PluginError.code`` on the wire) when the
+    plugin returned one; ``capability`` is the call that failed (``execute_step``...).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plugin: str | None = None,
+        capability: str | None = None,
+        code: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, plugin=plugin, hint=hint)
+        self.capability = capability
+        self.code = code
+
+
+class EngineUnavailable(HarmontError):
+    """Raised when the container engine (Docker) cannot be reached."""
+
+
+class AuthError(HarmontError):
+    """Raised when credentials are missing or refused."""
+
+
+class Cancelled(HarmontError):
+    """Raised when the user cancelled the run (Ctrl-C)."""

@@ -1,0 +1,39 @@
+"""Console entry point of `hm`: answers ``--version`` early, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """
+    Run `hm` with ``argv`` (default: the process arguments) and return the exit code.
+
+    ``--version`` is answered before Typer or any plugin is imported, so it stays as fast
+    as a bare interpreter start.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:
+        from harmont._version import __version__
+
+        sys.stdout.write(f"hm {__version__}\n")
+        return 0
+
+    from harmont._errors import HarmontError
+    from harmont_cli._app import build_app
+    from harmont_cli._exit import ExitCode, report
+
+    try:
+        app = build_app()
+        return app(args)
+    except HarmontError as error:
+        return int(report(error))
+    except KeyboardInterrupt:
+        sys.stderr.write("error: cancelled\n")
+        return int(ExitCode.CANCELLED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

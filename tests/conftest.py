@@ -1,0 +1,3 @@
+"""Shared fixtures of harmont's own test suite."""
+
+from __future__ import annotations
