@@ -119,7 +119,13 @@ class UnknownRunner(PipelineError, LookupError):
 
 
 class PluginError(HarmontError):
-    """Raised for anything that goes wrong between the host and a plugin."""
+    """
+    Raised for anything that goes wrong between the host and a plugin.
+
+    Not to be confused with :class:`harmont.protocol.PluginError`, the wire struct
+    (``code``, ``message``, ``doc_url``) a plugin returns from a failed call; the host turns
+    that struct into a :class:`PluginRuntimeError`.
+    """
 
     def __init__(self, message: str, *, plugin: str | None = None, hint: str | None = None):
         super().__init__(message, hint=hint)
