@@ -1,0 +1,1 @@
+"""The plugin system: registry, discovery, manifests, and the host API plugins call."""
