@@ -8,7 +8,8 @@ borsh schemas) are imported only by the code paths that need them.
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any, Final
 
 from harmont._errors import AuthError as AuthError
 from harmont._errors import Cancelled as Cancelled
@@ -26,22 +27,50 @@ from harmont._errors import UnknownPipeline as UnknownPipeline
 from harmont._errors import UnknownRunner as UnknownRunner
 from harmont._errors import UsageError as UsageError
 
+if TYPE_CHECKING:
+    from harmont._plugins._context import PluginContext as PluginContext
+    from harmont._plugins._host import Host as Host
+    from harmont._plugins._manager import PluginInfo as PluginInfo
+    from harmont._plugins._manager import PluginStatus as PluginStatus
+    from harmont._plugins._manager import Registry as Registry
+    from harmont._plugins._manager import load_registry as load_registry
+    from harmont.hookspecs import hookimpl as hookimpl
+
+#: Public names served lazily, so `import harmont` (and `hm --version`) stays free of
+#: pluggy and the plugin machinery until a caller asks for them.
+_LAZY: Final = {
+    "Host": "harmont._plugins._host",
+    "PluginContext": "harmont._plugins._context",
+    "PluginInfo": "harmont._plugins._manager",
+    "PluginStatus": "harmont._plugins._manager",
+    "Registry": "harmont._plugins._manager",
+    "hookimpl": "harmont.hookspecs",
+    "load_registry": "harmont._plugins._manager",
+}
+
 __all__ = [
     "AuthError",
     "Cancelled",
     "DecodeError",
     "EngineUnavailable",
     "HarmontError",
+    "Host",
     "InvalidIR",
     "PipelineError",
     "PipelineRenderError",
     "PluginConflict",
+    "PluginContext",
     "PluginError",
+    "PluginInfo",
     "PluginLoadError",
     "PluginRuntimeError",
+    "PluginStatus",
+    "Registry",
     "UnknownPipeline",
     "UnknownRunner",
     "UsageError",
+    "hookimpl",
+    "load_registry",
 ]
 
 
@@ -50,4 +79,7 @@ def __getattr__(name: str) -> Any:
         from harmont._version import __version__
 
         return __version__
+    module = _LAZY.get(name)
+    if module is not None:
+        return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'harmont' has no attribute {name!r}")

@@ -1,0 +1,235 @@
+"""
+Installing and removing plugins: `hm plugin install` and `hm plugin remove` as library calls.
+
+Python plugins are distributions, so pip installs and uninstalls them into the running
+interpreter. Native libraries are single files under ``~/.harmont/plugins/``; they must be
+validated before they are copied, which needs the native loader, so this build refuses
+them with one clear line rather than installing something it cannot check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal
+
+import attrs
+
+from harmont._errors import PluginLoadError, UsageError
+from harmont._plugins._discovery import NATIVE_SUFFIX, entry_point_candidates
+
+if TYPE_CHECKING:
+    from harmont._plugins._manager import PluginInfo
+
+__all__ = [
+    "Installed",
+    "Removal",
+    "install_plugin",
+    "plan_removal",
+    "remove_plugin",
+]
+
+#: Suffixes pip installs from a file: a wheel or an sdist.
+_PIP_FILE_SUFFIXES: Final = (".whl", ".tar.gz", ".zip")
+#: Native library suffixes of every platform, so a ``.dylib`` is refused clearly on Linux.
+_NATIVE_SUFFIXES: Final = frozenset({".so", ".dylib", ".dll", NATIVE_SUFFIX})
+_SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
+#: A download larger than this is refused rather than held in memory.
+_MAX_DOWNLOAD_BYTES: Final = 512 * 1024 * 1024
+_DOWNLOAD_TIMEOUT_S: Final = 60.0
+_NATIVE_UNSUPPORTED: Final = "native plugins are not supported by this build"
+
+
+@attrs.frozen(kw_only=True)
+class Installed:
+    """What `hm plugin install` did: the pip target and the plugin names it added."""
+
+    target: str
+    #: Entry-point names under ``harmont.plugins`` that were new or changed.
+    plugins: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Removal:
+    """
+    What removing a plugin will delete, computed before anything is touched.
+
+    A distribution can declare several plugins; ``plugins`` names all that go with it, so
+    the confirmation prompt can say so.
+    """
+
+    name: str
+    kind: Literal["python", "native"]
+    #: The distribution pip uninstalls (Python plugins).
+    distribution: str | None = None
+    #: The library file deleted (native plugins).
+    path: Path | None = None
+    plugins: tuple[str, ...] = ()
+
+
+def install_plugin(source: str, *, pin: str | None = None) -> Installed:
+    """
+    Install the plugin named by ``source`` into the running interpreter.
+
+    ``source`` is a distribution requirement (``hm-junit``, ``hm-junit==0.1``), a wheel,
+    an sdist, a project directory, a native library, or an ``https://`` URL of one of
+    the files (then ``pin``, its SHA-256, is mandatory). A pin given for a local file is
+    checked too.
+
+    :raises UsageError: a plain ``http://`` URL, a missing pin or file, a malformed pin.
+    :raises PluginLoadError: a native library, a pin mismatch, a failed download or pip run.
+    """
+    expected = _normalise_pin(pin) if pin is not None else None
+    if source.startswith("http://"):
+        raise UsageError(
+            f"plugin source '{source}': plain http:// is not allowed",
+            hint="use an https:// URL with --pin <sha256>, or a local file path",
+        )
+    if source.startswith("https://"):
+        if expected is None:
+            raise UsageError(
+                f"plugin source '{source}': --pin <sha256> is required for https:// sources"
+            )
+        filename = Path(urllib.parse.urlparse(source).path).name
+        _refuse_native(filename)
+        data = _download(source)
+        _check_pin(source, data, expected)
+        with tempfile.TemporaryDirectory(prefix="hm-plugin-") as tmp:
+            local = Path(tmp) / (filename or "plugin")
+            local.write_bytes(data)
+            return _pip_install(str(local), shown=source)
+
+    path = Path(source)
+    if path.exists():
+        _refuse_native(path.name)
+        if path.is_file():
+            if not path.name.endswith(_PIP_FILE_SUFFIXES):
+                raise UsageError(
+                    f"plugin source '{source}': not a wheel, an sdist or a native library",
+                    hint="pass a distribution name, a .whl, a .tar.gz, or a project directory",
+                )
+            if expected is not None:
+                _check_pin(source, path.read_bytes(), expected)
+        elif expected is not None:
+            raise UsageError(f"plugin source '{source}': --pin needs a file, not a directory")
+        return _pip_install(str(path.resolve()), shown=source)
+    if "/" in source or source.startswith(".") or path.suffix in _NATIVE_SUFFIXES:
+        raise UsageError(f"plugin source '{source}': no file at {path}")
+    if expected is not None:
+        raise UsageError(f"plugin source '{source}': --pin applies to files and https URLs")
+    return _pip_install(source, shown=source)
+
+
+def plan_removal(name: str, plugins: list[PluginInfo]) -> Removal:
+    """
+    Work out what removing the plugin ``name`` deletes, without deleting anything.
+
+    :raises UsageError: no such plugin, or a plugin built into harmont.
+    """
+    info = next((p for p in plugins if p.name == name), None)
+    if info is None:
+        known = ", ".join(sorted(p.name for p in plugins)) or "none"
+        raise UsageError(f"no plugin named '{name}' is installed (installed: {known})")
+    if info.builtin:
+        raise UsageError(
+            f"plugin '{name}' is built into harmont and cannot be removed",
+            hint=f"disable it with `hm -p no:{name} ...` or HM_DISABLE_PLUGINS={name}",
+        )
+    if info.kind == "native":
+        return Removal(name=name, kind="native", path=Path(info.source), plugins=(name,))
+    if info.distribution is None:
+        raise UsageError(f"plugin '{name}' has no installed distribution to remove")
+    siblings = tuple(sorted(p.name for p in plugins if p.distribution == info.distribution))
+    return Removal(name=name, kind="python", distribution=info.distribution, plugins=siblings)
+
+
+def remove_plugin(removal: Removal) -> None:
+    """
+    Carry out ``removal``: pip-uninstall the distribution or delete the library file.
+
+    :raises PluginLoadError: pip failed or the file could not be deleted.
+    """
+    if removal.path is not None:
+        try:
+            removal.path.unlink()
+        except OSError as exc:
+            raise PluginLoadError(
+                f"plugin '{removal.name}': cannot delete {removal.path}: {exc.strerror}",
+                plugin=removal.name,
+                source=str(removal.path),
+            ) from exc
+        return
+    assert removal.distribution is not None  # plan_removal sets one of the two
+    command = [sys.executable, "-m", "pip", "uninstall", "--yes", removal.distribution]
+    status = subprocess.run(command, check=False).returncode
+    if status != 0:
+        raise PluginLoadError(
+            f"plugin '{removal.name}': pip could not uninstall '{removal.distribution}' "
+            f"(exit status {status})",
+            plugin=removal.name,
+        )
+
+
+def _normalise_pin(pin: str) -> str:
+    normalised = pin.strip().lower()
+    if not _SHA256_HEX.fullmatch(normalised):
+        raise UsageError(f"--pin must be 64 hexadecimal digits (a SHA-256), got '{pin}'")
+    return normalised
+
+
+def _check_pin(source: str, data: bytes, expected: str) -> None:
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise PluginLoadError(
+            f"plugin source '{source}': SHA-256 mismatch: expected {expected}, got {actual}",
+            source=source,
+            hint="the file changed or the pin is wrong; check where the pin came from",
+        )
+
+
+def _refuse_native(filename: str) -> None:
+    if Path(filename).suffix in _NATIVE_SUFFIXES:
+        raise PluginLoadError(
+            f"native plugin '{filename}': {_NATIVE_UNSUPPORTED}",
+            source=filename,
+            hint="install a Python plugin: a distribution name, a wheel or an sdist",
+        )
+
+
+def _download(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response:
+            data: bytes = response.read(_MAX_DOWNLOAD_BYTES + 1)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise PluginLoadError(f"plugin source '{url}': download failed: {reason}") from exc
+    if len(data) > _MAX_DOWNLOAD_BYTES:
+        raise PluginLoadError(
+            f"plugin source '{url}': larger than {_MAX_DOWNLOAD_BYTES // (1024 * 1024)} MiB"
+        )
+    return data
+
+
+def _pip_install(target: str, *, shown: str) -> Installed:
+    before = _entry_point_values()
+    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", target]
+    status = subprocess.run(command, check=False).returncode
+    if status != 0:
+        raise PluginLoadError(
+            f"plugin source '{shown}': pip install failed (exit status {status})",
+            source=shown,
+        )
+    after = _entry_point_values()
+    added = tuple(sorted(name for name, value in after.items() if before.get(name) != value))
+    return Installed(target=shown, plugins=added)
+
+
+def _entry_point_values() -> dict[str, str]:
+    return {c.name: c.source for c in entry_point_candidates() if not c.builtin}

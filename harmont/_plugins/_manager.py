@@ -1,0 +1,606 @@
+"""
+The plugin registry: one per run, built by :func:`load_registry`, never a module global.
+
+It wraps a pluggy ``PluginManager`` and adds what pluggy leaves to its host: manifests,
+an index of who owns which runner and verb, conflicts, a record of plugins that could
+not load, and calls that go to exactly one plugin. A plugin object is anything pluggy
+accepts (a module, an instance of a class with ``@hookimpl`` methods); the native
+adapter of a later issue is just another such object, so nothing here branches on the
+kind of a plugin except the listing.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Self, cast, final
+
+import attrs
+import pluggy
+
+from harmont import hookspecs
+from harmont._errors import (
+    PluginConflict,
+    PluginLoadError,
+    PluginRuntimeError,
+    UnknownRunner,
+    UsageError,
+)
+from harmont._plugins._discovery import (
+    Candidate,
+    PluginKind,
+    entry_point_candidates,
+    native_candidates,
+    native_dirs,
+)
+from harmont._plugins._dispatch import call_plugin, call_with_timeout
+from harmont._plugins._manifest import validate_manifest
+from harmont.protocol import (
+    ExitInfo,
+    HookAbort,
+    HookContinue,
+    HookEventKind,
+    HookPhase,
+    LifecycleHookSpec,
+    PluginManifest,
+    StepExecutorSpec,
+    StepResult,
+    SubcommandSpec,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from harmont._plugins._context import PluginContext
+    from harmont._plugins._host import Host
+    from harmont.protocol import ExecutorInput, HookEvent, HookOutcome, SubcommandInput
+
+__all__ = [
+    "BUILTIN_VERBS",
+    "PluginInfo",
+    "PluginStatus",
+    "Registry",
+    "load_registry",
+]
+
+_log = logging.getLogger("harmont.plugins")
+
+#: Top-level words owned by `hm` itself; a plugin verb that shadows one is a conflict.
+BUILTIN_VERBS: Final[frozenset[str]] = frozenset(
+    {"run", "render", "pipelines", "plugin", "version", "cache", "help"}
+)
+
+#: Which hook each capability kind needs the plugin to implement.
+_REQUIRED_HOOK: Final = {
+    StepExecutorSpec: "hm_execute_step",
+    LifecycleHookSpec: "hm_on_hook_event",
+    SubcommandSpec: "hm_run_subcommand",
+}
+
+_NATIVE_NOT_LOADED: Final = "this build of hm does not load native plugins yet"
+
+
+class PluginStatus(enum.Enum):
+    """Where a discovered plugin ended up."""
+
+    #: Imported, manifest valid, capabilities indexed.
+    LOADED = "loaded"
+    #: Failed to import, to register or to validate; ``PluginInfo.error`` says why.
+    BROKEN = "broken"
+    #: Named by ``-p no:NAME`` or ``HM_DISABLE_PLUGINS``; never imported.
+    DISABLED = "disabled"
+    #: Found but not loadable by this build (native libraries, for now).
+    NOT_LOADED = "not loaded"
+
+
+@attrs.frozen(kw_only=True)
+class PluginInfo:
+    """One row of `hm plugin list`: a plugin as the registry sees it, whatever its state."""
+
+    name: str
+    #: From the manifest; for a plugin that did not load, its distribution's version.
+    version: str | None
+    kind: PluginKind
+    status: PluginStatus
+    #: ``module:attr (distribution version)`` or a library path.
+    source: str
+    builtin: bool = False
+    distribution: str | None = None
+    #: One short summary per capability: ``runner:local``, ``verb:junit``, ``hook:after``.
+    capabilities: tuple[str, ...] = ()
+    #: One line saying why a plugin is broken or not loaded.
+    error: str | None = None
+    manifest: PluginManifest | None = attrs.field(default=None, repr=False)
+
+    def to_data(self) -> dict[str, object]:
+        """Return the JSON-ready form `hm plugin list --format json` prints."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "kind": self.kind,
+            "status": self.status.value,
+            "builtin": self.builtin,
+            "source": self.source,
+            "distribution": self.distribution,
+            "capabilities": list(self.capabilities),
+            "error": self.error,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class _Loaded:
+    plugin: object
+    info: PluginInfo
+    manifest: PluginManifest
+
+
+@final
+class Registry:
+    """
+    The plugins of one run, their manifests and who owns what.
+
+    Built by :func:`load_registry`; tests and embedders add in-process plugins with
+    :meth:`register`. Calls go to the one plugin that owns a runner or a verb; lifecycle
+    hooks stack and run in registration order.
+    """
+
+    def __init__(self, *, host: Host | None = None) -> None:
+        self._pm: Final = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self._host = host
+        #: Close the host with the registry only if the registry made it.
+        self._owns_host = host is None
+        self._loaded: dict[str, _Loaded] = {}
+        self._infos: list[PluginInfo] = []
+        self._runners: dict[str, str] = {}
+        self._default_runner: str | None = None
+        self._verbs: dict[str, tuple[str, SubcommandSpec]] = {}
+        self._hooks: list[tuple[str, LifecycleHookSpec]] = []
+        #: One-plugin callers, keyed by (hook, id(plugin)); reset when a plugin registers.
+        self._callers: dict[tuple[str, int], pluggy.HookCaller] = {}
+
+    # -- loading -----------------------------------------------------------------------
+
+    def register(
+        self,
+        plugin: object,
+        *,
+        name: str | None = None,
+        source: str = "registered in-process",
+        builtin: bool = False,
+    ) -> PluginManifest:
+        """
+        Register ``plugin``, validate its manifest and index its capabilities.
+
+        :param name: the name the manifest must carry; by default, whatever it declares.
+        :returns: the validated manifest.
+        :raises PluginLoadError: the plugin is invalid; it is left unregistered.
+        :raises PluginConflict: it claims a runner, verb or default already taken.
+        """
+        candidate = Candidate(name=name or "", kind="python", source=source, builtin=builtin)
+        return self._add(candidate, plugin).manifest
+
+    def _add(self, candidate: Candidate, plugin: object) -> _Loaded:
+        key = f"{candidate.name or type(plugin).__name__}@{id(plugin)}"
+        try:
+            self._pm.register(plugin, name=key)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            raise PluginLoadError(
+                f"plugin '{candidate.name}': {exc}", plugin=candidate.name, source=candidate.source
+            ) from exc
+        try:
+            loaded = self._validate(candidate, plugin)
+            self._index(loaded)
+        except BaseException:
+            self._pm.unregister(plugin)
+            raise
+        self._loaded[loaded.info.name] = loaded
+        self._infos.append(loaded.info)
+        self._callers.clear()
+        return loaded
+
+    def _validate(self, candidate: Candidate, plugin: object) -> _Loaded:
+        label = candidate.name or type(plugin).__name__
+        hooks = {c.name: c for c in self._pm.get_hookcallers(plugin) or ()}
+        unknown = sorted(name for name, caller in hooks.items() if not caller.has_spec())
+        if unknown:
+            raise PluginLoadError(
+                f"plugin '{label}': implements unknown hook '{unknown[0]}'",
+                plugin=label,
+                source=candidate.source,
+                hint="hook names are listed in harmont.hookspecs",
+            )
+        if "hm_plugin_manifest" not in hooks:
+            raise PluginLoadError(
+                f"plugin '{label}': does not implement hm_plugin_manifest",
+                plugin=label,
+                source=candidate.source,
+            )
+        raw = call_plugin(
+            self._caller("hm_plugin_manifest", plugin),
+            plugin=label,
+            capability="hm_plugin_manifest",
+            expected=object,
+        )
+        manifest = validate_manifest(
+            raw,
+            name=candidate.name or getattr(raw, "name", label),
+            source=candidate.source,
+        )
+        if manifest.name in self._loaded:
+            raise PluginLoadError(
+                f"plugin '{manifest.name}': another plugin of that name is already loaded "
+                f"from {self._loaded[manifest.name].info.source}",
+                plugin=manifest.name,
+                source=candidate.source,
+            )
+        for capability in manifest.capabilities:
+            hook = _REQUIRED_HOOK[type(capability)]
+            if hook not in hooks:
+                raise PluginLoadError(
+                    f"plugin '{manifest.name}': declares a {capability.KIND} capability "
+                    f"but does not implement {hook}",
+                    plugin=manifest.name,
+                    source=candidate.source,
+                )
+        info = PluginInfo(
+            name=manifest.name,
+            version=manifest.version,
+            kind=candidate.kind,
+            status=PluginStatus.LOADED,
+            source=candidate.source,
+            builtin=candidate.builtin,
+            distribution=candidate.distribution,
+            capabilities=tuple(_summary(c) for c in manifest.capabilities),
+            manifest=manifest,
+        )
+        return _Loaded(plugin=plugin, info=info, manifest=manifest)
+
+    def _index(self, loaded: _Loaded) -> None:
+        """Claim the plugin's runners and verbs; on a conflict, claim nothing."""
+        name = loaded.manifest.name
+        runners: dict[str, str] = {}
+        verbs: dict[str, tuple[str, SubcommandSpec]] = {}
+        default = self._default_runner
+        hooks: list[tuple[str, LifecycleHookSpec]] = []
+        for capability in loaded.manifest.capabilities:
+            if isinstance(capability, StepExecutorSpec):
+                owner = self._runners.get(capability.runner)
+                if owner is not None:
+                    raise PluginConflict(f"runner:{capability.runner}", owner, name)
+                runners[capability.runner] = name
+                if capability.default:
+                    if default is not None:
+                        raise PluginConflict("default-runner", self._runners[default], name)
+                    default = capability.runner
+            elif isinstance(capability, SubcommandSpec):
+                if capability.verb in BUILTIN_VERBS:
+                    raise PluginConflict(f"verb:{capability.verb}", "hm", name)
+                claimed = self._verbs.get(capability.verb)
+                if claimed is not None:
+                    raise PluginConflict(f"verb:{capability.verb}", claimed[0], name)
+                verbs[capability.verb] = (name, capability)
+            else:
+                hooks.append((name, capability))
+        self._runners.update(runners)
+        self._default_runner = default
+        self._verbs.update(verbs)
+        self._hooks.extend(hooks)
+
+    def _record(self, candidate: Candidate, status: PluginStatus, error: str | None) -> None:
+        self._infos.append(
+            PluginInfo(
+                name=candidate.name,
+                version=candidate.distribution_version,
+                kind=candidate.kind,
+                status=status,
+                source=candidate.source,
+                builtin=candidate.builtin,
+                distribution=candidate.distribution,
+                error=error,
+            )
+        )
+
+    # -- lookups -----------------------------------------------------------------------
+
+    @property
+    def host(self) -> Host:
+        """The host API the plugins of this registry talk to (a no-op host by default)."""
+        if self._host is None:
+            from harmont._plugins._host import Host
+
+            self._host = Host.noop()
+        return self._host
+
+    def close(self) -> None:
+        """Close the host if the registry created it (a host passed in stays open)."""
+        if self._owns_host and self._host is not None:
+            self._host.close()
+            self._host = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The underlying pluggy manager, for tracing and hook-call monitoring."""
+        return self._pm
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every discovered plugin in load order, loaded or not."""
+        return list(self._infos)
+
+    def manifests(self) -> list[PluginManifest]:
+        """The manifests of the loaded plugins, in load order."""
+        return [loaded.manifest for loaded in self._loaded.values()]
+
+    def manifest(self, name: str) -> PluginManifest:
+        """
+        Return the manifest of the loaded plugin ``name``.
+
+        :raises UsageError: no loaded plugin has that name.
+        """
+        loaded = self._loaded.get(name)
+        if loaded is None:
+            info = next((i for i in self._infos if i.name == name), None)
+            if info is not None:
+                why = f": {info.error}" if info.error else ""
+                raise UsageError(f"plugin '{name}' is {info.status.value}{why}")
+            raise UsageError(f"no plugin named '{name}' is installed")
+        return loaded.manifest
+
+    def runners(self) -> list[str]:
+        """The runner names the loaded plugins provide, sorted."""
+        return sorted(self._runners)
+
+    def default_runner(self) -> str | None:
+        """The runner used for steps that name none, if a plugin declared one."""
+        return self._default_runner
+
+    def resolve_runner(self, runner: str | None, *, step_key: str | None = None) -> str:
+        """
+        Return the runner a step runs on: ``runner``, or the default when it is None.
+
+        An unknown name is an error, never a silent fall-back to the default (SPEC §10.8).
+
+        :raises UnknownRunner: no plugin provides the runner (or there is no default).
+        """
+        name = runner if runner is not None else self._default_runner
+        if name is not None and name in self._runners:
+            return name
+        available = ", ".join(self.runners()) or "none"
+        step = f"step '{step_key}': " if step_key is not None else ""
+        if name is None:
+            message = f"{step}no runner given and no plugin provides a default runner"
+        else:
+            message = f"{step}unknown runner '{name}' (available: {available})"
+        raise UnknownRunner(
+            message,
+            step_key=step_key,
+            runner=name,
+            hint="install a plugin that provides it, or check `hm plugin list`",
+        )
+
+    def owner_of_runner(self, runner: str) -> str:
+        """Return the name of the plugin that owns ``runner`` (see :meth:`resolve_runner`)."""
+        return self._runners[self.resolve_runner(runner)]
+
+    def verbs(self) -> list[str]:
+        """The top-level verbs the loaded plugins add under `hm`, sorted."""
+        return sorted(self._verbs)
+
+    def subcommands(self) -> list[tuple[str, SubcommandSpec]]:
+        """``(plugin name, spec)`` of every plugin verb, sorted by verb."""
+        return [self._verbs[verb] for verb in self.verbs()]
+
+    def owner_of_verb(self, verb: str) -> str:
+        """
+        Return the name of the plugin that owns the top-level ``verb``.
+
+        :raises UsageError: no plugin provides it.
+        """
+        claimed = self._verbs.get(verb)
+        if claimed is None:
+            available = ", ".join(sorted(BUILTIN_VERBS | set(self._verbs)))
+            raise UsageError(
+                f"unknown command '{verb}' (available: {available})",
+                hint="install a plugin that provides it: `hm plugin install <source>`",
+            )
+        return claimed[0]
+
+    def hooks(self, kind: HookEventKind, phase: HookPhase) -> list[tuple[str, int]]:
+        """``(plugin name, timeout_ms)`` of every hook subscribed to ``kind`` in ``phase``."""
+        return [
+            (name, spec.timeout_ms)
+            for name, spec in self._hooks
+            if spec.phase is phase and kind in spec.events
+        ]
+
+    # -- calls -------------------------------------------------------------------------
+
+    def execute_step(
+        self, runner: str, context: PluginContext, executor_input: ExecutorInput
+    ) -> StepResult:
+        """
+        Run one step on the plugin that owns ``runner``.
+
+        :raises UnknownRunner: no plugin provides ``runner``.
+        :raises PluginRuntimeError: the plugin failed (exit 6).
+        """
+        owner = self.owner_of_runner(runner)
+        caller = self._caller("hm_execute_step", self._loaded[owner].plugin)
+        return call_plugin(
+            lambda: caller(context=context, executor_input=executor_input),
+            plugin=owner,
+            capability="execute_step",
+            expected=StepResult,
+        )
+
+    def run_subcommand(
+        self, verb: str, context: PluginContext, subcommand_input: SubcommandInput
+    ) -> ExitInfo:
+        """
+        Run the plugin verb ``verb`` (the top-level word of ``subcommand_input.verb_path``).
+
+        :raises UsageError: no plugin provides ``verb``.
+        :raises PluginRuntimeError: the plugin failed (exit 6).
+        """
+        owner = self.owner_of_verb(verb)
+        caller = self._caller("hm_run_subcommand", self._loaded[owner].plugin)
+        return call_plugin(
+            lambda: caller(context=context, subcommand_input=subcommand_input),
+            plugin=owner,
+            capability="run_subcommand",
+            expected=ExitInfo,
+        )
+
+    def dispatch_hook(
+        self, hook_event: HookEvent, context_factory: Callable[[str], PluginContext]
+    ) -> HookOutcome:
+        """
+        Deliver ``hook_event`` to every hook subscribed to its kind and phase, in order.
+
+        Each call is bounded by its spec's ``timeout_ms``. In the ``before`` phase the
+        first abort stops the delivery and is returned, and a failure or a timeout
+        raises; in ``after`` aborts, failures and timeouts are logged as warnings and the
+        outcome is always continue. ``chain_failed`` has no hook kind, so no hook sees it.
+
+        :param context_factory: makes the context for a plugin, given its name.
+        :raises PluginRuntimeError: a ``before`` hook failed or timed out.
+        """
+        try:
+            kind = HookEventKind(hook_event.event.KIND)
+        except ValueError:
+            return HookContinue()
+        before = hook_event.phase is HookPhase.BEFORE
+        for name, timeout_ms in self.hooks(kind, hook_event.phase):
+            caller = self._caller("hm_on_hook_event", self._loaded[name].plugin)
+            context = context_factory(name)
+
+            def call(
+                caller: pluggy.HookCaller = caller,
+                context: PluginContext = context,
+                name: str = name,
+            ) -> HookOutcome:
+                # call_plugin checked the type; mypy cannot narrow a tuple of classes.
+                return cast(
+                    "HookOutcome",
+                    call_plugin(
+                        lambda: caller(context=context, hook_event=hook_event),
+                        plugin=name,
+                        capability="on_hook_event",
+                        expected=(HookContinue, HookAbort),
+                    ),
+                )
+
+            try:
+                outcome = call_with_timeout(
+                    call, timeout_ms=timeout_ms, plugin=name, capability="on_hook_event"
+                )
+            except PluginRuntimeError as exc:
+                if before:
+                    raise
+                _log.warning("%s (ignored: after-phase hook)", exc.message)
+                continue
+            if isinstance(outcome, HookAbort):
+                if before:
+                    return outcome
+                _log.warning(
+                    "plugin '%s' asked to abort in the after phase of %s; ignored: %s",
+                    name,
+                    kind.value,
+                    outcome.reason,
+                )
+        return HookContinue()
+
+    def _caller(self, hook: str, plugin: object) -> pluggy.HookCaller:
+        """A pluggy caller of ``hook`` that reaches only ``plugin`` (tracing still applies)."""
+        key = (hook, id(plugin))
+        caller = self._callers.get(key)
+        if caller is None:
+            others = [p for _, p in self._pm.list_name_plugin() if p is not plugin]
+            caller = self._pm.subset_hook_caller(hook, remove_plugins=others)
+            self._callers[key] = caller
+        return caller
+
+
+def load_registry(
+    *,
+    disabled: Iterable[str] = (),
+    autoload: bool | None = None,
+    extra_paths: Iterable[Path] = (),
+    host: Host | None = None,
+    env: Mapping[str, str] | None = None,
+    project_root: Path | None = None,
+) -> Registry:
+    """
+    Discover and load the plugins of one run.
+
+    Order: harmont's own entry points, third-party ``harmont.plugins`` entry points (by
+    name), then native libraries from ``~/.harmont/plugins``, ``<project>/.harmont/plugins``,
+    ``HM_PLUGIN_PATH`` and ``extra_paths``. A plugin that fails to import or validate is
+    recorded as broken and the others still load.
+
+    :param disabled: plugin names never to load, added to ``HM_DISABLE_PLUGINS``.
+    :param autoload: load third-party plugins and scan native directories; by default on
+        unless ``HM_NO_PLUGIN_AUTOLOAD`` is set. Built-ins and ``extra_paths`` always load.
+    :param env: the environment to read (default ``os.environ``).
+    :param project_root: where ``.harmont/plugins`` is looked for (default: the current
+        directory).
+    :raises PluginConflict: two plugins claim the same runner, verb or the default runner,
+        or a plugin verb shadows a built-in command (exit 5).
+    """
+    env = os.environ if env is None else env
+    blocked = set(disabled) | {
+        n.strip() for n in env.get("HM_DISABLE_PLUGINS", "").split(",") if n.strip()
+    }
+    if autoload is None:
+        autoload = env.get("HM_NO_PLUGIN_AUTOLOAD", "") in ("", "0")
+    registry = Registry(host=host)
+    for candidate in entry_point_candidates(include_third_party=autoload):
+        if candidate.name in blocked:
+            registry._record(candidate, PluginStatus.DISABLED, None)
+            continue
+        _load_entry_point(registry, candidate)
+    dirs = native_dirs(env=env, project_root=project_root or Path.cwd()) if autoload else []
+    for candidate in native_candidates([*dirs, *extra_paths]):
+        if candidate.name in blocked:
+            registry._record(candidate, PluginStatus.DISABLED, None)
+        else:
+            registry._record(candidate, PluginStatus.NOT_LOADED, _NATIVE_NOT_LOADED)
+    return registry
+
+
+def _load_entry_point(registry: Registry, candidate: Candidate) -> None:
+    assert candidate.entry_point is not None  # discovery sets it for Python candidates
+    try:
+        loaded = candidate.entry_point.load()
+        # Like the Rust SDK's default construction: a class is instantiated once.
+        plugin = loaded() if isinstance(loaded, type) else loaded
+        registry._add(candidate, plugin)
+    except PluginConflict:
+        raise
+    except (PluginLoadError, PluginRuntimeError) as exc:
+        registry._record(candidate, PluginStatus.BROKEN, exc.message)
+    except Exception as exc:
+        registry._record(
+            candidate,
+            PluginStatus.BROKEN,
+            f"plugin '{candidate.name}': cannot import {candidate.entry_point.value}: "
+            f"{type(exc).__name__}: {exc}",
+        )
+
+
+def _summary(capability: object) -> str:
+    if isinstance(capability, StepExecutorSpec):
+        return f"runner:{capability.runner}" + (" (default)" if capability.default else "")
+    if isinstance(capability, SubcommandSpec):
+        return f"verb:{capability.verb}"
+    assert isinstance(capability, LifecycleHookSpec)
+    events = ",".join(e.value for e in capability.events)
+    return f"hook:{capability.phase.value}({events})"

@@ -1,0 +1,142 @@
+"""
+Static validation of one plugin's manifest, before it meets any other plugin (SPEC.md §2.3).
+
+Checks run in a fixed order and the first failure wins, so an author fixes one problem
+at a time: the type, ``api_version`` (first, so a plugin built for another protocol says
+so instead of tripping over a field it has never heard of), the name, the version, then
+each capability. Conflicts *between* plugins are the registry's business (``_manager.py``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NoReturn
+
+from harmont._errors import PluginLoadError
+from harmont.protocol import (
+    API_VERSION,
+    FlagArg,
+    LifecycleHookSpec,
+    OptionArg,
+    PluginManifest,
+    PositionalArg,
+    StepExecutorSpec,
+    SubcommandSpec,
+)
+from harmont.protocol._scalars import is_semver
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from harmont.protocol import ArgSpec
+
+__all__ = ["validate_manifest"]
+
+_MANIFEST_DOC = "see https://harmont.dev/docs/plugins/manifest"
+
+
+def validate_manifest(manifest: object, *, name: str, source: str) -> PluginManifest:
+    """
+    Return ``manifest`` if it is a valid manifest for the plugin called ``name``.
+
+    ``name`` is what discovery calls the plugin (its entry-point name); the manifest must
+    carry the same one, so ``-p no:NAME``, `hm plugin list` and error messages agree.
+
+    :raises PluginLoadError: naming the plugin, what was expected and what came.
+    """
+    if not isinstance(manifest, PluginManifest):
+        _fail(
+            name,
+            source,
+            f"hm_plugin_manifest returned {type(manifest).__name__}, expected PluginManifest",
+        )
+    if manifest.api_version != API_VERSION:
+        _fail(
+            name,
+            source,
+            f"api_version mismatch (plugin: {manifest.api_version}, host: {API_VERSION})",
+            hint=f"install a release of the plugin built for plugin API {API_VERSION}",
+        )
+    if manifest.name != name:
+        _fail(
+            name,
+            source,
+            f"manifest name '{manifest.name}' differs from its entry-point name '{name}'",
+        )
+    if not is_semver(manifest.version):
+        _fail(name, source, f"version '{manifest.version}' is not a semantic version (x.y.z)")
+    if not manifest.capabilities:
+        _fail(name, source, "declared no capabilities")
+    try:
+        _check_capabilities(manifest)
+    except ValueError as exc:
+        _fail(name, source, str(exc))
+    return manifest
+
+
+def _fail(name: str, source: str, reason: str, *, hint: str = _MANIFEST_DOC) -> NoReturn:
+    raise PluginLoadError(f"plugin '{name}': {reason}", plugin=name, source=source, hint=hint)
+
+
+def _check_capabilities(manifest: PluginManifest) -> None:
+    runners: set[str] = set()
+    defaults: list[str] = []
+    verbs: set[str] = set()
+    for capability in manifest.capabilities:
+        if isinstance(capability, StepExecutorSpec):
+            runner = capability.runner
+            if not _is_word(runner):
+                raise ValueError(f"StepExecutorSpec.runner '{runner}' is empty or has whitespace")
+            if runner in runners:
+                raise ValueError(f"declared the same runner twice ('{runner}')")
+            runners.add(runner)
+            if capability.default:
+                defaults.append(runner)
+        elif isinstance(capability, SubcommandSpec):
+            if capability.verb in verbs:
+                raise ValueError(f"declared the same subcommand verb twice ('{capability.verb}')")
+            verbs.add(capability.verb)
+            _check_subcommand(capability, path=())
+        elif isinstance(capability, LifecycleHookSpec):
+            if not capability.events:
+                raise ValueError("LifecycleHookSpec.events is empty: the hook would never run")
+            if capability.timeout_ms <= 0:
+                raise ValueError("LifecycleHookSpec.timeout_ms must be positive")
+        else:
+            raise ValueError(f"unknown capability type {type(capability).__name__}")
+    if len(defaults) > 1:
+        raise ValueError(f"declared more than one default runner ({', '.join(defaults)})")
+
+
+def _check_subcommand(spec: SubcommandSpec, *, path: tuple[str, ...]) -> None:
+    where = " ".join((*path, spec.verb))
+    if not _is_word(spec.verb) or spec.verb.startswith("-"):
+        raise ValueError(f"subcommand verb '{where}' is empty, has whitespace or starts with '-'")
+    _check_args(spec.args, where=where)
+    seen: set[str] = set()
+    for child in spec.subcommands:
+        if child.verb in seen:
+            raise ValueError(f"subcommand '{where}' declares '{child.verb}' twice")
+        seen.add(child.verb)
+        _check_subcommand(child, path=(*path, spec.verb))
+
+
+def _check_args(args: Iterable[ArgSpec], *, where: str) -> None:
+    names: set[str] = set()
+    shorts: set[str] = {"h"}
+    for arg in args:
+        name = arg.name if isinstance(arg, PositionalArg) else arg.long
+        if not _is_word(name) or name.startswith("-"):
+            raise ValueError(f"subcommand '{where}': argument name '{name}' is not a plain word")
+        if name == "help":
+            raise ValueError(f"subcommand '{where}': argument name 'help' is reserved")
+        if name in names:
+            raise ValueError(f"subcommand '{where}': argument '{name}' is declared twice")
+        names.add(name)
+        if isinstance(arg, OptionArg | FlagArg) and arg.short is not None:
+            if arg.short in shorts:
+                raise ValueError(f"subcommand '{where}': short option '-{arg.short}' is taken")
+            shorts.add(arg.short)
+
+
+def _is_word(text: str) -> bool:
+    return bool(text) and not any(ch.isspace() for ch in text)

@@ -1,0 +1,182 @@
+"""
+The contract between harmont and its plugins: the hook specifications.
+
+A plugin is any object (a module, a class instance) whose methods carry the
+:data:`hookimpl` marker and whose names match the specs below. It always implements
+:func:`hm_plugin_manifest`, plus one hook per capability its manifest declares.
+
+The registry calls each spec on *one* plugin at a time, the one whose manifest owns the
+runner or the verb (or, for lifecycle hooks, each subscriber in registration order), so
+the usual pluggy 1:N call through ``pm.hook`` is never how these are invoked.
+
+Argument names are part of the contract and never change: pluggy passes arguments by
+the parameter names of the implementation, which may take any subset of them. New
+arguments may be added; renamed ones would break every plugin.
+
+Plugin code raises :class:`harmont.PluginRuntimeError` (with a stable ``code=``) to
+report a failure; any other exception is turned into one with code
+``unhandled_exception``, naming the plugin and the hook, and `hm` exits with status 6.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import pluggy
+
+if TYPE_CHECKING:
+    from harmont import PluginContext
+    from harmont.protocol import (
+        ExecutorInput,
+        ExitInfo,
+        HookEvent,
+        HookOutcome,
+        PluginManifest,
+        StepResult,
+        SubcommandInput,
+    )
+
+__all__ = [
+    "PROJECT_NAME",
+    "hm_execute_step",
+    "hm_on_hook_event",
+    "hm_plugin_manifest",
+    "hm_run_subcommand",
+    "hookimpl",
+    "hookspec",
+]
+
+#: The pluggy project name: the prefix of the marker attributes on implementations.
+PROJECT_NAME: Final = "harmont"
+
+#: Marks a hook specification (used only here).
+hookspec: Final = pluggy.HookspecMarker(PROJECT_NAME)
+
+#: Marks a hook implementation in a plugin; the same object as ``harmont.hookimpl`` and
+#: ``harmont_sdk.hookimpl``.
+hookimpl: Final = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# -------------------------------------------------------------------------------------
+# Manifest
+# -------------------------------------------------------------------------------------
+
+
+@hookspec
+def hm_plugin_manifest() -> PluginManifest:  # type: ignore[empty-body]
+    """
+    Declare the plugin: its name, version, API version and capabilities.
+
+    :returns: the plugin's :class:`~harmont.protocol.PluginManifest`. Its ``name`` must
+        equal the plugin's entry-point name and its ``api_version`` must equal
+        :data:`harmont.protocol.API_VERSION`.
+
+    Called once per plugin, on the main thread, while the registry loads, before any
+    other hook of that plugin. It must be cheap and must not touch the network: `hm
+    --help` calls it for every installed plugin. The result is validated (SPEC.md §2.3)
+    and cached for the life of the registry.
+
+    .. versionadded:: 2
+
+    Native plugins
+        The ``manifest`` call of the plugin vtable; the payload is a borsh
+        ``PluginManifest``, decoded after the host has peeked its leading ``api_version``.
+    """
+
+
+# -------------------------------------------------------------------------------------
+# Step executor
+# -------------------------------------------------------------------------------------
+
+
+@hookspec
+def hm_execute_step(  # type: ignore[empty-body]
+    context: PluginContext, executor_input: ExecutorInput
+) -> StepResult:
+    """
+    Run one command step on the runner this plugin owns.
+
+    :param context: the host API bound to this plugin, this run and this step; log
+        lines sent through it are attributed to the step.
+    :param executor_input: the step (after host patches such as the default image), its
+        merged environment, the workspace archive, the cache decision to obey and the
+        snapshot to start from.
+    :returns: the step's :class:`~harmont.protocol.StepResult`; a non-zero
+        ``exit_code`` is a failed step, not a plugin error.
+
+    Called only on the plugin whose manifest declares a ``StepExecutorSpec`` for the
+    step's runner (or the default runner), from a scheduler worker thread: several steps
+    of independent chains may run at once, so implementations must be thread-safe. Steps
+    of one chain are called in order. Long work should poll ``context.should_cancel()``.
+
+    .. versionadded:: 2
+
+    Native plugins
+        The ``execute_step`` call; input is a borsh ``ExecutorInput``, the Ok payload a
+        borsh ``StepResult``, the Err payload a borsh ``PluginError``.
+    """
+
+
+# -------------------------------------------------------------------------------------
+# Lifecycle hook
+# -------------------------------------------------------------------------------------
+
+
+@hookspec
+def hm_on_hook_event(  # type: ignore[empty-body]
+    context: PluginContext, hook_event: HookEvent
+) -> HookOutcome:
+    """
+    React to a build event this plugin subscribed to.
+
+    :param context: the host API bound to this plugin and this run (and the step, for
+        step events).
+    :param hook_event: the :class:`~harmont.protocol.BuildEvent` and the phase.
+    :returns: :class:`~harmont.protocol.HookContinue`, or
+        :class:`~harmont.protocol.HookAbort` to stop the build; an abort is honoured
+        only in the ``before`` phase and ignored with a warning in ``after``.
+
+    Called for every event whose kind is listed in one of the plugin's
+    ``LifecycleHookSpec`` with the matching phase. Subscribers are called one after the
+    other in registration order (built-ins, then third-party plugins by name), on the
+    thread that produced the event; each call is bounded by the spec's ``timeout_ms``.
+    In ``before`` a timeout or an error fails the build (exit 6); in ``after`` it is a
+    warning and the build goes on.
+
+    .. versionadded:: 2
+
+    Native plugins
+        The ``on_hook_event`` call; input is a borsh ``HookEvent``, the Ok payload a
+        borsh ``HookOutcome``.
+    """
+
+
+# -------------------------------------------------------------------------------------
+# Subcommand
+# -------------------------------------------------------------------------------------
+
+
+@hookspec
+def hm_run_subcommand(  # type: ignore[empty-body]
+    context: PluginContext, subcommand_input: SubcommandInput
+) -> ExitInfo:
+    """
+    Run a verb this plugin added under `hm`.
+
+    :param context: the host API bound to this plugin (no run, no step).
+    :param subcommand_input: the verb path (``["junit", "show"]``), the arguments `hm`
+        parsed from the ``SubcommandSpec`` (flags as booleans, ``int`` values as
+        integers, the rest as strings; absent optional arguments omitted) and every
+        ``HARMONT_*`` environment variable.
+    :returns: :class:`~harmont.protocol.ExitInfo`: its ``exit_code`` becomes the process
+        exit status and its ``message``, if any, is printed to stderr.
+
+    Called once, on the main thread, only on the plugin whose manifest declares the top
+    verb. User-facing output goes through ``context.write_stdout``/``write_stderr``.
+
+    .. versionadded:: 2
+
+    Native plugins
+        The ``run_subcommand`` call; input is a borsh ``SubcommandInput``, the Ok payload
+        a borsh ``ExitInfo``.
+    """
