@@ -42,6 +42,7 @@ __all__ = [
     "hm_on_hook_event",
     "hm_plugin_manifest",
     "hm_run_subcommand",
+    "hm_snapshot_exists",
     "hookimpl",
     "hookspec",
 ]
@@ -114,6 +115,29 @@ def hm_execute_step(  # type: ignore[empty-body]
     Native plugins
         The ``execute_step`` call; input is a borsh ``ExecutorInput``, the Ok payload a
         borsh ``StepResult``, the Err payload a borsh ``PluginError``.
+    """
+
+
+@hookspec(firstresult=True)
+def hm_snapshot_exists(runner: str, tag: str) -> bool | None:
+    """
+    Say whether the cache snapshot ``tag`` exists for ``runner``: the host's cache lookup.
+
+    :param runner: the runner of the step being decided; a plugin that does not own it
+        returns None.
+    :param tag: a cache tag, ``harmont-local/<sanitised step key>:<cache key prefix>``.
+    :returns: True when a step may be skipped and its chain continue from ``tag``, False
+        when it must run and commit ``tag``, None when this plugin does not own
+        ``runner``. Stops at first non-None result.
+
+    Optional: a runner whose plugin does not implement it never gets cache hits. Called
+    from a scheduler worker thread, before ``hm_execute_step``, for steps with a cache
+    policy only; it should be cheap (a local lookup, no pull).
+
+    .. versionadded:: 2
+
+    Native plugins
+        Not available: the C ABI has no such call, so native executors never get hits.
     """
 
 
