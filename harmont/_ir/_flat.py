@@ -1,0 +1,98 @@
+"""
+The flat form of the IR (SPEC.md §1.2-1.3): a list of command and wait steps.
+
+``{"version": "0", "env"?, "default_image"?, "timeout_seconds"?, "steps": [...]}``, where a
+command step names its parent with ``builds_in`` and a ``{"type": "wait"}`` step is a
+barrier between stages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harmont._errors import InvalidIR
+from harmont._ir._json import Fields, describe
+from harmont._ir._model import Dependency, PipelineIR
+from harmont._ir._steps import check_acyclic, command_step, unique_keys
+
+if TYPE_CHECKING:
+    from harmont.protocol import CommandStep
+
+__all__ = ["parse_flat"]
+
+
+def parse_flat(document: Fields) -> PipelineIR:
+    """
+    Load a flat-form document whose version has been checked.
+
+    A wait splits the steps into stages. Every step of a stage depends on every step of
+    the stage before it, as the DSL's graph form has it; consecutive waits act as one, which
+    lets the steps after it run despite failures only if every one of them says
+    ``continue_on_failure``. The reference host made each step depend on *all* earlier
+    steps and ignored ``continue_on_failure`` (SPEC.md §1.8, a Gap); ordering is the same,
+    and the flag now means what it says.
+    """
+    env = document.string_map("env") or {}
+    default_image = document.string("default_image")
+    timeout_seconds = document.seconds("timeout_seconds")
+    steps: list[CommandStep] = []
+    dependencies: list[Dependency] = []
+    keyed: list[tuple[str, str]] = []
+    where_of: dict[str, str] = {}
+
+    previous: list[str] = []  # the stage the current one waits for
+    current: list[str] = []
+    requires_success = True
+
+    for index, raw in enumerate(document.array("steps", required=True)):
+        fields = Fields(raw, where=f"steps[{index}]")
+        kind = fields.raw("type")
+        if kind == "wait":
+            continues = fields.boolean("continue_on_failure", default=False)
+            if current:
+                previous, current = current, []
+                requires_success = not continues
+            else:  # a run of waits: any one of them that stops on failure wins
+                requires_success = requires_success or not continues
+            continue
+        if kind != "command":
+            raise fields.fail(
+                f'\'type\' must be "command" or "wait", got {describe(kind)}'
+                if kind is not None
+                else 'missing \'type\': add "type": "command" or "type": "wait"'
+            )
+        key = fields.name("key")
+        keyed.append((key, fields.where))
+        fields.where = where_of[key] = f"step {key!r}"
+        steps.append(
+            command_step(
+                fields,
+                key=key,
+                builds_in=fields.string("builds_in"),
+                env=fields.string_map("env"),
+            )
+        )
+        dependencies.extend(
+            Dependency(step=key, after=after, requires_success=requires_success)
+            for after in previous
+        )
+        current.append(key)
+
+    unique_keys(keyed)
+    known = {step.key for step in steps}
+    for step in steps:
+        if step.builds_in is not None and step.builds_in not in known:
+            where = where_of[step.key]
+            raise InvalidIR(
+                f"{where}: builds_in references unknown step {step.builds_in!r}; "
+                "name the key of another step, or drop builds_in to start from an image",
+                where=where,
+            )
+    check_acyclic(steps, dependencies, where_of=where_of)
+    return PipelineIR(
+        steps=tuple(steps),
+        dependencies=tuple(dependencies),
+        env=env,
+        default_image=default_image,
+        timeout_seconds=timeout_seconds,
+    )

@@ -1,0 +1,267 @@
+"""
+Strict JSON reading for IR documents, and typed access to their fields.
+
+Python's ``json`` module is lenient where an IR must not be: it accepts ``NaN`` and
+``Infinity`` and silently keeps the last of two equal keys. Both would let a broken
+document load with a meaning nobody wrote, so both are rejected here. Every error names
+the place it was found (``where``) and says what was expected and what came.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+from typing import TYPE_CHECKING, Any, Final
+
+from harmont._errors import InvalidIR, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+__all__ = ["Fields", "check_value", "describe", "located", "parse_json", "read_source"]
+
+#: Largest ``timeout_seconds`` the wire type (a Rust ``u32``) can carry.
+U32_MAX: Final = 2**32 - 1
+_I64_MIN: Final = -(2**63)
+_I64_MAX: Final = 2**63 - 1
+
+
+def describe(value: object) -> str:  # noqa: PLR0911 - one return per JSON type
+    """Name a JSON value for an error message: its JSON type, and the value when short."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string {json.dumps(shown, ensure_ascii=False)}"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidIR(
+                f"bad JSON: the key {key!r} appears twice in one object; keep only one",
+                where=key,
+            )
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> None:
+    raise InvalidIR(f"bad JSON: {name} is not a JSON number; use a finite number or null")
+
+
+@contextlib.contextmanager
+def located(prefix: str | None) -> Iterator[None]:
+    """Prefix the message of any :class:`InvalidIR` raised inside with ``"<prefix>: "``."""
+    try:
+        yield
+    except InvalidIR as exc:
+        if not prefix:
+            raise
+        raise InvalidIR(
+            f"{prefix}: {exc.message}", where=exc.where or prefix, hint=exc.hint
+        ) from exc
+
+
+def parse_json(text: str | bytes) -> Any:
+    """
+    Parse ``text`` strictly and return the plain data.
+
+    :raises InvalidIR: on malformed JSON, duplicate object keys, ``NaN`` or ``Infinity``.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidIR(
+                f"bad JSON: not UTF-8 (byte {exc.start}); save the document as UTF-8"
+            ) from exc
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InvalidIR(
+            f"bad JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            where=f"line {exc.lineno} column {exc.colno}",
+        ) from exc
+
+
+def read_source(
+    source: Mapping[str, Any] | str | bytes | os.PathLike[str], *, origin: str | None = None
+) -> tuple[Any, str | None]:
+    """
+    Return ``(data, origin)`` for an IR source: JSON data, JSON text, or a path to a file.
+
+    A ``str`` is always JSON text and a path is always an ``os.PathLike``, so a file name can
+    never be mistaken for a document. ``origin`` (default: the path, if any) prefixes every
+    error about the document.
+    """
+    if isinstance(source, os.PathLike):
+        path = os.fspath(source)
+        origin = origin or path
+        try:
+            with open(path, "rb") as handle:  # noqa: PTH123 - any os.PathLike, not only Path
+                raw = handle.read()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read IR file {path!r}: {exc.strerror or exc}",
+                hint="pass the path of a JSON file, a pipeline slug, or - for stdin",
+            ) from exc
+        source = raw
+    if isinstance(source, str | bytes):
+        with located(origin):
+            return parse_json(source), origin
+    return source, origin
+
+
+def check_value(value: object, *, where: str, name: str) -> None:
+    """
+    Check that ``value`` is a wire ``Value`` (SPEC.md §2.8): JSON data whose integers fit
+    in 64 bits and whose numbers are finite.
+    """
+    stack: list[object] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bool) or item is None or isinstance(item, str):
+            continue
+        if isinstance(item, int):
+            if not _I64_MIN <= item <= _I64_MAX:
+                raise InvalidIR(
+                    f"{where}: {name!r} holds the integer {item}, which does not fit in 64 "
+                    "bits; pass it as a string",
+                    where=where,
+                )
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise InvalidIR(
+                    f"{where}: {name!r} holds a non-finite number; use a finite number",
+                    where=where,
+                )
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, nested in item.items():
+                if not isinstance(key, str):
+                    raise InvalidIR(
+                        f"{where}: {name!r} has a non-string object key {key!r}", where=where
+                    )
+                stack.append(nested)
+        else:
+            raise InvalidIR(
+                f"{where}: {name!r} holds a {type(item).__name__}, which is not JSON data",
+                where=where,
+            )
+
+
+class Fields:
+    """
+    Typed, named access to the fields of one JSON object of an IR document.
+
+    Unknown fields are ignored (SPEC.md §1.2); a field that is present with the wrong type
+    is an error naming the object (``where``), the field, the expected type and the value.
+    ``null`` counts as absent for optional fields, as the DSL writes ``"builds_in": null``.
+    """
+
+    def __init__(self, data: object, *, where: str) -> None:
+        self.where = where
+        if not isinstance(data, dict):
+            raise self.fail(f"expected an object, got {describe(data)}")
+        self._data: dict[str, Any] = data
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._data
+
+    def fail(self, message: str) -> InvalidIR:
+        """Return an :class:`InvalidIR` for this object: ``"<where>: <message>"``."""
+        if not self.where:  # the document itself: the caller prefixes where it came from
+            return InvalidIR(message)
+        return InvalidIR(f"{self.where}: {message}", where=self.where)
+
+    def _wrong(self, name: str, expected: str, value: object) -> InvalidIR:
+        return self.fail(f"{name!r} must be {expected}, got {describe(value)}")
+
+    def required(self, name: str, expected: str) -> Any:
+        """Return the raw value of a required field."""
+        if self._data.get(name) is None:
+            raise self.fail(f"missing {name!r}: add it ({expected})")
+        return self._data[name]
+
+    def string(self, name: str) -> str | None:
+        """Return an optional non-empty string field, ``None`` when absent."""
+        value = self._data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise self._wrong(name, "a non-empty string", value)
+        return value
+
+    def name(self, name: str) -> str:
+        """Return a required non-empty string field (a key, a slug, a policy)."""
+        value = self.required(name, "a non-empty string")
+        if not isinstance(value, str) or not value:
+            raise self._wrong(name, "a non-empty string", value)
+        return value
+
+    def text(self, name: str) -> str:
+        """Return a required string field that may be empty (a command may be ``""``)."""
+        value = self.required(name, "a string")
+        if not isinstance(value, str):
+            raise self._wrong(name, "a string", value)
+        return value
+
+    def boolean(self, name: str, *, default: bool) -> bool:
+        """Return a boolean field, ``default`` when absent."""
+        value = self._data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self._wrong(name, "true or false", value)
+        return value
+
+    def seconds(self, name: str) -> int | None:
+        """Return a positive whole number of seconds that fits a ``u32``, or ``None``."""
+        value = self._data.get(name)
+        if value is None:
+            return None
+        expected = "a positive whole number of seconds"
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self._wrong(name, expected, value)
+        if value > U32_MAX:
+            raise self._wrong(name, f"{expected} up to {U32_MAX}", value)
+        return value
+
+    def string_map(self, name: str) -> dict[str, str] | None:
+        """Return an object whose values are all strings, or ``None`` when absent."""
+        value = self._data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self._wrong(name, "an object of strings", value)
+        for key, item in value.items():
+            if not isinstance(item, str):
+                raise self.fail(f"{name}[{key!r}] must be a string, got {describe(item)}")
+        return dict(value)
+
+    def array(self, name: str, *, required: bool = False) -> list[Any]:
+        """Return an array field; an absent optional one is empty."""
+        value = self.required(name, "an array") if required else self._data.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._wrong(name, "an array", value)
+        return value
+
+    def raw(self, name: str) -> Any:
+        """Return a field as it is, ``None`` when absent."""
+        return self._data.get(name)

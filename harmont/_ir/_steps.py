@@ -1,0 +1,130 @@
+"""
+The parts of IR validation both wire forms share: a command step's own fields, and the
+checks over the whole DAG (duplicate keys, dangling references, cycles).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harmont._errors import InvalidIR
+from harmont._ir._json import Fields, check_value, describe
+from harmont.protocol import CacheSpec, CommandStep
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from harmont._ir._model import Dependency
+
+__all__ = ["check_acyclic", "command_step", "expect_version", "unique_keys"]
+
+
+def _cache(fields: Fields) -> CacheSpec | None:
+    raw = fields.raw("cache")
+    if raw is None:
+        return None
+    cache = Fields(raw, where=f"{fields.where} cache")
+    return CacheSpec(policy=cache.name("policy"), key=cache.string("key"))
+
+
+def command_step(
+    fields: Fields, *, key: str, builds_in: str | None, env: dict[str, str] | None
+) -> CommandStep:
+    """
+    Build the :class:`CommandStep` described by ``fields``.
+
+    ``builds_in`` and ``env`` are passed in because the two forms keep them in different
+    places (the flat form on the step, the graph form on edges and on the node).
+    """
+    runner_args = fields.raw("runner_args")
+    if runner_args is not None:
+        check_value(runner_args, where=fields.where, name="runner_args")
+    return CommandStep(
+        key=key,
+        cmd=fields.text("cmd"),
+        label=fields.string("label"),
+        builds_in=builds_in,
+        image=fields.string("image"),
+        env=env,
+        timeout_seconds=fields.seconds("timeout_seconds"),
+        cache=_cache(fields),
+        runner=fields.string("runner"),
+        runner_args=runner_args,
+    )
+
+
+def unique_keys(keyed: Iterable[tuple[str, str]]) -> None:
+    """
+    Reject two steps with one key (SPEC.md §1.8 rule 2, a Gap: the reference keeps the last).
+
+    :param keyed: ``(key, where)`` pairs in document order.
+    """
+    first: dict[str, str] = {}
+    for key, where in keyed:
+        if key in first:
+            raise InvalidIR(
+                f"{where}: duplicate step key {key!r}, already used by {first[key]}; "
+                "give every step a unique key",
+                where=where,
+            )
+        first[key] = where
+
+
+def check_acyclic(
+    steps: Iterable[CommandStep],
+    dependencies: Iterable[Dependency],
+    *,
+    where_of: Mapping[str, str],
+) -> None:
+    """
+    Reject a cycle over ``builds_in`` and dependencies, naming every step on it.
+
+    :param where_of: for each key, the place to name in the error (``node 2``...).
+    """
+    successors: dict[str, list[str]] = {}
+    order: list[str] = []
+    for step in steps:
+        order.append(step.key)
+        successors.setdefault(step.key, [])
+        if step.builds_in is not None:
+            successors.setdefault(step.builds_in, []).append(step.key)
+    for dependency in dependencies:
+        successors.setdefault(dependency.after, []).append(dependency.step)
+
+    # Iterative depth-first search: an explicit stack keeps deep chains off Python's
+    # recursion limit. A grey node met again closes a cycle; the stack holds its path.
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(order, white)
+    for root in order:
+        if colour[root] != white:
+            continue
+        colour[root] = grey
+        path = [root]
+        stack = [iter(successors[root])]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                colour[path.pop()] = black
+                stack.pop()
+            elif colour[nxt] == grey:
+                cycle = [*path[path.index(nxt) :], nxt]
+                shown = " -> ".join(repr(key) for key in cycle)
+                where = where_of.get(nxt, f"step {nxt!r}")
+                raise InvalidIR(
+                    f"{where}: cycle {shown}; a step cannot wait for itself, "
+                    "remove one of these edges",
+                    where=where,
+                )
+            elif colour[nxt] == white:
+                colour[nxt] = grey
+                path.append(nxt)
+                stack.append(iter(successors[nxt]))
+
+
+def expect_version(fields: Fields) -> None:
+    """Require ``"version": "0"`` (SPEC.md §10 item 7: the reference never checked it)."""
+    if "version" not in fields or fields.raw("version") is None:
+        raise fields.fail('missing "version": add "version": "0"')
+    version = fields.raw("version")
+    if version != "0":
+        raise fields.fail(f'unsupported IR version {describe(version)}: this hm reads version "0"')
