@@ -28,6 +28,32 @@ from harmont._errors import UnknownRunner as UnknownRunner
 from harmont._errors import UsageError as UsageError
 
 if TYPE_CHECKING:
+    from harmont._dsl import BaseImage as BaseImage
+    from harmont._dsl import CacheCompose as CacheCompose
+    from harmont._dsl import CacheForever as CacheForever
+    from harmont._dsl import CacheNone as CacheNone
+    from harmont._dsl import CacheOnChange as CacheOnChange
+    from harmont._dsl import CachePolicy as CachePolicy
+    from harmont._dsl import CacheTTL as CacheTTL
+    from harmont._dsl import Pipeline as Pipeline
+    from harmont._dsl import Step as Step
+    from harmont._dsl import Target as Target
+    from harmont._dsl import compose as compose
+    from harmont._dsl import dump_registry_json as dump_registry_json
+    from harmont._dsl import forever as forever
+    from harmont._dsl import group as group
+    from harmont._dsl import on_change as on_change
+    from harmont._dsl import pipeline as pipeline
+    from harmont._dsl import pipeline_to_json as pipeline_to_json
+    from harmont._dsl import pr as pr
+    from harmont._dsl import pull_request as pull_request
+    from harmont._dsl import push as push
+    from harmont._dsl import scratch as scratch
+    from harmont._dsl import sh as sh
+    from harmont._dsl import target as target
+    from harmont._dsl import timeout as timeout
+    from harmont._dsl import ttl as ttl
+    from harmont._dsl import wait as wait
     from harmont._plugins._context import PluginContext as PluginContext
     from harmont._plugins._host import Host as Host
     from harmont._plugins._manager import PluginInfo as PluginInfo
@@ -37,25 +63,59 @@ if TYPE_CHECKING:
     from harmont.hookspecs import hookimpl as hookimpl
 
 #: Public names served lazily, so `import harmont` (and `hm --version`) stays free of
-#: pluggy and the plugin machinery until a caller asks for them.
+#: pluggy, attrs, the DSL and the plugin machinery until a caller asks for them.
 _LAZY: Final = {
+    "BaseImage": "harmont._dsl",
+    "CacheCompose": "harmont._dsl",
+    "CacheForever": "harmont._dsl",
+    "CacheNone": "harmont._dsl",
+    "CacheOnChange": "harmont._dsl",
+    "CachePolicy": "harmont._dsl",
+    "CacheTTL": "harmont._dsl",
     "Host": "harmont._plugins._host",
+    "Pipeline": "harmont._dsl",
     "PluginContext": "harmont._plugins._context",
     "PluginInfo": "harmont._plugins._manager",
     "PluginStatus": "harmont._plugins._manager",
     "Registry": "harmont._plugins._manager",
+    "Step": "harmont._dsl",
+    "Target": "harmont._dsl",
+    "compose": "harmont._dsl",
+    "dump_registry_json": "harmont._dsl",
+    "forever": "harmont._dsl",
+    "group": "harmont._dsl",
     "hookimpl": "harmont.hookspecs",
     "load_registry": "harmont._plugins._manager",
+    "on_change": "harmont._dsl",
+    "pipeline": "harmont._dsl",
+    "pipeline_to_json": "harmont._dsl",
+    "pr": "harmont._dsl",
+    "pull_request": "harmont._dsl",
+    "push": "harmont._dsl",
+    "scratch": "harmont._dsl",
+    "sh": "harmont._dsl",
+    "target": "harmont._dsl",
+    "timeout": "harmont._dsl",
+    "ttl": "harmont._dsl",
+    "wait": "harmont._dsl",
 }
 
 __all__ = [
     "AuthError",
+    "BaseImage",
+    "CacheCompose",
+    "CacheForever",
+    "CacheNone",
+    "CacheOnChange",
+    "CachePolicy",
+    "CacheTTL",
     "Cancelled",
     "DecodeError",
     "EngineUnavailable",
     "HarmontError",
     "Host",
     "InvalidIR",
+    "Pipeline",
     "PipelineError",
     "PipelineRenderError",
     "PluginConflict",
@@ -66,11 +126,29 @@ __all__ = [
     "PluginRuntimeError",
     "PluginStatus",
     "Registry",
+    "Step",
+    "Target",
     "UnknownPipeline",
     "UnknownRunner",
     "UsageError",
+    "compose",
+    "dump_registry_json",
+    "forever",
+    "group",
     "hookimpl",
     "load_registry",
+    "on_change",
+    "pipeline",
+    "pipeline_to_json",
+    "pr",
+    "pull_request",
+    "push",
+    "scratch",
+    "sh",
+    "target",
+    "timeout",
+    "ttl",
+    "wait",
 ]
 
 
