@@ -5,12 +5,19 @@ Each type is a frozen attrs class whose field order is its borsh field order; th
 comment on each field names its Rust type. Tagged enums (``BuildEvent``, ``Capability``,
 ``ArgSpec``, ``CacheDecision``, ``HookOutcome``) are unions of classes, one per variant,
 each with its JSON tag in ``KIND``; a variant's borsh index is its position in the union.
+
+Two codecs, one entry point each way: :func:`to_json`/:func:`from_json` (serde's JSON
+shapes; :func:`to_dict`/:func:`from_dict` for the same shapes as plain data) and
+:func:`to_borsh`/:func:`from_borsh` (the FFI payloads). Decoders take a class or a union
+alias (``from_borsh(BuildEvent, data)``) and raise :class:`harmont.DecodeError`.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
+from harmont.protocol._borsh import from_borsh as from_borsh
+from harmont.protocol._borsh import to_borsh as to_borsh
 from harmont.protocol._enums import HookEventKind as HookEventKind
 from harmont.protocol._enums import HookPhase as HookPhase
 from harmont.protocol._enums import KvScope as KvScope
@@ -53,6 +60,12 @@ from harmont.protocol._subcommand import ExitInfo as ExitInfo
 from harmont.protocol._subcommand import PluginError as PluginError
 from harmont.protocol._subcommand import SubcommandInput as SubcommandInput
 from harmont.protocol._value import Value as Value
+
+if TYPE_CHECKING:
+    from harmont.protocol._json import from_dict as from_dict
+    from harmont.protocol._json import from_json as from_json
+    from harmont.protocol._json import to_dict as to_dict
+    from harmont.protocol._json import to_json as to_json
 
 __all__ = [
     "API_VERSION",
@@ -98,7 +111,24 @@ __all__ = [
     "SubcommandSpec",
     "Value",
     "ValueType",
+    "from_borsh",
+    "from_dict",
+    "from_json",
+    "to_borsh",
+    "to_dict",
+    "to_json",
 ]
 
 #: The plugin API version; bumped on any new required field in any wire type.
 API_VERSION: Final = 2
+
+_JSON_CODEC: Final = frozenset({"from_dict", "from_json", "to_dict", "to_json"})
+
+
+def __getattr__(name: str) -> Any:
+    # The JSON codec pulls in cattrs; load it on first use so `import harmont` stays cheap.
+    if name in _JSON_CODEC:
+        from harmont.protocol import _json
+
+        return getattr(_json, name)
+    raise AttributeError(f"module 'harmont.protocol' has no attribute {name!r}")
