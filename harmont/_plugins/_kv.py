@@ -86,10 +86,12 @@ class SqliteKv:
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (key, data),
                 )
+                connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                # Also after a failed COMMIT: the next write must not find a transaction open.
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
 
     def close(self) -> None:
         """Close every open connection; a later call opens them again."""

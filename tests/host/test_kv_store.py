@@ -38,8 +38,23 @@ def _integrity(path: Path) -> str:
         return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
 
 
-def _child(code: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+#: What every writer child starts with: ``kv`` on the state dir of argv[1], and ``payload``.
+_PRELUDE = (
+    "import hashlib, sqlite3, sys, time\n"
+    "from pathlib import Path\n"
+    "from harmont._plugins._kv import SqliteKv\n"
+    "kv = SqliteKv(Path(sys.argv[1]))\n"
+    "def payload(n): return hashlib.sha256(str(n).encode()).digest() * 128\n"
+)
+
+
+def _child(state_dir: Path, body: str, *args: str) -> subprocess.Popen[str]:
+    """A python child running ``_PRELUDE + body`` on *state_dir*'s kv directory."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _PRELUDE + body, str(state_dir / "kv"), *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _kill(child: subprocess.Popen[str]) -> None:
@@ -127,6 +142,17 @@ class TestPluginScope:
 
         assert str(info.value).endswith("schema version 99 is newer than this harmont's 1")
 
+    def test_corrupt_store_is_a_plugin_error(self, host: Host) -> None:
+        """A store file that is not a database gives a PluginRuntimeError naming the file."""
+        path = host.kv_path("cloud")
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"this is not a sqlite database, not even close" * 100)
+
+        with pytest.raises(PluginRuntimeError) as info:
+            host.context("cloud").kv_get(KvScope.PLUGIN, "k")
+
+        assert str(info.value) == f"plugin 'cloud': kv store {path}: file is not a database"
+
     def test_store_is_in_wal_mode(self, host: Host) -> None:
         """The store runs in WAL mode, so readers never block the writer."""
         host.context("cloud").kv_set(KvScope.PLUGIN, "k", b"v")
@@ -176,16 +202,8 @@ class TestConcurrency:
 
     def test_concurrent_processes_lose_nothing(self, state_dir: Path) -> None:
         """Three processes writing to the same plugin store at once lose no write."""
-        code = (
-            "import sys, hashlib\n"
-            "from pathlib import Path\n"
-            "from harmont._plugins._kv import SqliteKv\n"
-            "kv = SqliteKv(Path(sys.argv[1]))\n"
-            "for n in range(100):\n"
-            "    value = hashlib.sha256(str(n).encode()).digest() * 128\n"
-            "    kv.set('p', f'{sys.argv[2]}-{n}', value)\n"
-        )
-        children = [_child(code, str(state_dir / "kv"), str(i)) for i in range(3)]
+        body = "for n in range(100):\n    kv.set('p', f'{sys.argv[2]}-{n}', payload(n))\n"
+        children = [_child(state_dir, body, str(i)) for i in range(3)]
         for child in children:
             child.communicate(timeout=60)
 
@@ -198,11 +216,7 @@ class TestConcurrency:
 class TestKilledWriter:
     def test_killed_inside_a_transaction(self, state_dir: Path) -> None:
         """SIGKILL inside a transaction already spilled to the WAL keeps only committed data."""
-        code = (
-            "import sqlite3, sys, time\n"
-            "from pathlib import Path\n"
-            "from harmont._plugins._kv import SqliteKv\n"
-            "kv = SqliteKv(Path(sys.argv[1]))\n"
+        body = (
             "kv.set('p', 'committed', b'before')\n"
             "connection = sqlite3.connect(kv.path_for('p'), isolation_level=None)\n"
             # A tiny page cache forces the transaction's pages out into the WAL before commit.
@@ -214,7 +228,7 @@ class TestKilledWriter:
             "print('inside', flush=True)\n"
             "time.sleep(120)\n"
         )
-        child = _child(code, str(state_dir / "kv"))
+        child = _child(state_dir, body)
         assert child.stdout is not None
         assert child.stdout.readline() == "inside\n"
         wal = SqliteKv(state_dir / "kv").path_for("p").with_name("p.sqlite3-wal")
@@ -232,18 +246,14 @@ class TestKilledWriter:
 
     def test_killed_in_a_tight_write_loop(self, state_dir: Path) -> None:
         """SIGKILL of a writer looping on kv_set keeps every acknowledged write, no torn value."""
-        code = (
-            "import sys, hashlib\n"
-            "from pathlib import Path\n"
-            "from harmont._plugins._kv import SqliteKv\n"
-            "kv = SqliteKv(Path(sys.argv[1]))\n"
+        body = (
             "n = 0\n"
             "while True:\n"
-            "    kv.set('p', f'k{n}', hashlib.sha256(str(n).encode()).digest() * 128)\n"
+            "    kv.set('p', f'k{n}', payload(n))\n"
             "    print(n, flush=True)\n"
             "    n += 1\n"
         )
-        child = _child(code, str(state_dir / "kv"))
+        child = _child(state_dir, body)
         assert child.stdout is not None
         acknowledged = [int(child.stdout.readline()) for _ in range(300)]
 
