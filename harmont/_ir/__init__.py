@@ -18,14 +18,12 @@ from harmont._ir._model import Definition as Definition
 from harmont._ir._model import Dependency as Dependency
 from harmont._ir._model import PipelineIR as PipelineIR
 from harmont._ir._model import Registration as Registration
-from harmont._ir._plan import BASELINE_ENV as BASELINE_ENV
 from harmont._ir._plan import Chain as Chain
 from harmont._ir._plan import ChainDependency as ChainDependency
 from harmont._ir._plan import Plan as Plan
 from harmont._ir._plan import plan as plan
 
 __all__ = [
-    "BASELINE_ENV",
     "SLUG_PATTERN",
     "Chain",
     "ChainDependency",

@@ -11,16 +11,19 @@ for and whether each must have succeeded.
 
 The planner also applies what the host adds to each step: the env merge (DSL baseline <
 pipeline < step < the caller's overrides), the default image of root steps, and the
-resolved runner, checked against the runners the caller has.
+resolved runner, checked against the runners the caller has. The graph form already
+carries the baseline in each node's env; adding it again makes the flat form run with the
+same env.
 """
 
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import attrs
 
+from harmont._dsl._graph import BASELINE_ENV
 from harmont._errors import InvalidIR, UnknownRunner
 from harmont.protocol import CommandStep, PlanSummary
 
@@ -29,12 +32,8 @@ if TYPE_CHECKING:
 
     from harmont._ir._model import PipelineIR
 
-__all__ = ["BASELINE_ENV", "Chain", "ChainDependency", "Plan", "plan"]
+__all__ = ["Chain", "ChainDependency", "Plan", "plan"]
 
-#: Env every step starts from, so tools never stop to ask questions inside a container.
-#: The DSL writes it into each node of the graph form; the planner adds it for the flat
-#: form, so both forms run with the same env.
-BASELINE_ENV: Final[Mapping[str, str]] = {"DEBIAN_FRONTEND": "noninteractive", "TERM": "dumb"}
 
 
 @attrs.frozen(kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from harmont_cli._commands import version
+from harmont_cli._commands import pipelines, render, version
 
 if TYPE_CHECKING:
     import typer
@@ -20,3 +20,5 @@ BUILTIN_VERBS: Final[frozenset[str]] = frozenset(
 def register(app: typer.Typer) -> None:
     """Add every built-in command to ``app``."""
     version.register(app)
+    pipelines.register(app)
+    render.register(app)

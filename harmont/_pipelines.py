@@ -1,0 +1,265 @@
+"""
+Pipeline discovery: import a repo's pipeline files and read the envelope they declare.
+
+Pipeline files are arbitrary Python. They are imported in a child interpreter, never in
+this process, so that whatever they do (change the environment, register things, hang,
+exit) stays in the child. The child's world is fixed (SPEC.md §1.7): a cleared environment
+holding only ``PYTHONPATH`` (our ``harmont``, then the repo's pipeline directories),
+``PATH`` of the three system bin directories and ``LANG=C.UTF-8``; the repo root as working
+directory; stdin at end of file; and a time limit. Rendering therefore sees the same
+inputs on every machine (the organisation is always ``"default"``, ``on_change`` paths
+resolve from the repo root).
+
+The child answers with one JSON object on a private file descriptor: the envelope text,
+or the failure with the file and line in the pipeline files where it happened. Anything
+the pipeline files print goes to stderr, so it can never corrupt the answer.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from harmont._errors import PipelineRenderError, UsageError
+from harmont._ir import SLUG_PATTERN, load_definition, load_envelope, select_definition
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import TextIO
+
+    from harmont._ir import Definition
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "EMPTY_ENVELOPE",
+    "PIPELINE_DIRS",
+    "child_env",
+    "load_pipeline",
+    "pipeline_files",
+    "render_envelope",
+    "resolve_definition",
+]
+
+#: Where pipeline files live, relative to the repo root, in import order.
+PIPELINE_DIRS: Final = (".harmont", ".hm")
+#: Seconds the pipeline files get to import and render before discovery gives up.
+DEFAULT_TIMEOUT: Final = 60.0
+#: What a repo without pipeline files declares.
+EMPTY_ENVELOPE: Final = '{"schema_version": "1", "pipelines": []}'
+
+_SYSTEM_PATH: Final = "/usr/local/bin:/usr/bin:/bin"
+_CHILD_CODE: Final = "from harmont._pipelines import _child_main; _child_main()"
+
+
+def pipeline_files(root: Path) -> list[Path]:
+    """The pipeline files of the repo at ``root``, in import order."""
+    return [path for name in PIPELINE_DIRS for path in sorted((root / name).glob("*.py"))]
+
+
+def child_env(root: Path) -> dict[str, str]:
+    """
+    The complete environment of the child interpreter.
+
+    ``PYTHONDONTWRITEBYTECODE`` keeps discovery from writing ``__pycache__`` into the repo.
+    """
+    import harmont
+
+    home = Path(harmont.__file__).resolve().parent.parent
+    dirs = [str(root / name) for name in PIPELINE_DIRS if (root / name).is_dir()]
+    return {
+        "PYTHONPATH": os.pathsep.join([str(home), *dirs]),
+        "PATH": _SYSTEM_PATH,
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def _run_child(root: Path, files: list[Path], timeout: float) -> dict[str, Any]:
+    # -P: the working directory (the repo root) must not shadow our harmont.
+    command = [sys.executable or "python3", "-P", "-c", _CHILD_CODE, *map(str, files)]
+    with subprocess.Popen(
+        command,
+        cwd=root,
+        env=child_env(root),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        start_new_session=True,  # one process group: a timeout kills what it started too
+    ) as child:
+        try:
+            out, _ = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise PipelineRenderError(
+                f"the pipeline files of {root} did not finish importing within {timeout:g} s",
+                hint="a pipeline file may wait for input or loop forever at import time",
+            ) from None
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+    try:
+        answer = json.loads(out)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise PipelineRenderError(
+            f"python exited {child.returncode} while importing the pipeline files of {root}",
+            hint="its own error output is above",
+        )
+    return answer
+
+
+def render_envelope(root: Path, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+    """
+    Import the pipeline files of the repo at ``root`` and return the envelope JSON text,
+    validated: every pipeline in it is a well-formed IR document.
+
+    :raises PipelineRenderError: a pipeline file raised (the message gives its file, line
+        and error), or importing took longer than ``timeout`` seconds.
+    :raises InvalidIR: the files rendered an envelope that does not validate.
+    """
+    if not root.is_dir():
+        raise UsageError(f"repo directory {str(root)!r} does not exist")
+    files = pipeline_files(root)
+    if not files:
+        return EMPTY_ENVELOPE
+    answer = _run_child(root, files, timeout)
+    if "error" in answer:
+        failure = answer["error"]
+        raise PipelineRenderError(
+            failure["message"],
+            path=failure["path"],
+            line=failure["line"],
+            hint=failure["hint"],
+        )
+    text: str = answer["envelope"]
+    load_envelope(text)
+    return text
+
+
+def load_pipeline(
+    root: Path, slug: str | None = None, *, timeout: float = DEFAULT_TIMEOUT
+) -> Definition:
+    """
+    Discover the pipelines of the repo at ``root`` and return the one named ``slug`` (or
+    the only one, when ``slug`` is None), by the rules and messages of SPEC.md §1.7.
+    """
+    envelope = json.loads(render_envelope(root, timeout=timeout))
+    return select_definition(envelope, slug, source="this repo")
+
+
+def resolve_definition(
+    target: str | None,
+    *,
+    root: Path,
+    slug: str | None = None,
+    stdin: TextIO | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Definition:
+    """
+    Obtain one pipeline definition the way `hm render` and `hm run` name it.
+
+    ``target`` is ``-`` (an IR document on ``stdin``), a pipeline slug of the repo at
+    ``root`` (or None for its only pipeline), or else the path of an IR JSON file. A file
+    named like a slug can be passed as ``./name``. ``slug`` picks a pipeline of an envelope
+    read from a file or stdin.
+    """
+    if target == "-":
+        text = (stdin or sys.stdin).read()
+        return load_definition(text, slug=slug, origin="<stdin>")
+    if target is None or SLUG_PATTERN.fullmatch(target):
+        if slug is not None:
+            raise UsageError(
+                "--slug picks a pipeline of an envelope read from a file or stdin",
+                hint=f"to render a pipeline of this repo, pass its slug alone: {slug}",
+            )
+        return load_pipeline(root, target, timeout=timeout)
+    return load_definition(Path(target), slug=slug)
+
+
+# --- the child interpreter ------------------------------------------------------------
+
+
+def _user_frames(error: BaseException, dirs: list[Path]) -> Iterator[tuple[str, int]]:
+    """The frames of ``error``'s traceback that run code of the pipeline directories."""
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        path = Path(frame.f_code.co_filename)
+        if any(path.is_relative_to(directory) for directory in dirs):
+            yield str(path), line
+
+
+def _failure(error: BaseException, dirs: list[Path], current: Path | None) -> dict[str, Any]:
+    """Describe ``error`` by the innermost place in the pipeline files it came from."""
+    place: tuple[str | None, int | None] = (str(current) if current else None, None)
+    if isinstance(error, SyntaxError) and error.filename:
+        place = (error.filename, error.lineno)
+    else:
+        chain: list[BaseException] = [error]
+        while (cause := chain[-1].__cause__ or chain[-1].__context__) and len(chain) < 10:
+            chain.append(cause)
+        for link in chain:
+            frames = list(_user_frames(link, dirs))
+            if frames:
+                place = frames[-1]
+                break
+    path, line = place
+    if path is not None:
+        path = os.path.relpath(path)
+    lines = [text for text in str(error).splitlines() if text.strip()]
+    summary = type(error).__name__ + (f": {lines[0]}" if lines else "")
+    where = f"{path}:{line}" if path and line else path
+    return {
+        "message": f"{where}: {summary}" if where else summary,
+        "path": path,
+        "line": line,
+        "hint": " ".join(text.strip().lstrip("→").strip() for text in lines[1:]) or None,
+    }
+
+
+def _import_file(path: Path) -> None:
+    name = path.stem
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        if Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
+            return  # another pipeline file imported it already
+        raise ImportError(
+            f"pipeline file {path} is named like the module {name!r} that is already "
+            "imported; rename the file"
+        )
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+def _child_main() -> None:
+    """
+    Import the pipeline files named in ``sys.argv`` and answer on the original stdout.
+
+    Runs in the child interpreter only. fd 1 is pointed at stderr first, so a ``print``
+    (or a subprocess) in a pipeline file writes to stderr and the answer stays clean.
+    """
+    answer_fd = os.dup(1)
+    os.dup2(2, 1)
+    dirs = [Path(name).resolve() for name in PIPELINE_DIRS]
+    current: Path | None = None
+    answer: dict[str, Any]
+    try:
+        for current in map(Path, sys.argv[1:]):
+            _import_file(current)
+        current = None
+        import harmont
+
+        answer = {"envelope": harmont.dump_registry_json()}
+    except BaseException as error:  # every failure is reported, sys.exit() included
+        answer = {"error": _failure(error, dirs, current)}
+    with os.fdopen(answer_fd, "w", encoding="utf-8") as out:
+        json.dump(answer, out)
