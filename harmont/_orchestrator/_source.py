@@ -25,6 +25,7 @@ import io
 import os
 import stat
 import tarfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Final
 
@@ -43,6 +44,9 @@ EXCLUDED_NAMES: Final = frozenset({".git", ".harmont", ".hm"})
 #: 1980-01-02 UTC: every member's mtime. Not 0, because zip-based tools (wheels, jars)
 #: refuse timestamps before 1980, and a day after so no time zone turns it into 1979.
 _MTIME: Final = 315_619_200
+
+#: Read size when draining a gzip stream to its trailer.
+_CHUNK: Final = 1 << 20
 
 #: Fast compression: the archive is built on every run and unpacked on every step.
 _GZIP_LEVEL: Final = 1
@@ -177,11 +181,19 @@ def unpack_source(data: bytes, dest: Path) -> None:
     link's own target may point anywhere (repositories do hold links to ``/usr/bin/...``):
     nothing is ever written through one.
 
-    :raises HarmontError: the archive is corrupt or a member is refused.
+    :raises HarmontError: the archive is corrupt, a member is refused, or *dest* cannot be
+        written.
     """
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        with (
+            gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as gz,
+            tarfile.open(fileobj=gz, mode="r:") as tar,
+        ):
             members = tar.getmembers()
+            # tarfile stops at the end-of-archive blocks and never reaches the gzip trailer:
+            # read on, so the CRC is checked before anything is written.
+            while gz.read(_CHUNK):
+                pass
             links = {PurePosixPath(m.name) for m in members if m.issym()}
             for member in members:
                 reason = _refusal(member, links)
@@ -189,5 +201,7 @@ def unpack_source(data: bytes, dest: Path) -> None:
                     raise HarmontError(f"unpacking source: member '{member.name}' {reason}")
             dest.mkdir(parents=True, exist_ok=True)
             tar.extractall(dest, filter=_extraction_filter)
-    except (tarfile.TarError, EOFError, gzip.BadGzipFile) as exc:
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise HarmontError(f"unpacking source into {dest}: corrupt archive ({exc})") from exc
+    except OSError as exc:
+        raise HarmontError(f"unpacking source into {dest}: {exc.strerror or exc}") from exc

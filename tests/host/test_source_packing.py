@@ -14,6 +14,7 @@ from harmont import HarmontError
 from harmont._orchestrator import pack_source, unpack_source
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 
@@ -333,9 +334,35 @@ class TestUnpack:
 
         assert list(outside.iterdir()) == []
 
-    def test_corrupt_archive(self, tmp_path: Path) -> None:
-        """Bytes that are not a gzip tar give one error naming the destination."""
+    @pytest.mark.parametrize(
+        "damage",
+        [
+            pytest.param(lambda data: b"not an archive", id="not-gzip"),
+            pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+            pytest.param(lambda data: data[:-8], id="no-gzip-trailer"),
+            pytest.param(
+                lambda data: data[:100] + bytes([data[100] ^ 0xFF]) + data[101:], id="flipped-byte"
+            ),
+        ],
+    )
+    def test_corrupt_archive_writes_nothing(
+        self, tmp_path: Path, damage: Callable[[bytes], bytes]
+    ) -> None:
+        """A damaged archive, even one whose tar part reads fine, is refused before any write."""
+        root = tmp_path / "repo"
+        root.mkdir()
+        (root / "noise.bin").write_bytes(os.urandom(64 * 1024))
         dest = tmp_path / "dest"
 
         with pytest.raises(HarmontError, match=f"unpacking source into {dest}: corrupt archive"):
-            unpack_source(b"not an archive", dest)
+            unpack_source(damage(pack_source(root)), dest)
+
+        assert not dest.exists()
+
+    def test_destination_that_is_a_file(self, tmp_path: Path) -> None:
+        """A destination that cannot be made a directory gives one error naming it."""
+        dest = tmp_path / "dest"
+        dest.write_bytes(b"")
+
+        with pytest.raises(HarmontError, match=f"unpacking source into {dest}: File exists"):
+            unpack_source(pack_source(_tree(tmp_path / "repo", {"a": ""})), dest)
