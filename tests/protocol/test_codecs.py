@@ -37,7 +37,7 @@ class TestProperties:
     def test_borsh_bytes_equal_oracle(
         self, wire_type: tuple[Any, Any], data: st.DataObject
     ) -> None:
-        """The runtime codec writes the bytes borsh-construct writes, and the oracle reads them back."""
+        """The runtime codec writes borsh-construct's bytes, and the oracle reads them back."""
         tp, strategy = wire_type
         value = data.draw(strategy)
         encoded = p.to_borsh(value)
