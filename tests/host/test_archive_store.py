@@ -37,7 +37,7 @@ class TestRegister:
         archive_id = store.register(bytes(buffer))
         buffer[0] = ord("z")
 
-        assert store.get(archive_id) == b"abc"
+        assert b"abc" == store.get(archive_id)
 
 
 class TestRead:
@@ -66,13 +66,13 @@ class TestRead:
             chunks.append(chunk)
             offset += len(chunk)
 
-        assert (b"".join(chunks), len(chunks)) == (DATA, 11)
+        assert (DATA, 11) == (b"".join(chunks), len(chunks))
 
     def test_empty_archive(self, store: ArchiveStore) -> None:
         """An empty archive has size 0 and reads as empty."""
         archive_id = store.register(b"")
 
-        assert (store.total_size(archive_id), store.read(archive_id, 0, 10)) == (0, b"")
+        assert (0, b"") == (store.total_size(archive_id), store.read(archive_id, 0, 10))
 
     @pytest.mark.parametrize(("offset", "max_"), [(-1, 10), (0, -1)])
     def test_negative_arguments_are_refused(
@@ -95,7 +95,7 @@ class TestUnknown:
         unknown = uuid.uuid4()
         store.register(DATA)
 
-        assert (store.total_size(unknown), store.read(unknown, 0, 10)) == (0, b"")
+        assert (0, b"") == (store.total_size(unknown), store.read(unknown, 0, 10))
 
     def test_get_of_unknown_id_raises(self, store: ArchiveStore) -> None:
         """get of an id never registered raises LookupError naming the id."""
@@ -111,7 +111,7 @@ class TestUnknown:
         store.discard(archive_id)
         store.discard(archive_id)
 
-        assert (store.total_size(archive_id), store.read(archive_id, 0, 1)) == (0, b"")
+        assert (0, b"") == (store.total_size(archive_id), store.read(archive_id, 0, 1))
 
 
 def test_concurrent_register_and_read(store: ArchiveStore) -> None:

@@ -61,7 +61,7 @@ def _kill(child: subprocess.Popen[str]) -> None:
     os.kill(child.pid, signal.SIGKILL)
     child.communicate(timeout=10)
 
-    assert child.returncode == -signal.SIGKILL
+    assert -signal.SIGKILL == child.returncode
 
 
 class TestPluginScope:
@@ -73,7 +73,7 @@ class TestPluginScope:
         with Host.noop(state_dir=state_dir) as second:
             value = second.context("cloud").kv_get(KvScope.PLUGIN, "org")
 
-        assert value == b"acme"
+        assert b"acme" == value
 
     def test_overwrite_replaces_value(self, host: Host) -> None:
         """Setting a key twice keeps the second value."""
@@ -81,7 +81,7 @@ class TestPluginScope:
         context.kv_set(KvScope.PLUGIN, "org", b"one")
         context.kv_set(KvScope.PLUGIN, "org", b"two")
 
-        assert context.kv_get(KvScope.PLUGIN, "org") == b"two"
+        assert b"two" == context.kv_get(KvScope.PLUGIN, "org")
 
     def test_missing_key_is_none(self, host: Host) -> None:
         """A key never set reads as None."""
@@ -92,18 +92,18 @@ class TestPluginScope:
         context = host.context("cloud")
         context.kv_set(KvScope.PLUGIN, "empty", b"")
 
-        assert context.kv_get(KvScope.PLUGIN, "empty") == b""
+        assert b"" == context.kv_get(KvScope.PLUGIN, "empty")
 
     def test_one_file_per_plugin(self, host: Host, state_dir: Path) -> None:
         """Each plugin's keys live in its own sqlite file under ``<state>/kv``."""
         host.context("alpha").kv_set(KvScope.PLUGIN, "k", b"a")
         host.context("beta").kv_set(KvScope.PLUGIN, "k", b"b")
 
-        assert sorted(p.name for p in (state_dir / "kv").glob("*.sqlite3")) == [
+        assert [
             "alpha.sqlite3",
             "beta.sqlite3",
-        ]
-        assert _rows(host.kv_path("alpha")) == {"k": b"a"}
+        ] == sorted(p.name for p in (state_dir / "kv").glob("*.sqlite3"))
+        assert {"k": b"a"} == _rows(host.kv_path("alpha"))
 
     @pytest.mark.parametrize("name", ["../escape", "a/b", ".."])
     def test_plugin_name_cannot_leave_the_kv_directory(self, host: Host, name: str) -> None:
@@ -118,7 +118,7 @@ class TestPluginScope:
         with pytest.raises(PluginRuntimeError) as info:
             host.context("cloud").kv_set(KvScope.PLUGIN, "k", "text")  # type: ignore[arg-type]
 
-        assert str(info.value) == "plugin 'cloud': kv_set value must be bytes (got str)"
+        assert "plugin 'cloud': kv_set value must be bytes (got str)" == str(info.value)
 
     def test_unusable_state_dir_is_a_plugin_error(self, tmp_path: Path) -> None:
         """An unusable state directory gives one line naming the plugin and the file."""
@@ -128,7 +128,7 @@ class TestPluginScope:
             host.context("cloud").kv_get(KvScope.PLUGIN, "k")
 
         assert str(info.value).startswith(f"plugin 'cloud': kv store {blocker}/kv/cloud.sqlite3: ")
-        assert info.value.plugin == "cloud"
+        assert "cloud" == info.value.plugin
 
     def test_newer_schema_is_refused(self, host: Host, state_dir: Path) -> None:
         """A store written by a newer schema is refused rather than misread."""
@@ -151,7 +151,7 @@ class TestPluginScope:
         with pytest.raises(PluginRuntimeError) as info:
             host.context("cloud").kv_get(KvScope.PLUGIN, "k")
 
-        assert str(info.value) == f"plugin 'cloud': kv store {path}: file is not a database"
+        assert f"plugin 'cloud': kv store {path}: file is not a database" == str(info.value)
 
     def test_store_is_in_wal_mode(self, host: Host) -> None:
         """The store runs in WAL mode, so readers never block the writer."""
@@ -160,14 +160,14 @@ class TestPluginScope:
         with sqlite3.connect(host.kv_path("cloud")) as connection:
             mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
 
-        assert mode == "wal"
+        assert "wal" == mode
 
     def test_close_then_use_reopens(self, host: Host) -> None:
         """A host used after close reopens its store and still sees the committed keys."""
         host.context("cloud").kv_set(KvScope.PLUGIN, "k", b"v")
         host.close()
 
-        assert host.context("cloud").kv_get(KvScope.PLUGIN, "k") == b"v"
+        assert b"v" == host.context("cloud").kv_get(KvScope.PLUGIN, "k")
 
 
 class TestConcurrency:
@@ -197,7 +197,7 @@ class TestConcurrency:
             h.close()
 
         expected = {f"{t}-{n}": _payload(t * writes + n) for t in range(16) for n in range(writes)}
-        assert failures == []
+        assert [] == failures
         assert expected == _rows(SqliteKv(state_dir / "kv").path_for("counter"))
 
     def test_concurrent_processes_lose_nothing(self, state_dir: Path) -> None:
@@ -207,7 +207,7 @@ class TestConcurrency:
         for child in children:
             child.communicate(timeout=60)
 
-        assert [child.returncode for child in children] == [0, 0, 0]
+        assert [0, 0, 0] == [child.returncode for child in children]
         assert {f"{i}-{n}": _payload(n) for i in range(3) for n in range(100)} == _rows(
             SqliteKv(state_dir / "kv").path_for("p")
         )
@@ -230,7 +230,7 @@ class TestKilledWriter:
         )
         child = _child(state_dir, body)
         assert child.stdout is not None
-        assert child.stdout.readline() == "inside\n"
+        assert "inside\n" == child.stdout.readline()
         wal = SqliteKv(state_dir / "kv").path_for("p").with_name("p.sqlite3-wal")
         assert wal.stat().st_size > 500 * 4096
 
@@ -238,11 +238,11 @@ class TestKilledWriter:
 
         with Host(state_dir=state_dir) as host:
             context = host.context("p")
-            assert context.kv_get(KvScope.PLUGIN, "committed") == b"before"
+            assert b"before" == context.kv_get(KvScope.PLUGIN, "committed")
             assert context.kv_get(KvScope.PLUGIN, "torn-0") is None
             context.kv_set(KvScope.PLUGIN, "after", b"writable")
-            assert context.kv_get(KvScope.PLUGIN, "after") == b"writable"
-        assert _integrity(host.kv_path("p")) == "ok"
+            assert b"writable" == context.kv_get(KvScope.PLUGIN, "after")
+        assert "ok" == _integrity(host.kv_path("p"))
 
     def test_killed_in_a_tight_write_loop(self, state_dir: Path) -> None:
         """SIGKILL of a writer looping on kv_set keeps every acknowledged write, no torn value."""
@@ -265,7 +265,7 @@ class TestKilledWriter:
             for n in acknowledged:
                 assert _payload(n) == context.kv_get(KvScope.PLUGIN, f"k{n}")
             rows = _rows(path)
-        assert _integrity(path) == "ok"
+        assert "ok" == _integrity(path)
         assert {key: _payload(int(key[1:])) for key in rows} == rows
         assert set(range(len(rows))) == {int(key[1:]) for key in rows}
 
@@ -280,7 +280,7 @@ class TestIsolation:
         owner.kv_set(scope, "secret", b"alpha's")
 
         assert other.kv_get(scope, "secret") is None
-        assert owner.kv_get(scope, "secret") == b"alpha's"
+        assert b"alpha's" == owner.kv_get(scope, "secret")
 
     @pytest.mark.parametrize("scope", list(KvScope))
     def test_same_key_in_two_plugins_stays_apart(self, host: Host, scope: KvScope) -> None:
@@ -291,7 +291,7 @@ class TestIsolation:
         alpha.kv_set(scope, "k", b"a")
         beta.kv_set(scope, "k", b"b")
 
-        assert (alpha.kv_get(scope, "k"), beta.kv_get(scope, "k")) == (b"a", b"b")
+        assert (b"a", b"b") == (alpha.kv_get(scope, "k"), beta.kv_get(scope, "k"))
 
     def test_scopes_do_not_share_keys(self, host: Host) -> None:
         """The same key in plugin, build and step scope holds three values."""
@@ -299,7 +299,7 @@ class TestIsolation:
         for scope in KvScope:
             context.kv_set(scope, "k", scope.value.encode())
 
-        assert [context.kv_get(s, "k") for s in KvScope] == [b"plugin", b"build", b"step"]
+        assert [b"plugin", b"build", b"step"] == [context.kv_get(s, "k") for s in KvScope]
 
 
 class TestLifetimes:
@@ -329,7 +329,7 @@ class TestLifetimes:
 
         host.end_step(first)
 
-        assert host.context("p", step_id=second).kv_get(KvScope.STEP, "k") == b"2"
+        assert b"2" == host.context("p", step_id=second).kv_get(KvScope.STEP, "k")
 
     def test_build_scope_outlives_steps_and_ends_with_the_build(self, host: Host) -> None:
         """A build-scope key is seen by every step of its run and is gone after end_build."""
@@ -340,7 +340,7 @@ class TestLifetimes:
 
         host.end_build(run_id)
 
-        assert seen == b"v"
+        assert b"v" == seen
         assert host.context("p", run_id=run_id).kv_get(KvScope.BUILD, "k") is None
 
     def test_build_scope_is_per_run(self, host: Host) -> None:
@@ -365,7 +365,7 @@ class TestLifetimes:
                 second.context("p").kv_get(KvScope.STEP, "s"),
             )
 
-        assert (kept, gone) == ((b"v", b"v"), (None, None))
+        assert ((b"v", b"v"), (None, None)) == (kept, gone)
 
     def test_plugin_scope_survives_end_step_and_end_build(self, host: Host) -> None:
         """Ending steps and builds never touches plugin-scope keys."""
@@ -376,4 +376,4 @@ class TestLifetimes:
         host.end_step(step_id)
         host.end_build(run_id)
 
-        assert context.kv_get(KvScope.PLUGIN, "k") == b"v"
+        assert b"v" == context.kv_get(KvScope.PLUGIN, "k")

@@ -31,13 +31,13 @@ class TestIdentity:
         run_id, step_id = uuid.uuid4(), uuid.uuid4()
         context = host.context("docker", run_id=run_id, step_id=step_id)
 
-        assert (context.plugin, context.run_id, context.step_id) == ("docker", run_id, step_id)
+        assert ("docker", run_id, step_id) == (context.plugin, context.run_id, context.step_id)
 
     def test_context_without_run_or_step(self, host: Host) -> None:
         """A context made for CLI dispatch has neither run nor step."""
         context = host.context("cloud")
 
-        assert (context.run_id, context.step_id) == (None, None)
+        assert (None, None) == (context.run_id, context.step_id)
 
 
 class TestLog:
@@ -117,7 +117,7 @@ class TestEmitStepLog:
         for chunk in (b"comp", b"iling\nlinking", b"\n\ndone\n"):
             context.emit_step_log(StdStream.STDOUT, chunk)
 
-        assert [line for _, _, line in _lines(events)] == ["compiling", "linking", "", "done"]
+        assert ["compiling", "linking", "", "done"] == [line for _, _, line in _lines(events)]
 
     def test_tail_waits_for_end_step(self, host: Host, events: list[BuildEvent]) -> None:
         """Bytes after the last newline are emitted only when the step ends."""
@@ -148,7 +148,7 @@ class TestEmitStepLog:
             StdStream.STDOUT, b"windows\r\n10%\r20%\n"
         )
 
-        assert [line for _, _, line in _lines(events)] == ["windows", "10%\r20%"]
+        assert ["windows", "10%\r20%"] == [line for _, _, line in _lines(events)]
 
     def test_streams_and_steps_are_buffered_apart(
         self, host: Host, events: list[BuildEvent]
@@ -174,7 +174,7 @@ class TestEmitStepLog:
         """Bytes that are not UTF-8 decode to replacement characters instead of failing."""
         host.context("docker", step_id=uuid.uuid4()).emit_step_log(StdStream.STDOUT, b"\xffok\n")
 
-        assert [line for _, _, line in _lines(events)] == ["\ufffdok"]
+        assert ["\ufffdok"] == [line for _, _, line in _lines(events)]
 
     def test_overlong_line_is_cut_on_a_character_boundary(
         self, host: Host, events: list[BuildEvent]
@@ -187,7 +187,7 @@ class TestEmitStepLog:
         host.end_step(step_id)
         lines = [line for _, _, line in _lines(events)]
 
-        assert "".join(lines) == "é" * MAX_LINE_BYTES
+        assert "é" * MAX_LINE_BYTES == "".join(lines)
         assert all(len(line.encode()) <= MAX_LINE_BYTES for line in lines)
         assert "\ufffd" not in "".join(lines)
 
@@ -217,9 +217,9 @@ class TestEmitStepLog:
         """Output from a context without a step cannot be attributed: it is dropped, loudly."""
         host.context("junit").emit_step_log(StdStream.STDOUT, b"orphan\n")
 
-        assert events == []
-        assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
-            "plugin 'junit': emit_step_log outside a step, 7 bytes of stdout dropped"
+        assert [] == events
+        assert ["plugin 'junit': emit_step_log outside a step, 7 bytes of stdout dropped"] == [
+            r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
         ]
 
 
@@ -254,7 +254,7 @@ class TestWrite:
             context.write_stderr(b"warning\n")
             context.write_stdout(b"acme\n")
 
-        assert (out.getvalue(), err.getvalue()) == (b"org: acme\n", b"warning\n")
+        assert (b"org: acme\n", b"warning\n") == (out.getvalue(), err.getvalue())
 
     def test_default_streams_are_the_process_streams(
         self, state_dir: Path, capfdbinary: pytest.CaptureFixture[bytes]
@@ -265,7 +265,7 @@ class TestWrite:
             host.context("cloud").write_stderr(b"to stderr\n")
 
         captured = capfdbinary.readouterr()
-        assert (captured.out, captured.err) == (b"to stdout\n", b"to stderr\n")
+        assert (b"to stdout\n", b"to stderr\n") == (captured.out, captured.err)
 
 
 class TestArchives:
@@ -276,20 +276,20 @@ class TestArchives:
         with Host(state_dir=state_dir, archives=store) as host:
             context = host.context("docker")
 
-            assert (
+            assert (10, b"3456") == (
                 context.archive_total_size(archive_id),
                 context.archive_read(archive_id, 3, 4),
-            ) == (10, b"3456")
+            )
 
     def test_without_a_store_every_archive_is_unknown(self, state_dir: Path) -> None:
         """A host without an archive store reads every archive as empty, size 0."""
         with Host.noop(state_dir=state_dir) as host:
             context = host.context("docker")
 
-            assert (
+            assert (0, b"") == (
                 context.archive_total_size(uuid.uuid4()),
                 context.archive_read(uuid.uuid4(), 0, 10),
-            ) == (0, b"")
+            )
 
     def test_negative_offset_is_refused(self, state_dir: Path) -> None:
         """A negative offset is a usage error, not a silent empty read."""
@@ -312,11 +312,11 @@ class TestReadConfig:
 
     def test_reads_a_real_file(self, host: Host, config: Path) -> None:
         """A file under .harmont is returned byte for byte."""
-        assert host.context("cloud").fs_read_config("plan.json") == b'{"plan": 1}'
+        assert b'{"plan": 1}' == host.context("cloud").fs_read_config("plan.json")
 
     def test_reads_a_nested_file(self, host: Host, config: Path) -> None:
         """A relative path with directories is resolved under .harmont."""
-        assert host.context("cloud").fs_read_config("sub/deep.txt") == b"deep"
+        assert b"deep" == host.context("cloud").fs_read_config("sub/deep.txt")
 
     @pytest.mark.parametrize(
         "rel_path",
@@ -330,10 +330,10 @@ class TestReadConfig:
         """An absolute path returns None, even one that points into .harmont."""
         context = host.context("cloud")
 
-        assert (
+        assert (None, None) == (
             context.fs_read_config(str(config / "plan.json")),
             context.fs_read_config(str(tmp_path / "outside")),
-        ) == (None, None)
+        )
 
     def test_symlink_escape_is_refused(self, host: Host, config: Path, tmp_path: Path) -> None:
         """A symlink in .harmont that points outside it returns None."""
@@ -342,16 +342,16 @@ class TestReadConfig:
 
         context = host.context("cloud")
 
-        assert (
+        assert (None, None) == (
             context.fs_read_config("escape"),
             context.fs_read_config("escape-dir/outside"),
-        ) == (None, None)
+        )
 
     def test_symlink_inside_is_followed(self, host: Host, config: Path) -> None:
         """A symlink that stays inside .harmont is read through."""
         (config / "current.json").symlink_to("plan.json")
 
-        assert host.context("cloud").fs_read_config("current.json") == b'{"plan": 1}'
+        assert b'{"plan": 1}' == host.context("cloud").fs_read_config("current.json")
 
     def test_symlink_loop_is_none(self, host: Host, config: Path) -> None:
         """A symlink loop returns None instead of raising."""
@@ -387,7 +387,7 @@ class TestReadConfig:
         (tmp_path / "repo" / ".harmont").symlink_to(real)
 
         with Host(project_root=tmp_path / "repo", state_dir=state_dir) as host:
-            assert host.context("cloud").fs_read_config("plan.json") == b"shared"
+            assert b"shared" == host.context("cloud").fs_read_config("plan.json")
 
     def test_without_project_root_the_cwd_is_used(
         self, state_dir: Path, config: Path, monkeypatch: pytest.MonkeyPatch
@@ -396,4 +396,4 @@ class TestReadConfig:
         monkeypatch.chdir(config.parent)
 
         with Host.noop(state_dir=state_dir) as host:
-            assert host.context("cloud").fs_read_config("plan.json") == b'{"plan": 1}'
+            assert b'{"plan": 1}' == host.context("cloud").fs_read_config("plan.json")

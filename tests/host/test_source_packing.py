@@ -69,13 +69,13 @@ class TestGitignore:
             },
         )
 
-        assert _names(pack_source(root)) == [
+        assert [
             ".gitignore",
             "app.py",
             "docs/build",
             "keep.log",
             "sub/anchored.txt",
-        ]
+        ] == _names(pack_source(root))
 
     def test_nested_gitignore_is_relative_to_its_directory(self, tmp_path: Path) -> None:
         """A nested .gitignore matches paths relative to its own directory, and only below it."""
@@ -92,12 +92,12 @@ class TestGitignore:
             },
         )
 
-        assert _names(pack_source(root)) == [
+        assert [
             "local",
             "sub/.gitignore",
             "sub/deeper/local",
             "top.tmp",
-        ]
+        ] == _names(pack_source(root))
 
     def test_nested_negation_overrides_the_root(self, tmp_path: Path) -> None:
         """A deeper .gitignore re-includes what the root one ignored, for its subtree only."""
@@ -112,7 +112,7 @@ class TestGitignore:
             },
         )
 
-        assert _names(pack_source(root)) == [".gitignore", "sub/.gitignore", "sub/important.log"]
+        assert [".gitignore", "sub/.gitignore", "sub/important.log"] == _names(pack_source(root))
 
     def test_ignored_directory_is_not_entered(self, tmp_path: Path) -> None:
         """Nothing under an ignored directory comes back, not even through its own negations."""
@@ -126,7 +126,7 @@ class TestGitignore:
             },
         )
 
-        assert _names(pack_source(root)) == [".gitignore", "main.py"]
+        assert [".gitignore", "main.py"] == _names(pack_source(root))
 
     def test_directory_contents_pattern_with_negation(self, tmp_path: Path) -> None:
         """``dir/*`` with ``!dir/keep`` keeps exactly the negated entry, as git does."""
@@ -135,7 +135,7 @@ class TestGitignore:
             {".gitignore": "data/*\n!data/keep.csv\n", "data/keep.csv": "", "data/big.bin": ""},
         )
 
-        assert _names(pack_source(root)) == [".gitignore", "data/keep.csv"]
+        assert [".gitignore", "data/keep.csv"] == _names(pack_source(root))
 
     def test_info_exclude_is_honoured_below_gitignore(self, tmp_path: Path) -> None:
         """``.git/info/exclude`` ignores paths, and the root .gitignore can re-include them."""
@@ -150,13 +150,13 @@ class TestGitignore:
             },
         )
 
-        assert _names(pack_source(root)) == [".gitignore", "shared.secret"]
+        assert [".gitignore", "shared.secret"] == _names(pack_source(root))
 
     def test_rules_apply_outside_a_git_repository(self, tmp_path: Path) -> None:
         """A tree without .git (an export) honours its .gitignore like the checkout it came from."""
         root = _tree(tmp_path, {".gitignore": "*.pyc\n", "m.py": "", "m.pyc": ""})
 
-        assert _names(pack_source(root)) == [".gitignore", "m.py"]
+        assert [".gitignore", "m.py"] == _names(pack_source(root))
 
 
 class TestExclusions:
@@ -176,11 +176,11 @@ class TestExclusions:
             },
         )
 
-        assert _names(pack_source(root)) == [
+        assert [
             ".env.example",
             ".github/workflows/ci.yml",
             "vendor/submodule/lib.c",
-        ]
+        ] == _names(pack_source(root))
 
 
 class TestMembers:
@@ -193,9 +193,9 @@ class TestMembers:
 
         members = {m.name: m for m in _members(pack_source(root))}
 
-        assert sorted(members) == ["a.txt", "link-dir", "link-file"]
+        assert ["a.txt", "link-dir", "link-file"] == sorted(members)
         assert (True, str(outside)) == (members["link-dir"].issym(), members["link-dir"].linkname)
-        assert (members["link-file"].issym(), members["link-file"].linkname) == (True, "a.txt")
+        assert (True, "a.txt") == (members["link-file"].issym(), members["link-file"].linkname)
 
     def test_only_regular_files_and_symlinks(self, tmp_path: Path) -> None:
         """FIFOs are skipped; empty directories vanish as they do in git."""
@@ -203,7 +203,7 @@ class TestMembers:
         os.mkfifo(root / "pipe")
         (root / "empty").mkdir()
 
-        assert _names(pack_source(root)) == ["a.txt"]
+        assert ["a.txt"] == _names(pack_source(root))
 
     def test_headers_are_normalised(self, tmp_path: Path) -> None:
         """Owners, names and times are fixed; only the executable bit of the mode survives."""
@@ -216,10 +216,10 @@ class TestMembers:
             for m in _members(pack_source(root))
         ]
 
-        assert headers == [
+        assert [
             ("data.txt", 0o644, 0, 0, "", "", 315_619_200),
             ("run.sh", 0o755, 0, 0, "", "", 315_619_200),
-        ]
+        ] == headers
 
     def test_root_must_be_a_directory(self, tmp_path: Path) -> None:
         """Packing something that is not a directory is one clear error."""
@@ -250,7 +250,7 @@ class TestDeterminism:
         """The gzip header's MTIME field is zero."""
         data = pack_source(_tree(tmp_path, {"a": ""}))
 
-        assert data[4:8] == b"\x00\x00\x00\x00"
+        assert b"\x00\x00\x00\x00" == data[4:8]
 
 
 class TestUnpack:
@@ -263,12 +263,12 @@ class TestUnpack:
 
         unpack_source(pack_source(root), dest)
 
-        assert (dest / "a.txt").read_text() == "alpha"
+        assert "alpha" == (dest / "a.txt").read_text()
         assert os.access(dest / "bin" / "run", os.X_OK)
-        assert (str((dest / "alias").readlink()), (dest / "alias").read_text()) == (
+        assert (
             "a.txt",
             "alpha",
-        )
+        ) == (str((dest / "alias").readlink()), (dest / "alias").read_text())
 
     def test_absolute_symlink_target_is_kept(self, tmp_path: Path) -> None:
         """A link to an absolute path is restored as is, since nothing is written through it."""
@@ -279,7 +279,7 @@ class TestUnpack:
 
         unpack_source(pack_source(root), dest)
 
-        assert str((dest / "python").readlink()) == "/usr/bin/python3"
+        assert "/usr/bin/python3" == str((dest / "python").readlink())
 
     @pytest.mark.parametrize(
         ("member", "reason"),
@@ -319,7 +319,7 @@ class TestUnpack:
         ):
             unpack_source(data, tmp_path / "dest")
 
-        assert list(outside.iterdir()) == []
+        assert [] == list(outside.iterdir())
 
     def test_write_through_an_existing_symlink_is_refused(self, tmp_path: Path) -> None:
         """A symlink already in the destination is not written through either."""
@@ -332,7 +332,7 @@ class TestUnpack:
         with pytest.raises(HarmontError, match="member 'link/planted' leaves the destination"):
             unpack_source(_tar((_member("link/planted"), b"gotcha")), dest)
 
-        assert list(outside.iterdir()) == []
+        assert [] == list(outside.iterdir())
 
     @pytest.mark.parametrize(
         "damage",
