@@ -54,6 +54,15 @@ if TYPE_CHECKING:
     from harmont._dsl import timeout as timeout
     from harmont._dsl import ttl as ttl
     from harmont._dsl import wait as wait
+    from harmont._ir import Chain as Chain
+    from harmont._ir import ChainDependency as ChainDependency
+    from harmont._ir import Dependency as Dependency
+    from harmont._ir import PipelineIR as PipelineIR
+    from harmont._ir import Plan as Plan
+    from harmont._ir import Registration as Registration
+    from harmont._ir import load_envelope as load_envelope
+    from harmont._ir import load_ir as load_ir
+    from harmont._ir import plan as plan
     from harmont._plugins._context import PluginContext as PluginContext
     from harmont._plugins._host import Host as Host
     from harmont._plugins._manager import PluginInfo as PluginInfo
@@ -72,11 +81,17 @@ _LAZY: Final = {
     "CacheOnChange": "harmont._dsl",
     "CachePolicy": "harmont._dsl",
     "CacheTTL": "harmont._dsl",
+    "Chain": "harmont._ir",
+    "ChainDependency": "harmont._ir",
+    "Dependency": "harmont._ir",
     "Host": "harmont._plugins._host",
     "Pipeline": "harmont._dsl",
+    "PipelineIR": "harmont._ir",
+    "Plan": "harmont._ir",
     "PluginContext": "harmont._plugins._context",
     "PluginInfo": "harmont._plugins._manager",
     "PluginStatus": "harmont._plugins._manager",
+    "Registration": "harmont._ir",
     "Registry": "harmont._plugins._manager",
     "Step": "harmont._dsl",
     "Target": "harmont._dsl",
@@ -85,10 +100,13 @@ _LAZY: Final = {
     "forever": "harmont._dsl",
     "group": "harmont._dsl",
     "hookimpl": "harmont.hookspecs",
+    "load_envelope": "harmont._ir",
+    "load_ir": "harmont._ir",
     "load_registry": "harmont._plugins._manager",
     "on_change": "harmont._dsl",
     "pipeline": "harmont._dsl",
     "pipeline_to_json": "harmont._dsl",
+    "plan": "harmont._ir",
     "pr": "harmont._dsl",
     "pull_request": "harmont._dsl",
     "push": "harmont._dsl",
@@ -110,14 +128,19 @@ __all__ = [
     "CachePolicy",
     "CacheTTL",
     "Cancelled",
+    "Chain",
+    "ChainDependency",
     "DecodeError",
+    "Dependency",
     "EngineUnavailable",
     "HarmontError",
     "Host",
     "InvalidIR",
     "Pipeline",
     "PipelineError",
+    "PipelineIR",
     "PipelineRenderError",
+    "Plan",
     "PluginConflict",
     "PluginContext",
     "PluginError",
@@ -125,6 +148,7 @@ __all__ = [
     "PluginLoadError",
     "PluginRuntimeError",
     "PluginStatus",
+    "Registration",
     "Registry",
     "Step",
     "Target",
@@ -136,10 +160,13 @@ __all__ = [
     "forever",
     "group",
     "hookimpl",
+    "load_envelope",
+    "load_ir",
     "load_registry",
     "on_change",
     "pipeline",
     "pipeline_to_json",
+    "plan",
     "pr",
     "pull_request",
     "push",

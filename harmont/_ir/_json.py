@@ -50,10 +50,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise InvalidIR(
-                f"bad JSON: the key {key!r} appears twice in one object; keep only one",
-                where=key,
-            )
+            raise InvalidIR(f"bad JSON: the key {key!r} appears twice in one object; keep one")
         result[key] = value
     return result
 

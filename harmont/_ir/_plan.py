@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["Chain", "ChainDependency", "Plan", "plan"]
 
 
-
 @attrs.frozen(kw_only=True)
 class ChainDependency:
     """A chain waits for chain ``chain`` (an index into :attr:`Plan.chains`) to finish."""
