@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_TIMED_OUT
 from harmont.protocol import StdStream
 
 if TYPE_CHECKING:
@@ -32,10 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EXIT_CANCELLED", "EXIT_TIMED_OUT", "ProcessOutcome", "kill_group", "run_shell"]
 
-#: The exit code of a step killed by its time limit (as coreutils ``timeout`` reports).
-EXIT_TIMED_OUT: Final = 124
-#: The exit code of a step killed by cancellation (128 + SIGINT, as a shell reports Ctrl-C).
-EXIT_CANCELLED: Final = 130
 
 #: How often the loop wakes to poll cancellation and the deadline while nothing is printed.
 POLL_SECONDS: Final = 0.05

@@ -1,0 +1,99 @@
+"""What a build returns to its caller: the exit code, each step's outcome, the events."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Final
+
+import attrs
+
+from harmont.protocol import BuildEvent
+
+__all__ = [
+    "EXIT_CANCELLED",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_TIMED_OUT",
+    "BuildResult",
+    "StepOutcome",
+    "StepStatus",
+]
+
+#: Every step passed (or was a cache hit).
+EXIT_OK: Final = 0
+#: A step failed or timed out, the pipeline timed out, a hook aborted, or a plugin failed.
+EXIT_FAILED: Final = 1
+#: The caller cancelled the build (Ctrl-C); also a step's code when it was cancelled.
+EXIT_CANCELLED: Final = 130
+#: A step's code when its executor killed it at its ``timeout_seconds`` (as coreutils
+#: ``timeout`` reports); the executor contract fixes both step codes.
+EXIT_TIMED_OUT: Final = 124
+
+
+class StepStatus(enum.Enum):
+    """How one step of the plan ended."""
+
+    #: Ran and exited 0.
+    PASSED = "passed"
+    #: Not run: its cached snapshot was reused.
+    CACHED = "cached"
+    #: Ran and exited non-zero.
+    FAILED = "failed"
+    #: Killed by its own ``timeout_seconds``.
+    TIMED_OUT = "timed_out"
+    #: Killed by cancellation: Ctrl-C, fail-fast, the pipeline timeout or a hook's abort.
+    CANCELLED = "cancelled"
+    #: Never started: the build stopped first, or a chain it needs did not succeed.
+    SKIPPED = "skipped"
+
+
+@attrs.frozen(kw_only=True)
+class StepOutcome:
+    """One step of the plan and how it ended."""
+
+    #: The step key.
+    key: str
+    #: The index of the step's chain in the plan.
+    chain_idx: int
+    status: StepStatus
+    #: The id of its execution; None when it never started.
+    step_id: uuid.UUID | None = None
+    #: The executor's exit code; None when it never ran.
+    exit_code: int | None = None
+    #: Wall time of the execution, cache hits included; None when it never ran.
+    duration_ms: int | None = None
+    #: The snapshot the executor reported, if any.
+    snapshot: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BuildResult:
+    """
+    The outcome of :func:`harmont.run`: a failed build is a result, not an exception.
+
+    ``exit_code`` is what ``hm run`` exits with (the ``build_end`` event carries it too):
+    :data:`EXIT_OK`, :data:`EXIT_FAILED` or :data:`EXIT_CANCELLED`.
+    """
+
+    run_id: uuid.UUID
+    exit_code: int
+    #: Every step of the plan, in plan order (chain by chain).
+    steps: tuple[StepOutcome, ...]
+    #: Every event of the build, in the order subscribers saw them.
+    events: tuple[BuildEvent, ...]
+    duration_ms: int
+    #: Why the build failed or stopped, in one line; None when it passed.
+    failure: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every step passed."""
+        return self.exit_code == EXIT_OK
+
+    def step(self, key: str) -> StepOutcome:
+        """The outcome of step *key*; :class:`KeyError` if the plan has no such step."""
+        for outcome in self.steps:
+            if outcome.key == key:
+                return outcome
+        raise KeyError(key)

@@ -1,0 +1,252 @@
+"""
+The embedding API: :func:`run` builds one pipeline and returns its :class:`BuildResult`.
+
+``hm run`` is a thin caller of it: everything the command does, a script can do, with
+events delivered to a callback instead of a terminal. One call is one run: a fresh plugin
+registry and host, the source packed once, the plan scheduled, ``build_end`` emitted and
+dispatched on every path once ``build_start`` was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harmont._errors import UnknownRunner, UsageError
+from harmont._orchestrator._archive import ArchiveStore
+from harmont._orchestrator._bus import EventBus
+from harmont._orchestrator._result import EXIT_FAILED, BuildResult, StepOutcome, StepStatus
+from harmont._orchestrator._scheduler import Halt, RunControl, Scheduler
+from harmont._orchestrator._source import pack_source
+from harmont.protocol import BuildEnd, BuildStart
+
+if TYPE_CHECKING:
+    import threading
+
+    from harmont._ir._model import PipelineIR
+    from harmont._ir._plan import Plan
+    from harmont._plugins._host import Host
+    from harmont._plugins._manager import Registry
+    from harmont.protocol import BuildEvent
+
+__all__ = ["run"]
+
+
+def run(
+    pipeline: object = None,
+    *,
+    slug: str | None = None,
+    directory: str | os.PathLike[str] | None = None,
+    runner: str | None = None,
+    parallelism: int | None = None,
+    env: Mapping[str, str] | None = None,
+    keep_going: bool = False,
+    on_event: Callable[[BuildEvent], None] | None = None,
+    cancel: threading.Event | None = None,
+    plugins: Iterable[object] = (),
+    disabled_plugins: Iterable[str] = (),
+) -> BuildResult:
+    """
+    Build one pipeline and return how it went; a failed step is a result, not an error.
+
+    :param pipeline: what to build: a pipeline built with the DSL (``hm.pipeline([...])``)
+        or any IR document as data (graph form, flat form, or an envelope with ``slug``);
+        a path (``os.PathLike``) to an IR JSON file; JSON text as ``bytes``; or a ``str``
+        read as `hm run` reads its argument: a slug of the project's pipelines, ``-`` for
+        stdin, else a file path. None builds the project's only pipeline.
+    :param slug: picks a pipeline of an envelope.
+    :param directory: the project root: the source steps see, and where ``.harmont/`` is
+        looked for (default: the current directory).
+    :param runner: the runner of steps that name none (default: the registry's default).
+    :param parallelism: chains run at once (default: the CPU count); at least 1.
+    :param env: variables that win over every pipeline and step env (``hm run -e``).
+    :param keep_going: let independent chains finish after a failure.
+    :param on_event: receives every build event, in order, on the thread that produced it.
+    :param cancel: set it (from any thread) to cancel the build, as Ctrl-C does; the build
+        then ends with exit code 130. This function never touches signal handlers.
+    :param plugins: extra plugin objects, registered after the installed ones.
+    :param disabled_plugins: installed plugins not to load (as ``-p no:NAME``).
+    :raises UsageError: an argument is invalid (``parallelism`` below 1...).
+    :raises PipelineError: the pipeline cannot be found, rendered, loaded or planned;
+        :class:`~harmont.UnknownRunner` when a step's runner is not available.
+    :raises PluginError: a plugin failed to load, or failed during the build (the build is
+        then stopped, ``build_end`` emitted, and the error raised).
+    """
+    from harmont._ir._plan import plan as make_plan
+    from harmont._plugins._host import Host
+    from harmont._plugins._manager import load_registry
+
+    workers = _parallelism(parallelism)
+    root = Path(directory if directory is not None else Path.cwd()).resolve()
+    ir = _load(pipeline, slug=slug, root=root)
+    control = RunControl()
+    archives = ArchiveStore()
+    run_id = uuid.uuid4()
+    bus: list[EventBus] = []
+    host = Host(
+        project_root=root,
+        emit=lambda event: _publish(bus, event),
+        archives=archives,
+        cancel=control.stop,
+    )
+    try:
+        registry = load_registry(host=host, disabled=disabled_plugins, project_root=root)
+        for plugin in plugins:
+            registry.register(plugin)
+        default = _default_runner(registry, runner, ir)
+        plan = make_plan(ir, default_runner=default, runners=registry.runners(), env=env)
+        archive_id = archives.register(pack_source(root))
+        events: list[BuildEvent] = []
+        subscribers: list[Callable[[BuildEvent], None]] = [events.append]
+        if on_event is not None:
+            subscribers.append(on_event)
+        bus.append(
+            EventBus(
+                registry=registry,
+                host=host,
+                run_id=run_id,
+                subscribers=subscribers,
+                on_error=control.fail,
+            )
+        )
+        scheduler = Scheduler(
+            plan=plan,
+            registry=registry,
+            host=host,
+            control=control,
+            publish=bus[0].publish,
+            run_id=run_id,
+            archive_id=archive_id,
+            parallelism=workers,
+            keep_going=keep_going,
+            cancel=cancel,
+        )
+        return _build(
+            bus=bus[0],
+            scheduler=scheduler,
+            plan=plan,
+            control=control,
+            run_id=run_id,
+            events=events,
+            host=host,
+        )
+    finally:
+        host.close()
+
+
+def _build(
+    *,
+    bus: EventBus,
+    scheduler: Scheduler,
+    plan: Plan,
+    control: RunControl,
+    run_id: uuid.UUID,
+    events: list[BuildEvent],
+    host: Host,
+) -> BuildResult:
+    started = time.monotonic()
+    exit_code = EXIT_FAILED
+    outcomes: tuple[StepOutcome, ...] = tuple(
+        StepOutcome(key=step.key, chain_idx=chain.index, status=StepStatus.SKIPPED)
+        for chain in plan.chains
+        for step in chain.steps
+    )
+    try:
+        start = BuildStart(run_id=run_id, plan=plan.summary, started_at=datetime.now(UTC))
+        abort = bus.publish(start)
+        if abort is not None:
+            control.halt(Halt.ABORTED, f"a hook aborted the build: {abort.reason}")
+        elif control.reason is None:
+            exit_code, outcomes = scheduler.run()
+    finally:
+        if control.error is not None:
+            exit_code = EXIT_FAILED
+        duration_ms = int((time.monotonic() - started) * 1000)
+        bus.publish(BuildEnd(exit_code=exit_code, duration_ms=duration_ms))
+        host.end_build(run_id)
+    if control.error is not None:
+        raise control.error
+    return BuildResult(
+        run_id=run_id,
+        exit_code=exit_code,
+        steps=outcomes,
+        events=tuple(events),
+        duration_ms=duration_ms,
+        failure=control.message if exit_code != 0 else None,
+    )
+
+
+def _publish(bus: list[EventBus], event: BuildEvent) -> None:
+    """The host's sink: events plugins emit go through the bus once it exists."""
+    if bus:
+        bus[0].publish(event)
+
+
+def _parallelism(value: int | None) -> int:
+    if value is None:
+        return os.cpu_count() or 1
+    if value < 1:
+        raise UsageError(
+            f"parallelism must be at least 1 (got {value})",
+            hint="omit it to run as many chains at once as there are CPUs",
+        )
+    return value
+
+
+def _load(pipeline: object, *, slug: str | None, root: Path) -> PipelineIR:
+    from harmont._ir._load import load_definition, select_definition
+    from harmont._pipelines import resolve_definition
+
+    if pipeline is None or isinstance(pipeline, str):
+        # The same rules as `hm render`: "-" is stdin, a slug names a pipeline of the
+        # project, anything else is the path of an IR file.
+        return resolve_definition(pipeline, root=root, slug=slug).ir
+    if isinstance(pipeline, Mapping):
+        document: Mapping[str, Any] = pipeline
+        if "graph" in document:
+            # A pipeline straight from the DSL has no cache keys yet: render them, as
+            # discovery would, against this project.
+            from harmont._dsl._render import pipeline_to_json
+
+            document = json.loads(pipeline_to_json(dict(document), base_path=root))
+        return select_definition(document, slug).ir
+    if isinstance(pipeline, bytes):
+        return load_definition(pipeline, slug=slug, origin="<bytes>").ir
+    if isinstance(pipeline, os.PathLike):
+        return load_definition(Path(pipeline), slug=slug).ir
+    raise UsageError(
+        "pipeline must be a DSL pipeline, an IR document (dict), a path, JSON bytes, a slug "
+        f"or None (got {type(pipeline).__name__})"
+    )
+
+
+def _default_runner(registry: Registry, runner: str | None, ir: PipelineIR) -> str:
+    """
+    The runner of steps that name none: ``runner``, else the registry's default.
+
+    Checked here rather than at the first step, so a build never starts only to fail on
+    a step whose runner cannot be had.
+    """
+    if runner is not None:
+        registry.resolve_runner(runner)
+        return runner
+    default = registry.default_runner()
+    if default is not None:
+        return default
+    orphan = next((step.key for step in ir.steps if step.runner is None), None)
+    if orphan is not None:
+        available = ", ".join(registry.runners()) or "none"
+        raise UnknownRunner(
+            f"step '{orphan}': names no runner, and no plugin provides a default runner "
+            f"(available: {available})",
+            step_key=orphan,
+            hint="pass --runner NAME (e.g. --runner local), or install the docker plugin",
+        )
+    # Every step names its runner: the plan summary reports no default.
+    return ""
