@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     from harmont_cli._exit import ExitCode, report
 
     try:
-        app = build_app()
+        app = build_app(args)
         return app(args)
     except HarmontError as error:
         return int(report(error))

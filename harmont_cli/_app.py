@@ -7,34 +7,119 @@ that a command needs and the library lacks belongs in the library.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 # typer 0.27 vendors click under a private name; the version pin keeps this import valid.
 from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
 
-from harmont._errors import HarmontError
+from harmont._errors import HarmontError, UsageError
+from harmont._plugins._manager import BUILTIN_VERBS
 from harmont_cli._exit import ExitCode, report
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
-__all__ = ["build_app"]
+    from typer._click import Command, Context
+
+    from harmont import Registry
+
+__all__ = ["AppState", "build_app", "scan_global_plugin_options"]
 
 _HELP = "hm: run Harmont CI pipelines locally."
 
 
-def build_app() -> Callable[[list[str]], int]:
+class AppState:
     """
-    Build the `hm` command tree and return a callable that runs it on an argument list.
+    What every command of one `hm` invocation shares: the plugins to skip, the registry.
 
-    The callable returns the exit code instead of exiting, so tests and embedders can
-    call it in-process.
+    Commands reach it as ``ctx.obj``. The registry is loaded on first use, so built-in
+    commands that need no plugin (`hm render`) never import one.
+    """
+
+    def __init__(self, *, disabled: frozenset[str]) -> None:
+        self.disabled = disabled
+        self._registry: Registry | None = None
+
+    def registry(self) -> Registry:
+        """The plugin registry of this invocation (no-op host), loaded once."""
+        if self._registry is None:
+            from harmont import load_registry
+
+            self._registry = load_registry(disabled=self.disabled)
+        return self._registry
+
+    def close(self) -> None:
+        """Close the registry (and its host) if it was loaded."""
+        if self._registry is not None:
+            self._registry.close()
+
+
+def scan_global_plugin_options(args: Sequence[str]) -> tuple[frozenset[str], str | None]:
+    """
+    Read the ``-p no:NAME`` options before the command word; return them and the word.
+
+    They must be known before the command tree is built, because a disabled plugin must
+    not even be imported to add its verbs. click parses them again (and documents them)
+    on the root command.
+
+    :raises UsageError: a ``-p`` value that is not ``no:NAME``.
+    """
+    disabled: set[str] = set()
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if not arg.startswith("-"):
+            return frozenset(disabled), arg
+        index += 1
+        if arg == "-p":
+            if index == len(args):
+                break  # click reports the missing value
+            value, index = args[index], index + 1
+        elif arg.startswith("-p"):
+            value = arg[2:]
+        else:
+            continue
+        if not value.startswith("no:") or value == "no:":
+            raise UsageError(f"-p expects no:NAME to disable a plugin, got '{value}'")
+        disabled.add(value[3:])
+    return frozenset(disabled), None
+
+
+class _RootGroup(TyperGroup):
+    """The `hm` group: an unknown command word is one `error:` line, exit 2."""
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
+        if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
+            available = ", ".join(sorted(self.list_commands(ctx)))
+            raise UsageError(
+                f"unknown command '{args[0]}' (available: {available})",
+                hint="a plugin may provide it: `hm plugin install <source>`",
+            )
+        return super().resolve_command(ctx, args)
+
+
+def build_app(args: Sequence[str] = ()) -> Callable[[list[str]], int]:
+    """
+    Build the `hm` command tree for ``args`` and return a callable that runs it.
+
+    Plugin verbs are added (which loads the plugins' manifests) unless ``args`` names a
+    built-in command. The callable returns the exit code instead of exiting, so tests
+    and embedders can call it in-process.
+
+    :raises HarmontError: a bad ``-p`` option, or plugins that conflict (exit 5).
     """
     from harmont_cli import _commands
+    from harmont_cli._plugin_verbs import add_plugin_verbs
 
+    disabled, verb = scan_global_plugin_options(args)
+    state = AppState(disabled=disabled)
     app = typer.Typer(
+        cls=_RootGroup,
         help=_HELP,
         no_args_is_help=True,
         add_completion=False,
@@ -43,15 +128,27 @@ def build_app() -> Callable[[list[str]], int]:
     )
 
     @app.callback()
-    def _root() -> None:
+    def _root(
+        plugin_options: Annotated[
+            list[str] | None,
+            typer.Option(
+                "-p",
+                metavar="no:NAME",
+                help="Do not load the plugin NAME (repeatable; see also HM_DISABLE_PLUGINS).",
+            ),
+        ] = None,
+    ) -> None:
         """hm: run Harmont CI pipelines locally."""
 
     _commands.register(app)
     command = typer.main.get_command(app)
+    if verb is None or verb not in BUILTIN_VERBS:
+        assert isinstance(command, TyperGroup)  # the app has several commands
+        add_plugin_verbs(command, state.registry())
 
     def run(args: list[str]) -> int:
         try:
-            result = command.main(args=args, prog_name="hm", standalone_mode=False)
+            result = command.main(args=args, prog_name="hm", standalone_mode=False, obj=state)
         except HarmontError as error:
             return int(report(error))
         except typer.Exit as done:
@@ -61,6 +158,8 @@ def build_app() -> Callable[[list[str]], int]:
         except ClickException as error:  # usage errors from the parser
             error.show()
             return int(ExitCode.USAGE)
+        finally:
+            state.close()
         return int(result) if isinstance(result, int) else 0
 
     return run

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
-from harmont_cli._commands import pipelines, render, version
+from harmont._plugins._manager import BUILTIN_VERBS
+from harmont_cli._commands import pipelines, plugin, render, version
 
 if TYPE_CHECKING:
     import typer
 
 __all__ = ["BUILTIN_VERBS", "register"]
-
-#: Top-level words owned by `hm` itself; a plugin verb may not shadow them.
-BUILTIN_VERBS: Final[frozenset[str]] = frozenset(
-    {"run", "render", "pipelines", "plugin", "version", "cache", "help"}
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -22,3 +18,4 @@ def register(app: typer.Typer) -> None:
     version.register(app)
     pipelines.register(app)
     render.register(app)
+    plugin.register(app)
