@@ -126,6 +126,7 @@ def render_envelope(root: Path, *, timeout: float = DEFAULT_TIMEOUT) -> str:
     """
     if not root.is_dir():
         raise UsageError(f"repo directory {str(root)!r} does not exist")
+    root = root.resolve()  # the child runs in root: every path it gets must be absolute
     files = pipeline_files(root)
     if not files:
         return EMPTY_ENVELOPE
@@ -151,7 +152,7 @@ def load_pipeline(
     the only one, when ``slug`` is None), by the rules and messages of SPEC.md §1.7.
     """
     envelope = json.loads(render_envelope(root, timeout=timeout))
-    return select_definition(envelope, slug, source="this repo")
+    return select_definition(envelope, slug, source="this repo", how="as the first argument")
 
 
 def resolve_definition(

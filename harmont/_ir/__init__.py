@@ -41,3 +41,8 @@ __all__ = [
     "plan",
     "select_definition",
 ]
+
+# Reprs and tracebacks show where users import these from, not our private layout.
+for _class in (Chain, ChainDependency, Dependency, PipelineIR, Plan, Registration):
+    _class.__module__ = "harmont"
+del _class
