@@ -1,0 +1,10 @@
+"""Raises TypeError: targets cannot take *args."""
+
+from __future__ import annotations
+
+import harmont as hm
+
+
+@hm.target()
+def base(*steps: hm.Step) -> hm.Step:
+    return hm.sh("make")
