@@ -12,7 +12,7 @@ from typing import Final
 import attrs
 
 from harmont.protocol._scalars import U32
-from harmont.protocol._value import Value
+from harmont.protocol._value import OptionalValue
 
 __all__ = ["CacheSpec", "CommandStep"]
 
@@ -61,7 +61,7 @@ class CommandStep:
     #: Option<String>; ``None`` means the default runner.
     runner: str | None = None
     #: Option<Value>; plugin-specific arguments.
-    runner_args: Value | None = None
+    runner_args: OptionalValue = None
 
 
 #: Fields of :class:`CommandStep` that JSON omits rather than writing ``null``.

@@ -30,7 +30,7 @@ from harmont.protocol._execution import ExecutorInput
 from harmont.protocol._hooks import HookEvent
 from harmont.protocol._ir import OMIT_WHEN_NONE
 from harmont.protocol._scalars import CHAR, IntWidth, TextKind, is_semver
-from harmont.protocol._schema import UNIONS, is_value_type, type_name, union_of
+from harmont.protocol._schema import UNIONS, is_value_type, resolve_class, type_name, union_of
 from harmont.protocol._subcommand import SubcommandInput
 
 if TYPE_CHECKING:
@@ -219,6 +219,7 @@ def _build_converter() -> cattrs.Converter:  # noqa: PLR0915 (one registration p
     )
 
     def class_structure(cls: type[Any]) -> Callable[[Any, Any], Any]:
+        resolve_class(cls)
         inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=cls in _CLOSED)
 
         def structure(value: Any, tp: Any) -> Any:
@@ -229,6 +230,7 @@ def _build_converter() -> cattrs.Converter:  # noqa: PLR0915 (one registration p
         return structure
 
     def class_unstructure(cls: type[Any]) -> Callable[[Any], Any]:
+        resolve_class(cls)
         overrides: dict[str, Any] = {
             name: override(omit_if_default=True) for name in OMIT_WHEN_NONE.get(cls, ())
         }

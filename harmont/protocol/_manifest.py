@@ -14,7 +14,7 @@ import attrs
 
 from harmont.protocol._enums import HookEventKind, HookPhase, ValueType
 from harmont.protocol._scalars import U32, Char, Semver
-from harmont.protocol._value import Value
+from harmont.protocol._value import OptionalValue
 
 __all__ = [
     "ArgSpec",
@@ -110,7 +110,7 @@ class StepExecutorSpec:
     #: bool; at most one plugin system-wide may set it.
     default: bool
     #: Option<Value>: JSON Schema for ``CommandStep.runner_args``.
-    step_schema: Value | None = None
+    step_schema: OptionalValue = None
 
 
 @attrs.frozen(kw_only=True)
@@ -151,4 +151,4 @@ class PluginManifest:
     #: Vec<Capability>; must not be empty.
     capabilities: tuple[Capability, ...]
     #: Option<Value>: JSON Schema of the plugin's config in ``.harmont/plugins.toml``.
-    config_schema: Value | None = None
+    config_schema: OptionalValue = None

@@ -25,7 +25,7 @@ from harmont.protocol._execution import CacheDecision
 from harmont.protocol._hooks import HookOutcome
 from harmont.protocol._manifest import ArgSpec, Capability
 from harmont.protocol._scalars import IntWidth, TextKind
-from harmont.protocol._value import Value
+from harmont.protocol._value import OPTIONAL, Value
 
 __all__ = [
     "BOOL",
@@ -45,6 +45,7 @@ __all__ = [
     "Text",
     "UnionNode",
     "is_value_type",
+    "resolve_class",
     "schema_of",
     "type_name",
     "union_of",
@@ -53,6 +54,16 @@ __all__ = [
 #: Every tagged enum of the protocol; a variant class belongs to exactly one of them.
 UNIONS: Final = (BuildEvent, Capability, ArgSpec, CacheDecision, HookOutcome)
 _UNION_OF: Final = {variant: union for union in UNIONS for variant in typing.get_args(union)}
+
+
+def resolve_class(cls: type[Any]) -> None:
+    """
+    Turn a protocol class's string annotations into types, in place (idempotent).
+
+    ``Value`` refers to itself by name; its inner references are resolved against the
+    ``_value`` module, whichever module the class lives in.
+    """
+    attrs.resolve_types(cls, localns={"Value": Value})
 
 
 def union_of(tp: object) -> object | None:
@@ -189,6 +200,8 @@ class _Resolver:
                 return Int(marker)
             if isinstance(marker, TextKind):
                 return Text(marker)
+            if marker is OPTIONAL:
+                return OptionNode(VALUE)
         elif origin is typing.Union or origin is types.UnionType:
             if len(args) == 2 and type(None) in args:
                 (inner,) = (arg for arg in args if arg is not type(None))
@@ -210,7 +223,7 @@ class _Resolver:
             return known
         node = Struct(cls)
         self._structs[cls] = node
-        attrs.resolve_types(cls)
+        resolve_class(cls)
         node.fields = tuple((field.name, self.resolve(field.type)) for field in attrs.fields(cls))
         _struct_cache[cls] = node
         return node

@@ -12,12 +12,26 @@ from ``Some(Null)``; both decode to ``None``.
 
 from __future__ import annotations
 
-from typing import TypeAlias, Union
+from typing import Annotated, Final, TypeAlias, Union
 
-__all__ = ["Value"]
+__all__ = ["OPTIONAL", "OptionalValue", "Value"]
 
 # Union[...] rather than `|`: the alias is recursive, and its inner references must stay
 # strings at runtime (`None | "Value"` would raise).
 Value: TypeAlias = Union[  # noqa: UP007
     bool, int, float, str, list["Value"], dict[str, "Value"], None
 ]
+
+
+class _OptionalMarker:
+    """Marks a field as ``Option<Value>``; see :data:`OptionalValue`."""
+
+    def __repr__(self) -> str:
+        return "OPTIONAL"
+
+
+OPTIONAL: Final = _OptionalMarker()
+
+#: ``Option<Value>`` on the wire (a 0/1 tag byte, then the Value). Spelled out because at
+#: runtime ``Value | None`` is ``Value`` itself, and the codecs must still tell the two apart.
+OptionalValue: TypeAlias = Annotated[Value, OPTIONAL]
