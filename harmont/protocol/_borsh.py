@@ -151,10 +151,9 @@ def _length(buf: bytes, pos: int, unit: int, what: str) -> tuple[int, int]:
     (count,) = _U32.unpack_from(buf, pos)
     remaining = len(buf) - pos - 4
     if count * unit > remaining:
-        needs = (
-            f"exceeds the {remaining}" if unit == 1 else f"needs {count * unit}+ of the {remaining}"
+        raise _Malformed(
+            f"{what} length {count} needs at least {count * unit} bytes, {remaining} remain", pos
         )
-        raise _Malformed(f"{what} length {count} {needs} bytes that remain", pos)
     return count, pos + 4
 
 
