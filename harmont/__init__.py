@@ -63,6 +63,10 @@ if TYPE_CHECKING:
     from harmont._ir import load_envelope as load_envelope
     from harmont._ir import load_ir as load_ir
     from harmont._ir import plan as plan
+    from harmont._orchestrator._result import BuildResult as BuildResult
+    from harmont._orchestrator._result import StepOutcome as StepOutcome
+    from harmont._orchestrator._result import StepStatus as StepStatus
+    from harmont._orchestrator._run import run as run
     from harmont._plugins._context import PluginContext as PluginContext
     from harmont._plugins._host import Host as Host
     from harmont._plugins._manager import PluginInfo as PluginInfo
@@ -80,6 +84,7 @@ _LAZY: Final = {
     "CacheNone": "harmont._dsl",
     "CacheOnChange": "harmont._dsl",
     "CachePolicy": "harmont._dsl",
+    "BuildResult": "harmont._orchestrator._result",
     "CacheTTL": "harmont._dsl",
     "Chain": "harmont._ir",
     "ChainDependency": "harmont._ir",
@@ -94,6 +99,8 @@ _LAZY: Final = {
     "Registration": "harmont._ir",
     "Registry": "harmont._plugins._manager",
     "Step": "harmont._dsl",
+    "StepOutcome": "harmont._orchestrator._result",
+    "StepStatus": "harmont._orchestrator._result",
     "Target": "harmont._dsl",
     "compose": "harmont._dsl",
     "dump_registry_json": "harmont._dsl",
@@ -110,6 +117,7 @@ _LAZY: Final = {
     "pr": "harmont._dsl",
     "pull_request": "harmont._dsl",
     "push": "harmont._dsl",
+    "run": "harmont._orchestrator._run",
     "scratch": "harmont._dsl",
     "sh": "harmont._dsl",
     "target": "harmont._dsl",
@@ -121,6 +129,7 @@ _LAZY: Final = {
 __all__ = [
     "AuthError",
     "BaseImage",
+    "BuildResult",
     "CacheCompose",
     "CacheForever",
     "CacheNone",
@@ -151,6 +160,8 @@ __all__ = [
     "Registration",
     "Registry",
     "Step",
+    "StepOutcome",
+    "StepStatus",
     "Target",
     "UnknownPipeline",
     "UnknownRunner",
@@ -170,6 +181,7 @@ __all__ = [
     "pr",
     "pull_request",
     "push",
+    "run",
     "scratch",
     "sh",
     "target",

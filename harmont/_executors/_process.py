@@ -14,11 +14,13 @@ poll interval even when the command prints nothing.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import selectors
 import signal
 import subprocess
+import threading
 import time
 from typing import TYPE_CHECKING, Final
 
@@ -54,11 +56,25 @@ class ProcessOutcome:
     cancelled: bool = False
 
 
+#: Process groups of steps still running, killed at interpreter exit (and on a forced
+#: exit, which runs the exit handlers) so that no step outlives `hm`.
+_LIVE_GROUPS: set[int] = set()
+_LIVE_LOCK: Final = threading.Lock()
+
+
 def kill_group(pgid: int) -> None:
     """SIGKILL every process of group *pgid*; a group that is already gone is fine."""
     # ProcessLookupError: gone already; PermissionError: only zombies remain (some kernels).
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+@atexit.register
+def _kill_live_groups() -> None:
+    with _LIVE_LOCK:
+        groups = list(_LIVE_GROUPS)
+    for pgid in groups:
+        kill_group(pgid)
 
 
 def _open_pidfd(pid: int) -> int | None:
@@ -155,6 +171,8 @@ def run_shell(
     )
     assert process.stdout is not None
     assert process.stderr is not None
+    with _LIVE_LOCK:
+        _LIVE_GROUPS.add(process.pid)
     watch = _Watch(process.pid, should_cancel, timeout_seconds)
     pidfd = _open_pidfd(process.pid)
     with selectors.DefaultSelector() as selector:
@@ -172,6 +190,8 @@ def run_shell(
         finally:
             if not watch.killed:
                 kill_group(process.pid)
+            with _LIVE_LOCK:
+                _LIVE_GROUPS.discard(process.pid)
             if pidfd is not None:
                 os.close(pidfd)
             process.stdout.close()

@@ -279,8 +279,8 @@ class _LocalExecutor:
             state.image_warned = True
         context.log(
             Level.WARN,
-            f"the local runner ignores images: step '{step_key}' asked for '{image}' "
-            "(and any later step's image is ignored too); steps run on this machine",
+            f"images are ignored, every step runs on this machine: step '{step_key}' asks "
+            f"for '{image}' (later steps' images are not reported)",
         )
 
     def _workspace(

@@ -1,0 +1,55 @@
+"""
+Renderers: what a build looks like to the person (or program) that started it.
+
+Each renderer is an event subscriber with three methods: ``on_event(event)`` for each
+build event, ``warn(message)`` for a warning to show once, and ``close(failure)`` once the
+build has ended. :func:`make_renderer` picks one from the ``hm run`` options.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from harmont.protocol import BuildEvent
+
+__all__ = ["Renderer", "color_enabled", "make_renderer"]
+
+
+class Renderer(Protocol):
+    """What ``hm run`` drives: see the module docstring."""
+
+    def on_event(self, event: BuildEvent) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+    def close(self, failure: str | None = None) -> None: ...
+
+
+def color_enabled(*, no_color: bool, isatty: bool) -> bool:
+    """Colour only on a terminal, and never with ``--no-color`` or ``NO_COLOR`` set."""
+    return isatty and not no_color and not os.environ.get("NO_COLOR")
+
+
+def make_renderer(*, output_format: str, logs: bool, no_color: bool) -> Renderer:
+    """
+    The renderer for ``--format``, ``--logs`` and ``--no-color``, on the process streams.
+
+    JSON goes to stdout; everything else to stderr. Human mode draws live progress only
+    on a terminal and degrades to plain status lines otherwise.
+    """
+    if output_format == "json":
+        from harmont._renderers._json import JsonRenderer
+
+        return JsonRenderer(sys.stdout.buffer, sys.stderr.buffer)
+    isatty = sys.stderr.isatty()
+    color = color_enabled(no_color=no_color, isatty=isatty)
+    if logs or not isatty:
+        from harmont._renderers._lines import LinesRenderer
+
+        return LinesRenderer(sys.stderr.buffer, stream_logs=logs, color=color)
+    from harmont._renderers._human import HumanRenderer
+
+    return HumanRenderer(sys.stderr, sys.stderr.buffer, color=color)

@@ -1,0 +1,51 @@
+"""``--format json``: one build event per line on stdout, and nothing else there."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TYPE_CHECKING, BinaryIO
+
+from harmont.protocol import to_json
+
+if TYPE_CHECKING:
+    from harmont.protocol import BuildEvent
+
+__all__ = ["JsonRenderer"]
+
+
+class JsonRenderer:
+    """
+    Each event as compact JSON (the protocol's serde form, ``kind`` first), one per line.
+
+    Lines are flushed as they are written, so a consumer reading the pipe sees each event
+    when it happens. Warnings and the failure reason go to stderr, never to the event
+    stream.
+    """
+
+    def __init__(self, out: BinaryIO, err: BinaryIO | None = None) -> None:
+        self._out = out
+        self._err = err
+        self._lock = threading.Lock()
+
+    def on_event(self, event: BuildEvent) -> None:
+        """Write *event* as one line."""
+        data = (to_json(event) + "\n").encode("utf-8")
+        with self._lock:
+            self._out.write(data)
+            self._out.flush()
+
+    def warn(self, message: str) -> None:
+        """Write a warning line to stderr."""
+        self._note(f"warning: {message}")
+
+    def close(self, failure: str | None = None) -> None:
+        """Say on stderr why the build failed, if it did."""
+        if failure:
+            self._note(f"build failed: {failure}")
+
+    def _note(self, text: str) -> None:
+        err = self._err if self._err is not None else sys.stderr.buffer
+        with self._lock:
+            err.write(f"{text}\n".encode())
+            err.flush()

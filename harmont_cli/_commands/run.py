@@ -1,0 +1,148 @@
+"""`hm run`: build one pipeline with live output; a thin caller of :func:`harmont.run`."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from harmont._errors import UsageError
+from harmont_cli._commands.pipelines import RepoDir  # noqa: TC001 - Typer reads it at run time
+
+if TYPE_CHECKING:
+    from harmont._renderers import Renderer
+
+__all__ = ["register"]
+
+
+class OutputFormat(enum.Enum):
+    """What ``--format`` accepts (SPEC.md §10 item 12: nothing else)."""
+
+    HUMAN = "human"
+    JSON = "json"
+
+
+class _WarningsToRenderer(logging.Handler):
+    """Shows harmont's and plugins' warnings once each, through the active renderer."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        super().__init__(logging.WARNING)
+        self._renderer = renderer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        plugin = getattr(record, "harmont_plugin", None)
+        prefix = f"{plugin}: " if plugin else ""
+        self._renderer.warn(prefix + record.getMessage())
+
+
+def parse_env(pairs: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` strings as a dict, later ones winning."""
+    env: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"--env expects KEY=VALUE (got {pair!r})", hint="for example: -e CI=true"
+            )
+        env[key] = value
+    return env
+
+
+def register(app: typer.Typer) -> None:
+    """Add `hm run` to ``app``."""
+
+    @app.command("run")
+    def run_command(  # noqa: PLR0917 - Typer maps each option to one parameter
+        ctx: typer.Context,
+        target: Annotated[
+            str | None,
+            typer.Argument(
+                metavar="[PIPELINE|FILE|-]",
+                help="A pipeline slug of the repo (default: its only pipeline), the path "
+                "of an IR JSON file (graph form, flat form or envelope), or - for stdin.",
+                show_default=False,
+            ),
+        ] = None,
+        directory: RepoDir = Path(),
+        env: Annotated[
+            list[str] | None,
+            typer.Option(
+                "-e",
+                "--env",
+                metavar="KEY=VALUE",
+                help="Set a variable in every step, over pipeline and step env (repeatable).",
+            ),
+        ] = None,
+        runner: Annotated[
+            str | None,
+            typer.Option("--runner", help="The runner of steps that name none (e.g. local)."),
+        ] = None,
+        parallelism: Annotated[
+            int | None,
+            typer.Option(
+                "--parallelism",
+                "-j",
+                help="Chains to run at once.",
+                show_default="the CPU count",
+            ),
+        ] = None,
+        keep_going: Annotated[
+            bool,
+            typer.Option(
+                "--keep-going", "-k", help="After a failure, let independent chains finish."
+            ),
+        ] = False,
+        output_format: Annotated[
+            OutputFormat,
+            typer.Option(
+                "--format", help="human: progress on stderr; json: one event per stdout line."
+            ),
+        ] = OutputFormat.HUMAN,
+        logs: Annotated[
+            bool,
+            typer.Option("--logs", help="Stream every step's output as [key] lines."),
+        ] = False,
+        no_color: Annotated[
+            bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")
+        ] = False,
+        slug: Annotated[
+            str | None,
+            typer.Option("--slug", help="The pipeline to pick from an envelope file."),
+        ] = None,
+    ) -> int:
+        """Run a pipeline: its chains in parallel, on the runners of its steps."""
+        import harmont
+        from harmont._orchestrator._signals import ctrl_c_cancels
+        from harmont._renderers import make_renderer
+
+        overrides = parse_env(env or [])
+        disabled = getattr(ctx.obj, "disabled", frozenset())
+        renderer = make_renderer(output_format=output_format.value, logs=logs, no_color=no_color)
+        handler = _WarningsToRenderer(renderer)
+        logger = logging.getLogger("harmont")
+        logger.addHandler(handler)
+        cancel = threading.Event()
+        failure: str | None = None
+        try:
+            with ctrl_c_cancels(cancel, renderer.warn):
+                result = harmont.run(
+                    target,
+                    slug=slug,
+                    directory=directory,
+                    runner=runner,
+                    parallelism=parallelism,
+                    env=overrides,
+                    keep_going=keep_going,
+                    on_event=renderer.on_event,
+                    cancel=cancel,
+                    disabled_plugins=disabled,
+                )
+            failure = result.failure
+            return result.exit_code
+        finally:
+            logger.removeHandler(handler)
+            renderer.close(failure)
