@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harmont._errors import UsageError
+from harmont_cli._app import AppState
 from harmont_cli._commands.pipelines import RepoDir  # noqa: TC001 - Typer reads it at run time
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def register(app: typer.Typer) -> None:
         from harmont._renderers import make_renderer
 
         overrides = parse_env(env or [])
-        disabled = getattr(ctx.obj, "disabled", frozenset())
+        disabled = ctx.obj.disabled if isinstance(ctx.obj, AppState) else frozenset[str]()
         renderer = make_renderer(output_format=output_format.value, logs=logs, no_color=no_color)
         handler = _WarningsToRenderer(renderer)
         logger = logging.getLogger("harmont")
