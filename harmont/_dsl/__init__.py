@@ -18,7 +18,6 @@ from harmont._dsl._cache import compose as compose
 from harmont._dsl._cache import forever as forever
 from harmont._dsl._cache import on_change as on_change
 from harmont._dsl._cache import ttl as ttl
-from harmont._dsl._cachekey import RenderInputs as RenderInputs
 from harmont._dsl._decorators import pipeline as pipeline
 from harmont._dsl._decorators import target as target
 from harmont._dsl._markers import BaseImage as BaseImage
@@ -56,7 +55,6 @@ __all__ = [
     "PipelineRegistry",
     "PullRequestTrigger",
     "PushTrigger",
-    "RenderInputs",
     "Step",
     "Target",
     "Trigger",

@@ -90,12 +90,7 @@ def _register(
 ) -> _Decorator:
     def decorator(fn: Callable[..., Any]) -> Callable[[], Any]:
         check_signature(fn)
-        resolved = fn.__name__ if slug is None else slug
-        if not isinstance(resolved, str) or not _SLUG.fullmatch(resolved):
-            raise (TypeError if not isinstance(resolved, str) else ValueError)(
-                f"invalid pipeline slug {resolved!r}: use lowercase letters, digits and '-', "
-                "starting with a letter, at most 64 characters"
-            )
+        resolved = _slug(fn.__name__ if slug is None else slug)
         budget = None if timeout is None else parse_duration(timeout)
         chosen = _triggers(triggers)
         registry = current_registry()
@@ -118,6 +113,18 @@ def _register(
         return resolved_call
 
     return decorator
+
+
+def _slug(slug: object) -> str:
+    """:raises TypeError, ValueError: for a slug that is no string, or not a valid one."""
+    if not isinstance(slug, str):
+        raise TypeError(f"a pipeline slug must be a string, got {slug!r}")
+    if not _SLUG.fullmatch(slug):
+        raise ValueError(
+            f"invalid pipeline slug {slug!r}: use lowercase letters, digits and '-', "
+            "starting with a letter, at most 64 characters"
+        )
+    return slug
 
 
 def _triggers(triggers: Iterable[Trigger]) -> tuple[Trigger, ...]:
