@@ -29,9 +29,17 @@ if TYPE_CHECKING:
 
 __all__ = ["add_plugin_verbs", "command_for_spec", "harmont_env"]
 
-#: Plugin ints are i64 on the wire; click checks the range while parsing.
-_I64: Final = IntRange(-(2**63), 2**63 - 1)
+
+class _I64(IntRange):
+    """Plugin ints are i64 on the wire; the parser checks the range ("not a valid integer")."""
+
+    name = "integer"
+
+
+_I64_TYPE: Final = _I64(-(2**63), 2**63 - 1)
 _ENV_PREFIX: Final = "HARMONT_"
+#: `hm --help` lists plugin verbs in their own panel, after the built-in commands.
+_PANEL: Final = "Plugin commands"
 
 
 def add_plugin_verbs(group: TyperGroup, registry: Registry) -> None:
@@ -67,6 +75,7 @@ def command_for_spec(
     invoke: Callable[[tuple[str, ...], dict[str, Value]], int],
     *,
     plugin: str,
+    panel: str | None = _PANEL,
 ) -> Command:
     """
     Build the click command of ``spec`` (recursively for its subcommands).
@@ -77,13 +86,15 @@ def command_for_spec(
     params = [_param(arg) for arg in spec.args]
     # click turns `dry-run` into the identifier `dry_run`; plugins get the declared name.
     keys = {param.name: _declared_name(arg) for param, arg in zip(params, spec.args, strict=True)}
-    help_text = f"{spec.about} [plugin: {plugin}]"
+    help_text = f"{spec.about}\n\nProvided by the plugin '{plugin}'."
     if not spec.subcommands:
 
         def leaf(**_: object) -> int:
             return _invoke(get_current_context(), invoke, keys)
 
-        return TyperCommand(spec.verb, params=params, callback=leaf, help=help_text)
+        return TyperCommand(
+            spec.verb, params=params, callback=leaf, help=help_text, rich_help_panel=panel
+        )
 
     def node(**_: object) -> int | None:
         ctx = get_current_context()
@@ -96,11 +107,12 @@ def command_for_spec(
         params=params,
         callback=node,
         help=help_text,
+        rich_help_panel=panel,
         invoke_without_command=bool(spec.args),
         no_args_is_help=not spec.args,
     )
     for child in spec.subcommands:
-        group.add_command(command_for_spec(child, invoke, plugin=plugin))
+        group.add_command(command_for_spec(child, invoke, plugin=plugin, panel=None))
     return group
 
 
@@ -130,7 +142,11 @@ def _declared_name(arg: ArgSpec) -> str:
 def _param(arg: ArgSpec) -> Parameter:
     if isinstance(arg, PositionalArg):
         return TyperArgument(
-            param_decls=[arg.name], required=arg.required, type=_type(arg.value_type), help=arg.help
+            param_decls=[arg.name],
+            required=arg.required,
+            type=_type(arg.value_type),
+            help=arg.help,
+            metavar=arg.name.upper(),
         )
     if isinstance(arg, OptionArg):
         decls = [f"--{arg.long}", *([f"-{arg.short}"] if arg.short else [])]
@@ -149,4 +165,4 @@ def _param(arg: ArgSpec) -> Parameter:
 
 def _type(value_type: ValueType) -> object:
     # bool stays a string, as the reference host parses it (SPEC.md §2.3).
-    return _I64 if value_type is ValueType.INT else str
+    return _I64_TYPE if value_type is ValueType.INT else str

@@ -219,5 +219,7 @@ def _arg_from_param(param: Any) -> ArgSpec | None:
 
 
 def _value_type(param: Any) -> ValueType:
+    # click names them "integer"/"integer range"; typer's bundled copy "int"/"int range".
     type_name = getattr(param.type, "name", "")
-    return ValueType.INT if type_name in ("integer", "integer range") else ValueType.STRING
+    is_int = type_name in ("integer", "integer range", "int", "int range")
+    return ValueType.INT if is_int else ValueType.STRING

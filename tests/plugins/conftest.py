@@ -24,7 +24,7 @@ class MakeDist(Protocol):
 
 
 def write_dist(
-    site: Path, name: str, code: str, *, attr: str | None = "plugin", version: str
+    site: Path, name: str, code: str, *, attr: str | None = "plugin", version: str = "1.0.0"
 ) -> str:
     """
     Write an installed distribution ``name`` whose ``harmont.plugins`` entry point ``name``
