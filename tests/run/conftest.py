@@ -1,0 +1,34 @@
+"""
+End-to-end fixtures: every test of tests/run runs once per runner in :data:`RUNNERS`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import pytest
+
+from tests.run.rig import Project, hm_environment
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+#: The runners the end-to-end suite covers; each test runs once per runner.
+RUNNERS: Final = ("local",)
+
+
+@pytest.fixture(params=RUNNERS)
+def runner(request: pytest.FixtureRequest) -> str:
+    """The runner under test."""
+    return str(request.param)
+
+
+@pytest.fixture
+def project(tmp_path: Path, runner: str, request: pytest.FixtureRequest) -> Project:
+    """An empty project with a private home; the docker runner gets its test image."""
+    image = request.getfixturevalue("docker_image") if runner == "docker" else None
+    root = tmp_path / "project"
+    root.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    return Project(root=root, runner=runner, env=hm_environment(home), image=image)

@@ -1,0 +1,135 @@
+"""
+The end-to-end rig: a throwaway project, and `hm run` on it as a real subprocess.
+
+The pipelines of these tests use only what busybox provides (sh, echo, cat, test, sleep),
+so they run unchanged on the local runner and in the docker test image; a runner that
+needs an image gets it as the pipeline's ``default_image``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+
+from harmont.protocol import BuildEvent, from_json
+
+#: A bound for every `hm` subprocess: a hung build fails its test instead of the suite.
+TIMEOUT_SECONDS: Final = 60
+
+
+def command(key: str, cmd: str, *, builds_in: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A flat-form command step."""
+    return {"type": "command", "key": key, "cmd": cmd, "builds_in": builds_in, **fields}
+
+
+def wait(*, continue_on_failure: bool = False) -> dict[str, Any]:
+    """A flat-form wait step."""
+    return {"type": "wait", "continue_on_failure": continue_on_failure}
+
+
+@attrs.frozen
+class Build:
+    """What one `hm run` subprocess did."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def events(self) -> list[BuildEvent]:
+        """Every stdout line decoded as a build event (``--format json`` runs)."""
+        return [from_json(BuildEvent, line) for line in self.stdout.splitlines()]
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        """The events of one class, in order."""
+        return [event for event in self.events if isinstance(event, kind)]
+
+    def keys(self) -> dict[Any, str]:
+        """step_id -> step key, from the step_queued events."""
+        return {e.step_id: e.key for e in self.events if e.KIND == "step_queued"}
+
+    def logs(self, key: str) -> list[str]:
+        """The output lines of step *key*, in order."""
+        ids = {i for i, k in self.keys().items() if k == key}
+        return [e.line for e in self.events if e.KIND == "step_log" and e.step_id in ids]
+
+
+@attrs.define
+class Project:
+    """A project directory with one pipeline file, and `hm` run on it."""
+
+    root: Path
+    runner: str
+    env: dict[str, str]
+    image: str | None = None
+
+    def pipeline(self, *steps: dict[str, Any], **document: Any) -> Path:
+        """Write a flat-form IR document and return its path."""
+        path = self.root / "pipeline.json"
+        body: dict[str, Any] = {"version": "0", "steps": list(steps), **document}
+        if self.image is not None:
+            body.setdefault("default_image", self.image)
+        path.write_text(json.dumps(body))
+        return path
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """Start `hm run pipeline.json --runner <runner> --format json ARGS` in the background."""
+        return subprocess.Popen(
+            self.argv(*args),
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def argv(self, *args: str) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "harmont_cli",
+            "run",
+            "pipeline.json",
+            "--runner",
+            self.runner,
+            "--format",
+            "json",
+            *args,
+        ]
+
+    def hm(self, *args: str, raw: bool = False) -> Build:
+        """Run `hm run` to completion (``raw``: exactly ARGS after `hm`)."""
+        argv = [sys.executable, "-m", "harmont_cli", *args] if raw else self.argv(*args)
+        done = subprocess.run(
+            argv,
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+        return Build(done.returncode, done.stdout, done.stderr)
+
+
+def hm_environment(home: Path) -> dict[str, str]:
+    """The environment of an `hm` subprocess: a private home, cache and plugin state."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("HM_", "HARMONT_", "XDG_")) and key != "NO_COLOR"
+    }
+    env.update(
+        HOME=str(home),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
