@@ -79,8 +79,6 @@ _REQUIRED_HOOK: Final = {
     SubcommandSpec: "hm_run_subcommand",
 }
 
-_NATIVE_NOT_LOADED: Final = "this build of hm does not load native plugins yet"
-
 
 class PluginStatus(enum.Enum):
     """Where a discovered plugin ended up."""
@@ -567,12 +565,13 @@ def load_registry(
             registry._record(candidate, PluginStatus.DISABLED, None)
             continue
         _load_entry_point(registry, candidate)
-    dirs = native_dirs(env=env, project_root=project_root or Path.cwd()) if autoload else []
+    root = project_root or Path.cwd()
+    dirs = native_dirs(env=env, project_root=root) if autoload else []
     for candidate in native_candidates([*dirs, *extra_paths]):
         if candidate.name in blocked:
             registry._record(candidate, PluginStatus.DISABLED, None)
         else:
-            registry._record(candidate, PluginStatus.NOT_LOADED, _NATIVE_NOT_LOADED)
+            _load_native(registry, candidate, env=env, project_root=root, blocked=blocked)
     return registry
 
 
@@ -594,6 +593,32 @@ def _load_entry_point(registry: Registry, candidate: Candidate) -> None:
             f"plugin '{candidate.name}': cannot import {candidate.entry_point.value}: "
             f"{type(exc).__name__}: {exc}",
         )
+
+
+def _load_native(
+    registry: Registry,
+    candidate: Candidate,
+    *,
+    env: Mapping[str, str],
+    project_root: Path,
+    blocked: set[str],
+) -> None:
+    from harmont._plugins._native import isolation_for, load_native
+
+    assert candidate.path is not None  # discovery sets it for native candidates
+    try:
+        isolation = isolation_for(candidate.name, env=env, project_root=project_root)
+        plugin = load_native(candidate.path, isolation=isolation)
+        if plugin.name in blocked:
+            plugin.close()
+            registry._record(candidate, PluginStatus.DISABLED, None)
+            return
+        # The file stem is only what discovery calls it; the manifest names the plugin.
+        registry._add(attrs.evolve(candidate, name=""), plugin)
+    except PluginConflict:
+        raise
+    except (PluginLoadError, PluginRuntimeError) as exc:
+        registry._record(candidate, PluginStatus.BROKEN, exc.message)
 
 
 def _summary(capability: object) -> str:
