@@ -40,8 +40,9 @@ class ChainDependency:
     """A chain waits for chain ``chain`` (an index into :attr:`Plan.chains`) to finish."""
 
     chain: int
-    #: False when every step that creates this dependency sits behind a wait with
-    #: ``continue_on_failure``: the waiting chain runs whatever the outcome.
+    #: False when every edge behind this dependency comes from a wait with
+    #: ``continue_on_failure``: the waiting chain runs whatever the outcome. A fork
+    #: (``builds_in``) always needs success: there is no end state to start from otherwise.
     requires_success: bool
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, TypeAlias
 
 import typer
 
-__all__ = ["RepoDir", "register"]
+__all__ = ["EnvelopeSlug", "PipelineTarget", "RepoDir", "register"]
 
 #: The ``-d/--dir`` option of the commands that read a repo's pipeline files.
 RepoDir: TypeAlias = Annotated[
@@ -19,6 +19,24 @@ RepoDir: TypeAlias = Annotated[
         file_okay=False,
         show_default="the current directory",
     ),
+]
+
+
+#: The ``[SLUG|FILE|-]`` argument of the commands that take one pipeline.
+PipelineTarget: TypeAlias = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="[SLUG|FILE|-]",
+        help="A pipeline slug of the repo (default: its only pipeline), the path of an IR "
+        "JSON file (graph form, flat form or envelope), or - for stdin.",
+        show_default=False,
+    ),
+]
+
+#: The ``--slug`` option that picks a pipeline of an envelope file.
+EnvelopeSlug: TypeAlias = Annotated[
+    str | None,
+    typer.Option("--slug", help="The pipeline to pick from an envelope file."),
 ]
 
 

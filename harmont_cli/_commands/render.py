@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from harmont_cli._commands.pipelines import RepoDir  # noqa: TC001 - Typer reads it at run time
+# Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
+from harmont_cli._commands.pipelines import (  # noqa: TC001
+    EnvelopeSlug,
+    PipelineTarget,
+    RepoDir,
+)
 
 __all__ = ["register"]
 
@@ -17,20 +21,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("render")
     def render_command(
-        target: Annotated[
-            str | None,
-            typer.Argument(
-                metavar="[SLUG|FILE|-]",
-                help="A pipeline slug of the repo (default: its only pipeline), the path "
-                "of an IR JSON file (graph form, flat form or envelope), or - for stdin.",
-                show_default=False,
-            ),
-        ] = None,
+        target: PipelineTarget = None,
         directory: RepoDir = Path(),
-        slug: Annotated[
-            str | None,
-            typer.Option("--slug", help="The pipeline to pick from an envelope file."),
-        ] = None,
+        slug: EnvelopeSlug = None,
     ) -> None:
         """Validate one pipeline's IR and print it as JSON."""
         from harmont._pipelines import resolve_definition

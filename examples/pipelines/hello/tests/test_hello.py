@@ -10,11 +10,11 @@ from hello import greet
 class GreetTest(unittest.TestCase):
     def test_greets_by_name(self) -> None:
         """A name is greeted as given."""
-        self.assertEqual("hello, harmont!", greet("harmont"))
+        assert greet("harmont") == "hello, harmont!"
 
     def test_blank_name_greets_the_world(self) -> None:
         """Whitespace alone counts as no name."""
-        self.assertEqual("hello, world!", greet("  "))
+        assert greet("  ") == "hello, world!"
 
 
 if __name__ == "__main__":
