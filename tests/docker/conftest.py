@@ -1,0 +1,48 @@
+"""Fixtures of the docker executor tests: every test here talks to a real engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from docker_rig import Rig
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from docker import APIClient
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of this directory ``docker``."""
+    for item in items:
+        if item.path.parent.name == "docker" and item.path.parent.parent.name == "tests":
+            item.add_marker(pytest.mark.docker)
+
+
+@pytest.fixture
+def rig(tmp_path: Path, hm_home: Path, docker_api: APIClient, docker_image: str) -> Iterator[Rig]:
+    """A fresh run over ``tmp_path/src`` (one file, hello.txt), ended after the test."""
+    from harmont import Host, load_registry
+    from harmont._orchestrator._archive import ArchiveStore
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "hello.txt").write_text("hello\n")
+    rig = Rig(docker_api, docker_image, source)
+    with (
+        Host(
+            project_root=source,
+            state_dir=hm_home / "state",
+            emit=rig.emit,
+            archives=ArchiveStore(),
+            cancel=rig.cancel,
+        ) as host,
+        load_registry(autoload=False, host=host) as registry,
+    ):
+        rig.registry = registry
+        try:
+            yield rig
+        finally:
+            rig.end()
