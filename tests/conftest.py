@@ -3,4 +3,6 @@
 from __future__ import annotations
 
 # Our own suite uses the plugin-testing fixtures we ship (hm_home, hm_host, hm_registry).
-pytest_plugins = ["harmont_sdk.testing"]
+# docker_support (tests/docker_support.py): the engine and base-image fixtures that
+# tests/docker and the docker runs of tests/run share.
+pytest_plugins = ["harmont_sdk.testing", "docker_support"]
