@@ -1,0 +1,195 @@
+"""`hm run` end to end: lifecycle hooks of an installed plugin, and the step cache."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from harmont.protocol import StepCacheHit, StepQueued
+from tests.run.rig import TIMEOUT_SECONDS, command, hm_environment
+
+if TYPE_CHECKING:
+    from tests.run.rig import Project
+
+_RECORDER = '''
+"""Records every hook call as "<phase> <kind>"; aborts where HM_ABORT_AT says."""
+import os
+
+from harmont import hookimpl
+from harmont.protocol import (
+    API_VERSION, HookAbort, HookContinue, HookEventKind, HookPhase, LifecycleHookSpec,
+    PluginManifest,
+)
+
+
+@hookimpl
+def hm_plugin_manifest():
+    kinds = tuple(HookEventKind)
+    return PluginManifest(
+        api_version=API_VERSION,
+        name="recorder",
+        version="0.1.0",
+        description="records hook calls",
+        capabilities=(
+            LifecycleHookSpec(events=kinds, phase=HookPhase.BEFORE, timeout_ms=5000),
+            LifecycleHookSpec(events=kinds, phase=HookPhase.AFTER, timeout_ms=5000),
+        ),
+    )
+
+
+@hookimpl
+def hm_on_hook_event(context, hook_event):
+    with open(os.environ["HM_RECORD"], "a") as record:
+        record.write(f"{hook_event.phase.value} {hook_event.event.KIND}\\n")
+    if hook_event.phase is HookPhase.BEFORE and hook_event.event.KIND == os.environ.get(
+        "HM_ABORT_AT"
+    ):
+        return HookAbort(reason="stopped by the recorder")
+    return HookContinue()
+'''
+
+
+def _install_recorder(project: Project, tmp_path: Path, *, abort_at: str = "") -> Path:
+    """Install the recorder plugin through a real entry point on PYTHONPATH."""
+    site = tmp_path / "site"
+    info = site / "hm_recorder-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (site / "hm_recorder.py").write_text(_RECORDER)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hm-recorder\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[harmont.plugins]\nrecorder = hm_recorder\n")
+    record = tmp_path / "record.txt"
+    project.env["PYTHONPATH"] = str(site)
+    project.env["HM_RECORD"] = str(record)
+    project.env["HM_ABORT_AT"] = abort_at
+    return record
+
+
+class TestHooks:
+    def test_hooks_fire_in_order_with_their_phases(self, project: Project, tmp_path: Path) -> None:
+        """Each event reaches before then after hooks, in build order; build_end is after-only."""
+        record = _install_recorder(project, tmp_path)
+        project.pipeline(command("hello", "echo hi"))
+
+        build = project.hm()
+
+        assert 0 == build.returncode, build.stderr
+        expected = [
+            f"{phase} {kind}"
+            for kind in ("build_start", "step_queued", "step_start", "step_log", "step_end")
+            for phase in ("before", "after")
+        ] + ["after build_end"]
+        assert expected == record.read_text().splitlines()
+
+    @pytest.mark.parametrize("kind", ["build_start", "step_start"])
+    def test_before_hook_abort_fails_the_build(
+        self, project: Project, tmp_path: Path, kind: str
+    ) -> None:
+        """An abort in a before hook stops the build with its reason; the step never runs."""
+        record = _install_recorder(project, tmp_path, abort_at=kind)
+        project.pipeline(command("hello", "echo hi"))
+
+        build = project.hm()
+
+        assert 1 == build.returncode
+        assert "a hook aborted the build: stopped by the recorder" in build.stderr
+        assert [] == build.logs("hello")
+        assert "after build_end" == record.read_text().splitlines()[-1]
+
+
+class TestCache:
+    def test_second_run_hits_the_cache(self, project: Project) -> None:
+        """A cached step runs once; the next run reuses its snapshot and its child sees it."""
+        project.pipeline(
+            command(
+                "build",
+                "echo built > artifact.txt; echo building",
+                cache={"policy": "forever", "key": "0123456789abcdef" * 4},
+            ),
+            command("use", "cat artifact.txt", builds_in="build"),
+        )
+
+        first = project.hm()
+        second = project.hm()
+
+        assert (0, 0) == (first.returncode, second.returncode), second.stderr
+        assert ([], ["building"]) == (first.of(StepCacheHit), first.logs("build"))
+        [hit] = second.of(StepCacheHit)
+        assert "harmont-local/build:0123456789abcdef" == hit.tag
+        assert "0123456789abcdef" * 4 == hit.key
+        assert ([], ["built"]) == (second.logs("build"), second.logs("use"))
+
+    def test_uncached_steps_run_every_time(self, project: Project) -> None:
+        """Without a cache policy a step runs again on every build."""
+        project.pipeline(command("always", "echo ran"))
+
+        runs = [project.hm().logs("always") for _ in range(2)]
+
+        assert [["ran"], ["ran"]] == runs
+
+
+class TestLocalRunner:
+    @pytest.fixture(autouse=True)
+    def _local_only(self, runner: str) -> None:
+        if runner != "local":
+            pytest.skip("behaviour of the local runner only")
+
+    def test_image_is_ignored_with_one_warning(self, project: Project) -> None:
+        """Steps naming images run on the host, and the user is warned once per run."""
+        project.pipeline(
+            command("a", "true", image="alpine:3"),
+            command("b", "true", image="debian:12"),
+        )
+
+        build = project.hm()
+
+        assert 0 == build.returncode, build.stderr
+        assert 1 == build.stderr.count("warning: local: images are ignored")
+        assert 2 == len(build.of(StepQueued))
+
+    def test_run_directories_are_removed(self, project: Project, tmp_path: Path) -> None:
+        """Nothing of a run is left in the temporary directory once it ends."""
+        scratch = tmp_path / "tmp"
+        scratch.mkdir()
+        project.env["TMPDIR"] = str(scratch)
+        project.pipeline(
+            command("root", "echo x > x"),
+            command("left", "true", builds_in="root"),
+            command("right", "exit 1", builds_in="root"),
+        )
+
+        build = project.hm("--keep-going")
+
+        assert 1 == build.returncode
+        assert [] == list(scratch.iterdir())
+
+    def test_step_env_is_minimal(self, project: Project) -> None:
+        """A step sees PATH, HOME, LANG and its own env, not the caller's other variables."""
+        project.env["LEAKED_FROM_CALLER"] = "yes"
+        project.pipeline(command("env", 'echo "${LEAKED_FROM_CALLER:-absent} $HOME"'))
+
+        build = project.hm()
+
+        assert [f"absent {project.env['HOME']}"] == build.logs("env")
+
+
+@pytest.mark.parametrize(
+    ("slug", "code", "says"),
+    [("hello", 0, "build passed"), ("hello-broken", 1, "this step fails on purpose")],
+)
+def test_example_pipelines(tmp_path: Path, slug: str, code: int, says: str) -> None:
+    """The README's example: `hello` is green on the local runner, `hello-broken` exits 1."""
+    example = Path(__file__).parents[2] / "examples" / "pipelines" / "hello"
+    argv = [sys.executable, "-m", "harmont_cli", "run", slug, "-d", str(example)]
+
+    done = subprocess.run(
+        [*argv, "--runner", "local"],
+        env=hm_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert code == done.returncode, done.stderr
+    assert says in done.stderr
