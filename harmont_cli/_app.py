@@ -121,6 +121,9 @@ def build_app(args: Sequence[str] = ()) -> Callable[[list[str]], int]:
     app = typer.Typer(
         cls=_RootGroup,
         help=_HELP,
+        # Plain click help: rich's help renderer costs ~45 ms of imports on every
+        # `hm --help`, more than the rest of the command tree (bench/startup.py).
+        rich_markup_mode=None,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,

@@ -38,8 +38,8 @@ class _I64(IntRange):
 
 _I64_TYPE: Final = _I64(-(2**63), 2**63 - 1)
 _ENV_PREFIX: Final = "HARMONT_"
-#: `hm --help` lists plugin verbs in their own panel, after the built-in commands.
-_PANEL: Final = "Plugin commands"
+#: Help is plain click text, as for the built-ins: rich's renderer is slow to import.
+_MARKUP: Final = None
 
 
 def add_plugin_verbs(group: TyperGroup, registry: Registry) -> None:
@@ -75,7 +75,7 @@ def command_for_spec(
     invoke: Callable[[tuple[str, ...], dict[str, Value]], int],
     *,
     plugin: str,
-    panel: str | None = _PANEL,
+    top: bool = True,
 ) -> Command:
     """
     Build the click command of ``spec`` (recursively for its subcommands).
@@ -87,13 +87,20 @@ def command_for_spec(
     # click turns `dry-run` into the identifier `dry_run`; plugins get the declared name.
     keys = {param.name: _declared_name(arg) for param, arg in zip(params, spec.args, strict=True)}
     help_text = f"{spec.about}\n\nProvided by the plugin '{plugin}'."
+    # `hm --help` lists plugin verbs beside the built-ins, marked with their plugin.
+    short_help = f"{spec.about} (plugin {plugin})" if top else None
     if not spec.subcommands:
 
         def leaf(**_: object) -> int:
             return _invoke(get_current_context(), invoke, keys)
 
         return TyperCommand(
-            spec.verb, params=params, callback=leaf, help=help_text, rich_help_panel=panel
+            spec.verb,
+            params=params,
+            callback=leaf,
+            help=help_text,
+            short_help=short_help,
+            rich_markup_mode=_MARKUP,
         )
 
     def node(**_: object) -> int | None:
@@ -107,12 +114,13 @@ def command_for_spec(
         params=params,
         callback=node,
         help=help_text,
-        rich_help_panel=panel,
+        short_help=short_help,
+        rich_markup_mode=_MARKUP,
         invoke_without_command=bool(spec.args),
         no_args_is_help=not spec.args,
     )
     for child in spec.subcommands:
-        group.add_command(command_for_spec(child, invoke, plugin=plugin, panel=None))
+        group.add_command(command_for_spec(child, invoke, plugin=plugin, top=False))
     return group
 
 

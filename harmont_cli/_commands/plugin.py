@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(
         help="List, inspect, install and remove plugins.",
         no_args_is_help=True,
+        rich_markup_mode=None,
     )
     app.add_typer(group, name="plugin")
 

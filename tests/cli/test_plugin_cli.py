@@ -299,9 +299,8 @@ class TestPluginVerbs:
         result = hm("--help")
 
         assert 0 == result.returncode
-        assert "Plugin commands" in result.stdout
-        assert "echo the parsed input" in result.stdout
-        assert "plugin " in result.stdout
+        assert "  echo       echo the parsed input (plugin echo)" in result.stdout.splitlines()
+        assert "  plugin     List, inspect, install and remove plugins." in result.stdout
 
 
 class TestInfoAndVersion:
