@@ -14,11 +14,12 @@ from sumtypes, silenced only around schema construction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import attr
@@ -45,7 +46,7 @@ from harmont.protocol._schema import (
     union_of,
 )
 
-__all__ = ["oracle_decode", "oracle_encode", "oracle_schema"]
+__all__ = ["oracle_codec", "oracle_decode", "oracle_encode", "oracle_schema"]
 
 _EPOCH: Final = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _MILLISECOND: Final = datetime.timedelta(milliseconds=1)
@@ -82,14 +83,36 @@ def oracle_schema(tp: object) -> Any:
     return _compiled(tp)[0]
 
 
+def oracle_codec(
+    tp: object, *, compiled: bool = False
+) -> tuple[Callable[[Any], bytes], Callable[[bytes], Any]]:
+    """
+    ``(encode, decode)`` for ``tp`` through borsh-construct, for the benchmark.
+
+    :param compiled: use construct's ``.compile()``d schema (code-generated parsing).
+    """
+    schema, to_data, from_data = _compiled(union_of(tp) or tp)
+    if compiled:
+        with _quiet_sumtypes():
+            schema = schema.compile()
+    build, parse = schema.build, schema.parse
+    return (lambda value: bytes(build(to_data(value)))), (lambda data: from_data(parse(data)))
+
+
 @functools.cache
 def _compiled(tp: object) -> _Compiled:
+    with _quiet_sumtypes():
+        return _Builder().build(schema_of(tp))
+
+
+@contextlib.contextmanager
+def _quiet_sumtypes() -> Iterator[None]:
     with warnings.catch_warnings():
         # sumtypes (under borsh-construct's Enum) passes attrs a deprecated argument.
         warnings.filterwarnings(
             "ignore", message="The `repr_ns` argument is deprecated", category=DeprecationWarning
         )
-        return _Builder().build(schema_of(tp))
+        yield
 
 
 def _identity(value: Any) -> Any:
