@@ -160,7 +160,8 @@ def spec_from_command(command: Any, *, verb: str | None = None) -> SubcommandSpe
     Lets an author keep one command definition for a standalone CLI and for `hm`. The
     help option and a ``help`` subcommand are skipped; boolean and counting options
     become flags; click arguments become positionals; everything else becomes an option
-    with its default as a string. Integer parameters keep ``int`` (the reference made
+    with its default as a string. Parameters that never reach the command function (help,
+    version, Typer's completion switches) and hidden ones are left out. Integer parameters keep ``int`` (the reference made
     every value a string); anything else is ``string``.
 
     :param command: a ``click.Command``/``click.Group`` (click or Typer's bundled copy)
@@ -196,7 +197,9 @@ def _arg_from_param(param: Any) -> ArgSpec | None:
             required=bool(param.required),
             value_type=_value_type(param),
         )
-    if param.name == "help" or getattr(param, "hidden", False):
+    # --help, --version and Typer's completion switches never reach the command function
+    # (expose_value=False), so a plugin could not receive them either.
+    if not getattr(param, "expose_value", True) or getattr(param, "hidden", False):
         return None
     longs = [o[2:] for o in (*param.opts, *param.secondary_opts) if o.startswith("--")]
     shorts = [o[1:] for o in param.opts if len(o) == 2 and o.startswith("-")]

@@ -339,8 +339,8 @@ class TestLoadRegistry:
 
         assert [] == [p.name for p in registry.plugins() if not p.builtin]
 
-    def test_native_libraries_are_listed_as_not_loaded(self, tmp_path: Path) -> None:
-        """Native libraries from every directory are listed, honestly, as not loaded."""
+    def test_native_libraries_are_discovered_in_every_directory(self, tmp_path: Path) -> None:
+        """User, project and HM_PLUGIN_PATH libraries are all found, in that order."""
         home, project, extra = tmp_path / "home", tmp_path / "proj", tmp_path / "extra"
         for directory in (home / ".harmont" / "plugins", project / ".harmont" / "plugins", extra):
             directory.mkdir(parents=True)
@@ -352,14 +352,26 @@ class TestLoadRegistry:
         registry = load_registry(
             env={"HOME": str(home), "HM_PLUGIN_PATH": str(extra)}, project_root=project
         )
-        native = [(p.name, p.kind, p.status) for p in registry.plugins() if p.kind == "native"]
+        native = [(p.name, p.kind, p.source) for p in registry.plugins() if p.kind == "native"]
 
         assert [
-            ("user", "native", PluginStatus.NOT_LOADED),
-            ("proj", "native", PluginStatus.NOT_LOADED),
-            ("extra", "native", PluginStatus.NOT_LOADED),
+            ("user", "native", str(home / ".harmont" / "plugins" / f"user{NATIVE_SUFFIX}")),
+            ("proj", "native", str(project / ".harmont" / "plugins" / f"proj{NATIVE_SUFFIX}")),
+            ("extra", "native", str(extra / f"extra{NATIVE_SUFFIX}")),
         ] == native
-        assert "this build of hm does not load native plugins yet" == registry.plugins()[-1].error
+
+    def test_a_bad_native_library_does_not_stop_python_plugins(
+        self, make_dist: MakeDist, tmp_path: Path
+    ) -> None:
+        """A native file that cannot load is listed as broken; Python plugins still load."""
+        make_dist("three", PLUGIN_SOURCE.format(name="three", runner="t", verb="t"))
+        (tmp_path / ".harmont" / "plugins").mkdir(parents=True)
+        (tmp_path / ".harmont" / "plugins" / f"junk{NATIVE_SUFFIX}").write_bytes(b"not elf")
+
+        registry = load_registry(env={"HOME": str(tmp_path)}, project_root=tmp_path)
+        rows = {p.name: p.status for p in registry.plugins() if not p.builtin}
+
+        assert {"three": PluginStatus.LOADED, "junk": PluginStatus.BROKEN} == rows
 
 
 class TestLookups:
