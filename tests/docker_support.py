@@ -8,10 +8,16 @@ makes the xdist workers build it once between them.
 
 Without a reachable engine the docker tests are skipped with the reason, except under
 ``CI=true``, where they fail: CI must never go green by skipping them.
+
+``hm cache clean`` removes every harmont object in the engine, including those of tests
+running on other workers; so every test that creates some holds a shared lock for its
+duration (:func:`docker_engine`) and the clean tests hold it exclusively
+(:func:`docker_engine_exclusive`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -30,12 +36,13 @@ if TYPE_CHECKING:
 
     from docker import APIClient
 
-__all__ = ["BASE_IMAGE", "docker_api", "docker_image"]
+__all__ = ["BASE_IMAGE", "docker_api", "docker_engine", "docker_engine_exclusive", "docker_image"]
 
 #: The image every docker test runs its steps in.
 BASE_IMAGE: Final = "harmont-test/busybox:1"
 
 _PT_INTERP: Final = 3
+_LOCKS: Final = Path(tempfile.gettempdir())
 
 
 def _unavailable(reason: str) -> None:
@@ -95,8 +102,7 @@ def docker_image(docker_api: APIClient) -> str:
 
     from harmont._executors._docker_engine import inspect_image
 
-    lock_path = Path(tempfile.gettempdir()) / "harmont-test-busybox-image.lock"
-    with lock_path.open("w") as lock:
+    with (_LOCKS / "harmont-test-busybox-image.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             inspect_image(docker_api, BASE_IMAGE)
@@ -111,3 +117,24 @@ def docker_image(docker_api: APIClient) -> str:
                 _rootfs(Path(found)), repository=repository, tag=tag, changes=["ENV PATH=/bin"]
             )
     return BASE_IMAGE
+
+
+@contextlib.contextmanager
+def _engine_lock(mode: int) -> Iterator[None]:
+    with (_LOCKS / "harmont-test-engine.lock").open("w") as lock:
+        fcntl.flock(lock, mode)
+        yield
+
+
+@pytest.fixture
+def docker_engine(docker_image: str) -> Iterator[str]:
+    """The base image, for a test that creates objects in the engine (shared lock held)."""
+    with _engine_lock(fcntl.LOCK_SH):
+        yield docker_image
+
+
+@pytest.fixture
+def docker_engine_exclusive(docker_image: str) -> Iterator[str]:
+    """The base image, for a test that may remove any harmont object (exclusive lock held)."""
+    with _engine_lock(fcntl.LOCK_EX):
+        yield docker_image

@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def rig(tmp_path: Path, hm_home: Path, docker_api: APIClient, docker_image: str) -> Iterator[Rig]:
+def rig(tmp_path: Path, hm_home: Path, docker_api: APIClient, docker_engine: str) -> Iterator[Rig]:
     """A fresh run over ``tmp_path/src`` (one file, hello.txt), ended after the test."""
     from harmont import Host, load_registry
     from harmont._orchestrator._archive import ArchiveStore
@@ -30,7 +30,7 @@ def rig(tmp_path: Path, hm_home: Path, docker_api: APIClient, docker_image: str)
     source = tmp_path / "src"
     source.mkdir()
     (source / "hello.txt").write_text("hello\n")
-    rig = Rig(docker_api, docker_image, source)
+    rig = Rig(docker_api, docker_engine, source)
     with (
         Host(
             project_root=source,
