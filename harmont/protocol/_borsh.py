@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, Final, TypeVar, overload
 
 from harmont._errors import DecodeError
-from harmont.protocol._scalars import is_semver
+from harmont.protocol._scalars import I64_WIDTH, from_millis, is_semver, to_millis
 from harmont.protocol._schema import (
     BOOL,
     FLOAT,
@@ -59,8 +59,6 @@ _U8: Final = struct.Struct("<B")
 _U32: Final = struct.Struct("<I")
 _I64: Final = struct.Struct("<q")
 _F64: Final = struct.Struct("<d")
-_EPOCH: Final = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-_MILLISECOND: Final = datetime.timedelta(milliseconds=1)
 
 
 class _Malformed(Exception):
@@ -223,14 +221,14 @@ def _decode_uuid(buf: bytes, pos: int) -> tuple[uuid.UUID, int]:
 def _encode_timestamp(value: datetime.datetime, out: bytearray) -> None:
     if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
         raise _Unencodable(f"expected a timezone-aware datetime, got {value!r}")
-    out += _I64.pack((value - _EPOCH) // _MILLISECOND)
+    out += _I64.pack(to_millis(value))
 
 
 def _decode_timestamp(buf: bytes, pos: int) -> tuple[datetime.datetime, int]:
     _need(buf, pos, 8, "timestamp")
     (millis,) = _I64.unpack_from(buf, pos)
     try:
-        return _EPOCH + datetime.timedelta(milliseconds=millis), pos + 8
+        return from_millis(millis), pos + 8
     except OverflowError:
         raise _Malformed(f"timestamp {millis} ms is outside years 1-9999", pos) from None
 
@@ -241,7 +239,7 @@ class _Compiler:
     def __init__(self) -> None:
         self._structs: dict[int, tuple[Encoder, Decoder]] = {}
 
-    def compile(self, node: Node) -> tuple[Encoder, Decoder]:  # noqa: PLR0911, PLR0912
+    def compile(self, node: Node) -> tuple[Encoder, Decoder]:  # noqa: PLR0911, PLR0912 (a branch per node kind)
         if node is STR:
             return _encode_str, _decode_str
         if node is BOOL:
@@ -506,17 +504,13 @@ def _min_size(node: Node) -> int:
     return 1
 
 
-_I64_LO: Final = -(2**63)
-_I64_HI: Final = 2**63 - 1
-
-
 def _encode_value(value: Any, out: bytearray) -> None:
     if value is None:
         out.append(0)
     elif value is True or value is False:
         out += b"\x01\x01" if value else b"\x01\x00"
     elif isinstance(value, int):
-        if not _I64_LO <= value <= _I64_HI:
+        if not I64_WIDTH.lo <= value <= I64_WIDTH.hi:
             raise _Unencodable(f"Value integers must fit i64, got {value}")
         out.append(2)
         out += _I64.pack(value)
@@ -542,7 +536,7 @@ def _encode_value(value: Any, out: bytearray) -> None:
         raise _Unencodable(f"expected a JSON-like Value, got {type(value).__name__} {value!r}")
 
 
-def _decode_value(buf: bytes, pos: int) -> tuple[Any, int]:  # noqa: PLR0911
+def _decode_value(buf: bytes, pos: int) -> tuple[Any, int]:  # noqa: PLR0911 (a return per variant)
     _need(buf, pos, 1, "Value variant index")
     index = buf[pos]
     pos += 1

@@ -29,7 +29,7 @@ from harmont._errors import DecodeError
 from harmont.protocol._execution import ExecutorInput
 from harmont.protocol._hooks import HookEvent
 from harmont.protocol._ir import OMIT_WHEN_NONE
-from harmont.protocol._scalars import CHAR, IntWidth, TextKind, is_semver
+from harmont.protocol._scalars import CHAR, I64_WIDTH, IntWidth, TextKind, is_semver
 from harmont.protocol._schema import UNIONS, is_value_type, resolve_class, type_name, union_of
 from harmont.protocol._subcommand import SubcommandInput
 
@@ -41,8 +41,6 @@ __all__ = ["from_dict", "from_json", "to_dict", "to_json"]
 #: Classes whose JSON form rejects unknown fields (``#[serde(deny_unknown_fields)]``).
 _CLOSED: Final = frozenset({ExecutorInput, HookEvent, SubcommandInput})
 _TAG: Final = "kind"
-_I64_LO: Final = -(2**63)
-_I64_HI: Final = 2**63 - 1
 _RFC3339: Final = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})",
     re.ASCII,
@@ -378,7 +376,11 @@ def _format_timestamp(value: datetime.datetime) -> str:
         fraction = f".{micros // 1000:03d}"
     else:
         fraction = f".{micros:06d}"
-    return f"{utc:%Y-%m-%dT%H:%M:%S}{fraction}Z"
+    # Not strftime's %Y: it drops the leading zeros of years before 1000 on glibc.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}{fraction}Z"
+    )
 
 
 def _structure_value(value: Any) -> Any:
@@ -387,7 +389,7 @@ def _structure_value(value: Any) -> Any:
     if value is None or kind is bool or kind is str or kind is float:
         return value
     if kind is int:
-        return value if _I64_LO <= value <= _I64_HI else float(value)
+        return value if I64_WIDTH.lo <= value <= I64_WIDTH.hi else float(value)
     if kind is list:
         return [_structure_value(item) for item in value]
     if kind is dict:
@@ -403,7 +405,7 @@ def _unstructure_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
-        if not _I64_LO <= value <= _I64_HI:
+        if not I64_WIDTH.lo <= value <= I64_WIDTH.hi:
             raise ValueError(f"Value integers must fit i64, got {value}")
         return value
     if isinstance(value, float):

@@ -15,7 +15,6 @@ from sumtypes, silenced only around schema construction.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import functools
 import uuid
 import warnings
@@ -26,6 +25,7 @@ import attr
 import borsh_construct as bc
 import construct
 
+from harmont.protocol._scalars import from_millis, to_millis
 from harmont.protocol._schema import (
     BOOL,
     FLOAT,
@@ -48,8 +48,6 @@ from harmont.protocol._schema import (
 
 __all__ = ["oracle_codec", "oracle_decode", "oracle_encode", "oracle_schema"]
 
-_EPOCH: Final = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-_MILLISECOND: Final = datetime.timedelta(milliseconds=1)
 _INTS: Final = {"u32": bc.U32, "u64": bc.U64, "usize": bc.U64, "i32": bc.I32, "i64": bc.I64}
 
 #: (construct, Python value -> construct data, construct data -> Python value)
@@ -215,8 +213,8 @@ def _simple(node: Node) -> _Compiled | None:
         UUID: (construct.Bytes(16), lambda v: v.bytes, lambda d: uuid.UUID(bytes=bytes(d))),
         TIMESTAMP: (
             bc.I64,
-            lambda v: (v - _EPOCH) // _MILLISECOND,
-            lambda d: _EPOCH + datetime.timedelta(milliseconds=d),
+            to_millis,
+            from_millis,
         ),
     }
     return simple.get(node)

@@ -9,6 +9,7 @@ types they mirror, so a protocol class doubles as its own schema table.
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 from typing import Annotated, Final, TypeAlias
@@ -34,7 +35,9 @@ __all__ = [
     "SnapshotRef",
     "TextKind",
     "Usize",
+    "from_millis",
     "is_semver",
+    "to_millis",
 ]
 
 
@@ -90,6 +93,24 @@ _SEMVER_RE: Final = re.compile(
     rf"(?:\+{_BUILD_ID}(?:\.{_BUILD_ID})*)?",
     re.ASCII,
 )
+
+
+_EPOCH: Final = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_MILLISECOND: Final = datetime.timedelta(milliseconds=1)
+
+
+def to_millis(moment: datetime.datetime) -> int:
+    """A timestamp's borsh form: whole milliseconds since the epoch, rounded down."""
+    return (moment - _EPOCH) // _MILLISECOND
+
+
+def from_millis(millis: int) -> datetime.datetime:
+    """
+    The UTC datetime ``millis`` milliseconds after the epoch.
+
+    :raises OverflowError: outside the years 1-9999 that ``datetime`` can hold.
+    """
+    return _EPOCH + datetime.timedelta(milliseconds=millis)
 
 
 def is_semver(text: str) -> bool:

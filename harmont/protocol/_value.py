@@ -18,7 +18,7 @@ __all__ = ["OPTIONAL", "OptionalValue", "Value"]
 
 # Union[...] rather than `|`: the alias is recursive, and its inner references must stay
 # strings at runtime (`None | "Value"` would raise).
-Value: TypeAlias = Union[  # noqa: UP007
+Value: TypeAlias = Union[  # noqa: UP007 (see above)
     bool, int, float, str, list["Value"], dict[str, "Value"], None
 ]
 

@@ -88,8 +88,9 @@ class TestShapes:
                 ),
                 "2026-01-02T03:04:05Z",
             ),
+            (datetime.datetime(999, 1, 2, tzinfo=datetime.UTC), "0999-01-02T00:00:00Z"),
         ],
-        ids=["whole seconds", "milliseconds", "microseconds", "other offset"],
+        ids=["whole seconds", "milliseconds", "microseconds", "other offset", "year 999"],
     )
     def test_timestamps_are_utc_with_z(self, moment: datetime.datetime, text: str) -> None:
         """Timestamps are written in UTC with Z and as few fraction digits as needed."""
