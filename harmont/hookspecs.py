@@ -58,6 +58,9 @@ hookspec: Final = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl: Final = pluggy.HookimplMarker(PROJECT_NAME)
 
 
+# Spec bodies are never run (pluggy reads only their signatures and docstrings), hence the
+# `type: ignore[empty-body]` on each.
+
 # -------------------------------------------------------------------------------------
 # Manifest
 # -------------------------------------------------------------------------------------

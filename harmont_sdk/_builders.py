@@ -157,12 +157,12 @@ def spec_from_command(command: Any, *, verb: str | None = None) -> SubcommandSpe
     """
     Derive a :class:`~harmont.protocol.SubcommandSpec` from a click command or a Typer app.
 
-    Lets an author keep one command definition for a standalone CLI and for `hm`. The
-    help option and a ``help`` subcommand are skipped; boolean and counting options
-    become flags; click arguments become positionals; everything else becomes an option
-    with its default as a string. Parameters that never reach the command function (help,
-    version, Typer's completion switches) and hidden ones are left out. Integer parameters keep ``int`` (the reference made
-    every value a string); anything else is ``string``.
+    Lets an author keep one command definition for a standalone CLI and for `hm`. A
+    ``help`` subcommand is skipped, and so are hidden parameters and those that never
+    reach the command function (help, version, Typer's completion switches). Boolean and
+    counting options become flags; click arguments become positionals; everything else
+    becomes an option with its default as a string. Integer parameters keep ``int`` (the
+    reference made every value a string); anything else is ``string``.
 
     :param command: a ``click.Command``/``click.Group`` (click or Typer's bundled copy)
         or a ``typer.Typer`` application.

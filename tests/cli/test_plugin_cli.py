@@ -303,6 +303,23 @@ class TestPluginVerbs:
         assert "  plugin     List, inspect, install and remove plugins." in result.stdout
 
 
+def test_help_imports_neither_rich_nor_docker(site: Path) -> None:
+    """`hm --help` loads plugin manifests but never pays for rich or docker (STYLE.md)."""
+    write_dist(site, "echo", ECHO_SOURCE)
+    code = (
+        "import contextlib, io, sys; from harmont_cli.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out: main(['--help'])\n"
+        "print('echo' in out.getvalue(), sorted(m for m in ('rich', 'docker') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+
+    assert "True []\n" == out
+
+
 class TestInfoAndVersion:
     def test_info_prints_the_manifest(self, hm: Hm, site: Path) -> None:
         """`hm plugin info NAME` prints the manifest's JSON form."""
