@@ -34,6 +34,7 @@ Event fields, as emitted here (SPEC.md §2.7, with its Gap 15 settled):
 from __future__ import annotations
 
 import enum
+import heapq
 import queue
 import threading
 import time
@@ -181,6 +182,23 @@ class Scheduler:
         states = [_ChainState.PENDING] * len(chains)
         timeout = self._plan.timeout_seconds
         deadline = None if timeout is None else time.monotonic() + timeout
+        # Chains whose dependencies have all finished, lowest index first; counting the
+        # unfinished dependencies keeps each loop turn proportional to what changed.
+        unfinished = [len(chain.depends_on) for chain in chains]
+        dependants: list[list[int]] = [[] for _ in chains]
+        for chain in chains:
+            for dependency in chain.depends_on:
+                dependants[dependency.chain].append(chain.index)
+        ready = [chain.index for chain in chains if not chain.depends_on]
+        held: list[int] = []  # ready, but waiting for fail-fast's cancellations to drain
+
+        def finished(index: int, state: _ChainState) -> None:
+            states[index] = state
+            for dependant in dependants[index]:
+                unfinished[dependant] -= 1
+                if unfinished[dependant] == 0:
+                    heapq.heappush(ready, dependant)
+
         running = 0
         with ThreadPoolExecutor(self._parallelism, thread_name_prefix="hm-chain") as pool:
             while True:
@@ -189,28 +207,33 @@ class Scheduler:
                     # Fail-fast has cancelled everything that was running; chains behind
                     # a continue_on_failure wait may still run, with cancellation cleared.
                     self._control.stop.clear()
-                for chain in chains:
-                    if running >= self._parallelism:
-                        break
-                    if states[chain.index] is not _ChainState.PENDING:
-                        continue
-                    verdict = self._readiness(chain, states, draining=running > 0)
+                    for index in held:
+                        heapq.heappush(ready, index)
+                    held.clear()
+                while ready and running < self._parallelism:
+                    index = heapq.heappop(ready)
+                    verdict = self._readiness(chains[index], states, draining=running > 0)
                     if verdict is None:
-                        continue
-                    if verdict is _ChainState.SKIPPED:
-                        states[chain.index] = _ChainState.SKIPPED
-                        continue
-                    states[chain.index] = _ChainState.RUNNING
-                    running += 1
-                    pool.submit(self._chain_task, chain)
-                if running == 0:
+                        held.append(index)
+                    elif verdict is _ChainState.SKIPPED:
+                        finished(index, _ChainState.SKIPPED)
+                    else:
+                        states[index] = _ChainState.RUNNING
+                        running += 1
+                        pool.submit(self._chain_task, chains[index])
+                if running == 0 and not ready and not held:
                     break
                 try:
                     done = self._done.get(timeout=_TICK_SECONDS)
                 except queue.Empty:
                     continue
+                except KeyboardInterrupt:  # no handler installed: treat it as cancellation
+                    self._control.halt(Halt.CANCELLED, "cancelled")
+                    continue
                 running -= 1
-                states[done.index] = _ChainState.SUCCEEDED if done.succeeded else _ChainState.FAILED
+                finished(
+                    done.index, _ChainState.SUCCEEDED if done.succeeded else _ChainState.FAILED
+                )
         return self._exit_code(), self._collect()
 
     def _watch(self, deadline: float | None, timeout: int | None) -> None:
@@ -222,10 +245,11 @@ class Scheduler:
     def _readiness(
         self, chain: Chain, states: list[_ChainState], *, draining: bool
     ) -> _ChainState | None:
-        """RUNNING to start *chain* now, SKIPPED to skip it, None to keep it waiting."""
+        """
+        For a chain whose dependencies have finished: RUNNING to start it now, SKIPPED to
+        skip it, None to hold it until the chains fail-fast cancelled have stopped.
+        """
         needs = [(states[d.chain], d.requires_success) for d in chain.depends_on]
-        if any(state in (_ChainState.PENDING, _ChainState.RUNNING) for state, _ in needs):
-            return None
         if any(req and state is not _ChainState.SUCCEEDED for state, req in needs):
             return _ChainState.SKIPPED
         reason = self._control.reason

@@ -1,0 +1,194 @@
+"""
+How much `hm run --runner local` costs over `make -j N` on the same DAG of trivial steps.
+
+The DAG has 300 steps of ``true``: six sections separated by waits; each section has five
+chain roots, each a chain of four steps that forks into three chains of two. The same
+graph becomes a Makefile (one target per step, depending on its parent and, after a wait,
+on every step before it) run by ``make -j N``, with the same N as ``--parallelism``.
+The script prints both wall times (median of a few runs), their ratio, and where hm's time
+goes: interpreter and import start-up, loading and planning, source packing, and the
+per-step cost of the schedule itself.
+
+Run: ``python bench/run_overhead.py [--jobs N] [--repeat R]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SECTIONS = 6
+ROOTS = 5
+CHAIN = 4
+FORKS = 3
+FORK_CHAIN = 2
+
+
+def dag() -> list[dict[str, Any]]:
+    """The flat-form steps (waits included) of the benchmark pipeline: 300 commands."""
+    steps: list[dict[str, Any]] = []
+    for section in range(SECTIONS):
+        if section:
+            steps.append({"type": "wait"})
+        for root in range(ROOTS):
+            parent = None
+            for link in range(CHAIN):
+                key = f"s{section}-r{root}-c{link}"
+                steps.append({"type": "command", "key": key, "cmd": "true", "builds_in": parent})
+                parent = key
+            fork_parent = parent
+            for fork in range(FORKS):
+                parent = fork_parent
+                for link in range(FORK_CHAIN):
+                    key = f"s{section}-r{root}-f{fork}-{link}"
+                    steps.append(
+                        {"type": "command", "key": key, "cmd": "true", "builds_in": parent}
+                    )
+                    parent = key
+    return steps
+
+
+def makefile(steps: list[dict[str, Any]]) -> str:
+    """The same graph as make targets: parents and everything before a wait are prerequisites."""
+    rules = []
+    before: list[str] = []
+    barrier: list[str] = []
+    for step in steps:
+        if step["type"] == "wait":
+            barrier = list(before)
+            continue
+        needs = [step["builds_in"]] if step["builds_in"] else []
+        if step["builds_in"] is None:
+            needs += barrier
+        rules.append(f"{step['key']}: {' '.join(needs)}\n\t@{step['cmd']}\n")
+        before.append(step["key"])
+    phony = " ".join(s["key"] for s in steps if s["type"] == "command")
+    return f".PHONY: all {phony}\nall: {phony}\n" + "".join(rules)
+
+
+def timed(argv: list[str], cwd: Path, repeat: int) -> float:
+    """Median wall seconds of running *argv* *repeat* times (output discarded)."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def breakdown(workdir: Path, jobs: int) -> dict[str, float]:
+    """Seconds spent in each phase of one in-process build of the benchmark pipeline."""
+    import harmont
+    from harmont._ir._load import load_ir
+    from harmont._ir._plan import plan
+    from harmont._orchestrator._source import pack_source
+    from harmont._plugins._manager import load_registry
+    from harmont.protocol import BuildEnd, BuildStart
+
+    phases: dict[str, float] = {}
+    started = time.perf_counter()
+    ir = load_ir(workdir / "pipeline.json")
+    phases["load IR"] = time.perf_counter() - started
+    started = time.perf_counter()
+    registry = load_registry()
+    phases["load plugins"] = time.perf_counter() - started
+    started = time.perf_counter()
+    plan(ir, default_runner="local", runners=registry.runners())
+    phases["plan"] = time.perf_counter() - started
+    registry.close()
+    started = time.perf_counter()
+    pack_source(workdir)
+    phases["pack source"] = time.perf_counter() - started
+
+    marks: dict[str, float] = {}
+
+    def mark(event: object) -> None:
+        if isinstance(event, BuildStart | BuildEnd):
+            marks[type(event).__name__] = time.perf_counter()
+
+    started = time.perf_counter()
+    harmont.run(
+        Path(workdir / "pipeline.json"),
+        directory=workdir,
+        runner="local",
+        parallelism=jobs,
+        on_event=mark,
+    )
+    ended = time.perf_counter()
+    phases["run(): before build_start"] = marks["BuildStart"] - started
+    phases["run(): schedule 300 steps"] = marks["BuildEnd"] - marks["BuildStart"]
+    phases["run(): after build_end"] = ended - marks["BuildEnd"]
+    return phases
+
+
+def startup(repeat: int) -> tuple[float, float]:
+    """Median seconds of `python -c pass` and of importing the `hm run` code path."""
+    bare = timed([sys.executable, "-c", "pass"], Path.cwd(), repeat)
+    imports = timed(
+        [
+            sys.executable,
+            "-c",
+            "import harmont_cli._app, harmont._orchestrator._run, "
+            "harmont._executors.local, harmont._renderers._json",
+        ],
+        Path.cwd(),
+        repeat,
+    )
+    return bare, imports
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    steps = dag()
+    count = sum(step["type"] == "command" for step in steps)
+    with tempfile.TemporaryDirectory(prefix="hm-bench-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "pipeline.json").write_text(json.dumps({"version": "0", "steps": steps}))
+        (workdir / "Makefile").write_text(makefile(steps))
+        hm = [
+            sys.executable,
+            "-m",
+            "harmont_cli",
+            "run",
+            "pipeline.json",
+            "--runner",
+            "local",
+            "--format",
+            "json",
+            "--parallelism",
+            str(args.jobs),
+        ]
+        make = ["make", "-s", "-j", str(args.jobs), "all"]
+        hm_seconds = timed(hm, workdir, args.repeat)
+        make_seconds = timed(make, workdir, args.repeat)
+        bare, imports = startup(args.repeat)
+        phases = breakdown(workdir, args.jobs)
+    print(f"{count} steps, -j {args.jobs}, median of {args.repeat} runs")
+    print(f"  make -j {args.jobs}:              {make_seconds * 1000:8.1f} ms")
+    print(f"  hm run --runner local:  {hm_seconds * 1000:8.1f} ms")
+    print(f"  ratio hm / make:        {hm_seconds / make_seconds:8.2f}x  (goal: <= 1.5x)")
+    print("where hm's time goes:")
+    print(f"  python -c pass                   {bare * 1000:8.1f} ms")
+    print(f"  + imports of the run path        {(imports - bare) * 1000:8.1f} ms")
+    for name, seconds in phases.items():
+        print(f"  {name:<32} {seconds * 1000:8.1f} ms")
+    per_step = phases["run(): schedule 300 steps"] / count * args.jobs
+    print(
+        f"  per step (schedule x jobs / steps) {per_step * 1000:6.2f} ms"
+        f"  (make: {make_seconds / count * args.jobs * 1000:.2f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
