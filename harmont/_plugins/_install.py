@@ -2,15 +2,17 @@
 Installing and removing plugins: `hm plugin install` and `hm plugin remove` as library calls.
 
 Python plugins are distributions, so pip installs and uninstalls them into the running
-interpreter. Native libraries are single files under ``~/.harmont/plugins/``; they must be
-validated before they are copied, which needs the native loader, so this build refuses
-them with one clear line rather than installing something it cannot check.
+interpreter. Native libraries are single files under ``~/.harmont/plugins/``, named for
+their manifest; each is loaded in a worker process and its manifest validated before it is
+copied there, so a library hm cannot load is never installed (SPEC §10.9).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Final, Literal
 import attrs
 
 from harmont._errors import PluginLoadError, UsageError
-from harmont._plugins._discovery import NATIVE_SUFFIX, entry_point_candidates
+from harmont._plugins._discovery import NATIVE_SUFFIX, entry_point_candidates, user_plugin_dir
 
 if TYPE_CHECKING:
     from harmont._plugins._manager import PluginInfo
@@ -44,7 +46,6 @@ _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
 #: A download larger than this is refused rather than held in memory.
 _MAX_DOWNLOAD_BYTES: Final = 512 * 1024 * 1024
 _DOWNLOAD_TIMEOUT_S: Final = 60.0
-_NATIVE_UNSUPPORTED: Final = "native plugins are not supported by this build"
 
 
 @attrs.frozen(kw_only=True)
@@ -84,7 +85,8 @@ def install_plugin(source: str, *, pin: str | None = None) -> Installed:
     checked too.
 
     :raises UsageError: a plain ``http://`` URL, a missing pin or file, a malformed pin.
-    :raises PluginLoadError: a native library, a pin mismatch, a failed download or pip run.
+    :raises PluginLoadError: an invalid native library, a pin mismatch, a failed download or
+        pip run.
     """
     expected = _normalise_pin(pin) if pin is not None else None
     if source.startswith("http://"):
@@ -98,25 +100,29 @@ def install_plugin(source: str, *, pin: str | None = None) -> Installed:
                 f"plugin source '{source}': --pin <sha256> is required for https:// sources"
             )
         filename = Path(urllib.parse.urlparse(source).path).name
-        _refuse_native(filename)
+        _check_platform(filename)
         data = _download(source)
         _check_pin(source, data, expected)
         with tempfile.TemporaryDirectory(prefix="hm-plugin-") as tmp:
             local = Path(tmp) / (filename or "plugin")
             local.write_bytes(data)
+            if local.suffix == NATIVE_SUFFIX:
+                return _install_native(local, shown=source)
             return _pip_install(str(local), shown=source)
 
     path = Path(source)
     if path.exists():
-        _refuse_native(path.name)
+        _check_platform(path.name)
         if path.is_file():
-            if not path.name.endswith(_PIP_FILE_SUFFIXES):
+            if not path.name.endswith((*_PIP_FILE_SUFFIXES, NATIVE_SUFFIX)):
                 raise UsageError(
                     f"plugin source '{source}': not a wheel, an sdist or a native library",
                     hint="pass a distribution name, a .whl, a .tar.gz, or a project directory",
                 )
             if expected is not None:
                 _check_pin(source, path.read_bytes(), expected)
+            if path.suffix == NATIVE_SUFFIX:
+                return _install_native(path, shown=source)
         elif expected is not None:
             raise UsageError(f"plugin source '{source}': --pin needs a file, not a directory")
         return _pip_install(str(path.resolve()), shown=source)
@@ -194,13 +200,29 @@ def _check_pin(source: str, data: bytes, expected: str) -> None:
         )
 
 
-def _refuse_native(filename: str) -> None:
-    if Path(filename).suffix in _NATIVE_SUFFIXES:
+def _check_platform(filename: str) -> None:
+    suffix = Path(filename).suffix
+    if suffix in _NATIVE_SUFFIXES and suffix != NATIVE_SUFFIX:
         raise PluginLoadError(
-            f"native plugin '{filename}': {_NATIVE_UNSUPPORTED}",
+            f"native plugin '{filename}': a {suffix} library cannot load on this platform",
             source=filename,
-            hint="install a Python plugin: a distribution name, a wheel or an sdist",
+            hint=f"install the {NATIVE_SUFFIX} build of the plugin",
         )
+
+
+def _install_native(library: Path, *, shown: str) -> Installed:
+    """Validate a native library, then copy it to ``~/.harmont/plugins/<name><suffix>``."""
+    from harmont._plugins._native import validate_native
+
+    manifest = validate_native(library, source=shown)
+    directory = user_plugin_dir(os.environ)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{manifest.name}{NATIVE_SUFFIX}"
+    # Copy then rename: a half-written library is never in the plugin directory.
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(library, partial)
+    partial.replace(target)
+    return Installed(target=str(target), plugins=(manifest.name,))
 
 
 def _download(url: str) -> bytes:

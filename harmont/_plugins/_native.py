@@ -57,6 +57,7 @@ __all__ = [
     "NativePlugin",
     "isolation_for",
     "load_native",
+    "validate_native",
 ]
 
 _log = logging.getLogger("harmont.plugins.native")
@@ -344,6 +345,26 @@ def load_native(path: Path, *, isolation: Isolation = "in-process") -> NativePlu
     else:
         backend = _InProcess(Library(path))
     return NativePlugin(backend, path=path, isolation=isolation)
+
+
+def validate_native(path: Path, *, source: str) -> PluginManifest:
+    """
+    Load the library at ``path`` in a worker process and validate its manifest.
+
+    What `hm plugin install` checks before copying a library where hm will load it: a
+    library that crashes while loading costs the worker, not hm (SPEC §10.9).
+
+    :param source: what the user named (a path or URL), for messages.
+    :raises PluginLoadError: it is not a valid plugin for this host.
+    """
+    from harmont._plugins._manifest import validate_manifest
+
+    plugin = load_native(path, isolation="process")
+    try:
+        manifest = plugin.hm_plugin_manifest()
+        return validate_manifest(manifest, name=manifest.name, source=source)
+    finally:
+        plugin.close()
 
 
 def isolation_for(name: str, *, env: Mapping[str, str], project_root: Path) -> Isolation:
