@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from harmont._errors import PluginRuntimeError
+from harmont._errors import EngineUnavailable, PluginRuntimeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,9 +41,13 @@ def call_plugin(
 
     :raises PluginRuntimeError: the plugin raised, returned nothing, or returned a value
         that is not an instance of ``expected``.
+    :raises EngineUnavailable: raised by the plugin, passed on unchanged.
     """
     try:
         results = call()
+    except EngineUnavailable:
+        # Not a plugin failure: the engine a runner drives is down (exit 4, DESIGN.md §4).
+        raise
     except PluginRuntimeError as exc:
         raise PluginRuntimeError(
             f"plugin '{plugin}' failed during '{capability}': {exc.message}",

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 #: The runners the end-to-end suite covers; each test runs once per runner.
-RUNNERS: Final = ("local",)
+RUNNERS: Final = ("local", pytest.param("docker", marks=pytest.mark.docker))
 
 
 @pytest.fixture(params=RUNNERS)
@@ -26,7 +26,8 @@ def runner(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def project(tmp_path: Path, runner: str, request: pytest.FixtureRequest) -> Project:
     """An empty project with a private home; the docker runner gets its test image."""
-    image = request.getfixturevalue("docker_image") if runner == "docker" else None
+    # docker_engine: the test image, and the lock that keeps `hm cache clean` tests away.
+    image = request.getfixturevalue("docker_engine") if runner == "docker" else None
     root = tmp_path / "project"
     root.mkdir()
     home = tmp_path / "home"

@@ -1,0 +1,129 @@
+"""`hm run --runner docker` end to end: what the engine holds after a run, and the errors."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+from docker_rig import run_leftovers
+
+from harmont.protocol import BuildEvent, BuildStart, StepStart, from_json
+from tests.run.rig import TIMEOUT_SECONDS, Build, Project, command, hm_environment
+
+if TYPE_CHECKING:
+    import uuid
+    from pathlib import Path
+
+    from docker import APIClient
+
+
+@pytest.fixture
+def project(tmp_path: Path, docker_engine: str) -> Project:
+    """An empty project on the docker runner, its steps in the test image."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "src.txt").write_text("source\n")
+    return Project(
+        root=root, runner="docker", env=hm_environment(tmp_path / "home"), image=docker_engine
+    )
+
+
+def _forked_pipeline(project: Project, child_cmd: str = "true", **fields: object) -> None:
+    """A parent committed for two children: the run holds containers and an ephemeral image."""
+    project.pipeline(
+        command("parent", "echo p > p.txt"),
+        command("left", child_cmd, builds_in="parent", **fields),
+        command("right", "cat p.txt", builds_in="parent"),
+    )
+
+
+def _run_id(build: Build) -> uuid.UUID:
+    [start] = build.of(BuildStart)
+    return start.run_id
+
+
+class TestNothingLeft:
+    """No container and no ephemeral image of a run survives it, whatever its outcome."""
+
+    def test_after_success(self, project: Project, docker_api: APIClient) -> None:
+        """A green run with a fork leaves nothing behind."""
+        _forked_pipeline(project)
+        build = project.hm()
+
+        assert 0 == build.returncode, build.stderr
+        assert ([], []) == run_leftovers(docker_api, _run_id(build))
+
+    def test_after_failure(self, project: Project, docker_api: APIClient) -> None:
+        """A failed step's run leaves nothing behind."""
+        _forked_pipeline(project, "exit 3")
+        build = project.hm()
+
+        assert 1 == build.returncode
+        assert ([], []) == run_leftovers(docker_api, _run_id(build))
+
+    def test_after_timeout(self, project: Project, docker_api: APIClient) -> None:
+        """A timed-out step's run leaves nothing behind."""
+        _forked_pipeline(project, "sleep 60", timeout_seconds=1)
+        build = project.hm()
+
+        assert 1 == build.returncode
+        assert ([], []) == run_leftovers(docker_api, _run_id(build))
+
+    @pytest.mark.parametrize("presses", [1, 2])
+    def test_after_sigint(self, project: Project, docker_api: APIClient, presses: int) -> None:
+        """Ctrl-C, once or twice (force), mid-step leaves nothing behind."""
+        _forked_pipeline(project, "sleep 60")
+        process = project.start()
+        assert process.stdout is not None
+        run_id = None
+        starts = 0
+        for line in process.stdout:
+            event = from_json(BuildEvent, line)
+            if isinstance(event, BuildStart):
+                run_id = event.run_id
+            starts += isinstance(event, StepStart)
+            if starts == 3:  # both children are running
+                break
+        time.sleep(0.3)
+        for _ in range(presses):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.05)
+        returncode = process.wait(TIMEOUT_SECONDS)
+        process.stdout.close()
+        if process.stderr is not None:
+            process.stderr.close()
+
+        assert 130 == returncode
+        assert run_id is not None
+        assert ([], []) == run_leftovers(docker_api, run_id)
+
+
+class TestErrors:
+    """Errors a user of the docker runner meets, each one clear line and the right code."""
+
+    def test_a_missing_image_names_step_image_and_fixes(self, project: Project) -> None:
+        """A step whose image is absent fails the run (exit 6) with the image and the fixes."""
+        project.pipeline(command("compile", "true", image="harmont-test/never-built:1"))
+
+        build = project.hm()
+
+        assert 6 == build.returncode
+        assert "step 'compile': image 'harmont-test/never-built:1'" in build.stderr
+        assert "docker build -t harmont-test/never-built:1" in build.stderr
+        assert "Traceback" not in build.stderr
+
+    def test_an_unreachable_engine_exits_4_with_the_hint(
+        self, project: Project, tmp_path: Path
+    ) -> None:
+        """DOCKER_HOST naming a dead socket: exit 4, the address, start Docker or --runner local."""
+        project.env["DOCKER_HOST"] = f"unix://{tmp_path}/dead.sock"
+        project.pipeline(command("a", "true"))
+
+        build = project.hm()
+
+        assert 4 == build.returncode, build.stderr
+        assert f"unix://{tmp_path}/dead.sock" in build.stderr
+        assert "--runner local" in build.stderr
+        assert "Traceback" not in build.stderr
