@@ -35,6 +35,9 @@ def ctrl_c_cancels(cancel: threading.Event, say: Callable[[str], None]) -> Itera
     """
     While inside, SIGINT sets *cancel* (first press) or exits 130 (second press).
 
+    The previous handler comes back on the way out, unless the build was cancelled: then
+    any later press still forces exit 130.
+
     :param say: shows the one-line message of each press to the user.
     """
     if threading.current_thread() is not threading.main_thread():
@@ -55,4 +58,7 @@ def ctrl_c_cancels(cancel: threading.Event, say: Callable[[str], None]) -> Itera
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        # Once cancelled, the process is on its way out with 130: a late second press
+        # must force that exit, not raise KeyboardInterrupt wherever the program is.
+        if not cancel.is_set():
+            signal.signal(signal.SIGINT, previous)

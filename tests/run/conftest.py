@@ -28,6 +28,16 @@ def project(tmp_path: Path, runner: str, request: pytest.FixtureRequest) -> Proj
     """An empty project with a private home; the docker runner gets its test image."""
     # docker_engine: the test image, and the lock that keeps `hm cache clean` tests away.
     image = request.getfixturevalue("docker_engine") if runner == "docker" else None
+    return _project(tmp_path, runner, image)
+
+
+@pytest.fixture
+def local_project(tmp_path: Path) -> Project:
+    """A project run on the local runner only, for what only that runner does."""
+    return _project(tmp_path, "local", None)
+
+
+def _project(tmp_path: Path, runner: str, image: str | None) -> Project:
     root = tmp_path / "project"
     root.mkdir()
     home = tmp_path / "home"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harmont.protocol import StepCacheHit, StepQueued
+from harmont.protocol import StepCacheHit
 from tests.run.rig import TIMEOUT_SECONDS, command, hm_environment
 
 if TYPE_CHECKING:
@@ -133,51 +133,6 @@ class TestCache:
         runs = [project.hm().logs("always") for _ in range(2)]
 
         assert [["ran"], ["ran"]] == runs
-
-
-class TestLocalRunner:
-    @pytest.fixture(autouse=True)
-    def _local_only(self, runner: str) -> None:
-        if runner != "local":
-            pytest.skip("behaviour of the local runner only")
-
-    def test_image_is_ignored_with_one_warning(self, project: Project) -> None:
-        """Steps naming images run on the host, and the user is warned once per run."""
-        project.pipeline(
-            command("a", "true", image="alpine:3"),
-            command("b", "true", image="debian:12"),
-        )
-
-        build = project.hm()
-
-        assert 0 == build.returncode, build.stderr
-        assert 1 == build.stderr.count("warning: local: images are ignored")
-        assert 2 == len(build.of(StepQueued))
-
-    def test_run_directories_are_removed(self, project: Project, tmp_path: Path) -> None:
-        """Nothing of a run is left in the temporary directory once it ends."""
-        scratch = tmp_path / "tmp"
-        scratch.mkdir()
-        project.env["TMPDIR"] = str(scratch)
-        project.pipeline(
-            command("root", "echo x > x"),
-            command("left", "true", builds_in="root"),
-            command("right", "exit 1", builds_in="root"),
-        )
-
-        build = project.hm("--keep-going")
-
-        assert 1 == build.returncode
-        assert [] == list(scratch.iterdir())
-
-    def test_step_env_is_minimal(self, project: Project) -> None:
-        """A step sees PATH, HOME, LANG and its own env, not the caller's other variables."""
-        project.env["LEAKED_FROM_CALLER"] = "yes"
-        project.pipeline(command("env", 'echo "${LEAKED_FROM_CALLER:-absent} $HOME"'))
-
-        build = project.hm()
-
-        assert [f"absent {project.env['HOME']}"] == build.logs("env")
 
 
 @pytest.mark.parametrize(

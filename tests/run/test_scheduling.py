@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harmont.protocol import BuildEnd, BuildStart, StepEnd, StepLog, StepQueued, StepStart
+from harmont.protocol import (
+    BuildEnd,
+    BuildStart,
+    StdStream,
+    StepEnd,
+    StepLog,
+    StepQueued,
+    StepStart,
+)
 from tests.run.rig import command, wait
 
 if TYPE_CHECKING:
@@ -168,7 +176,10 @@ class TestEvents:
         assert BuildEnd(exit_code=0, duration_ms=events[-1].duration_ms) == events[-1]
         assert ["a", "b"] == [e.key for e in build.of(StepQueued)]
         assert {0} == {e.chain_idx for e in build.of(StepQueued)}
-        assert ["out", "err", "more"] == [e.line for e in build.of(StepLog)]
+        assert (["out", "more"], ["err"]) == (
+            [e.line for e in build.of(StepLog) if e.stream is StdStream.STDOUT],
+            [e.line for e in build.of(StepLog) if e.stream is StdStream.STDERR],
+        )
 
     def test_step_queued_carries_the_chain_index(self, project: Project) -> None:
         """step_queued.chain_idx is the index of the step's chain, not its position in it."""

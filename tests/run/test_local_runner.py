@@ -1,0 +1,53 @@
+"""The local runner end to end: what only it does (images, directories, environment)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harmont.protocol import StepQueued
+from tests.run.rig import command
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.run.rig import Project
+
+
+class TestLocalRunner:
+    def test_image_is_ignored_with_one_warning(self, local_project: Project) -> None:
+        """Steps naming images run on the host, and the user is warned once per run."""
+        local_project.pipeline(
+            command("a", "true", image="alpine:3"),
+            command("b", "true", image="debian:12"),
+        )
+
+        build = local_project.hm()
+
+        assert 0 == build.returncode, build.stderr
+        assert 1 == build.stderr.count("warning: local: images are ignored")
+        assert 2 == len(build.of(StepQueued))
+
+    def test_run_directories_are_removed(self, local_project: Project, tmp_path: Path) -> None:
+        """Nothing of a run is left in the temporary directory once it ends."""
+        scratch = tmp_path / "tmp"
+        scratch.mkdir()
+        local_project.env["TMPDIR"] = str(scratch)
+        local_project.pipeline(
+            command("root", "echo x > x"),
+            command("left", "true", builds_in="root"),
+            command("right", "exit 1", builds_in="root"),
+        )
+
+        build = local_project.hm("--keep-going")
+
+        assert 1 == build.returncode
+        assert [] == list(scratch.iterdir())
+
+    def test_step_env_is_minimal(self, local_project: Project) -> None:
+        """A step sees PATH, HOME, LANG and its own env, not the caller's other variables."""
+        local_project.env["LEAKED_FROM_CALLER"] = "yes"
+        local_project.pipeline(command("env", 'echo "${LEAKED_FROM_CALLER:-absent} $HOME"'))
+
+        build = local_project.hm()
+
+        assert [f"absent {local_project.env['HOME']}"] == build.logs("env")
