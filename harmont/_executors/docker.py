@@ -9,9 +9,11 @@ engine (docker-py), following the executor contract.
   a ``sleep infinity`` keeper; nothing is ever pulled.
 - Each step is an ``exec`` of ``sh -c <cmd>`` with the step's env over the image's and
   ``/workspace`` as working directory, its output streamed to the host as it arrives
-  (:mod:`._docker_exec`). About 45 ms an exec here, against about 35 ms for the
-  ``docker exec`` it replaces in a shell script: close enough that a persistent shell
-  session, with its quoting and demultiplexing risks, is not worth its complexity yet.
+  (:mod:`._docker_exec`). An exec costs about 45 ms here, and a 20-step chain under
+  `hm run` takes 1.06x the hand-written ``docker run``/``exec``/``rm`` script
+  (``bench/docker_overhead.py``): a persistent shell session inside the container would
+  save most of those 45 ms, at the price of its own quoting and demultiplexing of
+  sentinel-delimited output, so it waits until step overhead matters.
 - ``CacheMissNoCommit``: the container is handed to the next step of the chain under a
   *live* ref (``docker-live:<container name>/<step id>``). ``CacheMissBuildAs``: the container is
   committed to the tag, which every consumer starts a fresh container from, and removed.
