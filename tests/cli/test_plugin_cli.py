@@ -369,17 +369,14 @@ class TestInstallRefusals:
         )
 
     def test_native_library_is_refused(self, hm: Hm, tmp_path: Path) -> None:
-        """A native library cannot be validated by this build, so it is refused with exit 5."""
+        """A native library that does not load is refused with exit 5, before any copy."""
         library = tmp_path / "libthing.so"
         library.write_bytes(b"\x7fELF")
 
         result = hm("plugin", "install", str(library))
 
         assert 5 == result.returncode
-        assert (
-            "error: native plugin 'libthing.so': native plugins are not supported by this build"
-            == result.stderr.splitlines()[0]
-        )
+        assert result.stderr.startswith(f"error: native plugin {library}: cannot open: ")
 
     def test_remove_needs_confirmation(self, hm: Hm, site: Path) -> None:
         """Without --yes and without a terminal, remove refuses and changes nothing."""
