@@ -13,10 +13,12 @@ engine (docker-py), following the executor contract.
   `hm run` takes 1.06x the hand-written ``docker run``/``exec``/``rm`` script
   (``bench/docker_overhead.py``): a persistent shell session inside the container would
   save most of those 45 ms, at the price of its own quoting and demultiplexing of
-  sentinel-delimited output, so it waits until step overhead matters.
+  sentinel-delimited output, so it waits until step overhead matters. Whatever a step
+  leaves running is killed when its command exits, as on the local runner.
 - ``CacheMissNoCommit``: the container is handed to the next step of the chain under a
-  *live* ref (``docker-live:<container name>/<step id>``). ``CacheMissBuildAs``: the container is
-  committed to the tag, which every consumer starts a fresh container from, and removed.
+  *live* ref (``docker-live:<container name>/<step id>``). ``CacheMissBuildAs``: the
+  container is committed to the tag, which every consumer starts a fresh container from,
+  and removed.
   ``CacheHit``: nothing runs and no container starts.
 - A failed, timed-out or cancelled step removes its container (removal is also how a
   running exec and all it started are killed). At ``build_end`` every container and

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of this directory ``docker``."""
+    """Mark ``docker`` every test that talks to the engine."""
     for item in items:
-        if item.path.parent.name == "docker" and item.path.parent.parent.name == "tests":
+        if "docker_api" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.docker)
 
 
