@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import signal
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from harmont.protocol import BuildEnd, ChainFailed, StepEnd, StepQueued
-from tests.run.rig import TIMEOUT_SECONDS, command, wait
+from tests.run.rig import TIMEOUT_SECONDS, command, survivors, wait
 
 if TYPE_CHECKING:
     from tests.run.rig import Build, Project
@@ -19,20 +18,6 @@ if TYPE_CHECKING:
 def _exit_codes(build: Build) -> dict[str, int]:
     keys = build.keys()
     return {keys[e.step_id]: e.exit_code for e in build.of(StepEnd)}
-
-
-def _survivors(marker: str) -> list[str]:
-    """Command lines of live processes that mention *marker* (zombies excluded)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if marker in cmdline and state != "Z":
-            found.append(cmdline)
-    return found
 
 
 class TestFailedStep:
@@ -160,7 +145,7 @@ class TestCtrlC:
 
         assert 130 == returncode
         assert "cancelling… (Ctrl-C again to force)" in stderr
-        assert [] == _survivors(marker)
+        assert [] == survivors(marker)
 
 
 class TestRunners:

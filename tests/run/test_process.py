@@ -1,0 +1,86 @@
+"""The process-group runner under the local executor: output, exit codes, kills."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+from harmont._executors._process import run_shell
+from harmont.protocol import StdStream
+from tests.run.rig import survivors
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from harmont._executors._process import ProcessOutcome
+
+
+def _run(
+    cmd: str, tmp_path: Path, *, timeout: float | None = None, cancel_after: float | None = None
+) -> tuple[ProcessOutcome, list[tuple[StdStream, bytes]]]:
+    chunks: list[tuple[StdStream, bytes]] = []
+    started = time.monotonic()
+
+    def should_cancel() -> bool:
+        return cancel_after is not None and time.monotonic() - started > cancel_after
+
+    outcome = run_shell(
+        cmd,
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"]},
+        on_output=lambda stream, data: chunks.append((stream, data)),
+        should_cancel=should_cancel,
+        timeout_seconds=timeout,
+    )
+    return outcome, chunks
+
+
+class TestRunShell:
+    def test_output_is_split_by_stream(self, tmp_path: Path) -> None:
+        """stdout and stderr arrive tagged with their stream."""
+        outcome, chunks = _run("echo out; echo err >&2", tmp_path)
+
+        assert 0 == outcome.exit_code
+        assert {(StdStream.STDOUT, b"out\n"), (StdStream.STDERR, b"err\n")} == set(chunks)
+
+    def test_runs_in_cwd_with_exactly_env(self, tmp_path: Path) -> None:
+        """The command runs in cwd and sees only the env it was given."""
+        _outcome, chunks = _run('pwd; echo "${HOME:-no home}"', tmp_path)
+
+        assert f"{tmp_path}\nno home\n".encode() == b"".join(data for _, data in chunks)
+
+    def test_signal_death_is_128_plus_signal(self, tmp_path: Path) -> None:
+        """A shell killed by SIGTERM reports 143, as a shell would."""
+        outcome, _ = _run("kill -TERM $$", tmp_path)
+
+        assert 143 == outcome.exit_code
+
+    def test_leftover_background_processes_are_killed(self, tmp_path: Path) -> None:
+        """Whatever the shell left running dies with it, pipes held or not."""
+        outcome, _ = _run("sleep 811111 & sleep 811112 >/dev/null 2>&1 & echo done", tmp_path)
+
+        assert 0 == outcome.exit_code
+        assert [] == survivors("81111")
+
+    def test_shell_that_closes_its_output_is_still_waited_for(self, tmp_path: Path) -> None:
+        """Closing stdout and stderr does not end the step; the shell's exit does."""
+        outcome, _ = _run("exec >&- 2>&-; sleep 0.3; exit 3", tmp_path)
+
+        assert 3 == outcome.exit_code
+
+    def test_timeout_kills_the_group_with_124(self, tmp_path: Path) -> None:
+        """At the time limit the whole group is killed and the outcome says timed out."""
+        started = time.monotonic()
+        outcome, _ = _run("sleep 822221 & sleep 822222", tmp_path, timeout=0.3)
+
+        assert (124, True, False) == (outcome.exit_code, outcome.timed_out, outcome.cancelled)
+        assert time.monotonic() - started < 5
+        assert [] == survivors("82222")
+
+    def test_cancellation_kills_the_group_with_130(self, tmp_path: Path) -> None:
+        """Once should_cancel says so, the whole group is killed within a poll or two."""
+        outcome, _ = _run("sleep 833331 & sleep 833332", tmp_path, cancel_after=0.2)
+
+        assert (130, False, True) == (outcome.exit_code, outcome.timed_out, outcome.cancelled)
+        assert [] == survivors("83333")
