@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import TYPE_CHECKING
 
 from harmont.protocol import (
@@ -13,12 +14,12 @@ from harmont.protocol import (
     StepQueued,
     StepStart,
 )
-from tests.run.rig import command, wait
+from tests.run.rig import TIMEOUT_SECONDS, Build, command, wait
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from tests.run.rig import Build, Project
+    from tests.run.rig import Project
 
 
 def _interval(build: Build, key: str) -> tuple[datetime, datetime]:
@@ -62,6 +63,25 @@ class TestChains:
 
         assert 0 == build.returncode, build.stderr
         assert (["parent"], ["parent"]) == (build.logs("left"), build.logs("right"))
+
+    def test_pipeline_from_stdin(self, project: Project) -> None:
+        """`hm run -` reads the IR document from stdin."""
+        path = project.pipeline(command("hi", "echo from stdin"))
+        argv = project.argv()
+        argv[argv.index("pipeline.json")] = "-"
+
+        done = subprocess.run(
+            argv,
+            cwd=project.root,
+            env=project.env,
+            input=path.read_text(),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+
+        assert ["from stdin"] == Build(done.returncode, done.stdout, done.stderr).logs("hi")
 
     def test_source_is_extracted_into_every_chain(self, project: Project) -> None:
         """A chain root finds the project's files in its working directory."""
