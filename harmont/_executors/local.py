@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from harmont._errors import PluginRuntimeError
+from harmont._executors._archive import read_archive
 from harmont._executors._process import EXIT_TIMED_OUT, run_shell
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
 from harmont._orchestrator._source import unpack_source
@@ -90,7 +91,6 @@ _MANIFEST: Final = PluginManifest(
 )
 
 _LIVE_PREFIX: Final = "local-live:"
-_ARCHIVE_CHUNK: Final = 1 << 20
 
 
 def snapshot_store() -> Path:
@@ -182,16 +182,7 @@ class _Run:
             cached = self.archives.get(archive_id)
         if cached is not None:
             return cached
-        size = context.archive_total_size(archive_id)
-        chunks: list[bytes] = []
-        offset = 0
-        while offset < size:
-            chunk = context.archive_read(archive_id, offset, _ARCHIVE_CHUNK)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            offset += len(chunk)
-        data = b"".join(chunks)
+        data = read_archive(context, archive_id)
         with self.lock:
             self.archives[archive_id] = data
         return data
