@@ -285,9 +285,7 @@ class Scheduler:
         succeeded = False
         try:
             succeeded = self._run_chain(chain)
-        except HarmontError as exc:
-            self._control.fail(exc)
-        except Exception as exc:  # a bug must not hang the main loop; it is re-raised there
+        except Exception as exc:  # plugin errors, and bugs: raised by run() once the build ended
             self._control.fail(exc)
         finally:
             self._done.put(_ChainDone(index=chain.index, succeeded=succeeded))
