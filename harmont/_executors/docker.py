@@ -31,8 +31,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
+import time
 import uuid
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
@@ -72,7 +73,7 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from docker import APIClient
 
@@ -113,6 +114,8 @@ _LIVE_PREFIX: Final = "docker-live:"
 _KEEPER: Final = ("sleep", "infinity")
 #: Container names stay readable; the run prefix keeps them unique.
 _NAME_LIMIT: Final = 100
+#: How long ending a run waits for the containers and images being created to land.
+_SETTLE_SECONDS: Final = 30.0
 
 
 @attrs.frozen(kw_only=True)
@@ -146,9 +149,12 @@ class DockerExecutor:
     def __init__(self, connect: Callable[[], APIClient] = connect) -> None:
         self._connect = connect
         self._lock = threading.Lock()
+        self._settled = threading.Condition(self._lock)
         self._api: APIClient | None = None
         self._live: dict[str, _Container] = {}
         self._runs: set[uuid.UUID] = set()
+        self._ended: set[uuid.UUID] = set()
+        self._creating_now: dict[uuid.UUID, int] = {}
         self._workspaces = WorkspaceCache()
 
     def api(self) -> APIClient:
@@ -231,7 +237,11 @@ class DockerExecutor:
         """Remove every container and ephemeral image of *run_id*; errors are ignored."""
         from docker.errors import DockerException
 
-        with self._lock:
+        with self._settled:
+            # A forced exit runs this while steps still create containers and images:
+            # refuse new ones, and let those in flight land so that the listing finds them.
+            self._ended.add(run_id)
+            self._settled.wait_for(lambda: not self._creating_now.get(run_id), _SETTLE_SECONDS)
             self._runs.discard(run_id)
             for ref in [ref for ref, c in self._live.items() if c.run_id == run_id]:
                 del self._live[ref]
@@ -241,8 +251,15 @@ class DockerExecutor:
             return
         run_label = f"{LABEL_RUN}={run_id}"
         try:
-            for found in api.containers(all=True, filters={"label": run_label}):
-                _force_remove_container(api, found["Id"])
+            # A step being stopped may be removing its own container at this moment: the
+            # images are free only once every container of the run is gone.
+            deadline = time.monotonic() + _SETTLE_SECONDS
+            while found := api.containers(all=True, filters={"label": run_label}):
+                for container in found:
+                    _force_remove_container(api, container["Id"])
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
             ephemeral = {"label": [run_label, f"{LABEL_KIND}={KIND_EPHEMERAL}"]}
             for image in api.images(filters=ephemeral):
                 for tag in image.get("RepoTags") or [image["Id"]]:
@@ -256,6 +273,24 @@ class DockerExecutor:
             run_ids = list(self._runs)
         for run_id in run_ids:
             self.end_run(run_id)
+
+    @contextlib.contextmanager
+    def _creating(self, run_id: uuid.UUID) -> Iterator[None]:
+        """Bracket an engine call that creates an object of *run_id* (see :meth:`end_run`)."""
+        with self._settled:
+            if run_id in self._ended:
+                raise PluginRuntimeError(
+                    f"docker: run {run_id} has ended; nothing more is created for it",
+                    plugin=PLUGIN_NAME,
+                    code="docker_run_ended",
+                )
+            self._creating_now[run_id] = self._creating_now.get(run_id, 0) + 1
+        try:
+            yield
+        finally:
+            with self._settled:
+                self._creating_now[run_id] -= 1
+                self._settled.notify_all()
 
     def _take_live(self, step_key: str, ref: str) -> _Container:
         with self._lock:
@@ -308,6 +343,20 @@ class DockerExecutor:
         except (DockerException, OSError) as exc:
             engine_error(exc, code="docker_image_exists", doing=f"looking up image '{image}'")
         name = f"harmont-{run_id.hex[:8]}-{sanitise(key)}"[:_NAME_LIMIT]
+        with self._creating(run_id):
+            return self._create(api, executor_input, image, name, config)
+
+    def _create(
+        self,
+        api: APIClient,
+        executor_input: ExecutorInput,
+        image: str,
+        name: str,
+        config: dict[str, Any],
+    ) -> _Container:
+        from docker.errors import DockerException
+
+        run_id = executor_input.run_id
         try:
             created = api.create_container(
                 image,
@@ -348,7 +397,8 @@ class DockerExecutor:
         cmd = container.cmd or ([] if entrypoint else ["sh"])
         conf = {"Labels": labels(kind, container.run_id), "Entrypoint": entrypoint, "Cmd": cmd}
         try:
-            self.api().commit(container.id, repository=repository, tag=version, conf=conf)
+            with self._creating(container.run_id):
+                self.api().commit(container.id, repository=repository, tag=version, conf=conf)
         except (DockerException, OSError) as exc:
             engine_error(exc, code="docker_commit", doing=f"committing snapshot '{tag}'")
 
