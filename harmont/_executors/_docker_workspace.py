@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final, final
 import attrs
 
 from harmont._errors import PluginRuntimeError
+from harmont._executors._archive import read_archive
 from harmont._executors._docker_engine import PLUGIN_NAME, engine_error
 
 if TYPE_CHECKING:
@@ -43,8 +44,6 @@ WORKSPACE: Final = "/workspace"
 #: The NUL-separated list of workspace-relative files the last extraction laid down.
 MANIFEST_PATH: Final = "/.harmont/workspace-manifest"
 
-#: How much of the archive one host call reads (SPEC.md §3.7).
-_READ_CHUNK: Final = 256 * 1024
 #: Paths per ``sh`` invocation when deleting stale files, far below any ARG_MAX.
 _BATCH: Final = 512
 #: Deletes each argument: directories only when empty, deepest paths come first.
@@ -136,7 +135,7 @@ class WorkspaceCache:
             cached = self._by_run.get(key)
         if cached is not None:
             return cached
-        workspace = Workspace.from_archive(_read_archive(context, archive_id))
+        workspace = Workspace.from_archive(read_archive(context, archive_id))
         with self._lock:
             return self._by_run.setdefault(key, workspace)
 
@@ -145,19 +144,6 @@ class WorkspaceCache:
         with self._lock:
             for key in [key for key in self._by_run if key[0] == run_id]:
                 del self._by_run[key]
-
-
-def _read_archive(context: PluginContext, archive_id: uuid.UUID) -> bytes:
-    total = context.archive_total_size(archive_id)
-    chunks: list[bytes] = []
-    offset = 0
-    while offset < total:
-        chunk = context.archive_read(archive_id, offset, _READ_CHUNK)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
 
 
 def _previous_files(api: APIClient, container: str) -> list[str]:
