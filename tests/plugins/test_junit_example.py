@@ -73,7 +73,10 @@ def junit_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     xdist workers share it: the first one builds it under a file lock, the others wait.
     """
-    shared = tmp_path_factory.getbasetemp().parent
+    # Under xdist each worker's base temp sits in the session's directory; without it, the
+    # base temp is the session's directory itself (its parent outlives the session).
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
     target = shared / "junit-venv"
     with (shared / "junit-venv.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -193,3 +196,38 @@ class TestJUnitExample:
         )
 
         assert "testsuites" == ET.parse(tmp_path / ".harmont" / "junit.xml").getroot().tag
+
+    def test_hm_run_writes_the_report_of_the_build(self, junit_venv: Path, tmp_path: Path) -> None:
+        """`hm run` of a real pipeline fires the installed hook, whose report matches the build."""
+        (tmp_path / ".harmont").mkdir()
+        (tmp_path / ".harmont" / "pipeline.py").write_text(
+            textwrap.dedent(
+                """
+                import harmont as hm
+
+                @hm.pipeline("junit-demo")
+                def junit_demo():
+                    built = hm.sh("echo built > out.txt", label="build")
+                    return [built.sh("exit 3", label="test"), built.sh("cat out.txt", label="lint")]
+                """
+            )
+        )
+        report = tmp_path / "junit.xml"
+
+        result = _hm(
+            junit_venv,
+            "run",
+            "--runner",
+            "local",
+            "--keep-going",
+            cwd=tmp_path,
+            env={"HM_JUNIT_PATH": str(report)},
+        )
+        suite = ET.parse(report).getroot().find("testsuite")
+        assert suite is not None
+        outcomes = {
+            case.get("name"): [child.tag for child in case] for case in suite.findall("testcase")
+        }
+
+        assert 1 == result.returncode, result.stderr
+        assert {"build": [], "test": ["failure"], "lint": []} == outcomes
