@@ -103,6 +103,15 @@ class _RootGroup(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
+def _print_version(value: bool) -> None:
+    """Answer ``--version`` when it follows other global options (alone, __main__ answers it)."""
+    if value:
+        from harmont._version import __version__
+
+        typer.echo(f"hm {__version__}")
+        raise typer.Exit(0)
+
+
 def build_app(args: Sequence[str] = ()) -> Callable[[list[str]], int]:
     """
     Build the `hm` command tree for ``args`` and return a callable that runs it.
@@ -140,6 +149,15 @@ def build_app(args: Sequence[str] = ()) -> Callable[[list[str]], int]:
                 help="Do not load the plugin NAME (repeatable; see also HM_DISABLE_PLUGINS).",
             ),
         ] = None,
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version",
+                is_eager=True,
+                callback=_print_version,
+                help="Print the hm version and exit.",
+            ),
+        ] = False,
     ) -> None:
         """hm: run Harmont CI pipelines locally."""
 
