@@ -7,6 +7,13 @@ calls ever open) and ``hm plugin remove`` can drop a plugin's state with one fil
 write is its own ``BEGIN IMMEDIATE`` transaction in WAL mode: concurrent writers (threads
 and processes) queue on sqlite's lock behind a busy timeout instead of failing, and a
 process killed mid-write leaves the last committed state, never a torn value.
+
+sqlite's busy handler does not cover every lock: switching a new file to WAL, the
+exclusive lock a last connection takes while it removes the WAL on close, and recovery
+after a crash answer SQLITE_BUSY at once (sqlite.org/wal.html, "Sometimes Queries Return
+SQLITE_BUSY In WAL Mode"). Every operation is therefore retried on SQLITE_BUSY until the
+same busy timeout has passed; each is one whole transaction, so a retry repeats nothing
+half done.
 ``synchronous=NORMAL`` keeps that guarantee for a killed process; only a power cut may
 lose the latest commits, never corrupt the file.
 
@@ -16,21 +23,28 @@ dropped when the host ends that run or step.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
+import time
 import urllib.parse
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from harmont._errors import PluginRuntimeError
 
 if TYPE_CHECKING:
-    from collections.abc import Hashable
+    from collections.abc import Callable, Hashable, Iterator
     from pathlib import Path
 
 __all__ = ["MemoryKv", "SqliteKv"]
 
+_T = TypeVar("_T")
+
 #: How long a writer waits for another writer's transaction before giving up.
 BUSY_TIMEOUT_SECONDS: Final = 30.0
+
+#: The longest pause between two attempts of an operation sqlite refused as busy.
+_MAX_RETRY_PAUSE_SECONDS: Final = 0.05
 
 #: Bumped when the table layout changes; a newer file is refused, not misread.
 _SCHEMA_VERSION: Final = 1
@@ -46,6 +60,46 @@ def _as_bytes(plugin: str, value: object) -> bytes:
         plugin=plugin,
         capability="kv_set",
     )
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    # The low byte is the primary code: SQLITE_BUSY_RECOVERY and SQLITE_BUSY_SNAPSHOT count.
+    return isinstance(exc, sqlite3.OperationalError) and (
+        exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    )
+
+
+def _patiently(operation: Callable[[], _T]) -> _T:
+    """
+    Run *operation*, again after a short pause while sqlite answers busy without waiting.
+
+    The deadline is the busy timeout, so a lock that sqlite did wait for (and gave up on)
+    is not waited for twice.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    pause = 0.001
+    while True:
+        try:
+            return operation()
+        except sqlite3.Error as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, _MAX_RETRY_PAUSE_SECONDS)
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """One ``BEGIN IMMEDIATE`` transaction, committed on success and rolled back otherwise."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        connection.execute("COMMIT")
+    except BaseException:
+        # Also after a failed COMMIT: the next attempt must not find a transaction open.
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
 
 
 class SqliteKv:
@@ -71,27 +125,26 @@ class SqliteKv:
         """The value stored under *key* for *plugin*, or None."""
         connection, lock = self._connection(plugin)
         with lock, self._translated(plugin):
-            row = connection.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            row = _patiently(
+                lambda: connection.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            )
         return None if row is None else bytes(row[0])
 
     def set(self, plugin: str, key: str, value: bytes) -> None:
         """Store *value* under *key* for *plugin*, in one committed transaction."""
         data = _as_bytes(plugin, value)
         connection, lock = self._connection(plugin)
-        with lock, self._translated(plugin):
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+
+        def write() -> None:
+            with _transaction(connection):
                 connection.execute(
                     "INSERT INTO kv (key, value) VALUES (?, ?)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (key, data),
                 )
-                connection.execute("COMMIT")
-            except BaseException:
-                # Also after a failed COMMIT: the next write must not find a transaction open.
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
+
+        with lock, self._translated(plugin):
+            _patiently(write)
 
     def close(self) -> None:
         """Close every open connection; a later call opens them again."""
@@ -122,14 +175,15 @@ class SqliteKv:
                 check_same_thread=False,
             )
             try:
-                self._prepare(connection, path)
+                _patiently(lambda: self._prepare(connection))
             except BaseException:
                 connection.close()
                 raise
         return connection
 
     @staticmethod
-    def _prepare(connection: sqlite3.Connection, path: Path) -> None:
+    def _prepare(connection: sqlite3.Connection) -> None:
+        # Each statement is safe to repeat, so a busy answer can restart the whole setup.
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -139,13 +193,12 @@ class SqliteKv:
             )
         if version < _SCHEMA_VERSION:
             # Idempotent, so two processes creating the same file at once both succeed.
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
-                " WITHOUT ROWID"
-            )
-            connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-            connection.execute("COMMIT")
+            with _transaction(connection):
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
+                    " WITHOUT ROWID"
+                )
+                connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def _translated(self, plugin: str) -> _SqliteErrors:
         return _SqliteErrors(plugin, self.path_for(plugin))

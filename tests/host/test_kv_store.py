@@ -200,6 +200,28 @@ class TestConcurrency:
         assert [] == failures
         assert expected == _rows(SqliteKv(state_dir / "kv").path_for("counter"))
 
+    def test_a_lock_sqlite_does_not_wait_for_is_waited_out(self, state_dir: Path) -> None:
+        """A store file write-locked before it is in WAL mode is opened once the lock goes."""
+        path = SqliteKv(state_dir / "kv").path_for("p")
+        path.parent.mkdir(parents=True)
+        # Switching to WAL answers SQLITE_BUSY at once, without sqlite's busy handler, while
+        # another connection holds the write lock: what a second process creating the same
+        # store meets.
+        blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        blocker.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, blocker.execute, ("ROLLBACK",))
+        release.start()
+        kv = SqliteKv(state_dir / "kv")
+        try:
+            kv.set("p", "k", b"v")
+            value = kv.get("p", "k")
+        finally:
+            release.join()
+            blocker.close()
+            kv.close()
+
+        assert b"v" == value
+
     def test_concurrent_processes_lose_nothing(self, state_dir: Path) -> None:
         """Three processes writing to the same plugin store at once lose no write."""
         body = "for n in range(100):\n    kv.set('p', f'{sys.argv[2]}-{n}', payload(n))\n"
