@@ -3,11 +3,21 @@ The planner: turns a validated :class:`PipelineIR` into chains a scheduler can r
 
 A chain is the unit that owns one live execution environment (one container, one working
 directory): its steps run in order, each starting from the state the previous one left.
-A step continues its parent's chain when it is the parent's only child and waits for
-nothing else (SPEC.md §1.8 rule 7). Otherwise it starts a chain of its own: from its
-parent's end state (a fork, or a step behind a wait), or from an image if it has no parent.
-Chains wait for one another (rule 8); the plan lists, for each chain, the chains it waits
-for and whether each must have succeeded.
+The rule (DESIGN.md §4, "one live environment per chain"; SPEC.md §1.8 rule 7 relaxed):
+
+- a step continues its parent's chain when it is its ``builds_in`` parent's only child,
+  even when it also waits for other steps (a ``depends_on`` edge, a wait barrier): the
+  chain then pauses before that step until the steps it waits for have finished, and its
+  environment stays alive meanwhile, so nothing is committed or copied;
+- a child of a parent with two or more children (a fork) starts a chain of its own from
+  the parent's durable snapshot; a step without a parent starts one from an image.
+
+So a wait no longer splits a chain: ``[setup, setup.sh(build), wait, build.sh(test)]`` is
+one chain that pauses before ``test``. A chain's waits are on steps, not on whole chains:
+two chains may each wait, mid-way, for a step of the other (the DAG of steps has no cycle,
+so the scheduler always has a step it can run). Only the steps that start chains order
+the chains themselves: the plan lists chains so that every chain comes after the chains
+its first step waits for.
 
 The planner also applies what the host adds to each step: the env merge (DSL baseline <
 pipeline < step < the caller's overrides), the default image of root steps, and the
@@ -25,6 +35,7 @@ import attrs
 
 from harmont._dsl._graph import BASELINE_ENV
 from harmont._errors import InvalidIR, UnknownRunner
+from harmont._ir._model import Dependency
 from harmont.protocol import CommandStep, PlanSummary
 
 if TYPE_CHECKING:
@@ -37,7 +48,7 @@ __all__ = ["Chain", "ChainDependency", "Plan", "plan"]
 
 @attrs.frozen(kw_only=True)
 class ChainDependency:
-    """A chain waits for chain ``chain`` (an index into :attr:`Plan.chains`) to finish."""
+    """The first step of a chain waits for a step of chain ``chain`` (a plan index)."""
 
     chain: int
     #: False when every edge behind this dependency comes from a wait with
@@ -50,15 +61,19 @@ class ChainDependency:
 class Chain:
     """Steps that run one after another in one execution environment."""
 
-    #: Position in :attr:`Plan.chains`; chains come in an order that respects dependencies.
+    #: Position in :attr:`Plan.chains`; every chain comes after those in :attr:`depends_on`.
     index: int
     #: The steps in run order, with merged env, stamped image and resolved runner.
     steps: tuple[CommandStep, ...]
-    #: The key of the step whose end state this chain starts from (the first step's
-    #: ``builds_in``): a fork parent, or a parent behind a wait. None: start from an image.
+    #: The key of the fork parent whose durable snapshot the chain starts from (the first
+    #: step's ``builds_in``). None: start from an image.
     fork_parent: str | None
-    #: The chains that must finish before this one starts, in index order.
+    #: The chains holding the steps that the first step waits for, in index order.
     depends_on: tuple[ChainDependency, ...]
+    #: Every wait of a step of this chain on a step of another chain (the fork parent
+    #: included), ordered by the waiting step's position, then by plan order of the step
+    #: waited for. A step waits only where an earlier step of its chain did not already.
+    waits: tuple[Dependency, ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -68,7 +83,7 @@ class Chain:
 
 @attrs.frozen(kw_only=True)
 class Plan:
-    """A pipeline ready to schedule: its chains, in an order that respects every edge."""
+    """A pipeline ready to schedule: its chains, and the waits that order their steps."""
 
     chains: tuple[Chain, ...]
     #: The runner that steps naming none were given.
@@ -158,52 +173,53 @@ def plan(
         after = position[dependency.after]
         waiting[after] = waiting.get(after, False) or dependency.requires_success
 
-    def continues_chain(index: int) -> bool:
-        parent = steps[index].builds_in
-        if parent is None:
-            return False
-        parent_index = position[parent]
-        return children[parent_index] == [index] and waits_for[index] == {parent_index: True}
-
-    # Grow each chain from its head; heads in document order give the tie-break below.
+    # Grow each chain from its head (a step that is not its parent's only child), in
+    # document order, following only children: the tie-break of the order below.
     chain_of = [-1] * len(steps)
     members: list[list[int]] = []
-    for head in range(len(steps)):
-        if continues_chain(head):
+    for head, step in enumerate(steps):
+        if step.builds_in is not None and len(children[position[step.builds_in]]) == 1:
             continue
         chain = [head]
-        while len(children[chain[-1]]) == 1 and continues_chain(children[chain[-1]][0]):
+        while len(children[chain[-1]]) == 1:
             chain.append(children[chain[-1]][0])
         for index in chain:
             chain_of[index] = len(members)
         members.append(chain)
 
-    # Only a chain's head waits on other chains: every later step waits on its parent alone.
-    needs_chain: list[dict[int, bool]] = []
-    for chain in members:
+    waits = [_chain_waits(chain, chain_of, waits_for) for chain in members]
+    # Only first steps order the chains: a later step pauses its chain instead.
+    head_needs: list[dict[int, bool]] = []
+    for chain_waits in waits:
         needs: dict[int, bool] = {}
-        for after, requires_success in waits_for[chain[0]].items():
-            other = chain_of[after]
-            needs[other] = needs.get(other, False) or requires_success
-        needs_chain.append(needs)
+        for (at, after), required in chain_waits.items():
+            if at == 0:
+                needs[chain_of[after]] = needs.get(chain_of[after], False) or required
+        head_needs.append(needs)
 
-    order = _topological(needs_chain)
+    order = _topological(head_needs)
     renumber = {old: new for new, old in enumerate(order)}
+    rank = {index: (renumber[chain_of[index]], index) for index in range(len(steps))}
     chains = []
     for new, old in enumerate(order):
-        first = steps[members[old][0]]
+        chain = members[old]
         chains.append(
             Chain(
                 index=new,
-                steps=tuple(steps[index] for index in members[old]),
-                fork_parent=first.builds_in,
+                steps=tuple(steps[index] for index in chain),
+                fork_parent=steps[chain[0]].builds_in,
                 depends_on=tuple(
-                    sorted(
-                        (
-                            ChainDependency(chain=renumber[other], requires_success=required)
-                            for other, required in needs_chain[old].items()
-                        ),
-                        key=lambda dependency: dependency.chain,
+                    ChainDependency(chain=renumber[other], requires_success=required)
+                    for other, required in sorted(
+                        head_needs[old].items(), key=lambda item: renumber[item[0]]
+                    )
+                ),
+                waits=tuple(
+                    Dependency(
+                        step=steps[chain[at]].key, after=steps[after].key, requires_success=req
+                    )
+                    for (at, after), req in sorted(
+                        waits[old].items(), key=lambda item: (item[0][0], rank[item[0][1]])
                     )
                 ),
             )
@@ -211,6 +227,28 @@ def plan(
     return Plan(
         chains=tuple(chains), default_runner=default_runner, timeout_seconds=ir.timeout_seconds
     )
+
+
+def _chain_waits(
+    chain: list[int], chain_of: list[int], waits_for: list[dict[int, bool]]
+) -> dict[tuple[int, int], bool]:
+    """
+    The waits of *chain*'s steps on steps of other chains, as ``{(position, step): required}``.
+
+    Steps of the same chain are ordered by the chain itself. A step already waited for at an
+    earlier position has finished by then: it is waited for again only when this step needs
+    its success and the earlier wait did not.
+    """
+    own = chain_of[chain[0]]
+    seen: dict[int, bool] = {}
+    found: dict[tuple[int, int], bool] = {}
+    for at, member in enumerate(chain):
+        for after, required in waits_for[member].items():
+            if chain_of[after] == own or (after in seen and seen[after] >= required):
+                continue
+            seen[after] = required or seen.get(after, False)
+            found[(at, after)] = required
+    return found
 
 
 def _topological(needs: list[dict[int, bool]]) -> list[int]:

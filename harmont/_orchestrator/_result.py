@@ -14,6 +14,7 @@ __all__ = [
     "EXIT_CANCELLED",
     "EXIT_FAILED",
     "EXIT_OK",
+    "EXIT_PLUGIN_FAILED",
     "EXIT_TIMED_OUT",
     "BuildResult",
     "StepOutcome",
@@ -22,8 +23,12 @@ __all__ = [
 
 #: Every step passed (or was a cache hit).
 EXIT_OK: Final = 0
-#: A step failed or timed out, the pipeline timed out, a hook aborted, or a plugin failed.
+#: A step failed or timed out, the pipeline timed out, a hook aborted or failed.
 EXIT_FAILED: Final = 1
+#: A runner's plugin failed on a step (raised, crashed, timed out): the step failed
+#: without a verdict on its command. Outranks :data:`EXIT_FAILED`, is outranked by
+#: :data:`EXIT_CANCELLED`; the same number as ``hm``'s plugin runtime error exit code.
+EXIT_PLUGIN_FAILED: Final = 6
 #: The caller cancelled the build (Ctrl-C); also a step's code when it was cancelled.
 EXIT_CANCELLED: Final = 130
 #: A step's code when its executor killed it at its ``timeout_seconds`` (as coreutils
@@ -44,6 +49,9 @@ class StepStatus(enum.Enum):
     TIMED_OUT = "timed_out"
     #: Killed by cancellation: Ctrl-C, fail-fast, the pipeline timeout or a hook's abort.
     CANCELLED = "cancelled"
+    #: Its runner's plugin failed (raised, crashed, timed out); the exit code is 1 and
+    #: :attr:`StepOutcome.error` says what happened.
+    ERRORED = "errored"
     #: Never started: the build stopped first, or a chain it needs did not succeed.
     SKIPPED = "skipped"
 
@@ -65,6 +73,8 @@ class StepOutcome:
     duration_ms: int | None = None
     #: The snapshot the executor reported, if any.
     snapshot: str | None = None
+    #: The plugin error that failed the step (status :attr:`StepStatus.ERRORED`), one line.
+    error: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -73,7 +83,9 @@ class BuildResult:
     The outcome of :func:`harmont.run`: a failed build is a result, not an exception.
 
     ``exit_code`` is what ``hm run`` exits with (the ``build_end`` event carries it too):
-    :data:`EXIT_OK`, :data:`EXIT_FAILED` or :data:`EXIT_CANCELLED`.
+    :data:`EXIT_OK`, :data:`EXIT_FAILED`, :data:`EXIT_PLUGIN_FAILED` or
+    :data:`EXIT_CANCELLED`; when several apply, cancelled wins over a plugin failure,
+    which wins over any other failure.
     """
 
     run_id: uuid.UUID

@@ -75,8 +75,12 @@ def run(
     :raises UsageError: an argument is invalid (``parallelism`` below 1...).
     :raises PipelineError: the pipeline cannot be found, rendered, loaded or planned;
         :class:`~harmont.UnknownRunner` when a step's runner is not available.
-    :raises PluginError: a plugin failed to load, or failed during the build (the build is
-        then stopped, ``build_end`` emitted, and the error raised).
+    :raises PluginError: a plugin failed to load, or a lifecycle hook failed during the
+        build (the build is then stopped, ``build_end`` emitted, and the error raised). A
+        runner's plugin failing on a step is a result: that step fails (status
+        ``errored``), the build goes on under the usual fail-fast or keep-going rules, and
+        the build's exit code is 6 unless it was cancelled.
+    :raises EngineUnavailable: the engine a runner drives went away; the build is stopped.
     """
     from harmont._ir._plan import plan as make_plan
     from harmont._plugins._host import Host
@@ -178,8 +182,15 @@ def _build(
         steps=outcomes,
         events=tuple(events),
         duration_ms=duration_ms,
-        failure=control.message if exit_code != 0 else None,
+        failure=_failure(control, outcomes) if exit_code != 0 else None,
     )
+
+
+def _failure(control: RunControl, outcomes: tuple[StepOutcome, ...]) -> str | None:
+    """Why the build failed: what stopped it, else the first plugin error of a step."""
+    if control.message is not None:
+        return control.message
+    return next((outcome.error for outcome in outcomes if outcome.error is not None), None)
 
 
 def _publish(bus: list[EventBus], event: BuildEvent) -> None:

@@ -1,18 +1,30 @@
 """
 The scheduler: runs a plan's chains on a bounded pool and reports every step as events.
 
-A chain starts once every chain it waits for has finished, on one of ``parallelism``
-worker threads; its steps run in order, each started from the snapshot the previous one
-(or, for the first, the fork parent) committed. What ends a build early, first cause wins:
+A chain runs on one of ``parallelism`` worker threads; its steps run in order, each started
+from the snapshot the previous one (or, for the first, the fork parent) committed. A chain
+starts once the steps its first step waits for have finished; before a later step that
+waits for steps of other chains, it pauses (:mod:`harmont._orchestrator._waits`): the
+worker gives its slot back, so a bounded pool never deadlocks on chains waiting for each
+other, and the chain resumes from its live snapshot once those steps have finished. A step
+whose wait needs success is skipped, with the rest of its chain, when a step it waits for
+did not pass.
+
+What ends a build early, first cause wins:
 
 - a failed step, by default (fail-fast): running steps of other chains are cancelled and
-  unstarted chains are skipped, except chains behind a ``continue_on_failure`` wait, which
-  still run once the cancelled ones have stopped; with ``keep_going`` independent chains
-  finish and only the dependants of the failed chain are skipped (again unless their wait
-  has ``continue_on_failure``);
+  nothing new starts, except what waits behind a ``continue_on_failure`` wait, which still
+  runs once the cancelled steps have stopped; with ``keep_going`` independent chains
+  finish and only what needs the failed step is skipped;
+- a runner's plugin failing on a step (it raised, crashed, timed out): that step fails
+  with exit code 1 and the message of the plugin error in its ``chain_failed``; then as
+  for a failed step, and the build's exit code is 6;
 - the pipeline's ``timeout_seconds``: everything running is cancelled;
 - the caller's cancel event (Ctrl-C): everything running is cancelled, exit 130;
-- a ``before`` hook's abort, or a plugin error: everything running is cancelled.
+- a ``before`` hook's abort: everything running is cancelled;
+- an error that is not a step's own: a failing hook, the engine gone
+  (:class:`~harmont.EngineUnavailable`), a bug: everything running is cancelled and the
+  error is raised once ``build_end`` is out.
 
 Cancellation is one event shared with the host (``context.should_cancel()``): executors
 poll it, kill their step and report exit code 130.
@@ -25,16 +37,18 @@ Event fields, as emitted here (SPEC.md §2.7, with its Gap 15 settled):
 - ``step_start.runner`` is the resolved runner, ``image`` the step's image after the
   default image was stamped on chain roots;
 - ``step_end`` follows every ``step_start``; ``exit_code`` is the executor's (124: step
-  timeout, 130: cancelled), ``snapshot`` what the executor committed (live or durable);
+  timeout, 130: cancelled; 1 when its plugin failed), ``snapshot`` what the executor
+  committed (live or durable);
 - ``chain_failed`` follows the ``step_end`` of a failed step (or a step a hook aborted, with
-  exit code 1); ``message`` says why in one line;
-- ``build_end.exit_code`` is the build's outcome (0, 1 or 130), and is always emitted.
+  exit code 1); ``message`` says why in one line: for a plugin failure, the plugin error,
+  which names the plugin;
+- ``build_end.exit_code`` is the build's outcome, always emitted: 0, 1, 6 (a plugin failed
+  a step) or 130, the highest-ranked that applies: 130 > 6 > 1.
 """
 
 from __future__ import annotations
 
 import enum
-import heapq
 import queue
 import threading
 import time
@@ -45,16 +59,18 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from harmont._errors import HarmontError, PluginRuntimeError
+from harmont._errors import EngineUnavailable, HarmontError, PluginError, PluginRuntimeError
 from harmont._orchestrator._cache import decide
 from harmont._orchestrator._result import (
     EXIT_CANCELLED,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_PLUGIN_FAILED,
     EXIT_TIMED_OUT,
     StepOutcome,
     StepStatus,
 )
+from harmont._orchestrator._waits import Segment, WaitBoard
 from harmont.protocol import (
     CacheHit,
     ChainFailed,
@@ -95,8 +111,9 @@ class RunControl:
     """
     The run's stop switch, shared by the scheduler, the event bus and the host.
 
-    ``stop`` is the host's cancel event. The first reason to stop wins; a plugin error is
-    kept to be raised once the build has ended.
+    ``stop`` is the host's cancel event. The first reason to stop wins; an error that is
+    not a step's own (a failing hook, the engine gone) is kept to be raised once the build
+    has ended.
     """
 
     def __init__(self) -> None:
@@ -122,18 +139,31 @@ class RunControl:
         self.halt(Halt.ERROR, str(error))
 
 
-class _ChainState(enum.Enum):
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
+class _Verdict(enum.Enum):
+    """What to do with a segment whose waits have all finished."""
+
+    RUN = "run"
+    SKIP = "skip"
+    #: Hold it until the chains fail-fast cancelled have stopped, then decide again.
+    HOLD = "hold"
 
 
 @attrs.frozen(kw_only=True)
-class _ChainDone:
-    index: int
-    succeeded: bool
+class _Passed:
+    """A worker's report: a step that other chains wait for has passed."""
+
+    key: str
+
+
+@attrs.frozen(kw_only=True)
+class _Stopped:
+    """A worker's report: it gave its slot back, before the step at ``segment``."""
+
+    segment: Segment
+    #: True: it paused at a step whose waits have not all passed, and resumes from
+    #: ``parent``. False: the chain runs nothing more (it ended, failed or was stopped).
+    paused: bool
+    parent: str | None = None
 
 
 class Scheduler:
@@ -172,69 +202,67 @@ class Scheduler:
         self._lock = threading.Lock()
         self._snapshots: dict[str, str] = {}
         self._outcomes: dict[str, StepOutcome] = {}
-        self._done: queue.Queue[_ChainDone] = queue.Queue()
+        self._board = WaitBoard(plan)
+        self._watched = self._board.watched
+        self._messages: queue.Queue[_Passed | _Stopped] = queue.Queue()
 
     # -- the main loop -------------------------------------------------------------------
 
     def run(self) -> tuple[int, tuple[StepOutcome, ...]]:
         """Run every chain that should run; return the exit code and each step's outcome."""
-        chains = self._plan.chains
-        states = [_ChainState.PENDING] * len(chains)
         timeout = self._plan.timeout_seconds
         deadline = None if timeout is None else time.monotonic() + timeout
-        # Chains whose dependencies have all finished, lowest index first; counting the
-        # unfinished dependencies keeps each loop turn proportional to what changed.
-        unfinished = [len(chain.depends_on) for chain in chains]
-        dependants: list[list[int]] = [[] for _ in chains]
-        for chain in chains:
-            for dependency in chain.depends_on:
-                dependants[dependency.chain].append(chain.index)
-        ready = [chain.index for chain in chains if not chain.depends_on]
-        held: list[int] = []  # ready, but waiting for fail-fast's cancellations to drain
-
-        def finished(index: int, state: _ChainState) -> None:
-            states[index] = state
-            for dependant in dependants[index]:
-                unfinished[dependant] -= 1
-                if unfinished[dependant] == 0:
-                    heapq.heappush(ready, dependant)
-
+        held: list[tuple[Segment, str | None]] = []  # until fail-fast's cancellations drain
         running = 0
         with ThreadPoolExecutor(self._parallelism, thread_name_prefix="hm-chain") as pool:
             while True:
                 self._watch(deadline, timeout)
                 if running == 0 and self._control.reason is Halt.FAILED:
-                    # Fail-fast has cancelled everything that was running; chains behind
-                    # a continue_on_failure wait may still run, with cancellation cleared.
+                    # Fail-fast has cancelled everything that was running; what waits
+                    # behind a continue_on_failure wait may still run, uncancelled.
                     self._control.stop.clear()
-                    for index in held:
-                        heapq.heappush(ready, index)
+                    for segment, parent in held:
+                        self._board.push_ready(segment, parent)
                     held.clear()
-                while ready and running < self._parallelism:
-                    index = heapq.heappop(ready)
-                    verdict = self._readiness(chains[index], states, draining=running > 0)
-                    if verdict is None:
-                        held.append(index)
-                    elif verdict is _ChainState.SKIPPED:
-                        finished(index, _ChainState.SKIPPED)
-                    else:
-                        states[index] = _ChainState.RUNNING
-                        running += 1
-                        pool.submit(self._chain_task, chains[index])
-                if running == 0 and not ready and not held:
+                running += self._start(pool, running, held)
+                if running == 0 and not held and not self._board.has_ready:
                     break
                 try:
-                    done = self._done.get(timeout=_TICK_SECONDS)
+                    message = self._messages.get(timeout=_TICK_SECONDS)
                 except queue.Empty:
                     continue
                 except KeyboardInterrupt:  # no handler installed: treat it as cancellation
                     self._control.halt(Halt.CANCELLED, "cancelled")
                     continue
+                if isinstance(message, _Passed):
+                    self._board.passed(message.key)
+                    continue
                 running -= 1
-                finished(
-                    done.index, _ChainState.SUCCEEDED if done.succeeded else _ChainState.FAILED
-                )
+                if message.paused:
+                    self._board.paused(message.segment, message.parent)
+                else:
+                    self._board.stopped(message.segment)
         return self._exit_code(), self._collect()
+
+    def _start(
+        self, pool: ThreadPoolExecutor, running: int, held: list[tuple[Segment, str | None]]
+    ) -> int:
+        """Start ready segments while slots are free (skipping or holding some); say how many."""
+        started = 0
+        while running + started < self._parallelism:
+            ready = self._board.pop_ready()
+            if ready is None:
+                break
+            segment, parent = ready
+            verdict = self._verdict(self._board.needs(segment), draining=running + started > 0)
+            if verdict is _Verdict.HOLD:
+                held.append(ready)
+            elif verdict is _Verdict.SKIP:
+                self._board.stopped(segment)
+            else:
+                started += 1
+                pool.submit(self._chain_task, segment, parent)
+        return started
 
     def _watch(self, deadline: float | None, timeout: int | None) -> None:
         if self._cancel is not None and self._cancel.is_set():
@@ -242,32 +270,31 @@ class Scheduler:
         elif deadline is not None and time.monotonic() >= deadline:
             self._control.halt(Halt.TIMED_OUT, f"pipeline timed out after {timeout}s")
 
-    def _readiness(
-        self, chain: Chain, states: list[_ChainState], *, draining: bool
-    ) -> _ChainState | None:
+    def _verdict(self, needs: list[tuple[bool, bool]], *, draining: bool) -> _Verdict:
         """
-        For a chain whose dependencies have finished: RUNNING to start it now, SKIPPED to
-        skip it, None to hold it until the chains fail-fast cancelled have stopped.
+        For a segment whose waits have finished, given ``(passed, requires_success)`` of
+        each: run it, skip the rest of its chain, or hold it while ``draining``.
         """
-        needs = [(states[d.chain], d.requires_success) for d in chain.depends_on]
-        if any(req and state is not _ChainState.SUCCEEDED for state, req in needs):
-            return _ChainState.SKIPPED
+        if any(required and not passed for passed, required in needs):
+            return _Verdict.SKIP
         reason = self._control.reason
         if reason is None:
-            return _ChainState.RUNNING
-        if reason is Halt.FAILED and any(not req for _, req in needs):
+            return _Verdict.RUN
+        if reason is Halt.FAILED and any(not required for _, required in needs):
             # Behind a continue_on_failure wait: runs once the cancelled chains are gone.
-            return None if draining else _ChainState.RUNNING
-        return _ChainState.SKIPPED
+            return _Verdict.HOLD if draining else _Verdict.RUN
+        return _Verdict.SKIP
 
     def _exit_code(self) -> int:
+        """130 (cancelled) > 6 (a plugin failed a step) > 1 (any other failure) > 0."""
         reason = self._control.reason
         if reason is Halt.CANCELLED:
             return EXIT_CANCELLED
-        if reason is not None:
-            return EXIT_FAILED
-        failed = (StepStatus.FAILED, StepStatus.TIMED_OUT, StepStatus.CANCELLED)
-        if any(outcome.status in failed for outcome in self._outcomes.values()):
+        statuses = {outcome.status for outcome in self._outcomes.values()}
+        if StepStatus.ERRORED in statuses:
+            return EXIT_PLUGIN_FAILED
+        failed = {StepStatus.FAILED, StepStatus.TIMED_OUT, StepStatus.CANCELLED}
+        if reason is not None or statuses & failed:
             return EXIT_FAILED
         return EXIT_OK
 
@@ -281,31 +308,37 @@ class Scheduler:
 
     # -- one chain, on a worker thread ---------------------------------------------------
 
-    def _chain_task(self, chain: Chain) -> None:
-        succeeded = False
+    def _chain_task(self, segment: Segment, parent: str | None) -> None:
+        stopped = _Stopped(segment=segment, paused=False)
         try:
-            succeeded = self._run_chain(chain)
-        except Exception as exc:  # plugin errors, and bugs: raised by run() once the build ended
+            stopped = self._run_chain(self._plan.chains[segment[0]], segment[1], parent)
+        except Exception as exc:  # bugs, and a gone engine: raised by run() once the build ended
             self._control.fail(exc)
         finally:
-            self._done.put(_ChainDone(index=chain.index, succeeded=succeeded))
+            self._messages.put(stopped)
 
-    def _run_chain(self, chain: Chain) -> bool:
-        parent: str | None = None
-        if chain.fork_parent is not None:
+    def _run_chain(self, chain: Chain, start: int, parent: str | None) -> _Stopped:
+        """Run *chain* from *start* until it ends or pauses; return where it stopped."""
+        if start == 0 and chain.fork_parent is not None:
             with self._lock:
                 parent = self._snapshots.get(chain.fork_parent)
-        for step in chain.steps:
+        for position in range(start, len(chain.steps)):
+            step = chain.steps[position]
+            segment = (chain.index, position)
+            if position > start and not self._board.may_go_on(*segment):
+                return _Stopped(segment=segment, paused=True, parent=parent)
             if self._control.stop.is_set():
-                return False
+                return _Stopped(segment=segment, paused=False)
             result = self._run_step(chain, step, parent)
             if result is None or result.exit_code != 0:
-                return False
+                return _Stopped(segment=segment, paused=False)
+            if step.key in self._watched:
+                self._messages.put(_Passed(key=step.key))
             parent = result.committed_snapshot
             if parent is not None and step.key in self._forked:
                 with self._lock:
                     self._snapshots[step.key] = parent
-        return True
+        return _Stopped(segment=(chain.index, len(chain.steps)), paused=False)
 
     def _run_step(self, chain: Chain, step: CommandStep, parent: str | None) -> StepResult | None:
         step_id = uuid.uuid4()
@@ -313,12 +346,17 @@ class Scheduler:
         if self._aborted(StepQueued(step_id=step_id, key=step.key, chain_idx=chain.index)):
             self._abort_step(chain, step, step_id)
             return None
-        decision = decide(
-            step,
-            step_id,
-            forked=step.key in self._forked,
-            snapshot_exists=lambda tag: self._snapshot_exists(runner, tag),
-        )
+        started = time.monotonic()
+        try:
+            decision = decide(
+                step,
+                step_id,
+                forked=step.key in self._forked,
+                snapshot_exists=lambda tag: self._snapshot_exists(runner, tag),
+            )
+        except PluginError as exc:
+            self._plugin_failed(chain, step, step_id, started, exc)
+            return None
         if isinstance(decision, CacheHit):
             cache_key = step.cache.key if step.cache is not None else None
             self._publish(StepCacheHit(step_id=step_id, key=cache_key or "", tag=decision.tag))
@@ -341,7 +379,12 @@ class Scheduler:
         started = time.monotonic()
         try:
             result = self._registry.execute_step(runner, context, executor_input)
+        except PluginError as exc:
+            self._host.end_step(step_id)
+            self._plugin_failed(chain, step, step_id, started, exc)
+            return None
         except HarmontError:
+            # The environment itself is gone (EngineUnavailable...): the build stops.
             self._host.end_step(step_id)
             self._finish(chain, step, step_id, started, exit_code=EXIT_FAILED, snapshot=None)
             raise
@@ -356,11 +399,31 @@ class Scheduler:
             cached=isinstance(decision, CacheHit),
         )
         if result.exit_code != 0:
-            message = _failure(step, status, result.exit_code)
-            self._chain_failed(chain, step, step_id, result.exit_code, message)
-            if not self._keep_going:
-                self._control.halt(Halt.FAILED, message)
+            self._step_failed(
+                chain, step, step_id, result.exit_code, _failure(step, status, result.exit_code)
+            )
         return result
+
+    def _plugin_failed(
+        self,
+        chain: Chain,
+        step: CommandStep,
+        step_id: uuid.UUID,
+        started: float,
+        error: PluginError,
+    ) -> None:
+        """The runner's plugin failed on this step: the step fails, the build goes on."""
+        self._finish(
+            chain, step, step_id, started, exit_code=EXIT_FAILED, snapshot=None, error=error
+        )
+        self._step_failed(chain, step, step_id, EXIT_FAILED, str(error))
+
+    def _step_failed(
+        self, chain: Chain, step: CommandStep, step_id: uuid.UUID, exit_code: int, message: str
+    ) -> None:
+        self._chain_failed(chain, step, step_id, exit_code, message)
+        if not self._keep_going:
+            self._control.halt(Halt.FAILED, message)
 
     def _finish(
         self,
@@ -372,9 +435,12 @@ class Scheduler:
         exit_code: int,
         snapshot: str | None,
         cached: bool = False,
+        error: PluginError | None = None,
     ) -> StepStatus:
         duration_ms = int((time.monotonic() - started) * 1000)
-        status = _status(exit_code, step, cached=cached)
+        status = (
+            StepStatus.ERRORED if error is not None else _status(exit_code, step, cached=cached)
+        )
         with self._lock:
             self._outcomes[step.key] = StepOutcome(
                 key=step.key,
@@ -384,6 +450,7 @@ class Scheduler:
                 exit_code=exit_code,
                 duration_ms=duration_ms,
                 snapshot=snapshot,
+                error=None if error is None else str(error),
             )
         self._publish(
             StepEnd(
@@ -426,6 +493,8 @@ class Scheduler:
         hook = self._registry.plugin_manager.hook.hm_snapshot_exists
         try:
             answer = hook(runner=runner, tag=tag)
+        except EngineUnavailable:
+            raise
         except Exception as exc:
             raise PluginRuntimeError(
                 f"runner '{runner}': checking cache snapshot '{tag}' failed: {exc}",

@@ -34,6 +34,13 @@ def _shape(plan: hm.Plan) -> list[tuple[tuple[str, ...], str | None, list[tuple[
     ]
 
 
+def _waits(plan: hm.Plan) -> list[list[tuple[str, str, bool]]]:
+    return [
+        [(wait.step, wait.after, wait.requires_success) for wait in chain.waits]
+        for chain in plan.chains
+    ]
+
+
 class TestChains:
     def test_linear_pipeline_is_one_chain(self) -> None:
         """Each step the only child of its parent continues the parent's chain."""
@@ -78,16 +85,65 @@ class TestChains:
 
         assert [(("a",), None, []), (("b",), None, [(0, False)])] == _shape(plan)
 
-    def test_child_behind_a_wait_starts_from_its_parent_snapshot(self) -> None:
-        """A child that also waits for another step cannot continue its parent's chain."""
+    def test_only_child_behind_a_wait_continues_its_parent_chain(self) -> None:
+        """A child that also waits for another step stays in its parent's chain and pauses."""
         plan = _plan(_cmd("a"), _cmd("x"), {"type": "wait"}, _cmd("b", builds_in="a"))
 
-        assert [
-            (("a",), None, []),
-            (("x",), None, []),
-            (("b",), "a", [(0, True), (1, True)]),
-        ] == _shape(plan)
-        assert frozenset({"a"}) == plan.snapshot_keys
+        assert [(("a", "b"), None, []), (("x",), None, [])] == _shape(plan)
+        assert [[("b", "x", True)], []] == _waits(plan)
+        assert frozenset() == plan.snapshot_keys
+
+    def test_two_chains_may_each_wait_mid_way_for_the_other(self) -> None:
+        """Waits are on steps: each chain pauses for the other's first step, no cycle."""
+        plan = _plan(
+            _cmd("a"),
+            _cmd("b"),
+            {"type": "wait"},
+            _cmd("c", builds_in="a"),
+            _cmd("d", builds_in="b"),
+        )
+
+        assert [(("a", "c"), None, []), (("b", "d"), None, [])] == _shape(plan)
+        assert [[("c", "b", True)], [("d", "a", True)]] == _waits(plan)
+
+    @pytest.mark.parametrize(
+        ("first", "second", "expected"),
+        [
+            ("depends_on", "depends_on", [("b", "x", True)]),
+            ("after", "after", [("b", "x", False)]),
+            ("depends_on", "after", [("b", "x", True)]),
+            ("after", "depends_on", [("b", "x", False), ("c", "x", True)]),
+        ],
+    )
+    def test_a_step_already_waited_for_is_waited_for_again_only_to_need_success(
+        self, first: str, second: str, expected: list[tuple[str, str, bool]]
+    ) -> None:
+        """A later step repeats an earlier step's wait only when it needs what it did not."""
+        ir = hm.load_ir(
+            {
+                "version": "0",
+                "graph": {
+                    "nodes": [{"step": {"key": key, "cmd": "true"}} for key in "axbc"],
+                    "edges": [
+                        [0, 2, "builds_in"],
+                        [2, 3, "builds_in"],
+                        [1, 2, first],
+                        [1, 3, second],
+                    ],
+                },
+            }
+        )
+
+        plan = hm.plan(ir, default_runner="docker")
+
+        assert [(("a", "b", "c"), None, []), (("x",), None, [])] == _shape(plan)
+        assert [expected, []] == _waits(plan)
+
+    def test_fork_children_wait_for_their_parent(self) -> None:
+        """A fork child's chain waits for the fork parent, whose snapshot it starts from."""
+        plan = _plan(_cmd("a"), _cmd("b", builds_in="a"), _cmd("c", builds_in="a"))
+
+        assert [[], [("b", "a", True)], [("c", "a", True)]] == _waits(plan)
 
     def test_child_whose_only_wait_is_its_parent_continues_the_chain(self) -> None:
         """A wait that only repeats the parent dependency does not split the chain."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harmont._plugins._host import Host
-from harmont.protocol import BuildEnd, KvScope
+from harmont.protocol import BuildEnd, ChainFailed, KvScope
 from tests.run.rig import Project, command, hm_environment
 
 if TYPE_CHECKING:
@@ -184,19 +184,24 @@ class TestRun:
     def test_a_segfaulting_isolated_runner_fails_its_step_and_hm_survives(
         self, native: Built, project: Project
     ) -> None:
-        """SIGSEGV in an isolated executor: exit 6 naming the plugin, build_end still emitted."""
+        """SIGSEGV in an isolated executor fails its step; the other chain completes; exit 6."""
         native.install("crashing-executor", _plugins(project), "harmont-fixture-crash")
         (project.root / ".harmont").mkdir()
         (project.root / ".harmont" / "plugins.toml").write_text(
             '[plugins.harmont-fixture-crash]\nisolation = "process"\n'
         )
         project.pipeline(command("boom", "ignored", runner="crash"), command("fine", "echo fine"))
+        message = (
+            "plugin 'harmont-fixture-crash' failed during 'execute_step': "
+            "its worker process died of SIGSEGV"
+        )
 
         done = project.hm("--keep-going")
 
         assert 6 == done.returncode
-        assert (
-            "error: plugin 'harmont-fixture-crash' failed during 'execute_step': "
-            "its worker process died of SIGSEGV"
-        ) in done.stderr
-        assert 1 == len(done.of(BuildEnd))
+        assert [("boom", 1, message)] == [
+            (e.failed_step_key, e.exit_code, e.message) for e in done.of(ChainFailed)
+        ]
+        assert ["fine"] == done.logs("fine")
+        assert [6] == [e.exit_code for e in done.of(BuildEnd)]
+        assert f"build failed: {message}\n" == done.stderr

@@ -1,0 +1,177 @@
+"""A runner's plugin failing on a step fails that step only; the build goes on and exits 6."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import harmont
+from harmont.protocol import BuildEnd, ChainFailed, StepEnd, StepQueued
+from harmont_sdk import StepExecutor, StepResult, executor, manifest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from harmont import PluginContext
+    from harmont.protocol import ExecutorInput
+
+
+class _Faulty(StepExecutor):
+    """Runner ``faulty``: raises *error* on every step, after setting *before_raising*."""
+
+    manifest = manifest("faulty-plugin", "1.0.0", executor("faulty"))
+
+    def __init__(self, error: Exception, before_raising: threading.Event | None = None) -> None:
+        self._error = error
+        self._before_raising = before_raising
+
+    def execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        if self._before_raising is not None:
+            self._before_raising.set()
+        raise self._error
+
+
+def _step(key: str, cmd: str, builds_in: str | None = None, **fields: Any) -> dict[str, Any]:
+    return {"type": "command", "key": key, "cmd": cmd, "builds_in": builds_in, **fields}
+
+
+#: Chain 0 breaks on the faulty runner; chain 1 takes long enough to be running then.
+_PIPELINE: dict[str, Any] = {
+    "version": "0",
+    "steps": [
+        _step("boom", "ignored", runner="faulty"),
+        _step("after-boom", "true", builds_in="boom"),
+        _step("slow", "sleep 0.3; echo slept > proof"),
+        _step("slow-next", "cat proof", builds_in="slow"),
+    ],
+}
+
+_MESSAGE = "plugin 'faulty-plugin' raised RuntimeError during 'execute_step': kaput"
+
+
+@pytest.fixture
+def root(hm_home: Path, tmp_path: Path) -> Path:
+    """An empty project directory with a private home."""
+    project = tmp_path / "project"
+    project.mkdir()
+    return project
+
+
+def _statuses(result: harmont.BuildResult) -> dict[str, str]:
+    return {step.key: step.status.value for step in result.steps}
+
+
+class TestPluginError:
+    def test_keep_going_fails_the_step_and_finishes_the_other_chain(self, root: Path) -> None:
+        """With --keep-going the raising step errors, its chain stops, the other completes."""
+        result = harmont.run(
+            _PIPELINE,
+            directory=root,
+            runner="local",
+            keep_going=True,
+            plugins=[_Faulty(RuntimeError("kaput"))],
+        )
+
+        assert {
+            "boom": "errored",
+            "after-boom": "skipped",
+            "slow": "passed",
+            "slow-next": "passed",
+        } == _statuses(result)
+        assert (6, _MESSAGE, _MESSAGE) == (
+            result.exit_code,
+            result.failure,
+            result.step("boom").error,
+        )
+
+    def test_chain_failed_names_the_step_and_carries_the_plugin_error(self, root: Path) -> None:
+        """The failed step gets step_end exit 1 and a chain_failed of its own chain."""
+        result = harmont.run(
+            _PIPELINE,
+            directory=root,
+            runner="local",
+            keep_going=True,
+            plugins=[_Faulty(RuntimeError("kaput"))],
+        )
+        queued = next(e for e in result.events if isinstance(e, StepQueued) and e.key == "boom")
+        failed = [e for e in result.events if isinstance(e, ChainFailed)]
+        ends = [e.exit_code for e in result.events if isinstance(e, StepEnd)]
+        build_end = [e.exit_code for e in result.events if isinstance(e, BuildEnd)]
+
+        assert [(queued.chain_idx, queued.step_id, "boom", 1, _MESSAGE)] == [
+            (e.chain_idx, e.failed_step_id, e.failed_step_key, e.exit_code, e.message)
+            for e in failed
+        ]
+        assert ([1, 0, 0], [6]) == (sorted(ends, reverse=True), build_end)
+
+    def test_fail_fast_cancels_the_other_chain_and_still_exits_6(self, root: Path) -> None:
+        """Without --keep-going the running chain is cancelled; a plugin failure outranks 1."""
+        result = harmont.run(
+            _PIPELINE,
+            directory=root,
+            runner="local",
+            parallelism=2,
+            plugins=[_Faulty(RuntimeError("kaput"))],
+        )
+
+        assert (6, _MESSAGE) == (result.exit_code, result.failure)
+        assert {"boom": "errored", "after-boom": "skipped", "slow-next": "skipped"} == {
+            key: status for key, status in _statuses(result).items() if key != "slow"
+        }
+        assert result.step("slow").status in {
+            harmont.StepStatus.CANCELLED,
+            harmont.StepStatus.SKIPPED,
+        }
+
+    def test_a_step_failure_alongside_still_exits_6(self, root: Path) -> None:
+        """An ordinary failed step in another chain does not lower the plugin failure's 6."""
+        pipeline = {
+            "version": "0",
+            "steps": [_step("boom", "ignored", runner="faulty"), _step("bad", "exit 3")],
+        }
+
+        result = harmont.run(
+            pipeline,
+            directory=root,
+            runner="local",
+            keep_going=True,
+            plugins=[_Faulty(RuntimeError("kaput"))],
+        )
+
+        assert (6, {"boom": "errored", "bad": "failed"}) == (
+            result.exit_code,
+            _statuses(result),
+        )
+
+    def test_cancellation_outranks_a_plugin_failure(self, root: Path) -> None:
+        """A build cancelled while a plugin fails exits 130, not 6."""
+        cancel = threading.Event()
+
+        result = harmont.run(
+            {"version": "0", "steps": [_step("boom", "ignored", runner="faulty")]},
+            directory=root,
+            runner="local",
+            cancel=cancel,
+            plugins=[_Faulty(RuntimeError("kaput"), before_raising=cancel)],
+        )
+
+        assert 130 == result.exit_code
+
+    def test_engine_unavailable_still_stops_the_build(self, root: Path) -> None:
+        """The engine gone is not the step's fault: the build stops and the error is raised."""
+        events: list[object] = []
+
+        with pytest.raises(harmont.EngineUnavailable, match="engine is down"):
+            harmont.run(
+                _PIPELINE,
+                directory=root,
+                runner="local",
+                keep_going=True,
+                on_event=events.append,
+                plugins=[_Faulty(harmont.EngineUnavailable("engine is down"))],
+            )
+
+        assert [1] == [e.exit_code for e in events if isinstance(e, BuildEnd)]
+        assert [] == [e for e in events if isinstance(e, ChainFailed)]
