@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Final
 
@@ -135,8 +136,26 @@ def hm_environment(home: Path) -> dict[str, str]:
     return env
 
 
+#: How long a SIGKILLed process may take to finish dying: the signal is delivered when the
+#: scheduler next runs it, which on a loaded machine is not at once.
+DEATH_SECONDS: Final = 5.0
+
+
 def survivors(marker: str) -> list[str]:
-    """Command lines of live processes that mention *marker* (zombies excluded)."""
+    """
+    Command lines of live processes that mention *marker* (zombies excluded).
+
+    A kill is asynchronous (`kill` returns before the target has run its exit), so a
+    process killed just before the call is given :data:`DEATH_SECONDS` to disappear; one
+    that was never killed is still reported.
+    """
+    deadline = time.monotonic() + DEATH_SECONDS
+    while (found := _live(marker)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return found
+
+
+def _live(marker: str) -> list[str]:
     found = []
     for proc in Path("/proc").iterdir():
         try:
