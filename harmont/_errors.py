@@ -20,6 +20,8 @@ that resemble a builtin also subclass it, so ``except ValueError`` keeps working
     │   ├── PluginLoadError              a plugin could not be loaded or validated
     │   ├── PluginConflict               two plugins claim the same runner or verb
     │   └── PluginRuntimeError           a plugin call failed, crashed or timed out
+    ├── SourceError                      the project's source tree cannot be packed
+    │   └── UnpackError                  a packed source cannot be extracted
     ├── EngineUnavailable                the Docker engine cannot be reached
     ├── AuthError                        credentials missing or refused
     └── Cancelled                        the run was cancelled (Ctrl-C)
@@ -40,8 +42,10 @@ __all__ = [
     "PluginError",
     "PluginLoadError",
     "PluginRuntimeError",
+    "SourceError",
     "UnknownPipeline",
     "UnknownRunner",
+    "UnpackError",
     "UsageError",
 ]
 
@@ -195,6 +199,28 @@ class PluginRuntimeError(PluginError):
         super().__init__(message, plugin=plugin, hint=hint)
         self.capability = capability
         self.code = code
+
+
+class SourceError(HarmontError):
+    """
+    Raised when the project's source tree cannot be packed for a run.
+
+    The tree is the user's input: a file that cannot be read, or a tree too big to pack,
+    is theirs to fix (exit 2). ``path`` is the file or directory at fault, when one is.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.path = path
+
+
+class UnpackError(SourceError):
+    """
+    Raised when a packed source cannot be extracted into a step's workspace.
+
+    Not the user's input: the archive is the host's own and the destination the runner's,
+    so a corrupt archive or a full disk is a failure of this machine (exit 1).
+    """
 
 
 class EngineUnavailable(HarmontError):

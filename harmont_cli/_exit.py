@@ -23,7 +23,8 @@ class ExitCode(enum.IntEnum):
     OK = 0
     #: A step failed, or an unexpected error occurred.
     FAILED = 1
-    #: Usage error or invalid input: bad flags, bad IR, unknown pipeline.
+    #: Usage error or invalid input: bad flags, bad IR, unknown pipeline, a source tree
+    #: that cannot be packed (unreadable file, over the size limit).
     USAGE = 2
     #: Credentials missing or refused.
     AUTH = 3
@@ -44,6 +45,9 @@ _TABLE: Final[tuple[tuple[type[e.HarmontError], ExitCode], ...]] = (
     (e.UnknownRunner, ExitCode.PIPELINE_INVALID),
     (e.PipelineError, ExitCode.USAGE),
     (e.UsageError, ExitCode.USAGE),
+    # Unpacking fails on the host's own archive or the runner's disk: not the user's input.
+    (e.UnpackError, ExitCode.FAILED),
+    (e.SourceError, ExitCode.USAGE),
     (e.DecodeError, ExitCode.PLUGIN_RUNTIME),
     (e.PluginLoadError, ExitCode.PLUGIN_LOAD),
     (e.PluginRuntimeError, ExitCode.PLUGIN_RUNTIME),

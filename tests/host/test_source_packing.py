@@ -9,9 +9,11 @@ import tarfile
 from typing import TYPE_CHECKING
 
 import pytest
+from host.source_trees import beyond_path_max
 
-from harmont import HarmontError
+from harmont._errors import SourceError, UnpackError, UsageError
 from harmont._orchestrator import pack_source, unpack_source
+from harmont._orchestrator._source import DEFAULT_MAX_SOURCE_BYTES, max_source_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -224,9 +226,103 @@ class TestMembers:
     def test_root_must_be_a_directory(self, tmp_path: Path) -> None:
         """Packing something that is not a directory is one clear error."""
         with pytest.raises(
-            HarmontError, match=f"packing source: {tmp_path / 'nope'} is not a directory"
+            SourceError, match=f"packing source: {tmp_path / 'nope'} is not a directory"
         ):
             pack_source(tmp_path / "nope")
+
+
+class TestFailures:
+    def test_unreadable_file_is_a_source_error_naming_it(self, tmp_path: Path) -> None:
+        """A file that cannot be read stops packing with a SourceError naming it, with a hint."""
+        root = _tree(tmp_path / "repo", {"a.txt": "a"})
+        unreadable = beyond_path_max(root)
+
+        with pytest.raises(SourceError) as info:
+            pack_source(root)
+
+        assert (
+            f"packing source: cannot read {unreadable}: File name too long",
+            unreadable,
+            "make it readable, or leave it out of the source with .gitignore",
+        ) == (str(info.value), info.value.path, info.value.hint)
+
+    def test_ignored_unreadable_file_is_not_touched(self, tmp_path: Path) -> None:
+        """Leaving an unreadable file out with .gitignore, as the hint says, lets packing pass."""
+        root = _tree(tmp_path / "repo", {"a.txt": "a", ".gitignore": "d*/\n"})
+        beyond_path_max(root)
+
+        assert [".gitignore", "a.txt"] == _names(pack_source(root))
+
+
+class TestLimit:
+    def test_tree_over_the_limit_is_refused_where_it_crosses(self, tmp_path: Path) -> None:
+        """The walk stops at the file that crosses the limit: nothing after it is opened."""
+        root = _tree(tmp_path / "repo", {"a.bin": "x" * 600, "b.bin": "y" * 600})
+        beyond_path_max(root)  # sorted after b.bin: opening it would fail differently
+
+        with pytest.raises(SourceError) as info:
+            pack_source(root, max_bytes=1000)
+
+        assert (
+            f"packing source: the files to pack under {root} exceed 1000 bytes "
+            "(1.2 KiB counted when 'b.bin' was reached)",
+            "leave large files out with .gitignore, pass the project root with -d, "
+            "or raise HM_MAX_SOURCE_BYTES (0 lifts the limit)",
+        ) == (str(info.value), info.value.hint)
+
+    def test_tree_at_the_limit_packs(self, tmp_path: Path) -> None:
+        """Files totalling exactly the limit pack; symlinks and ignored files do not count."""
+        root = _tree(
+            tmp_path / "repo",
+            {"a.bin": "x" * 600, "b.bin": "y" * 390, "big.log": "z" * 5000, ".gitignore": "*.log"},
+        )
+        (root / "link").symlink_to("big.log")
+
+        assert [".gitignore", "a.bin", "b.bin", "link"] == _names(pack_source(root, max_bytes=1000))
+
+    def test_zero_lifts_the_limit(self, tmp_path: Path) -> None:
+        """max_bytes=0 packs whatever the size."""
+        root = _tree(tmp_path / "repo", {"a.bin": "x" * 5000})
+
+        assert ["a.bin"] == _names(pack_source(root, max_bytes=0))
+
+    def test_environment_sets_the_default(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without max_bytes, HM_MAX_SOURCE_BYTES is the limit."""
+        root = _tree(tmp_path / "repo", {"a.bin": "x" * 2048})
+        monkeypatch.setenv("HM_MAX_SOURCE_BYTES", "1K")
+
+        with pytest.raises(SourceError, match=r"exceed 1 KiB \(2 KiB counted"):
+            pack_source(root)
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            (None, DEFAULT_MAX_SOURCE_BYTES),
+            ("", DEFAULT_MAX_SOURCE_BYTES),
+            ("4096", 4096),
+            ("2k", 2048),
+            ("512M", 512 << 20),
+            (" 3G ", 3 << 30),
+            ("0", None),
+        ],
+    )
+    def test_variable_values(self, value: str | None, expected: int | None) -> None:
+        """The variable is a byte count with an optional binary suffix; 0 means no limit."""
+        env = {} if value is None else {"HM_MAX_SOURCE_BYTES": value}
+
+        assert expected == max_source_bytes(env)
+
+    @pytest.mark.parametrize("value", ["lots", "1.5G", "512MiB", "-1", "G"])
+    def test_bad_variable_is_a_usage_error(self, value: str) -> None:
+        """Anything but a byte count is refused with one line quoting it."""
+        with pytest.raises(UsageError) as info:
+            max_source_bytes({"HM_MAX_SOURCE_BYTES": value})
+
+        assert (
+            f"HM_MAX_SOURCE_BYTES: expected a byte count such as 536870912 or 512M, got {value!r}"
+        ) == str(info.value)
 
 
 class TestDeterminism:
@@ -299,7 +395,7 @@ class TestUnpack:
         data = _tar((_member("first.txt"), b"written?"), (member, b""))
         dest = tmp_path / "dest"
 
-        with pytest.raises(HarmontError) as info:
+        with pytest.raises(UnpackError) as info:
             unpack_source(data, dest)
 
         assert f"unpacking source: member '{member.name}' {reason}" == str(info.value)
@@ -315,7 +411,7 @@ class TestUnpack:
         )
 
         with pytest.raises(
-            HarmontError, match="member 'link/planted' would be written through a symlink"
+            UnpackError, match="member 'link/planted' would be written through a symlink"
         ):
             unpack_source(data, tmp_path / "dest")
 
@@ -329,7 +425,7 @@ class TestUnpack:
         dest.mkdir()
         (dest / "link").symlink_to(outside)
 
-        with pytest.raises(HarmontError, match="member 'link/planted' leaves the destination"):
+        with pytest.raises(UnpackError, match="member 'link/planted' leaves the destination"):
             unpack_source(_tar((_member("link/planted"), b"gotcha")), dest)
 
         assert [] == list(outside.iterdir())
@@ -354,7 +450,7 @@ class TestUnpack:
         (root / "noise.bin").write_bytes(os.urandom(64 * 1024))
         dest = tmp_path / "dest"
 
-        with pytest.raises(HarmontError, match=f"unpacking source into {dest}: corrupt archive"):
+        with pytest.raises(UnpackError, match=f"unpacking source into {dest}: corrupt archive"):
             unpack_source(damage(pack_source(root)), dest)
 
         assert not dest.exists()
@@ -364,5 +460,5 @@ class TestUnpack:
         dest = tmp_path / "dest"
         dest.write_bytes(b"")
 
-        with pytest.raises(HarmontError, match=f"unpacking source into {dest}: File exists"):
+        with pytest.raises(UnpackError, match=f"unpacking source into {dest}: File exists"):
             unpack_source(pack_source(_tree(tmp_path / "repo", {"a": ""})), dest)
