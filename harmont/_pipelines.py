@@ -17,6 +17,7 @@ the pipeline files print goes to stderr, so it can never corrupt the answer.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -100,9 +101,11 @@ def _run_child(root: Path, files: list[Path], timeout: float) -> dict[str, Any]:
                 hint="a pipeline file may wait for input or loop forever at import time",
             ) from None
         finally:
-            if child.poll() is None:
+            # Always, not only on timeout: a pipeline file may have started a process in
+            # the background and exited, and that process must not outlive discovery.
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+            child.wait()
     try:
         answer = json.loads(out)
     except ValueError:
@@ -152,7 +155,7 @@ def load_pipeline(
     the only one, when ``slug`` is None), by the rules and messages of SPEC.md §1.7.
     """
     envelope = json.loads(render_envelope(root, timeout=timeout))
-    return select_definition(envelope, slug, source="this repo", how="as the first argument")
+    return select_definition(envelope, slug, source="this repo")
 
 
 def resolve_definition(
@@ -166,21 +169,23 @@ def resolve_definition(
     """
     Obtain one pipeline definition the way `hm render` and `hm run` name it.
 
-    ``target`` is ``-`` (an IR document on ``stdin``), a pipeline slug of the repo at
-    ``root`` (or None for its only pipeline), or else the path of an IR JSON file. A file
-    named like a slug can be passed as ``./name``. ``slug`` picks a pipeline of an envelope
-    read from a file or stdin.
+    ``target`` says where the pipelines come from: ``-`` (an IR document on ``stdin``),
+    the path of an IR JSON file, or None for the repo at ``root``. ``slug`` picks one of
+    several, wherever they come from; for the repo, ``target`` may be the slug instead
+    (a file named like a slug is then passed as ``./name``).
+
+    :raises UsageError: ``target`` and ``slug`` name two different pipelines of the repo.
     """
     if target == "-":
         text = (stdin or sys.stdin).read()
         return load_definition(text, slug=slug, origin="<stdin>")
     if target is None or SLUG_PATTERN.fullmatch(target):
-        if slug is not None:
+        if target is not None and slug is not None and slug != target:
             raise UsageError(
-                "--slug picks a pipeline of an envelope read from a file or stdin",
-                hint=f"to render a pipeline of this repo, pass its slug alone: {slug}",
+                f"two pipelines named: {target!r} as the first argument and {slug!r} with --slug",
+                hint="name one of them",
             )
-        return load_pipeline(root, target, timeout=timeout)
+        return load_pipeline(root, target or slug, timeout=timeout)
     return load_definition(Path(target), slug=slug)
 
 

@@ -7,36 +7,42 @@ from typing import Annotated, TypeAlias
 
 import typer
 
-__all__ = ["EnvelopeSlug", "PipelineTarget", "RepoDir", "register"]
+__all__ = ["PipelineSlug", "PipelineTarget", "RepoDir", "register"]
 
-#: The ``-d/--dir`` option of the commands that read a repo's pipeline files.
+#: The ``-d/--dir`` option of the commands that read a repo's pipeline files or source.
 RepoDir: TypeAlias = Annotated[
     Path,
     typer.Option(
         "-d",
         "--dir",
-        help="Repo root holding .harmont/ (or .hm/) pipeline files.",
+        help="The project root: holds the .harmont/ (or .hm/) pipeline files and the "
+        "source a run packs.",
         file_okay=False,
         show_default="the current directory",
     ),
 ]
 
 
-#: The ``[SLUG|FILE|-]`` argument of the commands that take one pipeline.
+#: The ``[PIPELINE|FILE|-]`` argument of the commands that take one pipeline.
 PipelineTarget: TypeAlias = Annotated[
     str | None,
     typer.Argument(
-        metavar="[SLUG|FILE|-]",
+        metavar="[PIPELINE|FILE|-]",
         help="A pipeline slug of the repo (default: its only pipeline), the path of an IR "
         "JSON file (graph form, flat form or envelope), or - for stdin.",
         show_default=False,
     ),
 ]
 
-#: The ``--slug`` option that picks a pipeline of an envelope file.
-EnvelopeSlug: TypeAlias = Annotated[
+#: The ``--slug`` option: picks one of several pipelines, wherever they come from.
+PipelineSlug: TypeAlias = Annotated[
     str | None,
-    typer.Option("--slug", help="The pipeline to pick from an envelope file."),
+    typer.Option(
+        "--slug",
+        metavar="SLUG",
+        help="The pipeline to pick, of the repo or of an envelope FILE or -.",
+        show_default=False,
+    ),
 ]
 
 

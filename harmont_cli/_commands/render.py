@@ -8,7 +8,7 @@ import typer
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
 from harmont_cli._commands.pipelines import (  # noqa: TC001
-    EnvelopeSlug,
+    PipelineSlug,
     PipelineTarget,
     RepoDir,
 )
@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     def render_command(
         target: PipelineTarget = None,
         directory: RepoDir = Path(),
-        slug: EnvelopeSlug = None,
+        slug: PipelineSlug = None,
     ) -> None:
         """Validate one pipeline's IR and print it as JSON."""
         from harmont._pipelines import resolve_definition

@@ -12,7 +12,13 @@ import typer
 
 from harmont._errors import UsageError
 from harmont_cli._app import AppState
-from harmont_cli._commands.pipelines import RepoDir  # noqa: TC001 - Typer reads it at run time
+
+# Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
+from harmont_cli._commands.pipelines import (  # noqa: TC001
+    PipelineSlug,
+    PipelineTarget,
+    RepoDir,
+)
 
 if TYPE_CHECKING:
     from harmont._renderers import Renderer
@@ -59,15 +65,7 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_command(  # noqa: PLR0917 - Typer maps each option to one parameter
         ctx: typer.Context,
-        target: Annotated[
-            str | None,
-            typer.Argument(
-                metavar="[PIPELINE|FILE|-]",
-                help="A pipeline slug of the repo (default: its only pipeline), the path "
-                "of an IR JSON file (graph form, flat form or envelope), or - for stdin.",
-                show_default=False,
-            ),
-        ] = None,
+        target: PipelineTarget = None,
         directory: RepoDir = Path(),
         env: Annotated[
             list[str] | None,
@@ -110,10 +108,7 @@ def register(app: typer.Typer) -> None:
         no_color: Annotated[
             bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")
         ] = False,
-        slug: Annotated[
-            str | None,
-            typer.Option("--slug", help="The pipeline to pick from an envelope file."),
-        ] = None,
+        slug: PipelineSlug = None,
     ) -> int:
         """Run a pipeline: its chains in parallel, on the runners of its steps."""
         import harmont

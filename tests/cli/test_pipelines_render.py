@@ -99,8 +99,7 @@ class TestRenderSlug:
         assert (
             2,
             "",
-            "error: this repo declares pipelines: hello, hello-broken — pass one as the first "
-            "argument\n",
+            "error: this repo declares pipelines: hello, hello-broken — pass one with --slug\n",
         ) == _hm(capsys, "render", "-d", str(EXAMPLE))
 
     def test_unknown_slug_is_exit_2_with_the_available_ones(
@@ -113,16 +112,27 @@ class TestRenderSlug:
             "error: pipeline 'nope' not found\nhint: available: hello, hello-broken\n",
         ) == _hm(capsys, "render", "nope", "-d", str(EXAMPLE))
 
-    def test_slug_option_with_a_repo_slug_is_a_usage_error(
+    def test_slug_option_picks_a_pipeline_of_the_repo(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """--slug is for envelope files; a repo's pipeline is named by the argument."""
+        """--slug picks a repo's pipeline, as it picks one of an envelope file."""
+        _, by_argument, _ = _hm(capsys, "render", "hello-broken", "-d", str(EXAMPLE))
+
+        assert (0, by_argument, "") == _hm(
+            capsys, "render", "--slug", "hello-broken", "-d", str(EXAMPLE)
+        )
+
+    def test_two_different_slugs_are_a_usage_error(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A slug as the argument and another with --slug is exit 2 naming both."""
         code, _, err = _hm(capsys, "render", "hello", "--slug", "x", "-d", str(EXAMPLE))
 
-        assert (2, "error: --slug picks a pipeline of an envelope read from a file or stdin") == (
-            code,
-            err.splitlines()[0],
-        )
+        assert (
+            2,
+            "error: two pipelines named: 'hello' as the first argument and 'x' with --slug\n"
+            "hint: name one of them\n",
+        ) == (code, err)
 
 
 class TestRenderFile:

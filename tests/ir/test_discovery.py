@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from harmont import PipelineRenderError, UnknownPipeline
-from harmont._pipelines import EMPTY_ENVELOPE, load_pipeline, render_envelope
+from harmont import PipelineRenderError, UnknownPipeline, UsageError
+from harmont._pipelines import (
+    EMPTY_ENVELOPE,
+    load_pipeline,
+    render_envelope,
+    resolve_definition,
+)
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "pipelines" / "hello"
 
@@ -33,6 +42,15 @@ def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
 
 def _slugs(envelope: str) -> list[str]:
     return [entry["slug"] for entry in json.loads(envelope)["pipelines"]]
+
+
+def _alive(pid: int) -> bool:
+    """Whether process *pid* exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 class TestEnvelope:
@@ -154,6 +172,31 @@ class TestControlledEnvironment:
         )
 
 
+class TestLeftovers:
+    def test_background_process_of_a_pipeline_file_is_killed(self, tmp_path: Path) -> None:
+        """A process a pipeline file starts in the background does not outlive discovery."""
+        repo = _repo(
+            tmp_path,
+            {
+                ".harmont/p.py": "import subprocess\n"
+                "subprocess.run('sleep 1000 & echo $! > sleeper.pid', shell=True, check=True)\n"
+                + _ONE_PIPELINE.format(slug="p")
+            },
+        )
+
+        render_envelope(repo)
+        pid = int((repo / "sleeper.pid").read_text())
+        try:
+            deadline = time.monotonic() + 5
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+            assert not _alive(pid)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 class TestFailures:
     def _failure(self, tmp_path: Path, files: dict[str, str]) -> PipelineRenderError:
         with pytest.raises(PipelineRenderError) as info:
@@ -238,9 +281,8 @@ class TestSlugSelection:
         with pytest.raises(UnknownPipeline) as info:
             load_pipeline(EXAMPLE)
 
-        assert (
-            "this repo declares pipelines: hello, hello-broken — pass one as the first argument"
-            == str(info.value)
+        assert "this repo declares pipelines: hello, hello-broken — pass one with --slug" == str(
+            info.value
         )
 
     def test_repo_without_pipelines_says_how_to_add_one(self, tmp_path: Path) -> None:
@@ -262,3 +304,39 @@ class TestSlugSelection:
             str(info.value),
             info.value.hint,
         )
+
+
+class TestResolve:
+    """How `hm run` and `hm render` name a pipeline: one rule for the repo, files and stdin."""
+
+    def test_slug_option_picks_a_pipeline_of_the_repo(self) -> None:
+        """--slug names a pipeline of the repo as it does one of an envelope file."""
+        assert "hello-broken" == resolve_definition(None, root=EXAMPLE, slug="hello-broken").slug
+
+    def test_first_argument_and_slug_option_may_agree(self) -> None:
+        """The same slug given both ways is that pipeline."""
+        assert "hello" == resolve_definition("hello", root=EXAMPLE, slug="hello").slug
+
+    def test_first_argument_and_slug_option_that_differ_are_refused(self) -> None:
+        """Two different slugs are a usage error naming both."""
+        with pytest.raises(UsageError) as info:
+            resolve_definition("hello", root=EXAMPLE, slug="hello-broken")
+
+        assert (
+            "two pipelines named: 'hello' as the first argument and 'hello-broken' with --slug",
+            "name one of them",
+        ) == (str(info.value), info.value.hint)
+
+    def test_envelope_on_stdin_says_the_same_as_the_repo(self) -> None:
+        """Several pipelines on stdin or in the repo: the same message, naming --slug."""
+        envelope = render_envelope(EXAMPLE)
+
+        with pytest.raises(UnknownPipeline) as from_stdin:
+            resolve_definition("-", root=EXAMPLE, stdin=io.StringIO(envelope))
+        with pytest.raises(UnknownPipeline) as from_repo:
+            resolve_definition(None, root=EXAMPLE)
+
+        assert (
+            "envelope <stdin> declares pipelines: hello, hello-broken — pass one with --slug",
+            "this repo declares pipelines: hello, hello-broken — pass one with --slug",
+        ) == (str(from_stdin.value), str(from_repo.value))
