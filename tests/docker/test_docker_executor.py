@@ -24,8 +24,12 @@ class TestChain:
     def test_a_live_snapshot_continues_in_the_same_container(self, rig: Rig) -> None:
         """The next step sees the files of the previous one, not the processes it left."""
         first, _ = rig.step("a", "echo built > out.txt; sleep 300 &")
+        # The one live sleep is the keeper. The killed one stays a zombie (the keeper reaps
+        # nothing), named `sh` or `sleep` depending on whether it had exec'd when killed.
         second, second_id = rig.step(
-            "b", "cat out.txt; ps -o comm | grep -c sleep", parent=first.committed_snapshot
+            "b",
+            "cat out.txt; ps -o stat,comm | grep -v '^Z' | grep -c sleep",
+            parent=first.committed_snapshot,
         )
 
         assert 0 == second.exit_code
