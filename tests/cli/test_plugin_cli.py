@@ -105,6 +105,12 @@ def _good(site: Path, name: str = "good", runner: str = "good", verb: str = "goo
     )
 
 
+def _loaded(hm: Hm) -> str:
+    """The names of the loaded plugins, in load order, as `hm plugin list` sees them."""
+    rows = json.loads(hm("plugin", "list", "--format", "json").stdout)
+    return ", ".join(r["name"] for r in rows if r["status"] == "loaded")
+
+
 class TestPluginList:
     def test_lists_an_installed_plugin(self, hm: Hm, site: Path) -> None:
         """An installed entry-point plugin shows with its version, kind and capabilities."""
@@ -119,11 +125,12 @@ class TestPluginList:
         )
 
     def test_json_format(self, hm: Hm, site: Path) -> None:
-        """--format json prints the same rows as data."""
+        """--format json prints the same rows as data, capabilities as the manifest has them."""
         _good(site)
 
         rows = json.loads(hm("plugin", "list", "--format", "json").stdout)
         good = next(r for r in rows if r["name"] == "good")
+        manifest = json.loads(hm("plugin", "info", "good").stdout)
 
         assert {
             "name": "good",
@@ -132,9 +139,23 @@ class TestPluginList:
             "status": "loaded",
             "builtin": False,
             "distribution": "good",
-            "capabilities": ["runner:good", "verb:good"],
+            "capabilities": manifest["capabilities"],
             "error": None,
         } == {k: v for k, v in good.items() if k != "source"}
+        assert [
+            {"kind": "step_executor", "runner": "good", "default": False, "step_schema": None},
+            "subcommand",
+        ] == [good["capabilities"][0], good["capabilities"][1]["kind"]]
+
+    def test_json_format_of_a_broken_plugin_has_no_capabilities(self, hm: Hm, site: Path) -> None:
+        """A plugin that did not load has no manifest: an empty capability list and its error."""
+        write_dist(site, "broken", "raise ImportError('half-installed')\n", version="0.1.0")
+
+        rows = json.loads(hm("plugin", "list", "--format", "json").stdout)
+        broken = next(r for r in rows if r["name"] == "broken")
+
+        assert ("broken", []) == (broken["status"], broken["capabilities"])
+        assert "ImportError: half-installed" in broken["error"]
 
     def test_broken_plugin_is_listed_and_the_others_work(self, hm: Hm, site: Path) -> None:
         """A plugin that fails to import is listed with its error; the others still run."""
@@ -336,14 +357,28 @@ class TestInfoAndVersion:
             {"kind": "step_executor", "runner": "good", "default": False, "step_schema": None},
         ] == [c for c in manifest["capabilities"] if c["kind"] == "step_executor"]
 
-    def test_info_unknown_plugin(self, hm: Hm) -> None:
-        """An unknown name is a usage error."""
+    def test_info_unknown_plugin(self, hm: Hm, site: Path) -> None:
+        """An unknown name is a usage error whose hint lists the loaded plugins."""
+        _good(site)
+
         result = hm("plugin", "info", "nothing")
 
-        assert (2, "error: no plugin named 'nothing' is installed\n") == (
+        assert (
+            2,
+            f"error: no plugin named 'nothing' is installed\nhint: loaded plugins: {_loaded(hm)}\n",
+        ) == (result.returncode, result.stderr)
+
+    def test_info_broken_plugin_says_why_and_lists_the_loaded(self, hm: Hm, site: Path) -> None:
+        """A plugin that did not load gets its state and reason, and the same hint."""
+        write_dist(site, "broken", "raise ImportError('half-installed')\n", version="0.1.0")
+
+        result = hm("plugin", "info", "broken")
+
+        assert (2, f"hint: loaded plugins: {_loaded(hm)}") == (
             result.returncode,
-            result.stderr,
+            result.stderr.splitlines()[-1],
         )
+        assert result.stderr.startswith("error: plugin 'broken' is broken: ")
 
     def test_version_counts_loaded_plugins(self, hm: Hm, site: Path) -> None:
         """`hm version` prints the versions and how many plugins loaded."""
