@@ -99,6 +99,7 @@ def run(
         archives=archives,
         cancel=control.stop,
     )
+    registry: Registry | None = None
     try:
         registry = load_registry(host=host, disabled=disabled_plugins, project_root=root)
         for plugin in plugins:
@@ -141,6 +142,8 @@ def run(
             host=host,
         )
     finally:
+        if registry is not None:
+            registry.close()  # stops the workers of isolated native plugins
         host.close()
 
 

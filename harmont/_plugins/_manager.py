@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
     from harmont._plugins._context import PluginContext
     from harmont._plugins._host import Host
+    from harmont._plugins._native import NativePlugin
     from harmont.protocol import ExecutorInput, HookEvent, HookOutcome, SubcommandInput
 
 __all__ = [
@@ -158,6 +159,8 @@ class Registry:
         self._hooks: list[tuple[str, LifecycleHookSpec]] = []
         #: One-plugin callers, keyed by (hook, id(plugin)); reset when a plugin registers.
         self._callers: dict[tuple[str, int], pluggy.HookCaller] = {}
+        #: Native plugins this registry loaded itself, so it stops their workers on close.
+        self._owned: list[NativePlugin] = []
 
     # -- loading -----------------------------------------------------------------------
 
@@ -198,6 +201,15 @@ class Registry:
         self._infos.append(loaded.info)
         self._callers.clear()
         return loaded
+
+    def _add_owned(self, candidate: Candidate, plugin: NativePlugin) -> None:
+        """:meth:`_add` a plugin the registry loaded itself: closed on refusal, or by close()."""
+        try:
+            self._add(candidate, plugin)
+        except BaseException:
+            plugin.close()
+            raise
+        self._owned.append(plugin)
 
     def _validate(self, candidate: Candidate, plugin: object) -> _Loaded:
         label = candidate.name or type(plugin).__name__
@@ -313,7 +325,16 @@ class Registry:
         return self._host
 
     def close(self) -> None:
-        """Close the host if the registry created it (a host passed in stays open)."""
+        """
+        Stop the worker processes of the native plugins the registry loaded, and close
+        the host if the registry created it.
+
+        What the caller brought stays open: plugins given to :meth:`register` and a host
+        passed in. Safe to call more than once; a plugin called after close starts a new
+        worker, which the next close stops.
+        """
+        for plugin in reversed(self._owned):
+            plugin.close()
         if self._owns_host and self._host is not None:
             self._host.close()
             self._host = None
@@ -560,18 +581,23 @@ def load_registry(
     if autoload is None:
         autoload = env.get("HM_NO_PLUGIN_AUTOLOAD", "") in ("", "0")
     registry = Registry(host=host)
-    for candidate in entry_point_candidates(include_third_party=autoload):
-        if candidate.name in blocked:
-            registry._record(candidate, PluginStatus.DISABLED, None)
-            continue
-        _load_entry_point(registry, candidate)
-    root = project_root or Path.cwd()
-    dirs = native_dirs(env=env, project_root=root) if autoload else []
-    for candidate in native_candidates([*dirs, *extra_paths]):
-        if candidate.name in blocked:
-            registry._record(candidate, PluginStatus.DISABLED, None)
-        else:
-            _load_native(registry, candidate, env=env, project_root=root, blocked=blocked)
+    try:
+        for candidate in entry_point_candidates(include_third_party=autoload):
+            if candidate.name in blocked:
+                registry._record(candidate, PluginStatus.DISABLED, None)
+                continue
+            _load_entry_point(registry, candidate)
+        root = project_root or Path.cwd()
+        dirs = native_dirs(env=env, project_root=root) if autoload else []
+        for candidate in native_candidates([*dirs, *extra_paths]):
+            if candidate.name in blocked:
+                registry._record(candidate, PluginStatus.DISABLED, None)
+            else:
+                _load_native(registry, candidate, env=env, project_root=root, blocked=blocked)
+    except BaseException:
+        # A conflict ends the load: stop the workers of the plugins loaded so far.
+        registry.close()
+        raise
     return registry
 
 
@@ -614,7 +640,7 @@ def _load_native(
             registry._record(candidate, PluginStatus.DISABLED, None)
             return
         # The file stem is only what discovery calls it; the manifest names the plugin.
-        registry._add(attrs.evolve(candidate, name=""), plugin)
+        registry._add_owned(attrs.evolve(candidate, name=""), plugin)
     except PluginConflict:
         raise
     except (PluginLoadError, PluginRuntimeError) as exc:

@@ -344,7 +344,11 @@ def load_native(path: Path, *, isolation: Isolation = "in-process") -> NativePlu
         backend: Backend = IsolatedBackend(path)
     else:
         backend = _InProcess(Library(path))
-    return NativePlugin(backend, path=path, isolation=isolation)
+    try:
+        return NativePlugin(backend, path=path, isolation=isolation)
+    except BaseException:
+        backend.close()  # a refused manifest must not leave a worker behind
+        raise
 
 
 def validate_native(path: Path, *, source: str) -> PluginManifest:

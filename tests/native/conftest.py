@@ -32,6 +32,7 @@ INCLUDE: Final = REPO / "harmont_sdk" / "native" / "include"
 #: C sources built with cc: fixture name -> source file.
 C_SOURCES: Final = {
     "bad_api_version": FIXTURES / "c" / "bad_api_version.c",
+    "bad_manifest_status": FIXTURES / "c" / "bad_manifest_status.c",
     "garbage_payloads": FIXTURES / "c" / "garbage_payloads.c",
     "hm_c_hello": REPO / "examples" / "plugins" / "native-c" / "hello.c",
 }
