@@ -5,7 +5,8 @@ Everything is found by the :data:`~._docker_engine.LABEL_MANAGED` label: cache i
 (kept across runs on purpose), ephemeral images and chain containers (both normally
 removed when their run ends, so any still present were left by a run that crashed or was
 killed). A container of a run still in flight is indistinguishable from a leftover, so
-cleaning while `hm run` is running fails that run.
+cleaning while `hm run` is running fails that run. The local runner's half of the command
+is :func:`~._cache_clean.clean_snapshot_store`.
 """
 
 from __future__ import annotations
@@ -14,39 +15,13 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from harmont._executors._cache_clean import CleanReport, Removal
 from harmont._executors._docker_engine import LABEL_KIND, LABEL_MANAGED, connect, engine_error
 
 if TYPE_CHECKING:
     from docker import APIClient
 
-__all__ = ["CleanReport", "Removal", "clean"]
-
-
-@attrs.frozen(kw_only=True)
-class Removal:
-    """One object harmont created, and what became of it."""
-
-    #: ``container`` or ``image``.
-    what: str
-    #: The container name or image tag (the image id when it has no tag).
-    name: str
-    #: ``chain``, ``cache`` or ``ephemeral``.
-    kind: str
-    #: Why it could not be removed (in use by a container harmont does not own...).
-    error: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class CleanReport:
-    """What :func:`clean` removed, or would remove under ``dry_run``."""
-
-    dry_run: bool
-    removals: tuple[Removal, ...]
-
-    @property
-    def failed(self) -> tuple[Removal, ...]:
-        """The objects that could not be removed."""
-        return tuple(r for r in self.removals if r.error is not None)
+__all__ = ["clean"]
 
 
 def _found(api: APIClient) -> list[tuple[Removal, str]]:

@@ -1,4 +1,4 @@
-"""`hm cache clean`: remove the images and containers harmont left in the Docker engine."""
+"""`hm cache clean`: remove the snapshots harmont keeps, in the Docker engine and on disk."""
 
 from __future__ import annotations
 
@@ -25,12 +25,16 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> int:
         """
-        Remove harmont's Docker images (step cache and fork snapshots) and the containers
-        of runs that crashed. Do not run it while `hm run` is running.
+        Remove harmont's Docker images (step cache and fork snapshots), the containers of
+        runs that crashed, and the local runner's cache snapshots. Without a reachable
+        Docker engine, only the local snapshots are cleaned. Do not run it while `hm run`
+        is running.
         """
-        from harmont._executors._docker_clean import clean
+        from harmont._executors._cache_clean import clean_caches
 
-        report = clean(dry_run=dry_run)
+        report = clean_caches(dry_run=dry_run)
+        for line in report.skipped:
+            typer.echo(f"warning: {line}", err=True)
         verb = "would remove" if report.dry_run else "removed"
         for removal in report.removals:
             line = f"{verb} {removal.what} {removal.name} ({removal.kind})"

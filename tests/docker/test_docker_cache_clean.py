@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import uuid
@@ -15,6 +16,7 @@ from harmont._executors._docker_engine import KIND_CACHE, KIND_CHAIN, KIND_EPHEM
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from docker import APIClient
 
@@ -63,10 +65,10 @@ class TestCacheClean:
     """The `hm cache clean` command."""
 
     def test_dry_run_lists_and_removes_nothing(
-        self, leftovers: dict[str, str], docker_api: APIClient
+        self, leftovers: dict[str, str], docker_api: APIClient, tmp_path: Path
     ) -> None:
         """--dry-run prints each harmont object with its kind and leaves all in place."""
-        code, out = _hm("cache", "clean", "--dry-run")
+        code, out = _hm(tmp_path, "cache", "clean", "--dry-run")
 
         assert 0 == code
         assert f"would remove container {leftovers['container']} (chain)" in out
@@ -79,13 +81,20 @@ class TestCacheClean:
         )
 
     def test_clean_removes_harmont_objects_and_keeps_the_users(
-        self, leftovers: dict[str, str], docker_api: APIClient
+        self, leftovers: dict[str, str], docker_api: APIClient, tmp_path: Path
     ) -> None:
-        """Containers and images labelled by harmont go; an unlabelled image stays."""
-        code, out = _hm("cache", "clean")
+        """Containers and images labelled by harmont go, local snapshots too; a user image stays."""
+        snapshot = tmp_path / "cache" / "harmont" / "local" / "harmont-local" / "build" / "0123"
+        snapshot.mkdir(parents=True)
+
+        code, out = _hm(tmp_path, "cache", "clean")
 
         assert 0 == code
         assert f"removed image {leftovers['cache']} (cache)" in out
+        assert (f"removed snapshot {snapshot} (cache)\n", False) == (
+            out.splitlines(keepends=True)[-1],
+            snapshot.exists(),
+        )
         assert (False, False, True, []) == (
             _exists(docker_api, leftovers["cache"]),
             _exists(docker_api, leftovers["ephemeral"]),
@@ -94,8 +103,14 @@ class TestCacheClean:
         )
 
 
-def _hm(*args: str) -> tuple[int, str]:
+def _hm(tmp_path: Path, *args: str) -> tuple[int, str]:
+    # A private cache: `hm cache clean` also empties the local runner's snapshot store.
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     done = subprocess.run(
-        [sys.executable, "-m", "harmont_cli", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "harmont_cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     return done.returncode, done.stdout

@@ -1,0 +1,146 @@
+"""
+``hm cache clean``: remove what the first-party runners keep between runs.
+
+Two stores, cleaned in one call:
+
+- the Docker engine: every container and image labelled by harmont
+  (:mod:`~._docker_clean`). An engine that cannot be reached is not an error here, since
+  someone who only uses ``--runner local`` has none: the store is reported as skipped.
+- the local runner's snapshot store (:func:`~.local.snapshot_store`), laid out as
+  ``<store>/<repository>/<name>/<version>``: each version directory is one snapshot, and a
+  ``.<version>.<id>`` beside it is one a run was storing when it died.
+
+Like the engine's containers, a snapshot being stored by a run in flight looks like a
+leftover: cleaning while `hm run` is running can fail that run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+import attrs
+
+from harmont._errors import EngineUnavailable
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["CleanReport", "Removal", "clean_caches", "clean_snapshot_store"]
+
+#: ``Removal.kind`` of a local snapshot a run finished storing.
+_KIND_CACHE = "cache"
+#: ``Removal.kind`` of a local snapshot a run was storing when it died.
+_KIND_UNFINISHED = "unfinished"
+
+
+@attrs.frozen(kw_only=True)
+class Removal:
+    """One object a runner stored, and what became of it."""
+
+    #: ``container``, ``image`` or ``snapshot``.
+    what: str
+    #: The container name, the image tag (its id when it has no tag), the snapshot's path.
+    name: str
+    #: ``chain``, ``cache`` or ``ephemeral`` in the engine; ``cache`` or ``unfinished``
+    #: for a local snapshot.
+    kind: str
+    #: Why it could not be removed (in use by a container harmont does not own...).
+    error: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CleanReport:
+    """What a clean removed, or would remove under ``dry_run``."""
+
+    dry_run: bool
+    removals: tuple[Removal, ...]
+    #: One line for each store that could not be looked at, saying why.
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> tuple[Removal, ...]:
+        """The objects that could not be removed."""
+        return tuple(r for r in self.removals if r.error is not None)
+
+
+def _snapshots(store: Path) -> list[Path]:
+    """The ``<repository>/<name>/<version>`` directories under *store*, sorted."""
+    if not store.is_dir():
+        return []
+    return sorted(
+        version
+        for repository in store.iterdir()
+        if repository.is_dir()
+        for name in repository.iterdir()
+        if name.is_dir()
+        for version in name.iterdir()
+        if version.is_dir() and not version.is_symlink()
+    )
+
+
+def _remove(snapshot: Path, store: Path) -> str | None:
+    """Delete *snapshot*, then its parents left empty; why it failed, or None."""
+    try:
+        shutil.rmtree(snapshot)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    for parent in (snapshot.parent, snapshot.parent.parent):
+        if parent == store:
+            break
+        try:
+            parent.rmdir()
+        except OSError:
+            break  # another snapshot still lives there
+    return None
+
+
+def clean_snapshot_store(*, dry_run: bool = False, store: Path | None = None) -> CleanReport:
+    """
+    Remove every snapshot of the local runner's store, finished or not.
+
+    :param dry_run: list them without removing anything.
+    :param store: the store (default: :func:`~.local.snapshot_store`).
+    :returns: one removal per snapshot; a store that cannot be listed is in ``skipped``.
+    """
+    from harmont._executors.local import snapshot_store
+
+    root = snapshot_store() if store is None else store
+    try:
+        snapshots = _snapshots(root)
+    except OSError as exc:
+        why = f"cannot list {exc.filename or root}: {exc.strerror or exc}"
+        return CleanReport(
+            dry_run=dry_run, removals=(), skipped=(f"local snapshots not cleaned: {why}",)
+        )
+    removals = []
+    for snapshot in snapshots:
+        kind = _KIND_UNFINISHED if snapshot.name.startswith(".") else _KIND_CACHE
+        error = None if dry_run else _remove(snapshot, root)
+        removals.append(Removal(what="snapshot", name=str(snapshot), kind=kind, error=error))
+    return CleanReport(dry_run=dry_run, removals=tuple(removals))
+
+
+def clean_caches(*, dry_run: bool = False) -> CleanReport:
+    """
+    Clean the Docker engine, then the local snapshot store.
+
+    :param dry_run: list what would be removed without removing anything.
+    :returns: both stores' removals; an engine that cannot be reached is in ``skipped``.
+    """
+    from harmont._executors._docker_clean import clean
+
+    try:
+        engine = clean(dry_run=dry_run)
+    except EngineUnavailable as exc:
+        engine = CleanReport(
+            dry_run=dry_run,
+            removals=(),
+            skipped=(f"Docker images and containers not cleaned: {exc.message}",),
+        )
+    local = clean_snapshot_store(dry_run=dry_run)
+    return CleanReport(
+        dry_run=dry_run,
+        removals=engine.removals + local.removals,
+        skipped=engine.skipped + local.skipped,
+    )
