@@ -41,7 +41,6 @@ from harmont._errors import PluginRuntimeError
 from harmont._executors._archive import read_archive
 from harmont._executors._process import EXIT_TIMED_OUT, run_shell
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
-from harmont._orchestrator._source import unpack_source
 from harmont._version import __version__
 from harmont.hookspecs import hookimpl
 from harmont.protocol import (
@@ -128,9 +127,11 @@ def _remove_tree(path: Path) -> None:
 
 
 def _environment(step_env: dict[str, str]) -> dict[str, str]:
+    home = os.environ.get("HOME")
     env = {
         "PATH": os.environ.get("PATH", os.defpath),
-        "HOME": os.environ.get("HOME", str(Path.home())),
+        # Path.home() reads the password database: only when HOME is unset.
+        "HOME": home if home is not None else str(Path.home()),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
     }
     if "TMPDIR" in os.environ:
@@ -292,6 +293,10 @@ class _LocalExecutor:
     def _workspace(
         self, context: PluginContext, state: _Run, executor_input: ExecutorInput
     ) -> Path:
+        # Source packing needs pathspec and tarfile: loaded by the first chain that starts,
+        # not by `hm --help`, which imports this plugin for its manifest.
+        from harmont._orchestrator._source import unpack_source
+
         parent = executor_input.parent_snapshot
         if parent is not None and parent.startswith(_LIVE_PREFIX):
             return state.take(parent)

@@ -14,10 +14,9 @@ alias (``from_borsh(BuildEvent, data)``) and raise :class:`harmont.DecodeError`.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any, Final
 
-from harmont.protocol._borsh import from_borsh as from_borsh
-from harmont.protocol._borsh import to_borsh as to_borsh
 from harmont.protocol._enums import HookEventKind as HookEventKind
 from harmont.protocol._enums import HookPhase as HookPhase
 from harmont.protocol._enums import KvScope as KvScope
@@ -62,6 +61,8 @@ from harmont.protocol._subcommand import SubcommandInput as SubcommandInput
 from harmont.protocol._value import Value as Value
 
 if TYPE_CHECKING:
+    from harmont.protocol._borsh import from_borsh as from_borsh
+    from harmont.protocol._borsh import to_borsh as to_borsh
     from harmont.protocol._json import from_dict as from_dict
     from harmont.protocol._json import from_json as from_json
     from harmont.protocol._json import to_dict as to_dict
@@ -122,13 +123,20 @@ __all__ = [
 #: The plugin API version; bumped on any new required field in any wire type.
 API_VERSION: Final = 2
 
-_JSON_CODEC: Final = frozenset({"from_dict", "from_json", "to_dict", "to_json"})
+#: The codecs, loaded on first use: the JSON one pulls in cattrs, the borsh one builds a
+#: schema of every wire type; `hm --help` and the local runner need neither.
+_CODECS: Final = {
+    "from_borsh": "harmont.protocol._borsh",
+    "to_borsh": "harmont.protocol._borsh",
+    "from_dict": "harmont.protocol._json",
+    "from_json": "harmont.protocol._json",
+    "to_dict": "harmont.protocol._json",
+    "to_json": "harmont.protocol._json",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The JSON codec pulls in cattrs; load it on first use so `import harmont` stays cheap.
-    if name in _JSON_CODEC:
-        from harmont.protocol import _json
-
-        return getattr(_json, name)
-    raise AttributeError(f"module 'harmont.protocol' has no attribute {name!r}")
+    module = _CODECS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harmont.protocol' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

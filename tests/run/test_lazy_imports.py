@@ -1,0 +1,38 @@
+"""What `hm --help` must not import: the run-time halves of the built-in executors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+#: Modules only a build needs: source packing, the codecs, the renderers' and engine's libraries.
+_RUN_TIME_ONLY = (
+    "cattrs",
+    "docker",
+    "harmont._orchestrator._run",
+    "harmont._orchestrator._scheduler",
+    "harmont._orchestrator._source",
+    "harmont.protocol._borsh",
+    "pathspec",
+    "rich",
+)
+
+
+def test_help_loads_the_built_in_executors_but_nothing_a_build_needs() -> None:
+    """The local and docker plugins are imported for their manifests, and that is all."""
+    code = (
+        "import contextlib, io, sys; from harmont_cli.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): main(['--help'])\n"
+        "loaded = ('harmont._executors.local', 'harmont._executors.docker')\n"
+        f"print([m in sys.modules for m in loaded], [m for m in {_RUN_TIME_ONLY!r} "
+        "if m in sys.modules])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HM_")}
+    env["HM_NO_PLUGIN_AUTOLOAD"] = "1"
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+
+    assert "[True, True] []\n" == out
