@@ -1,0 +1,171 @@
+"""`hm run` as a command: how it names a pipeline, and how a source it cannot pack ends."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+from host.source_trees import beyond_path_max
+
+from tests.run.rig import TIMEOUT_SECONDS, Project, command, hm_environment
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_TWO_PIPELINES = """\
+import harmont as hm
+
+
+@hm.pipeline("first")
+def first():
+    return [hm.sh("echo from first", label="say")]
+
+
+@hm.pipeline("second")
+def second():
+    return [hm.sh("echo from second", label="say")]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """An empty local-runner project with a private home."""
+    root = tmp_path / "project"
+    root.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    return Project(root=root, runner="local", env=hm_environment(home))
+
+
+def _hm(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harmont_cli", *args],
+        cwd=project.root,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def _section(help_text: str, title: str) -> str:
+    """The lines of one section (``Arguments:``) of a command's --help."""
+    return help_text.split(f"\n{title}:\n", 1)[1].split("\n\n", 1)[0]
+
+
+def _option(help_text: str, flag: str) -> str:
+    """The help line of one option, whitespace collapsed."""
+    options = _section(help_text, "Options")
+    start = options.index(flag)
+    end = options.find("\n  -", start)
+    return " ".join(options[start : None if end < 0 else end].split())
+
+
+class TestNamingAPipeline:
+    def test_run_and_render_declare_the_pipeline_the_same_way(self, project: Project) -> None:
+        """Both commands show one argument, [PIPELINE|FILE|-], and one --slug option."""
+        run = _hm(project, "run", "--help").stdout
+        render = _hm(project, "render", "--help").stdout
+
+        assert (
+            _section(render, "Arguments"),
+            _option(render, "--slug"),
+            _option(render, "-d, --dir"),
+        ) == (_section(run, "Arguments"), _option(run, "--slug"), _option(run, "-d, --dir"))
+        assert "Usage: hm run [OPTIONS] [PIPELINE|FILE|-]" == run.splitlines()[0]
+
+    def test_envelope_file_and_slug_option_run_that_pipeline(self, project: Project) -> None:
+        """`hm run FILE --slug S` runs pipeline S of an envelope file."""
+        (project.root / ".harmont").mkdir()
+        (project.root / ".harmont" / "pipelines.py").write_text(_TWO_PIPELINES)
+        envelope = project.root / "envelope.json"
+        envelope.write_text(_hm(project, "pipelines").stdout)
+
+        done = project.hm(
+            "run",
+            str(envelope),
+            "--slug",
+            "second",
+            "--runner",
+            "local",
+            "--format",
+            "json",
+            raw=True,
+        )
+
+        assert (0, ["from second"]) == (done.returncode, done.logs("say"))
+
+    def test_repo_and_envelope_file_say_the_same_when_a_slug_is_missing(
+        self, project: Project
+    ) -> None:
+        """Several pipelines and no slug: the repo and a file get one message, naming --slug."""
+        (project.root / ".harmont").mkdir()
+        (project.root / ".harmont" / "pipelines.py").write_text(_TWO_PIPELINES)
+        envelope = project.root / "envelope.json"
+        envelope.write_text(_hm(project, "pipelines").stdout)
+
+        from_repo = _hm(project, "run", "--runner", "local")
+        from_file = _hm(project, "run", str(envelope), "--runner", "local")
+
+        assert (
+            2,
+            "error: this repo declares pipelines: first, second — pass one with --slug\n",
+            2,
+            f"error: envelope {envelope} declares pipelines: first, second — "
+            "pass one with --slug\n",
+        ) == (from_repo.returncode, from_repo.stderr, from_file.returncode, from_file.stderr)
+
+
+class TestSource:
+    def test_unreadable_file_is_exit_2_naming_it(self, project: Project) -> None:
+        """A file of the project that cannot be read is bad input: exit 2, one line, a hint."""
+        project.pipeline(command("never", "echo never"))
+        unreadable = beyond_path_max(project.root)
+
+        done = project.hm()
+
+        assert (
+            2,
+            f"error: packing source: cannot read {unreadable}: File name too long\n"
+            "hint: make it readable, or leave it out of the source with .gitignore\n",
+        ) == (done.returncode, done.stderr)
+
+    @pytest.mark.parametrize(
+        ("variable", "limit"), [(None, "512 MiB"), ("1K", "1 KiB")], ids=["default", "variable"]
+    )
+    def test_tree_over_the_limit_is_exit_2_before_any_step(
+        self, project: Project, variable: str | None, limit: str
+    ) -> None:
+        """A tree too big to pack (a stray disk image here) stops the run before any step."""
+        project.pipeline(command("never", "echo never"))
+        with (project.root / "disk.img").open("wb") as image:
+            image.truncate(600 << 20)  # sparse: costs no disk, and is never read
+        if variable is not None:
+            project.env["HM_MAX_SOURCE_BYTES"] = variable
+
+        done = project.hm()
+
+        assert (
+            2,
+            f"error: packing source: the files to pack under {project.root} exceed {limit} "
+            "(600 MiB counted when 'disk.img' was reached)\n"
+            "hint: leave large files out with .gitignore, pass the project root with -d, or "
+            "raise HM_MAX_SOURCE_BYTES (0 lifts the limit)\n",
+            "",
+        ) == (done.returncode, done.stderr, done.stdout)
+
+    def test_bad_limit_is_exit_2(self, project: Project) -> None:
+        """A limit that is not a byte count is a usage error."""
+        project.pipeline(command("never", "echo never"))
+        project.env["HM_MAX_SOURCE_BYTES"] = "lots"
+
+        done = project.hm()
+
+        assert (
+            2,
+            "error: HM_MAX_SOURCE_BYTES: expected a byte count such as 536870912 or 512M, "
+            "got 'lots'\nhint: 0 lifts the limit\n",
+        ) == (done.returncode, done.stderr)
