@@ -14,8 +14,13 @@ the parameter names of the implementation, which may take any subset of them. Ne
 arguments may be added; renamed ones would break every plugin.
 
 Plugin code raises :class:`harmont.PluginRuntimeError` (with a stable ``code=``) to
-report a failure; any other exception is turned into one with code
-``unhandled_exception``, naming the plugin and the hook, and `hm` exits with status 6.
+report a failure, and `hm` exits with status 6. One exception passes through unchanged:
+:class:`harmont.EngineUnavailable`, for a runner whose engine (the Docker daemon) cannot
+be reached. That is the machine's state, not a plugin bug, so it stops the build and `hm`
+exits with status 4 and the engine's hint, never 6. Any other exception is turned into a
+PluginRuntimeError with code ``unhandled_exception``, naming the plugin and the hook
+(exit 6). An ``after``-phase lifecycle hook cannot stop a build: whatever it raises is a
+warning (see :func:`hm_on_hook_event`).
 """
 
 from __future__ import annotations
@@ -167,8 +172,8 @@ def hm_on_hook_event(  # type: ignore[empty-body]
     ``LifecycleHookSpec`` with the matching phase. Subscribers are called one after the
     other in registration order (built-ins, then third-party plugins by name), on the
     thread that produced the event; each call is bounded by the spec's ``timeout_ms``.
-    In ``before`` a timeout or an error fails the build (exit 6); in ``after`` it is a
-    warning and the build goes on.
+    In ``before`` a timeout or an error fails the build (exit 6, or 4 for
+    ``EngineUnavailable``); in ``after`` either is a warning and the build goes on.
 
     .. versionadded:: 2
 

@@ -22,6 +22,7 @@ import pluggy
 
 from harmont import hookspecs
 from harmont._errors import (
+    EngineUnavailable,
     PluginConflict,
     PluginLoadError,
     PluginRuntimeError,
@@ -486,11 +487,13 @@ class Registry:
 
         Each call is bounded by its spec's ``timeout_ms``. In the ``before`` phase the
         first abort stops the delivery and is returned, and a failure or a timeout
-        raises; in ``after`` aborts, failures and timeouts are logged as warnings and the
-        outcome is always continue. ``chain_failed`` has no hook kind, so no hook sees it.
+        raises; in ``after`` aborts, failures and timeouts (an unreachable engine
+        included) are logged as warnings and the outcome is always continue.
+        ``chain_failed`` has no hook kind, so no hook sees it.
 
         :param context_factory: makes the context for a plugin, given its name.
         :raises PluginRuntimeError: a ``before`` hook failed or timed out.
+        :raises EngineUnavailable: a ``before`` hook found its engine unreachable.
         """
         try:
             kind = HookEventKind(hook_event.event.KIND)
@@ -525,6 +528,15 @@ class Registry:
                 if before:
                     raise
                 _log.warning("%s (ignored: after-phase hook)", exc.message)
+                continue
+            except EngineUnavailable as exc:
+                if before:
+                    raise
+                _log.warning(
+                    "plugin '%s' during 'on_hook_event': %s (ignored: after-phase hook)",
+                    name,
+                    exc.message,
+                )
                 continue
             if isinstance(outcome, HookAbort):
                 if before:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harmont import (
+    AuthError,
+    EngineUnavailable,
     PluginConflict,
     PluginLoadError,
     PluginRuntimeError,
@@ -120,6 +122,31 @@ class Recorder(LifecycleHook):
         time.sleep(self._sleep_s)
         self._seen.append(f"{self._name}:{context.plugin}:{hook_event.event.KIND}")
         return self._outcome
+
+
+class Raising(LifecycleHook):
+    """A hook that raises a preset exception."""
+
+    def __init__(self, name: str, error: Exception, *, phase: HookPhase = HookPhase.AFTER) -> None:
+        self.manifest = manifest(  # type: ignore[misc]  # per-instance manifest for tests
+            name, "1.0.0", hook(["step_end"], phase=phase)
+        )
+        self._error = error
+
+    def on_event(self, context: PluginContext, hook_event: HookEvent) -> HookOutcome:
+        raise self._error
+
+
+class _FailingRunner(StepExecutor):
+    """The runner ``fail``, whose every step raises a preset exception."""
+
+    manifest = manifest("failing-runner", "1.0.0", executor("fail"))
+
+    def __init__(self, error: Exception) -> None:
+        self._error = error
+
+    def execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        raise self._error
 
 
 class TestRegister:
@@ -475,6 +502,28 @@ class TestCalls:
             "unhandled_exception",
         ) == (info.value.message, info.value.code)
 
+    def test_engine_unavailable_passes_through_unchanged(self, registry: Registry) -> None:
+        """EngineUnavailable from a runner reaches the caller as raised, so hm exits 4, not 6."""
+        down = EngineUnavailable("docker: the engine does not answer", hint="start Docker")
+        registry.register(_FailingRunner(down))
+
+        with pytest.raises(EngineUnavailable) as info:
+            execute_step(registry, _executor_input(runner="fail"))
+
+        assert down is info.value
+
+    def test_other_harmont_errors_are_unhandled(self, registry: Registry) -> None:
+        """Only EngineUnavailable passes: another HarmontError is wrapped like any exception."""
+        registry.register(_FailingRunner(AuthError("token expired")))
+
+        with pytest.raises(PluginRuntimeError) as info:
+            execute_step(registry, _executor_input(runner="fail"))
+
+        assert (
+            "plugin 'failing-runner' raised AuthError during 'execute_step': token expired",
+            "unhandled_exception",
+        ) == (info.value.message, info.value.code)
+
     def test_wrong_result_type(self, registry: Registry) -> None:
         """A plugin returning the wrong type is caught at the seam."""
 
@@ -571,6 +620,35 @@ class TestDispatchHook:
         assert ["fast:fast:step_end"] == seen
         assert [
             "plugin 'slow' timed out after 50ms during 'on_hook_event' (ignored: after-phase hook)"
+        ] == caplog.messages
+
+    def test_engine_unavailable_in_before_stops_the_build_unchanged(
+        self, registry: Registry
+    ) -> None:
+        """A before hook that finds its engine down raises EngineUnavailable as it was."""
+        down = EngineUnavailable("docker: the engine does not answer")
+        registry.register(Raising("gate", down, phase=HookPhase.BEFORE))
+
+        with pytest.raises(EngineUnavailable) as info:
+            send_event(registry, _STEP_END, HookPhase.BEFORE)
+
+        assert down is info.value
+
+    def test_engine_unavailable_in_after_is_a_warning(
+        self, registry: Registry, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An after hook cannot stop the build, even when its engine is down."""
+        seen: list[str] = []
+        registry.register(Raising("cleanup", EngineUnavailable("docker: the engine is gone")))
+        registry.register(Recorder("next", seen))
+
+        with caplog.at_level(logging.WARNING, logger="harmont.plugins"):
+            outcome = send_event(registry, _STEP_END)
+
+        assert (HookContinue(), ["next:next:step_end"]) == (outcome, seen)
+        assert [
+            "plugin 'cleanup' during 'on_hook_event': docker: the engine is gone "
+            "(ignored: after-phase hook)"
         ] == caplog.messages
 
     def test_chain_failed_reaches_no_hook(self, registry: Registry) -> None:
