@@ -58,7 +58,7 @@ class BuildStart:
 
 @attrs.frozen(kw_only=True)
 class StepQueued:
-    """A step was queued on its chain."""
+    """Its chain reached the step: the cache decision and the start come next."""
 
     KIND: ClassVar[str] = "step_queued"
 
@@ -66,7 +66,8 @@ class StepQueued:
     step_id: uuid.UUID
     #: String: the step key.
     key: str
-    #: usize: the step's position inside its chain (not the chain's index).
+    #: usize: the index of the step's chain in the plan, as in ``ChainFailed.chain_idx``
+    #: (not the step's position inside its chain).
     chain_idx: Usize
 
 
@@ -78,9 +79,10 @@ class StepStart:
 
     #: Uuid
     step_id: uuid.UUID
-    #: String
+    #: String: the resolved runner (the default runner for a step that names none).
     runner: str
-    #: Option<String>
+    #: Option<String>: the step's image; a chain root without one has the pipeline's
+    #: default image stamped on.
     image: str | None = None
 
 
@@ -94,7 +96,8 @@ class StepLog:
     step_id: uuid.UUID
     #: StdStream
     stream: StdStream
-    #: String: the line without its newline.
+    #: String: the line without its ``\n`` or ``\r\n``, invalid UTF-8 replaced; a line
+    #: longer than 64 KiB arrives in pieces.
     line: str
     #: DateTime<Utc>
     ts: datetime
@@ -122,17 +125,18 @@ class StepEnd:
 
     #: Uuid
     step_id: uuid.UUID
-    #: i32
+    #: i32: the executor's exit code; 124 a step timeout, 130 cancelled, 1 when the
+    #: runner's plugin failed.
     exit_code: I32
     #: u64
     duration_ms: U64
-    #: Option<SnapshotRef>
+    #: Option<SnapshotRef>: what the executor committed, a live or a durable snapshot.
     snapshot: SnapshotRef | None = None
 
 
 @attrs.frozen(kw_only=True)
 class ChainFailed:
-    """A chain stopped because one of its steps failed."""
+    """A chain stopped because one of its steps failed or a hook aborted it."""
 
     KIND: ClassVar[str] = "chain_failed"
 
@@ -142,9 +146,9 @@ class ChainFailed:
     failed_step_id: uuid.UUID
     #: String
     failed_step_key: str
-    #: i32
+    #: i32: the failed step's exit code; 1 when its plugin failed or a hook aborted.
     exit_code: I32
-    #: String
+    #: String: why, in one line; for a plugin failure, the plugin error naming the plugin.
     message: str
     #: DateTime<Utc>
     ts: datetime
@@ -152,11 +156,18 @@ class ChainFailed:
 
 @attrs.frozen(kw_only=True)
 class BuildEnd:
-    """The build finished; ``exit_code`` is what ``hm run`` exits with."""
+    """
+    The build finished; always the last event of a build.
+
+    ``hm run`` exits with ``exit_code``, unless an error that is not a step's own stopped
+    the build (the engine gone, a failing hook): it is raised after this event and its
+    code wins.
+    """
 
     KIND: ClassVar[str] = "build_end"
 
-    #: i32
+    #: i32: 0, 1 (a step failed), 6 (a plugin failed a step) or 130 (cancelled); the
+    #: highest-ranked that applies, 130 > 6 > 1.
     exit_code: I32
     #: u64
     duration_ms: U64

@@ -382,22 +382,22 @@ pub enum BuildEvent {
         /// When the build started.
         started_at: Timestamp,
     },
-    /// A step was queued on its chain.
+    /// Its chain reached the step: the cache decision and the start come next.
     StepQueued {
         /// Fresh per step execution.
         step_id: Uuid,
         /// The step key.
         key: String,
-        /// The step's position inside its chain.
+        /// The index of the step's chain in the plan, as in `ChainFailed::chain_idx`.
         chain_idx: u64,
     },
     /// A step started.
     StepStart {
         /// The step execution.
         step_id: Uuid,
-        /// The runner executing it.
+        /// The resolved runner (the default runner for a step that names none).
         runner: String,
-        /// Its base image, when it has one.
+        /// Its image; a chain root without one has the pipeline's default image.
         image: Option<String>,
     },
     /// A line of step output.
@@ -424,14 +424,15 @@ pub enum BuildEvent {
     StepEnd {
         /// The step execution.
         step_id: Uuid,
-        /// The command's exit code.
+        /// The executor's exit code: 124 a step timeout, 130 cancelled, 1 when the
+        /// runner's plugin failed.
         exit_code: i32,
         /// Wall time.
         duration_ms: u64,
-        /// The snapshot the step left, if any.
+        /// The snapshot the step left, if any (live or durable).
         snapshot: Option<SnapshotRef>,
     },
-    /// A chain stopped because one of its steps failed.
+    /// A chain stopped because one of its steps failed or a hook aborted it.
     ChainFailed {
         /// The chain's index in the plan.
         chain_idx: u64,
@@ -439,16 +440,18 @@ pub enum BuildEvent {
         failed_step_id: Uuid,
         /// Its step key.
         failed_step_key: String,
-        /// Its exit code.
+        /// Its exit code; 1 when its plugin failed or a hook aborted.
         exit_code: i32,
-        /// What went wrong.
+        /// What went wrong, in one line.
         message: String,
         /// When.
         ts: Timestamp,
     },
-    /// The build finished.
+    /// The build finished; always the last event.
     BuildEnd {
-        /// What `hm run` exits with.
+        /// 0, 1 (a step failed), 6 (a plugin failed a step) or 130 (cancelled), the
+        /// highest-ranked that applies. `hm run` exits with it unless an error that is not
+        /// a step's own (the engine gone, a failing hook) stopped the build.
         exit_code: i32,
         /// Wall time.
         duration_ms: u64,
