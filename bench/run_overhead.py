@@ -6,8 +6,9 @@ chain roots, each a chain of four steps that forks into three chains of two. The
 graph becomes a Makefile (one target per step, depending on its parent and, after a wait,
 on every step before it) run by ``make -j N``, with the same N as ``--parallelism``.
 The script prints both wall times (median of a few runs), their ratio, and where hm's time
-goes: interpreter and import start-up, loading and planning, source packing, and the
-per-step cost of the schedule itself.
+goes: interpreter and import start-up, loading and planning, source packing, the per-step
+cost of the schedule itself, and what the docker plugin costs a local build (its
+``build_end`` hook, measured as the same build with ``-p no:docker``).
 
 Run: ``python bench/run_overhead.py [--jobs N] [--repeat R]``.
 """
@@ -170,7 +171,9 @@ def main() -> None:
             str(args.jobs),
         ]
         make = ["make", "-s", "-j", str(args.jobs), "all"]
+        no_docker = [*hm[:3], "-p", "no:docker", *hm[3:]]
         hm_seconds = timed(hm, workdir, args.repeat)
+        no_docker_seconds = timed(no_docker, workdir, args.repeat)
         make_seconds = timed(make, workdir, args.repeat)
         bare, imports = startup(args.repeat)
         phases = breakdown(workdir, args.jobs)
@@ -178,6 +181,11 @@ def main() -> None:
     print(f"  make -j {args.jobs}:              {make_seconds * 1000:8.1f} ms")
     print(f"  hm run --runner local:  {hm_seconds * 1000:8.1f} ms")
     print(f"  ratio hm / make:        {hm_seconds / make_seconds:8.2f}x  (goal: <= 1.5x)")
+    print(
+        f"  hm -p no:docker run:    {no_docker_seconds * 1000:8.1f} ms"
+        f"  ({no_docker_seconds / make_seconds:.2f}x; the docker plugin costs"
+        f" {(hm_seconds - no_docker_seconds) * 1000:.0f} ms)"
+    )
     print("where hm's time goes:")
     print(f"  python -c pass                   {bare * 1000:8.1f} ms")
     print(f"  + imports of the run path        {(imports - bare) * 1000:8.1f} ms")

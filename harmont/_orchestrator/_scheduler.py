@@ -36,7 +36,8 @@ Event fields, as emitted here (SPEC.md §2.7, with its Gap 15 settled):
 - ``step_cache_hit.key`` is the step's cache key (``cache.key``); ``tag`` the snapshot reused;
 - ``step_start.runner`` is the resolved runner, ``image`` the step's image after the
   default image was stamped on chain roots;
-- ``step_end`` follows every ``step_start``; ``exit_code`` is the executor's (124: step
+- ``step_end`` follows every ``step_start`` (and ends a step whose cache lookup failed
+  before it could start); ``exit_code`` is the executor's (124: step
   timeout, 130: cancelled; 1 when its plugin failed), ``snapshot`` what the executor
   committed (live or durable);
 - ``chain_failed`` follows the ``step_end`` of a failed step (or a step a hook aborted, with
@@ -157,11 +158,12 @@ class _Passed:
 
 @attrs.frozen(kw_only=True)
 class _Stopped:
-    """A worker's report: it gave its slot back, before the step at ``segment``."""
+    """A worker's report: it gave its slot back at ``segment``."""
 
     segment: Segment
-    #: True: it paused at a step whose waits have not all passed, and resumes from
-    #: ``parent``. False: the chain runs nothing more (it ended, failed or was stopped).
+    #: True: it paused before that step, whose waits have not all passed, and resumes
+    #: from ``parent``. False: the chain runs nothing more, and no step from that one on
+    #: passed (it failed there, was stopped, or the chain ended).
     paused: bool
     parent: str | None = None
 

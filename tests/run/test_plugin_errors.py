@@ -33,6 +33,22 @@ class _Faulty(StepExecutor):
         raise self._error
 
 
+class _BrokenCache(StepExecutor):
+    """Runner ``cachey``: runs every step, but raises *error* when asked for a snapshot."""
+
+    manifest = manifest("cachey-plugin", "1.0.0", executor("cachey"))
+
+    def __init__(self, error: Exception) -> None:
+        self._error = error
+
+    def execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        return StepResult(exit_code=0)
+
+    @harmont.hookimpl
+    def hm_snapshot_exists(self, runner: str, tag: str) -> bool | None:
+        raise self._error
+
+
 def _step(key: str, cmd: str, builds_in: str | None = None, **fields: Any) -> dict[str, Any]:
     return {"type": "command", "key": key, "cmd": cmd, "builds_in": builds_in, **fields}
 
@@ -175,3 +191,37 @@ class TestPluginError:
 
         assert [1] == [e.exit_code for e in events if isinstance(e, BuildEnd)]
         assert [] == [e for e in events if isinstance(e, ChainFailed)]
+
+    def test_a_failing_cache_lookup_fails_its_step_only(self, root: Path) -> None:
+        """A plugin that raises while the host asks for a cached snapshot errors that step."""
+        cached = _step("cached", "true", runner="cachey", cache={"policy": "forever", "key": "k1"})
+        pipeline = {"version": "0", "steps": [cached, _step("plain", "true", runner="cachey")]}
+
+        result = harmont.run(
+            pipeline,
+            directory=root,
+            runner="local",
+            keep_going=True,
+            plugins=[_BrokenCache(OSError("cache index unreadable"))],
+        )
+
+        assert (6, {"cached": "errored", "plain": "passed"}) == (
+            result.exit_code,
+            _statuses(result),
+        )
+        assert (
+            "runner 'cachey': checking cache snapshot 'harmont-local/cached:k1' failed: "
+            "cache index unreadable"
+        ) == result.step("cached").error
+
+    def test_an_engine_gone_during_a_cache_lookup_stops_the_build(self, root: Path) -> None:
+        """EngineUnavailable from a snapshot lookup is not wrapped: the build stops (exit 4)."""
+        cached = _step("cached", "true", runner="cachey", cache={"policy": "forever", "key": "k1"})
+
+        with pytest.raises(harmont.EngineUnavailable, match="engine is down"):
+            harmont.run(
+                {"version": "0", "steps": [cached]},
+                directory=root,
+                runner="local",
+                plugins=[_BrokenCache(harmont.EngineUnavailable("engine is down"))],
+            )
