@@ -73,7 +73,8 @@ class StepOutcome:
     duration_ms: int | None = None
     #: The snapshot the executor reported, if any.
     snapshot: str | None = None
-    #: The plugin error that failed the step (status :attr:`StepStatus.ERRORED`), one line.
+    #: The plugin error that failed the step (status :attr:`StepStatus.ERRORED`), in one
+    #: line: the error's message, then ``(hint: ...)`` when it says how to fix it.
     error: str | None = None
 
 

@@ -42,7 +42,7 @@ Event fields, as emitted here (SPEC.md §2.7, with its Gap 15 settled):
   committed (live or durable);
 - ``chain_failed`` follows the ``step_end`` of a failed step (or a step a hook aborted, with
   exit code 1); ``message`` says why in one line: for a plugin failure, the plugin error,
-  which names the plugin;
+  which names the plugin, and its hint in parentheses;
 - ``build_end.exit_code`` is the build's outcome, always emitted: 0, 1, 6 (a plugin failed
   a step) or 130, the highest-ranked that applies: 130 > 6 > 1.
 """
@@ -415,10 +415,13 @@ class Scheduler:
         error: PluginError,
     ) -> None:
         """The runner's plugin failed on this step: the step fails, the build goes on."""
+        # The error is a result now, not an exception the CLI reports: its hint (how to
+        # fix it) travels in the same line, or nobody would see it.
+        message = error.message if error.hint is None else f"{error.message} (hint: {error.hint})"
         self._finish(
-            chain, step, step_id, started, exit_code=EXIT_FAILED, snapshot=None, error=error
+            chain, step, step_id, started, exit_code=EXIT_FAILED, snapshot=None, error=message
         )
-        self._step_failed(chain, step, step_id, EXIT_FAILED, str(error))
+        self._step_failed(chain, step, step_id, EXIT_FAILED, message)
 
     def _step_failed(
         self, chain: Chain, step: CommandStep, step_id: uuid.UUID, exit_code: int, message: str
@@ -437,7 +440,7 @@ class Scheduler:
         exit_code: int,
         snapshot: str | None,
         cached: bool = False,
-        error: PluginError | None = None,
+        error: str | None = None,
     ) -> StepStatus:
         duration_ms = int((time.monotonic() - started) * 1000)
         status = (
@@ -452,7 +455,7 @@ class Scheduler:
                 exit_code=exit_code,
                 duration_ms=duration_ms,
                 snapshot=snapshot,
-                error=None if error is None else str(error),
+                error=error,
             )
         self._publish(
             StepEnd(

@@ -64,7 +64,11 @@ _PIPELINE: dict[str, Any] = {
     ],
 }
 
-_MESSAGE = "plugin 'faulty-plugin' raised RuntimeError during 'execute_step': kaput"
+#: The plugin error's message, and its hint: the error is a result, so the hint rides along.
+_MESSAGE = (
+    "plugin 'faulty-plugin' raised RuntimeError during 'execute_step': kaput "
+    "(hint: this is a bug in the plugin; report it to its authors)"
+)
 
 
 @pytest.fixture
