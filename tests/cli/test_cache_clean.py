@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,38 +12,26 @@ import pytest
 
 from harmont._executors._cache_clean import CleanReport, Removal, clean_snapshot_store
 from harmont.protocol import StepCacheHit
-from tests.run.rig import TIMEOUT_SECONDS, Project, command, hm_environment
+from tests.run.rig import Build, Project, command
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """A local-runner project whose home (and so its snapshot store) is private."""
-    root = tmp_path / "project"
-    root.mkdir()
-    home = tmp_path / "home"
-    home.mkdir()
-    env = hm_environment(home)
-    # No engine here: `hm cache clean` must say so and still clean the local store.
-    env["DOCKER_HOST"] = f"unix://{tmp_path / 'no-engine.sock'}"
-    return Project(root=root, runner="local", env=env)
+def project(project: Project, tmp_path: Path) -> Project:
+    """The local-runner project, with no Docker engine to reach."""
+    # `hm cache clean` must say so and still clean the local store.
+    project.env["DOCKER_HOST"] = f"unix://{tmp_path / 'no-engine.sock'}"
+    return project
 
 
 def _store(project: Project) -> Path:
     return Path(project.env["XDG_CACHE_HOME"]) / "harmont" / "local"
 
 
-def _clean(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harmont_cli", "cache", "clean", *args],
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
+def _clean(project: Project, *args: str) -> Build:
+    return project.hm("cache", "clean", *args, raw=True)
 
 
 def _snapshot(store: Path, relative: str) -> Path:

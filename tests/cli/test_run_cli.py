@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
-from host.source_trees import beyond_path_max
 
-from tests.run.rig import TIMEOUT_SECONDS, Project, command, hm_environment
+from tests.host.source_trees import beyond_path_max
+from tests.run.rig import command
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from tests.run.rig import Project
 
 _TWO_PIPELINES = """\
 import harmont as hm
@@ -27,28 +25,6 @@ def first():
 def second():
     return [hm.sh("echo from second", label="say")]
 """
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """An empty local-runner project with a private home."""
-    root = tmp_path / "project"
-    root.mkdir()
-    home = tmp_path / "home"
-    home.mkdir()
-    return Project(root=root, runner="local", env=hm_environment(home))
-
-
-def _hm(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harmont_cli", *args],
-        cwd=project.root,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
 
 
 def _section(help_text: str, title: str) -> str:
@@ -67,8 +43,8 @@ def _option(help_text: str, flag: str) -> str:
 class TestNamingAPipeline:
     def test_run_and_render_declare_the_pipeline_the_same_way(self, project: Project) -> None:
         """Both commands show one argument, [PIPELINE|FILE|-], and one --slug option."""
-        run = _hm(project, "run", "--help").stdout
-        render = _hm(project, "render", "--help").stdout
+        run = project.hm("run", "--help", raw=True).stdout
+        render = project.hm("render", "--help", raw=True).stdout
 
         assert (
             _section(render, "Arguments"),
@@ -82,7 +58,7 @@ class TestNamingAPipeline:
         (project.root / ".harmont").mkdir()
         (project.root / ".harmont" / "pipelines.py").write_text(_TWO_PIPELINES)
         envelope = project.root / "envelope.json"
-        envelope.write_text(_hm(project, "pipelines").stdout)
+        envelope.write_text(project.hm("pipelines", raw=True).stdout)
 
         done = project.hm(
             "run",
@@ -105,10 +81,10 @@ class TestNamingAPipeline:
         (project.root / ".harmont").mkdir()
         (project.root / ".harmont" / "pipelines.py").write_text(_TWO_PIPELINES)
         envelope = project.root / "envelope.json"
-        envelope.write_text(_hm(project, "pipelines").stdout)
+        envelope.write_text(project.hm("pipelines", raw=True).stdout)
 
-        from_repo = _hm(project, "run", "--runner", "local")
-        from_file = _hm(project, "run", str(envelope), "--runner", "local")
+        from_repo = project.hm("run", "--runner", "local", raw=True)
+        from_file = project.hm("run", str(envelope), "--runner", "local", raw=True)
 
         assert (
             2,

@@ -9,11 +9,11 @@ import tarfile
 from typing import TYPE_CHECKING
 
 import pytest
-from host.source_trees import beyond_path_max
 
 from harmont._errors import SourceError, UnpackError, UsageError
 from harmont._orchestrator import pack_source, unpack_source
 from harmont._orchestrator._source import DEFAULT_MAX_SOURCE_BYTES, max_source_bytes
+from tests.host.source_trees import beyond_path_max
 
 if TYPE_CHECKING:
     from collections.abc import Callable
