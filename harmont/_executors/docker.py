@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from harmont._errors import PluginRuntimeError
+from harmont._executors._common import RunnerHooks
 from harmont._executors._docker_engine import (
     KIND_CACHE,
     KIND_CHAIN,
@@ -56,13 +57,10 @@ from harmont._executors._docker_workspace import WORKSPACE, WorkspaceCache, extr
 from harmont._executors._process import EXIT_TIMED_OUT
 from harmont._orchestrator._cache import EPHEMERAL_REPOSITORY, sanitise
 from harmont._version import __version__
-from harmont.hookspecs import hookimpl
 from harmont.protocol import (
     API_VERSION,
-    BuildEnd,
     CacheHit,
     CacheMissBuildAs,
-    HookContinue,
     HookEventKind,
     HookPhase,
     LifecycleHookSpec,
@@ -78,7 +76,7 @@ if TYPE_CHECKING:
     from docker import APIClient
 
     from harmont._plugins._context import PluginContext
-    from harmont.protocol import ExecutorInput, HookEvent, HookOutcome
+    from harmont.protocol import ExecutorInput
 
 __all__ = [
     "DEFAULT_IMAGE",
@@ -429,31 +427,10 @@ def _remove_image(api: APIClient, ref: str) -> None:
 
 _EXECUTOR: Final = DockerExecutor()
 atexit.register(_EXECUTOR.end_all)
+_HOOKS: Final = RunnerHooks(_MANIFEST, _EXECUTOR)
 
-
-@hookimpl
-def hm_plugin_manifest() -> PluginManifest:
-    """Declare the ``docker`` runner (the default) and the ``build_end`` cleanup hook."""
-    return _MANIFEST
-
-
-@hookimpl
-def hm_execute_step(context: PluginContext, executor_input: ExecutorInput) -> StepResult:
-    """Run one step in its chain's container."""
-    return _EXECUTOR.execute(context, executor_input)
-
-
-@hookimpl
-def hm_on_hook_event(context: PluginContext, hook_event: HookEvent) -> HookOutcome:
-    """Remove the finished run's containers and ephemeral images; cache images stay."""
-    if isinstance(hook_event.event, BuildEnd) and context.run_id is not None:
-        _EXECUTOR.end_run(context.run_id)
-    return HookContinue()
-
-
-@hookimpl
-def hm_snapshot_exists(runner: str, tag: str) -> bool | None:
-    """Whether image *tag* is in the local store; None for runners this plugin does not own."""
-    if runner != RUNNER:
-        return None
-    return _EXECUTOR.snapshot_exists(tag)
+# The plugin is this module: its hooks are the shared runner hooks over _EXECUTOR.
+hm_plugin_manifest = _HOOKS.hm_plugin_manifest
+hm_execute_step = _HOOKS.hm_execute_step
+hm_on_hook_event = _HOOKS.hm_on_hook_event
+hm_snapshot_exists = _HOOKS.hm_snapshot_exists

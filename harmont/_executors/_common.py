@@ -1,0 +1,79 @@
+"""
+The plugin hooks every first-party runner exposes, written once.
+
+``local`` and ``docker`` are plugin modules (their entry points name the module), and
+both answer the same four hooks the same way: the manifest, a step handed to the
+executor object that does the work, ``build_end`` releasing what the run created, and the
+cache lookup for their own runner only. A runner module makes one :class:`RunnerHooks`
+over its executor and binds the four bound methods as module attributes, which pluggy
+collects as it collects functions (parameter names and all, ``self`` aside).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final, Protocol, final
+
+from harmont.hookspecs import hookimpl
+from harmont.protocol import BuildEnd, HookContinue, StepExecutorSpec
+
+if TYPE_CHECKING:
+    import uuid
+
+    from harmont._plugins._context import PluginContext
+    from harmont.protocol import ExecutorInput, HookEvent, HookOutcome, PluginManifest, StepResult
+
+__all__ = ["Executor", "RunnerHooks"]
+
+
+class Executor(Protocol):
+    """What a runner's hooks delegate to."""
+
+    def execute(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        """Run one step per the executor contract."""
+
+    def end_run(self, run_id: uuid.UUID) -> None:
+        """Remove what *run_id* created, except the persistent cache; errors are ignored."""
+
+    def snapshot_exists(self, tag: str) -> bool:
+        """Whether cache snapshot *tag* is stored, so that its step may be skipped."""
+
+
+@final
+class RunnerHooks:
+    """
+    The hooks of the runner that *manifest* declares, over *executor*.
+
+    :raises ValueError: the manifest declares no runner, or more than one.
+    """
+
+    def __init__(self, manifest: PluginManifest, executor: Executor) -> None:
+        runners = [c.runner for c in manifest.capabilities if isinstance(c, StepExecutorSpec)]
+        if len(runners) != 1:
+            raise ValueError(f"plugin '{manifest.name}': expected one runner, got {runners}")
+        self.runner: Final = runners[0]
+        self._manifest = manifest
+        self._executor = executor
+
+    @hookimpl
+    def hm_plugin_manifest(self) -> PluginManifest:
+        """Declare the runner and the ``build_end`` hook that cleans up after a run."""
+        return self._manifest
+
+    @hookimpl
+    def hm_execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        """Run one step on the executor."""
+        return self._executor.execute(context, executor_input)
+
+    @hookimpl
+    def hm_on_hook_event(self, context: PluginContext, hook_event: HookEvent) -> HookOutcome:
+        """At ``build_end``, remove what the run created; the persistent cache stays."""
+        if isinstance(hook_event.event, BuildEnd) and context.run_id is not None:
+            self._executor.end_run(context.run_id)
+        return HookContinue()
+
+    @hookimpl
+    def hm_snapshot_exists(self, runner: str, tag: str) -> bool | None:
+        """Whether cache snapshot *tag* exists; None for runners this plugin does not own."""
+        if runner != self.runner:
+            return None
+        return self._executor.snapshot_exists(tag)
