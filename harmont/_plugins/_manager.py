@@ -15,7 +15,7 @@ import enum
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Self, cast, final
+from typing import TYPE_CHECKING, Final, Self, TypeVar, cast, final
 
 import attrs
 import pluggy
@@ -68,6 +68,8 @@ __all__ = [
 ]
 
 _log = logging.getLogger("harmont.plugins")
+
+_T = TypeVar("_T")
 
 #: Top-level words owned by `hm` itself; a plugin verb that shadows one is a conflict.
 BUILTIN_VERBS: Final[frozenset[str]] = frozenset(
@@ -452,13 +454,12 @@ class Registry:
         :raises UnknownRunner: no plugin provides ``runner``.
         :raises PluginRuntimeError: the plugin failed (exit 6).
         """
-        owner = self.owner_of_runner(runner)
-        caller = self._caller("hm_execute_step", self._loaded[owner].plugin)
-        return call_plugin(
-            lambda: caller(context=context, executor_input=executor_input),
-            plugin=owner,
-            capability="execute_step",
-            expected=StepResult,
+        return self._call_one(
+            self.owner_of_runner(runner),
+            "hm_execute_step",
+            StepResult,
+            context=context,
+            executor_input=executor_input,
         )
 
     def run_subcommand(
@@ -470,13 +471,12 @@ class Registry:
         :raises UsageError: no plugin provides ``verb``.
         :raises PluginRuntimeError: the plugin failed (exit 6).
         """
-        owner = self.owner_of_verb(verb)
-        caller = self._caller("hm_run_subcommand", self._loaded[owner].plugin)
-        return call_plugin(
-            lambda: caller(context=context, subcommand_input=subcommand_input),
-            plugin=owner,
-            capability="run_subcommand",
-            expected=ExitInfo,
+        return self._call_one(
+            self.owner_of_verb(verb),
+            "hm_run_subcommand",
+            ExitInfo,
+            context=context,
+            subcommand_input=subcommand_input,
         )
 
     def dispatch_hook(
@@ -501,22 +501,18 @@ class Registry:
             return HookContinue()
         before = hook_event.phase is HookPhase.BEFORE
         for name, timeout_ms in self.hooks(kind, hook_event.phase):
-            caller = self._caller("hm_on_hook_event", self._loaded[name].plugin)
             context = context_factory(name)
 
-            def call(
-                caller: pluggy.HookCaller = caller,
-                context: PluginContext = context,
-                name: str = name,
-            ) -> HookOutcome:
-                # call_plugin checked the type; mypy cannot narrow a tuple of classes.
+            def call(context: PluginContext = context, name: str = name) -> HookOutcome:
+                # _call_one checked the type; mypy cannot narrow a tuple of classes.
                 return cast(
                     "HookOutcome",
-                    call_plugin(
-                        lambda: caller(context=context, hook_event=hook_event),
-                        plugin=name,
-                        capability="on_hook_event",
-                        expected=(HookContinue, HookAbort),
+                    self._call_one(
+                        name,
+                        "hm_on_hook_event",
+                        (HookContinue, HookAbort),
+                        context=context,
+                        hook_event=hook_event,
                     ),
                 )
 
@@ -548,6 +544,18 @@ class Registry:
                     outcome.reason,
                 )
         return HookContinue()
+
+    def _call_one(
+        self, owner: str, hook: str, expected: type[_T] | tuple[type[_T], ...], **kwargs: object
+    ) -> _T:
+        """Call *hook* on the loaded plugin *owner* alone, through the plugin seam."""
+        caller = self._caller(hook, self._loaded[owner].plugin)
+        return call_plugin(
+            lambda: caller(**kwargs),
+            plugin=owner,
+            capability=hook.removeprefix("hm_"),
+            expected=expected,
+        )
 
     def _caller(self, hook: str, plugin: object) -> pluggy.HookCaller:
         """A pluggy caller of ``hook`` that reaches only ``plugin`` (tracing still applies)."""
