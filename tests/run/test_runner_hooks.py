@@ -11,8 +11,6 @@ from harmont._executors._common import RunnerHooks
 from harmont.protocol import (
     API_VERSION,
     BuildEnd,
-    CacheMissNoCommit,
-    CommandStep,
     ExecutorInput,
     HookContinue,
     HookEventKind,
@@ -24,6 +22,7 @@ from harmont.protocol import (
     StepResult,
 )
 from harmont_sdk.testing import execute_step, send_event
+from tests.native.support import executor_input
 
 if TYPE_CHECKING:
     from harmont import Registry
@@ -75,15 +74,7 @@ class TestRunnerHooks:
         self, hm_registry: Registry, executor: FakeExecutor
     ) -> None:
         """hm_execute_step hands the step and its context to the executor, and its result back."""
-        step = ExecutorInput(
-            step=CommandStep(key="build", cmd="true", runner="rec"),
-            workspace_archive_id=uuid.uuid4(),
-            env={},
-            workdir="/workspace",
-            run_id=uuid.uuid4(),
-            step_id=uuid.uuid4(),
-            cache_lookup=CacheMissNoCommit(),
-        )
+        step = executor_input("build", runner="rec")
 
         result = execute_step(hm_registry, step)
 
