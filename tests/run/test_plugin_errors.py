@@ -79,6 +79,14 @@ def root(hm_home: Path, tmp_path: Path) -> Path:
     return project
 
 
+def _run(
+    root: Path, plugin: object, pipeline: dict[str, Any] = _PIPELINE, **options: Any
+) -> harmont.BuildResult:
+    """Build *pipeline* in *root* on the local runner, with *plugin*; keep-going by default."""
+    options.setdefault("keep_going", True)
+    return harmont.run(pipeline, directory=root, runner="local", plugins=[plugin], **options)
+
+
 def _statuses(result: harmont.BuildResult) -> dict[str, str]:
     return {step.key: step.status.value for step in result.steps}
 
@@ -86,13 +94,7 @@ def _statuses(result: harmont.BuildResult) -> dict[str, str]:
 class TestPluginError:
     def test_keep_going_fails_the_step_and_finishes_the_other_chain(self, root: Path) -> None:
         """With --keep-going the raising step errors, its chain stops, the other completes."""
-        result = harmont.run(
-            _PIPELINE,
-            directory=root,
-            runner="local",
-            keep_going=True,
-            plugins=[_Faulty(RuntimeError("kaput"))],
-        )
+        result = _run(root, _Faulty(RuntimeError("kaput")))
 
         assert {
             "boom": "errored",
@@ -108,13 +110,7 @@ class TestPluginError:
 
     def test_chain_failed_names_the_step_and_carries_the_plugin_error(self, root: Path) -> None:
         """The failed step gets step_end exit 1 and a chain_failed of its own chain."""
-        result = harmont.run(
-            _PIPELINE,
-            directory=root,
-            runner="local",
-            keep_going=True,
-            plugins=[_Faulty(RuntimeError("kaput"))],
-        )
+        result = _run(root, _Faulty(RuntimeError("kaput")))
         queued = next(e for e in result.events if isinstance(e, StepQueued) and e.key == "boom")
         failed = [e for e in result.events if isinstance(e, ChainFailed)]
         ends = [e.exit_code for e in result.events if isinstance(e, StepEnd)]
@@ -128,13 +124,7 @@ class TestPluginError:
 
     def test_fail_fast_cancels_the_other_chain_and_still_exits_6(self, root: Path) -> None:
         """Without --keep-going the running chain is cancelled; a plugin failure outranks 1."""
-        result = harmont.run(
-            _PIPELINE,
-            directory=root,
-            runner="local",
-            parallelism=2,
-            plugins=[_Faulty(RuntimeError("kaput"))],
-        )
+        result = _run(root, _Faulty(RuntimeError("kaput")), keep_going=False, parallelism=2)
 
         assert (6, _MESSAGE) == (result.exit_code, result.failure)
         assert {"boom": "errored", "after-boom": "skipped", "slow-next": "skipped"} == {
@@ -152,13 +142,7 @@ class TestPluginError:
             "steps": [_step("boom", "ignored", runner="faulty"), _step("bad", "exit 3")],
         }
 
-        result = harmont.run(
-            pipeline,
-            directory=root,
-            runner="local",
-            keep_going=True,
-            plugins=[_Faulty(RuntimeError("kaput"))],
-        )
+        result = _run(root, _Faulty(RuntimeError("kaput")), pipeline)
 
         assert (6, {"boom": "errored", "bad": "failed"}) == (
             result.exit_code,
@@ -169,12 +153,11 @@ class TestPluginError:
         """A build cancelled while a plugin fails exits 130, not 6."""
         cancel = threading.Event()
 
-        result = harmont.run(
+        result = _run(
+            root,
+            _Faulty(RuntimeError("kaput"), before_raising=cancel),
             {"version": "0", "steps": [_step("boom", "ignored", runner="faulty")]},
-            directory=root,
-            runner="local",
             cancel=cancel,
-            plugins=[_Faulty(RuntimeError("kaput"), before_raising=cancel)],
         )
 
         assert 130 == result.exit_code
@@ -184,14 +167,7 @@ class TestPluginError:
         events: list[object] = []
 
         with pytest.raises(harmont.EngineUnavailable, match="engine is down"):
-            harmont.run(
-                _PIPELINE,
-                directory=root,
-                runner="local",
-                keep_going=True,
-                on_event=events.append,
-                plugins=[_Faulty(harmont.EngineUnavailable("engine is down"))],
-            )
+            _run(root, _Faulty(harmont.EngineUnavailable("engine is down")), on_event=events.append)
 
         assert [1] == [e.exit_code for e in events if isinstance(e, BuildEnd)]
         assert [] == [e for e in events if isinstance(e, ChainFailed)]
@@ -201,13 +177,7 @@ class TestPluginError:
         cached = _step("cached", "true", runner="cachey", cache={"policy": "forever", "key": "k1"})
         pipeline = {"version": "0", "steps": [cached, _step("plain", "true", runner="cachey")]}
 
-        result = harmont.run(
-            pipeline,
-            directory=root,
-            runner="local",
-            keep_going=True,
-            plugins=[_BrokenCache(OSError("cache index unreadable"))],
-        )
+        result = _run(root, _BrokenCache(OSError("cache index unreadable")), pipeline)
 
         assert (6, {"cached": "errored", "plain": "passed"}) == (
             result.exit_code,
@@ -223,9 +193,8 @@ class TestPluginError:
         cached = _step("cached", "true", runner="cachey", cache={"policy": "forever", "key": "k1"})
 
         with pytest.raises(harmont.EngineUnavailable, match="engine is down"):
-            harmont.run(
+            _run(
+                root,
+                _BrokenCache(harmont.EngineUnavailable("engine is down")),
                 {"version": "0", "steps": [cached]},
-                directory=root,
-                runner="local",
-                plugins=[_BrokenCache(harmont.EngineUnavailable("engine is down"))],
             )
