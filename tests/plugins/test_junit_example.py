@@ -131,9 +131,18 @@ class TestJUnitExample:
             junit["distribution"],
         )
         assert [
-            "hook:after(step_queued,step_start,step_cache_hit,step_end,build_end)",
-            "verb:junit",
-        ] == junit["capabilities"]
+            (
+                "lifecycle_hook",
+                "after",
+                ["step_queued", "step_start", "step_cache_hit", "step_end", "build_end"],
+            ),
+            ("subcommand", "junit"),
+        ] == [
+            (c["kind"], c["phase"], c["events"])
+            if c["kind"] == "lifecycle_hook"
+            else (c["kind"], c["verb"])
+            for c in junit["capabilities"]
+        ]
 
     def test_show_renders_a_report(self, junit_venv: Path, tmp_path: Path) -> None:
         """`hm junit show FILE` prints a table of the report's steps."""
