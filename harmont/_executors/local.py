@@ -37,18 +37,16 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from harmont._errors import PluginRuntimeError
+from harmont._errors import PluginRuntimeError, UnpackError
 from harmont._executors._archive import read_archive
+from harmont._executors._common import RunnerHooks
 from harmont._executors._process import EXIT_TIMED_OUT, run_shell
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
 from harmont._version import __version__
-from harmont.hookspecs import hookimpl
 from harmont.protocol import (
     API_VERSION,
-    BuildEnd,
     CacheHit,
     CacheMissBuildAs,
-    HookContinue,
     HookEventKind,
     HookPhase,
     Level,
@@ -61,7 +59,7 @@ from harmont.protocol import (
 
 if TYPE_CHECKING:
     from harmont._plugins._context import PluginContext
-    from harmont.protocol import ExecutorInput, HookEvent, HookOutcome
+    from harmont.protocol import ExecutorInput
 
 __all__ = [
     "RUNNER",
@@ -115,11 +113,13 @@ def _tag_path(root: Path, tag: str) -> Path:
 
 def _remove_tree(path: Path) -> None:
     """
-    Delete *path* recursively, errors ignored.
+    Delete *path* recursively with ``rm -rf``, then sweep what is left with
+    :func:`shutil.rmtree`; errors are ignored.
 
-    ``rm -rf`` does it several times faster than :func:`shutil.rmtree` for the hundreds of
-    small chain directories a big build leaves (measured in bench/run_overhead.py); the
-    Python version is the fallback where ``rm`` is missing or fails.
+    ``rm -rf`` is several times faster than :func:`shutil.rmtree` for the hundreds of small
+    chain directories a big build leaves (measured in bench/run_overhead.py). The sweep
+    always runs: after a successful ``rm`` it finds nothing and costs one failed stat; where
+    ``rm`` is missing or failed part-way it removes what it can.
     """
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         subprocess.run(["rm", "-rf", "--", str(path)], check=True, capture_output=True)
@@ -203,17 +203,25 @@ class _LocalExecutor:
                 state = self._runs[run_id] = _Run(run_id)
             return state
 
-    def release(self, run_id: uuid.UUID) -> None:
+    def end_run(self, run_id: uuid.UUID) -> None:
+        """Remove the run directory of *run_id*; the persistent snapshot store stays."""
         with self._lock:
             state = self._runs.pop(run_id, None)
         if state is not None:
             _remove_tree(state.root)
 
-    def release_all(self) -> None:
+    def end_all(self) -> None:
+        """:meth:`end_run` for every run this process still holds (the exit safety net)."""
         with self._lock:
             run_ids = list(self._runs)
         for run_id in run_ids:
-            self.release(run_id)
+            self.end_run(run_id)
+
+    def snapshot_exists(self, tag: str) -> bool:
+        """Whether *tag* is a cache snapshot in the persistent store (ephemeral tags never hit)."""
+        if not tag.startswith(f"{CACHE_REPOSITORY}/"):
+            return False
+        return _tag_path(snapshot_store(), tag).is_dir()
 
     def durable_path(self, state: _Run, tag: str) -> Path:
         if tag.startswith(f"{CACHE_REPOSITORY}/"):
@@ -313,7 +321,17 @@ class _LocalExecutor:
                     code="snapshot_missing",
                 )
             shutil.copytree(source, workspace, symlinks=True)
-        unpack_source(state.archive(context, executor_input.workspace_archive_id), workspace)
+        try:
+            unpack_source(state.archive(context, executor_input.workspace_archive_id), workspace)
+        except UnpackError as exc:
+            _remove_tree(workspace)
+            raise PluginRuntimeError(
+                exc.message,
+                plugin="local",
+                capability="execute_step",
+                code="unpack_failed",
+                hint=exc.hint,
+            ) from exc
         return workspace
 
     def _commit(self, state: _Run, workspace: Path, tag: str) -> None:
@@ -329,32 +347,11 @@ class _LocalExecutor:
 
 
 _EXECUTOR: Final = _LocalExecutor()
-atexit.register(_EXECUTOR.release_all)
+atexit.register(_EXECUTOR.end_all)
+_HOOKS: Final = RunnerHooks(_MANIFEST, _EXECUTOR)
 
-
-@hookimpl
-def hm_plugin_manifest() -> PluginManifest:
-    """Declare the ``local`` runner and the ``build_end`` hook that cleans up after a run."""
-    return _MANIFEST
-
-
-@hookimpl
-def hm_execute_step(context: PluginContext, executor_input: ExecutorInput) -> StepResult:
-    """Run one step in its chain's directory."""
-    return _EXECUTOR.execute(context, executor_input)
-
-
-@hookimpl
-def hm_on_hook_event(context: PluginContext, hook_event: HookEvent) -> HookOutcome:
-    """Remove everything the finished run created, except the persistent cache."""
-    if isinstance(hook_event.event, BuildEnd) and context.run_id is not None:
-        _EXECUTOR.release(context.run_id)
-    return HookContinue()
-
-
-@hookimpl
-def hm_snapshot_exists(runner: str, tag: str) -> bool | None:
-    """Whether cache snapshot *tag* is stored; None for runners this plugin does not own."""
-    if runner != RUNNER or not tag.startswith(f"{CACHE_REPOSITORY}/"):
-        return None
-    return _tag_path(snapshot_store(), tag).is_dir()
+# The plugin is this module: its hooks are the shared runner hooks over _EXECUTOR.
+hm_plugin_manifest = _HOOKS.hm_plugin_manifest
+hm_execute_step = _HOOKS.hm_execute_step
+hm_on_hook_event = _HOOKS.hm_on_hook_event
+hm_snapshot_exists = _HOOKS.hm_snapshot_exists
