@@ -233,8 +233,6 @@ class DockerExecutor:
 
     def end_run(self, run_id: uuid.UUID) -> None:
         """Remove every container and ephemeral image of *run_id*; errors are ignored."""
-        from docker.errors import DockerException
-
         with self._settled:
             # A forced exit runs this while steps still create containers and images:
             # refuse new ones, and let those in flight land so that the listing finds them.
@@ -247,6 +245,9 @@ class DockerExecutor:
         self._workspaces.drop_run(run_id)
         if api is None:
             return
+        # Not earlier: a run that never reached the engine must not pay for importing docker.
+        from docker.errors import DockerException
+
         run_label = f"{LABEL_RUN}={run_id}"
         try:
             # A step being stopped may be removing its own container at this moment: the

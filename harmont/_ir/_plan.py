@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from harmont._dsl._graph import BASELINE_ENV
 from harmont._errors import InvalidIR, UnknownRunner
 from harmont._ir._model import Dependency
+from harmont._step_env import BASELINE_ENV
 from harmont.protocol import CommandStep, PlanSummary
 
 if TYPE_CHECKING:
