@@ -29,6 +29,8 @@ that resemble a builtin also subclass it, so ``except ValueError`` keeps working
 
 from __future__ import annotations
 
+from typing import Final
+
 __all__ = [
     "AuthError",
     "Cancelled",
@@ -107,7 +109,18 @@ class UnknownPipeline(PipelineError, LookupError):
 
 
 class UnknownRunner(PipelineError, LookupError):
-    """Raised at plan time when a step names a runner that no loaded plugin provides."""
+    """
+    Raised at plan time when a step names a runner that no loaded plugin provides.
+
+    The hint is :attr:`DEFAULT_HINT` unless the raiser knows a closer fix (a plugin that is
+    only disabled, a missing ``--runner``).
+    """
+
+    #: The fix for a runner nobody provides, worded once for the planner and the registry.
+    DEFAULT_HINT: Final = (
+        "install a plugin that provides it, or use an available runner; "
+        "`hm plugin list` shows what is loaded"
+    )
 
     def __init__(
         self,
@@ -115,7 +128,7 @@ class UnknownRunner(PipelineError, LookupError):
         *,
         step_key: str | None = None,
         runner: str | None = None,
-        hint: str | None = None,
+        hint: str | None = DEFAULT_HINT,
     ) -> None:
         super().__init__(message, hint=hint)
         self.step_key = step_key

@@ -4,9 +4,9 @@ The plugin registry: one per run, built by :func:`load_registry`, never a module
 It wraps a pluggy ``PluginManager`` and adds what pluggy leaves to its host: manifests,
 an index of who owns which runner and verb, conflicts, a record of plugins that could
 not load, and calls that go to exactly one plugin. A plugin object is anything pluggy
-accepts (a module, an instance of a class with ``@hookimpl`` methods); the native
-adapter of a later issue is just another such object, so nothing here branches on the
-kind of a plugin except the listing.
+accepts (a module, an instance of a class with ``@hookimpl`` methods); a native library
+is wrapped into such an object by :mod:`._native`, so nothing here branches on the kind of
+a plugin except loading and the listing.
 """
 
 from __future__ import annotations
@@ -93,8 +93,6 @@ class PluginStatus(enum.Enum):
     BROKEN = "broken"
     #: Named by ``-p no:NAME`` or ``HM_DISABLE_PLUGINS``; never imported.
     DISABLED = "disabled"
-    #: Found but not loadable by this build (native libraries, for now).
-    NOT_LOADED = "not loaded"
 
 
 @attrs.frozen(kw_only=True)
@@ -112,7 +110,7 @@ class PluginInfo:
     distribution: str | None = None
     #: One short summary per capability: ``runner:local``, ``verb:junit``, ``hook:after``.
     capabilities: tuple[str, ...] = ()
-    #: One line saying why a plugin is broken or not loaded.
+    #: One line saying why a plugin is broken.
     error: str | None = None
     manifest: PluginManifest | None = attrs.field(default=None, repr=False)
 
@@ -164,6 +162,8 @@ class Registry:
         self._callers: dict[tuple[str, int], pluggy.HookCaller] = {}
         #: Native plugins this registry loaded itself, so it stops their workers on close.
         self._owned: list[NativePlugin] = []
+        #: Disabled plugin name -> how to undo it ("dropping `-p no:NAME`"...).
+        self._disabled_by: dict[str, str] = {}
 
     # -- loading -----------------------------------------------------------------------
 
@@ -302,6 +302,11 @@ class Registry:
         self._verbs.update(verbs)
         self._hooks.extend(hooks)
 
+    def _disable(self, candidate: Candidate, name: str, undo: str) -> None:
+        """Record *candidate*, whose plugin is *name*, as disabled; *undo* enables it."""
+        self._record(candidate, PluginStatus.DISABLED, None)
+        self._disabled_by[name] = undo
+
     def _record(self, candidate: Candidate, status: PluginStatus, error: str | None) -> None:
         self._infos.append(
             PluginInfo(
@@ -399,13 +404,21 @@ class Registry:
         step = f"step '{step_key}': " if step_key is not None else ""
         if name is None:
             message = f"{step}no runner given and no plugin provides a default runner"
-        else:
-            message = f"{step}unknown runner '{name}' (available: {available})"
+            raise UnknownRunner(message, step_key=step_key)
+        # A disabled plugin was never imported, so its runners are unknown; the first-party
+        # ones are named after their runner, and so is the likely owner of any other.
+        disabled_by = self._disabled_by.get(name)
+        if disabled_by is None:
+            raise UnknownRunner(
+                f"{step}unknown runner '{name}' (available: {available})",
+                step_key=step_key,
+                runner=name,
+            )
         raise UnknownRunner(
-            message,
+            f"{step}unknown runner '{name}': plugin '{name}' is disabled (available: {available})",
             step_key=step_key,
             runner=name,
-            hint="install a plugin that provides it, or check `hm plugin list`",
+            hint=f"enable it by {disabled_by}",
         )
 
     def owner_of_runner(self, runner: str) -> str:
@@ -595,23 +608,23 @@ def load_registry(
         or a plugin verb shadows a built-in command (exit 5).
     """
     env = os.environ if env is None else env
-    blocked = set(disabled) | {
-        n.strip() for n in env.get("HM_DISABLE_PLUGINS", "").split(",") if n.strip()
-    }
+    by_option = set(disabled)
+    by_env = {n.strip() for n in env.get("HM_DISABLE_PLUGINS", "").split(",") if n.strip()}
+    blocked = {name: _undo(name, by_option=by_option, by_env=by_env) for name in by_option | by_env}
     if autoload is None:
         autoload = env.get("HM_NO_PLUGIN_AUTOLOAD", "") in ("", "0")
     registry = Registry(host=host)
     try:
         for candidate in entry_point_candidates(include_third_party=autoload):
             if candidate.name in blocked:
-                registry._record(candidate, PluginStatus.DISABLED, None)
+                registry._disable(candidate, candidate.name, blocked[candidate.name])
                 continue
             _load_entry_point(registry, candidate)
         root = project_root or Path.cwd()
         dirs = native_dirs(env=env, project_root=root) if autoload else []
         for candidate in native_candidates([*dirs, *extra_paths]):
             if candidate.name in blocked:
-                registry._record(candidate, PluginStatus.DISABLED, None)
+                registry._disable(candidate, candidate.name, blocked[candidate.name])
             else:
                 _load_native(registry, candidate, env=env, project_root=root, blocked=blocked)
     except BaseException:
@@ -647,7 +660,7 @@ def _load_native(
     *,
     env: Mapping[str, str],
     project_root: Path,
-    blocked: set[str],
+    blocked: Mapping[str, str],
 ) -> None:
     from harmont._plugins._native import isolation_for, load_native
 
@@ -657,7 +670,7 @@ def _load_native(
         plugin = load_native(candidate.path, isolation=isolation)
         if plugin.name in blocked:
             plugin.close()
-            registry._record(candidate, PluginStatus.DISABLED, None)
+            registry._disable(candidate, plugin.name, blocked[plugin.name])
             return
         # The file stem is only what discovery calls it; the manifest names the plugin.
         registry._add_owned(attrs.evolve(candidate, name=""), plugin)
@@ -665,6 +678,16 @@ def _load_native(
         raise
     except (PluginLoadError, PluginRuntimeError) as exc:
         registry._record(candidate, PluginStatus.BROKEN, exc.message)
+
+
+def _undo(name: str, *, by_option: set[str], by_env: set[str]) -> str:
+    """How to enable plugin *name* again, given what disabled it."""
+    ways = []
+    if name in by_option:
+        ways.append(f"dropping `-p no:{name}`")
+    if name in by_env:
+        ways.append(f"removing '{name}' from HM_DISABLE_PLUGINS")
+    return " and ".join(ways)
 
 
 def _summary(capability: object) -> str:

@@ -410,6 +410,35 @@ class TestLookups:
             registry.resolve_runner("k8s", step_key="build")
 
         assert "step 'build': unknown runner 'k8s' (available: local)" == info.value.message
+        assert UnknownRunner.DEFAULT_HINT == info.value.hint
+
+    @pytest.mark.parametrize(
+        ("disabled", "env", "undo"),
+        [
+            (["local"], {}, "dropping `-p no:local`"),
+            ([], {"HM_DISABLE_PLUGINS": "local"}, "removing 'local' from HM_DISABLE_PLUGINS"),
+            (
+                ["local"],
+                {"HM_DISABLE_PLUGINS": "local"},
+                "dropping `-p no:local` and removing 'local' from HM_DISABLE_PLUGINS",
+            ),
+        ],
+        ids=["option", "environment", "both"],
+    )
+    def test_a_disabled_plugins_runner_says_how_to_enable_it(
+        self, disabled: list[str], env: dict[str, str], undo: str
+    ) -> None:
+        """A runner named after a disabled plugin is refused as disabled, with the way back."""
+        with (
+            load_registry(disabled=disabled, autoload=False, env=env) as registry,
+            pytest.raises(UnknownRunner) as info,
+        ):
+            registry.resolve_runner("local")
+
+        assert (
+            "unknown runner 'local': plugin 'local' is disabled (available: docker)",
+            f"enable it by {undo}",
+        ) == (info.value.message, info.value.hint)
 
     def test_no_runner_means_the_default(self, registry: Registry) -> None:
         """A step without a runner goes to the default runner."""

@@ -159,3 +159,15 @@ class TestRunners:
         assert "unknown runner 'k8s'" in build.stderr
         assert f"{project.runner}" in build.stderr.split("available:")[1]
         assert "" == build.stdout
+
+    def test_a_disabled_runner_exits_7_saying_how_to_enable_it(self, project: Project) -> None:
+        """`-p no:R --runner R` names the disabled plugin and the option to drop, not an install."""
+        project.pipeline(command("x", "true"))
+
+        build = project.hm("-p", f"no:{project.runner}", *project.argv()[3:], raw=True)
+
+        assert 7 == build.returncode
+        assert (
+            f"hint: enable it by dropping `-p no:{project.runner}`" == build.stderr.splitlines()[-1]
+        )
+        assert f"plugin '{project.runner}' is disabled" in build.stderr
