@@ -23,8 +23,10 @@ from harmont._errors import PluginConflict as PluginConflict
 from harmont._errors import PluginError as PluginError
 from harmont._errors import PluginLoadError as PluginLoadError
 from harmont._errors import PluginRuntimeError as PluginRuntimeError
+from harmont._errors import SourceError as SourceError
 from harmont._errors import UnknownPipeline as UnknownPipeline
 from harmont._errors import UnknownRunner as UnknownRunner
+from harmont._errors import UnpackError as UnpackError
 from harmont._errors import UsageError as UsageError
 
 if TYPE_CHECKING:
@@ -159,12 +161,14 @@ __all__ = [
     "PluginStatus",
     "Registration",
     "Registry",
+    "SourceError",
     "Step",
     "StepOutcome",
     "StepStatus",
     "Target",
     "UnknownPipeline",
     "UnknownRunner",
+    "UnpackError",
     "UsageError",
     "compose",
     "dump_registry_json",

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Final
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from harmont import PluginContext
     from harmont.protocol import (
         ExecutorInput,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROJECT_NAME",
+    "hm_check_runner",
     "hm_execute_step",
     "hm_on_hook_event",
     "hm_plugin_manifest",
@@ -146,6 +149,32 @@ def hm_snapshot_exists(runner: str, tag: str) -> bool | None:
 
     Native plugins
         Not available: the C ABI has no such call, so native executors never get hits.
+    """
+
+
+@hookspec
+def hm_check_runner(runner: str, images: Mapping[str, str | None]) -> None:
+    """
+    Check, before the build starts, that ``runner`` can run the steps planned on it.
+
+    :param runner: a runner the plan uses; a plugin that does not own it returns at once.
+    :param images: each chain root of ``runner`` that starts from an image, by step key:
+        the image it runs in (the pipeline's default stamped in), or None for the
+        runner's own default.
+    :raises EngineUnavailable: the engine the runner drives cannot be reached (exit 4).
+    :raises PluginRuntimeError: a step cannot run as planned, e.g. its image is missing
+        (exit 6).
+
+    Optional: a runner whose plugin does not implement it is first checked by its first
+    step. Called on the main thread by :func:`harmont.run`, once per runner the plan
+    uses, after planning and before ``build_start``, so a build that cannot start fails
+    with one clear error instead of a failed first step and a list of skipped ones. It
+    should be quick (a ping, local lookups) and must not pull or create anything.
+
+    .. versionadded:: 2
+
+    Native plugins
+        Not available: the C ABI has no such call; native runners fail at their first step.
     """
 
 

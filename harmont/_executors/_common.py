@@ -2,11 +2,12 @@
 The plugin hooks every first-party runner exposes, written once.
 
 ``local`` and ``docker`` are plugin modules (their entry points name the module), and
-both answer the same four hooks the same way: the manifest, a step handed to the
-executor object that does the work, ``build_end`` releasing what the run created, and the
-cache lookup for their own runner only. A runner module makes one :class:`RunnerHooks`
-over its executor and binds the four bound methods as module attributes, which pluggy
-collects as it collects functions (parameter names and all, ``self`` aside).
+both answer the same hooks the same way: the manifest, the pre-flight check of their own
+runner, a step handed to the executor object that does the work, ``build_end`` releasing
+what the run created, and the cache lookup for their own runner only. A runner module
+makes one :class:`RunnerHooks` over its executor and binds the bound methods as module
+attributes, which pluggy collects as it collects functions (parameter names and all,
+``self`` aside).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from harmont.protocol import BuildEnd, HookContinue, StepExecutorSpec
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Mapping
 
     from harmont._plugins._context import PluginContext
     from harmont.protocol import ExecutorInput, HookEvent, HookOutcome, PluginManifest, StepResult
@@ -36,6 +38,9 @@ class Executor(Protocol):
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether cache snapshot *tag* is stored, so that its step may be skipped."""
+
+    def check(self, images: Mapping[str, str | None]) -> None:
+        """Fail now if the chain roots *images* (step key to image) cannot start."""
 
 
 @final
@@ -70,6 +75,12 @@ class RunnerHooks:
         if isinstance(hook_event.event, BuildEnd) and context.run_id is not None:
             self._executor.end_run(context.run_id)
         return HookContinue()
+
+    @hookimpl
+    def hm_check_runner(self, runner: str, images: Mapping[str, str | None]) -> None:
+        """Before the build starts, let the executor check what the roots of its runner need."""
+        if runner == self.runner:
+            self._executor.check(images)
 
     @hookimpl
     def hm_snapshot_exists(self, runner: str, tag: str) -> bool | None:

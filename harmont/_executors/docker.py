@@ -20,6 +20,8 @@ engine (docker-py), following the executor contract.
   container is committed to the tag, which every consumer starts a fresh container from,
   and removed.
   ``CacheHit``: nothing runs and no container starts.
+- Before the build starts (``hm_check_runner``) the engine must answer and every chain
+  root's image must be stored: either failure is one error, not a failed first step.
 - A failed, timed-out or cancelled step removes its container (removal is also how a
   running exec and all it started are killed). At ``build_end`` every container and
   ephemeral image of the run is removed, found by label; an ``atexit`` handler does the
@@ -71,7 +73,7 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
     from docker import APIClient
 
@@ -82,6 +84,7 @@ __all__ = [
     "DEFAULT_IMAGE",
     "RUNNER",
     "DockerExecutor",
+    "hm_check_runner",
     "hm_execute_step",
     "hm_on_hook_event",
     "hm_plugin_manifest",
@@ -164,6 +167,29 @@ class DockerExecutor:
             if self._api is None:
                 self._api = self._connect()
             return self._api
+
+    def check(self, images: Mapping[str, str | None]) -> None:
+        """
+        The engine answers, and every chain root's image is in the local image store.
+
+        :raises EngineUnavailable: the engine does not answer.
+        :raises PluginRuntimeError: an image is missing (the error its step would raise).
+        """
+        from docker.errors import DockerException, NotFound
+
+        api = self.api()
+        seen: set[str] = set()
+        for key, named in images.items():
+            image = named or DEFAULT_IMAGE
+            if image in seen:
+                continue
+            seen.add(image)
+            try:
+                inspect_image(api, image)
+            except NotFound as exc:
+                raise missing_image(key, image) from exc
+            except (DockerException, OSError) as exc:
+                engine_error(exc, code="docker_image_exists", doing=f"looking up image '{image}'")
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether image *tag* is in the local image store."""
@@ -432,6 +458,7 @@ _HOOKS: Final = RunnerHooks(_MANIFEST, _EXECUTOR)
 
 # The plugin is this module: its hooks are the shared runner hooks over _EXECUTOR.
 hm_plugin_manifest = _HOOKS.hm_plugin_manifest
+hm_check_runner = _HOOKS.hm_check_runner
 hm_execute_step = _HOOKS.hm_execute_step
 hm_on_hook_event = _HOOKS.hm_on_hook_event
 hm_snapshot_exists = _HOOKS.hm_snapshot_exists

@@ -58,11 +58,14 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from harmont._plugins._context import PluginContext
     from harmont.protocol import ExecutorInput
 
 __all__ = [
     "RUNNER",
+    "hm_check_runner",
     "hm_execute_step",
     "hm_on_hook_event",
     "hm_plugin_manifest",
@@ -217,6 +220,9 @@ class _LocalExecutor:
         for run_id in run_ids:
             self.end_run(run_id)
 
+    def check(self, images: Mapping[str, str | None]) -> None:
+        """Nothing to check: a step needs only ``sh``, and images are not used."""
+
     def snapshot_exists(self, tag: str) -> bool:
         """Whether *tag* is a cache snapshot in the persistent store (ephemeral tags never hit)."""
         if not tag.startswith(f"{CACHE_REPOSITORY}/"):
@@ -352,6 +358,7 @@ _HOOKS: Final = RunnerHooks(_MANIFEST, _EXECUTOR)
 
 # The plugin is this module: its hooks are the shared runner hooks over _EXECUTOR.
 hm_plugin_manifest = _HOOKS.hm_plugin_manifest
+hm_check_runner = _HOOKS.hm_check_runner
 hm_execute_step = _HOOKS.hm_execute_step
 hm_on_hook_event = _HOOKS.hm_on_hook_event
 hm_snapshot_exists = _HOOKS.hm_snapshot_exists

@@ -93,7 +93,8 @@ class BuildResult:
     exit_code: int
     #: Every step of the plan, in plan order (chain by chain).
     steps: tuple[StepOutcome, ...]
-    #: Every event of the build, in the order subscribers saw them.
+    #: Every event of the build, in the order subscribers saw them; ``step_log`` events
+    #: only when :func:`harmont.run` was asked to ``keep_logs``.
     events: tuple[BuildEvent, ...]
     duration_ms: int
     #: Why the build failed or stopped, in one line; None when it passed.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -21,14 +22,13 @@ from typing import TYPE_CHECKING, Any
 from harmont._errors import UnknownRunner, UsageError
 from harmont._orchestrator._archive import ArchiveStore
 from harmont._orchestrator._bus import EventBus
+from harmont._orchestrator._preflight import check_runners
 from harmont._orchestrator._result import EXIT_FAILED, BuildResult, StepOutcome, StepStatus
 from harmont._orchestrator._scheduler import Halt, RunControl, Scheduler
 from harmont._orchestrator._source import pack_source
-from harmont.protocol import BuildEnd, BuildStart
+from harmont.protocol import BuildEnd, BuildStart, StepLog
 
 if TYPE_CHECKING:
-    import threading
-
     from harmont._ir._model import PipelineIR
     from harmont._ir._plan import Plan
     from harmont._plugins._host import Host
@@ -51,6 +51,7 @@ def run(
     cancel: threading.Event | None = None,
     plugins: Iterable[object] = (),
     disabled_plugins: Iterable[str] = (),
+    keep_logs: bool = False,
 ) -> BuildResult:
     """
     Build one pipeline and return how it went; a failed step is a result, not an error.
@@ -72,15 +73,25 @@ def run(
         then ends with exit code 130. This function never touches signal handlers.
     :param plugins: extra plugin objects, registered after the installed ones.
     :param disabled_plugins: installed plugins not to load (as ``-p no:NAME``).
+    :param keep_logs: keep ``step_log`` events in :attr:`BuildResult.events` too. Off by
+        default: a step printing a million lines would otherwise hold them all in memory
+        until the call returns (``on_event`` sees every event either way).
     :raises UsageError: an argument is invalid (``parallelism`` below 1...).
     :raises PipelineError: the pipeline cannot be found, rendered, loaded or planned;
         :class:`~harmont.UnknownRunner` when a step's runner is not available.
+    :raises SourceError: the project's source cannot be packed (an unreadable file, over
+        ``HM_MAX_SOURCE_BYTES``); nothing has run.
     :raises PluginError: a plugin failed to load, or a lifecycle hook failed during the
         build (the build is then stopped, ``build_end`` emitted, and the error raised). A
         runner's plugin failing on a step is a result: that step fails (status
         ``errored``), the build goes on under the usual fail-fast or keep-going rules, and
         the build's exit code is 6 unless it was cancelled.
-    :raises EngineUnavailable: the engine a runner drives went away; the build is stopped.
+    :raises EngineUnavailable: the engine a runner drives cannot be reached (checked
+        before ``build_start``) or went away; the build is stopped.
+
+    Before ``build_start``, each runner the plan uses is asked whether it can run its
+    steps (:func:`~harmont.hookspecs.hm_check_runner`): an engine that is down or an
+    image that is missing is an error raised here, before any event.
     """
     from harmont._ir._plan import plan as make_plan
     from harmont._plugins._host import Host
@@ -92,13 +103,8 @@ def run(
     control = RunControl()
     archives = ArchiveStore()
     run_id = uuid.uuid4()
-    bus: list[EventBus] = []
-    host = Host(
-        project_root=root,
-        emit=lambda event: _publish(bus, event),
-        archives=archives,
-        cancel=control.stop,
-    )
+    sink = _Sink()
+    host = Host(project_root=root, emit=sink, archives=archives, cancel=control.stop)
     registry: Registry | None = None
     try:
         registry = load_registry(host=host, disabled=disabled_plugins, project_root=root)
@@ -106,26 +112,28 @@ def run(
             registry.register(plugin)
         default = _default_runner(registry, runner, ir)
         plan = make_plan(ir, default_runner=default, runners=registry.runners(), env=env)
+        check_runners(registry, plan)
         archive_id = archives.register(pack_source(root))
         events: list[BuildEvent] = []
-        subscribers: list[Callable[[BuildEvent], None]] = [events.append]
+        subscribers: list[Callable[[BuildEvent], None]] = [
+            events.append if keep_logs else _without_logs(events)
+        ]
         if on_event is not None:
             subscribers.append(on_event)
-        bus.append(
-            EventBus(
-                registry=registry,
-                host=host,
-                run_id=run_id,
-                subscribers=subscribers,
-                on_error=control.fail,
-            )
+        bus = EventBus(
+            registry=registry,
+            host=host,
+            run_id=run_id,
+            subscribers=subscribers,
+            on_error=control.fail,
         )
+        sink.attach(bus)
         scheduler = Scheduler(
             plan=plan,
             registry=registry,
             host=host,
             control=control,
-            publish=bus[0].publish,
+            publish=bus.publish,
             run_id=run_id,
             archive_id=archive_id,
             parallelism=workers,
@@ -133,7 +141,7 @@ def run(
             cancel=cancel,
         )
         return _build(
-            bus=bus[0],
+            bus=bus,
             scheduler=scheduler,
             plan=plan,
             control=control,
@@ -196,10 +204,48 @@ def _failure(control: RunControl, outcomes: tuple[StepOutcome, ...]) -> str | No
     return next((outcome.error for outcome in outcomes if outcome.error is not None), None)
 
 
-def _publish(bus: list[EventBus], event: BuildEvent) -> None:
-    """The host's sink: events plugins emit go through the bus once it exists."""
-    if bus:
-        bus[0].publish(event)
+class _Sink:
+    """
+    The host's event sink: what plugins emit goes to the run's bus.
+
+    The host exists before the registry it serves, and the bus needs the registry: what
+    plugins emit before the bus exists is kept and delivered first, in order, once it does.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._bus: EventBus | None = None
+        self._pending: list[BuildEvent] = []
+
+    def __call__(self, event: BuildEvent) -> None:
+        with self._lock:
+            bus = self._bus
+            if bus is None:
+                self._pending.append(event)
+                return
+        bus.publish(event)
+
+    def attach(self, bus: EventBus) -> None:
+        """Deliver the events kept so far through *bus*, then send everything straight on."""
+        while True:
+            with self._lock:
+                pending, self._pending = self._pending, []
+                if not pending:
+                    self._bus = bus
+                    return
+            # Outside the lock: a hook called for a replayed event may emit again.
+            for event in pending:
+                bus.publish(event)
+
+
+def _without_logs(events: list[BuildEvent]) -> Callable[[BuildEvent], None]:
+    """A subscriber that appends every event but ``step_log`` to *events*."""
+
+    def keep(event: BuildEvent) -> None:
+        if not isinstance(event, StepLog):
+            events.append(event)
+
+    return keep
 
 
 def _parallelism(value: int | None) -> int:

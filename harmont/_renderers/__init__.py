@@ -2,8 +2,11 @@
 Renderers: what a build looks like to the person (or program) that started it.
 
 Each renderer is an event subscriber with three methods: ``on_event(event)`` for each
-build event, ``warn(message)`` for a warning to show once, and ``close(failure)`` once the
-build has ended. :func:`make_renderer` picks one from the ``hm run`` options.
+build event, ``warn(message)`` for a warning to show once, and ``close(failure, exit_code=,
+skipped=)`` once the build has ended: the process's exit code (which an error raised after
+``build_start`` makes differ from the build's) and the keys of the steps that never ran,
+which the event stream cannot name. :func:`make_renderer` picks one from the ``hm run``
+options.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import sys
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from harmont.protocol import BuildEvent
 
 __all__ = ["Renderer", "color_enabled", "make_renderer"]
@@ -25,7 +30,13 @@ class Renderer(Protocol):
 
     def warn(self, message: str) -> None: ...
 
-    def close(self, failure: str | None = None) -> None: ...
+    def close(
+        self,
+        failure: str | None = None,
+        *,
+        exit_code: int | None = None,
+        skipped: Sequence[str] = (),
+    ) -> None: ...
 
 
 def color_enabled(*, no_color: bool, isatty: bool) -> bool:

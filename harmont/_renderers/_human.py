@@ -3,9 +3,10 @@ The default output on a terminal: live progress with rich, then replay and summa
 
 While the build runs, each running step has a spinner line with its elapsed time; a step
 that ends leaves a ✓ or ✗ line above the spinners (with ``cached`` marks and durations).
-Step output is only buffered: once the build ends, the output of failed steps is replayed
-as raw bytes, followed by a summary table and the closing line. rich is only used for
-status, never for step output (DESIGN.md §4).
+Step output is only kept as a bounded tail: once the build ends, the output of failed
+steps is replayed as raw bytes, followed by one line of counts, the names of the steps
+that never ran, and the closing line (each step's own line is already on screen). rich is
+only used for status, never for step output (DESIGN.md §4).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from harmont._renderers._lines import outcome_line, replay, status_text
-from harmont._renderers._view import BuildView, Status, StepView
+from harmont._orchestrator._result import StepStatus
+from harmont._renderers._lines import outcome_line, replay, status_text, summary_lines
+from harmont._renderers._view import BuildView, StepView
 from harmont.protocol import BuildStart, ChainFailed, StepEnd, StepStart
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Sequence
     from typing import BinaryIO, TextIO
 
     from rich.progress import TaskID
@@ -29,10 +32,12 @@ if TYPE_CHECKING:
 __all__ = ["HumanRenderer"]
 
 _STYLES = {
-    Status.PASSED: ("✓", "green"),
-    Status.CACHED: ("✓", "green"),
-    Status.FAILED: ("✗", "bold red"),
-    Status.CANCELLED: ("✗", "yellow"),
+    StepStatus.PASSED: ("✓", "green"),
+    StepStatus.CACHED: ("✓", "green"),
+    StepStatus.FAILED: ("✗", "bold red"),
+    StepStatus.TIMED_OUT: ("✗", "bold red"),
+    StepStatus.ERRORED: ("✗", "bold red"),
+    StepStatus.CANCELLED: ("✗", "yellow"),
 }
 
 
@@ -96,9 +101,14 @@ class HumanRenderer:
         with self._lock:
             self._console.print(Text(f"warning: {message}", style="yellow"))
 
-    def close(self, failure: str | None = None) -> None:
+    def close(
+        self,
+        failure: str | None = None,
+        *,
+        exit_code: int | None = None,
+        skipped: Sequence[str] = (),
+    ) -> None:
         """Stop the live display, replay failed steps' output, print the summary."""
-        from rich.table import Table
         from rich.text import Text
 
         with self._lock:
@@ -108,36 +118,18 @@ class HumanRenderer:
                 self._console.file.flush()
                 self._raw.write("".join(f"{line}\n" for line in lines).encode("utf-8", "replace"))
                 self._raw.flush()
-            if self._view.steps:
-                table = Table(title=None, box=None, show_header=True, header_style="bold")
-                table.add_column("step")
-                table.add_column("status")
-                table.add_column("duration", justify="right")
-                for step in self._view.steps.values():
-                    table.add_row(*_row(step))
-                self._console.print(table)
             end = self._view.end
-            if end is not None:
-                style = "green" if end.exit_code == 0 else "bold red"
-                self._console.print(Text(outcome_line(end, failure), style=style))
+            if end is None:
+                return
+            for line in summary_lines(self._view, skipped):
+                self._console.print(Text(line), style="dim")
+            code = end.exit_code if exit_code is None else exit_code
+            style = "green" if code == 0 else "bold red"
+            self._console.print(Text(outcome_line(end, failure, exit_code), style=style))
 
 
 def _status_line(view: StepView) -> Text:
     from rich.text import Text
 
-    glyph, style = _STYLES.get(view.status, ("·", ""))
+    glyph, style = _STYLES.get(view.status, ("·", "")) if view.status else ("·", "")
     return Text.assemble((glyph, style), " ", view.key, (f"  {status_text(view)}", "dim"))
-
-
-def _row(view: StepView) -> tuple[Text, Text, str]:
-    from rich.text import Text
-
-    from harmont._renderers._view import format_duration
-
-    glyph, style = _STYLES.get(view.status, ("·", ""))
-    status = view.status.value if view.status is not Status.FAILED else f"failed ({view.exit_code})"
-    return (
-        Text(view.key),
-        Text(f"{glyph} {status}", style=style),
-        format_duration(view.duration_ms or 0),
-    )

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, BinaryIO
 from harmont.protocol import to_json
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from harmont.protocol import BuildEvent
 
 __all__ = ["JsonRenderer"]
@@ -39,8 +41,14 @@ class JsonRenderer:
         """Write a warning line to stderr."""
         self._note(f"warning: {message}")
 
-    def close(self, failure: str | None = None) -> None:
-        """Say on stderr why the build failed, if it did."""
+    def close(
+        self,
+        failure: str | None = None,
+        *,
+        exit_code: int | None = None,
+        skipped: Sequence[str] = (),
+    ) -> None:
+        """Say on stderr why the build failed, if it did; the events said everything else."""
         if failure:
             self._note(f"build failed: {failure}")
 

@@ -6,6 +6,9 @@ arrives, prefixed ``[key] ``; the default human mode without a terminal prints o
 lines and replays the output of failed steps at the end. Step output is written verbatim
 (never through rich, whose markup would eat brackets and whose speed caps at a few
 thousand lines a second), so a build's log is exactly what its steps printed.
+
+Each step gets one status line when it ends; the closing summary only counts them, names
+the steps that never ran, and says how the build ended.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, BinaryIO, Final
 
-from harmont._renderers._view import BuildView, Status, StepView, format_duration
+from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_OK, StepStatus
+from harmont._renderers._view import BuildView, StepView, format_duration
 from harmont.protocol import (
-    BuildEnd,
     BuildStart,
     ChainFailed,
     StepCacheHit,
@@ -25,9 +28,11 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
-    from harmont.protocol import BuildEvent
+    from collections.abc import Sequence
 
-__all__ = ["LinesRenderer", "replay", "summary_lines"]
+    from harmont.protocol import BuildEnd, BuildEvent
+
+__all__ = ["LinesRenderer", "outcome_line", "replay", "status_text", "summary_lines"]
 
 _GREEN: Final = "\x1b[32m"
 _RED: Final = "\x1b[31m"
@@ -35,61 +40,96 @@ _YELLOW: Final = "\x1b[33m"
 _RESET: Final = "\x1b[0m"
 
 #: Glyph and colour of each final status.
-_MARKS: Final = {
-    Status.PASSED: ("✓", _GREEN),
-    Status.CACHED: ("✓", _GREEN),
-    Status.FAILED: ("✗", _RED),
-    Status.CANCELLED: ("✗", _YELLOW),
+MARKS: Final = {
+    StepStatus.PASSED: ("✓", _GREEN),
+    StepStatus.CACHED: ("✓", _GREEN),
+    StepStatus.FAILED: ("✗", _RED),
+    StepStatus.TIMED_OUT: ("✗", _RED),
+    StepStatus.ERRORED: ("✗", _RED),
+    StepStatus.CANCELLED: ("✗", _YELLOW),
 }
+#: Statuses in the order the summary counts them, with the word it uses.
+_COUNTED: Final = (
+    (StepStatus.PASSED, "passed"),
+    (StepStatus.CACHED, "cached"),
+    (StepStatus.FAILED, "failed"),
+    (StepStatus.TIMED_OUT, "timed out"),
+    (StepStatus.CANCELLED, "cancelled"),
+)
+#: Skipped steps named in the summary before the rest is only counted.
+_NAMED_SKIPS: Final = 10
 
 
 def status_text(view: StepView) -> str:
-    """``cached``, ``FAILED (exit 2)``, ``cancelled``... with the duration."""
+    """``1.2s``, ``cached · 3ms``, ``exit 2 · 1.5s``, ``timed out after 5.0s``..."""
     duration = format_duration(view.duration_ms or 0)
-    if view.status is Status.CACHED:
-        return f"cached, {duration}"
-    if view.status is Status.FAILED:
-        return f"FAILED (exit {view.exit_code}), {duration}"
-    if view.status is Status.CANCELLED:
-        return f"cancelled, {duration}"
-    return duration
+    if view.status is StepStatus.CACHED:
+        return f"cached · {duration}"
+    if view.status is StepStatus.TIMED_OUT:
+        return f"timed out after {duration}"
+    if view.status is StepStatus.CANCELLED:
+        return f"cancelled · {duration}"
+    if view.status is StepStatus.PASSED:
+        return duration
+    return f"exit {view.exit_code} · {duration}"
 
 
 def replay(view: BuildView) -> list[str]:
-    """The buffered output of every failed step, each under a ``--- key ---`` header."""
+    """The kept output of every failed step, each under a ``--- key: status ---`` header."""
     lines: list[str] = []
     for step in view.failed():
-        if not step.lines:
+        output = step.output
+        if not output.lines:
             continue
-        lines.append(f"--- {step.key} {status_text(step)} ---")
-        if step.dropped:
-            lines.append(f"({step.dropped} earlier lines not kept)")
-        lines.extend(line for _, line in step.lines)
+        lines.append(f"--- {step.key}: {status_text(step)} ---")
+        if output.dropped:
+            plural = "s" if output.dropped != 1 else ""
+            lines.append(f"({output.dropped} earlier line{plural} not shown)")
+        lines.extend(output.lines)
     return lines
 
 
-def summary_lines(view: BuildView) -> list[str]:
-    """One line per step that ran, then the count of steps that never started."""
-    width = max((len(step.key) for step in view.steps.values()), default=0)
-    lines = []
+def summary_lines(view: BuildView, skipped: Sequence[str] = ()) -> list[str]:
+    """
+    The counts of each final status, then the steps that never ran, by name.
+
+    :param skipped: the keys of the plan's steps that never ran (the event stream names
+        only the steps that were queued); without them, only their number is known.
+    """
+    counts = {status: 0 for status, _ in _COUNTED}
     for step in view.steps.values():
-        glyph = _MARKS.get(step.status, ("·", ""))[0]
-        lines.append(f"  {glyph} {step.key.ljust(width)}  {status_text(step)}")
+        if step.status is StepStatus.ERRORED:
+            counts[StepStatus.FAILED] += 1
+        elif step.status is not None:
+            counts[step.status] += 1
+    parts = [f"{counts[status]} {word}" for status, word in _COUNTED if counts[status]]
     planned = view.plan.step_count if view.plan is not None else len(view.steps)
-    skipped = planned - len(view.steps)
-    if skipped > 0:
-        lines.append(f"  {skipped} step{'s' if skipped != 1 else ''} skipped")
+    unrun = len(skipped) or max(planned - len(view.steps), 0)
+    if unrun:
+        parts.append(f"{unrun} skipped")
+    lines = [", ".join(parts)] if parts else []
+    if skipped:
+        named = ", ".join(skipped[:_NAMED_SKIPS])
+        more = f" and {len(skipped) - _NAMED_SKIPS} more" if len(skipped) > _NAMED_SKIPS else ""
+        lines.append(f"skipped: {named}{more}")
     return lines
 
 
-def outcome_line(end: BuildEnd, failure: str | None) -> str:
-    """The closing line: passed, failed or cancelled, in how long, and why."""
+def outcome_line(end: BuildEnd, failure: str | None, exit_code: int | None = None) -> str:
+    """
+    The closing line: passed, failed or cancelled, with the exit code, in how long, and why.
+
+    :param exit_code: the process's exit code when it differs from the build's (an error
+        raised after ``build_start``); default: ``build_end``'s.
+    """
+    code = end.exit_code if exit_code is None else exit_code
     took = format_duration(end.duration_ms)
-    if end.exit_code == 0:
+    if code == EXIT_OK:
         return f"build passed in {took}"
-    word = "cancelled" if end.exit_code == 130 else "failed"
+    if code == EXIT_CANCELLED:
+        return f"build cancelled (exit {code}) in {took}"
     reason = f": {failure}" if failure else ""
-    return f"build {word} (exit {end.exit_code}) in {took}{reason}"
+    return f"build failed (exit {code}) in {took}{reason}"
 
 
 class LinesRenderer:
@@ -117,13 +157,18 @@ class LinesRenderer:
         """Show a warning (a plugin's, or the host's) as its own line."""
         self._write([f"warning: {message}"])
 
-    def close(self, failure: str | None = None) -> None:
-        """Replay failed steps' output (unless it was streamed) and print the summary."""
+    def close(
+        self,
+        failure: str | None = None,
+        *,
+        exit_code: int | None = None,
+        skipped: Sequence[str] = (),
+    ) -> None:
+        """Replay failed steps' output (unless it was streamed), the summary, the outcome."""
         lines = [] if self._stream_logs else replay(self._view)
-        if self._view.steps:
-            lines += ["summary:", *summary_lines(self._view)]
         if self._view.end is not None:
-            lines.append(outcome_line(self._view.end, failure))
+            lines += summary_lines(self._view, skipped)
+            lines.append(outcome_line(self._view.end, failure, exit_code))
         self._write(lines)
 
     def _line(self, event: BuildEvent, view: StepView | None) -> str | None:
@@ -133,11 +178,11 @@ class LinesRenderer:
             return f"build: {plan.step_count} steps in {plan.chain_count} chains{runner}"
         if isinstance(event, ChainFailed) and view is None:
             return f"chain {event.chain_idx} failed: {event.message}"
-        if isinstance(event, StepEnd) and view is not None:
-            glyph, color = _MARKS.get(view.status, ("·", ""))
+        if isinstance(event, StepEnd) and view is not None and view.status is not None:
+            glyph, color = MARKS[view.status]
             if self._color:
                 glyph = f"{color}{glyph}{_RESET}"
-            return f"{glyph} {view.key} ({status_text(view)})"
+            return f"{glyph} {view.key}  {status_text(view)}"
         return self._prefixed(event, view.key if view is not None else "?")
 
     def _prefixed(self, event: BuildEvent, key: str) -> str | None:

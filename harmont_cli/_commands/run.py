@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harmont._errors import UsageError
+from harmont._errors import HarmontError, UsageError
 from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
@@ -19,6 +19,7 @@ from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineTarget,
     RepoDir,
 )
+from harmont_cli._exit import exit_code_for
 
 if TYPE_CHECKING:
     from harmont._renderers import Renderer
@@ -123,6 +124,8 @@ def register(app: typer.Typer) -> None:
         logger.addHandler(handler)
         cancel = threading.Event()
         failure: str | None = None
+        exit_code: int | None = None
+        skipped: list[str] = []
         try:
             with ctrl_c_cancels(cancel, renderer.warn):
                 result = harmont.run(
@@ -138,7 +141,13 @@ def register(app: typer.Typer) -> None:
                     disabled_plugins=disabled,
                 )
             failure = result.failure
-            return result.exit_code
+            exit_code = result.exit_code
+            skipped = [s.key for s in result.steps if s.status is harmont.StepStatus.SKIPPED]
+            return exit_code
+        except HarmontError as exc:
+            # The closing line must show the code `hm` exits with, not the build's.
+            exit_code = exit_code_for(exc)
+            raise
         finally:
             logger.removeHandler(handler)
-            renderer.close(failure)
+            renderer.close(failure, exit_code=exit_code, skipped=skipped)

@@ -49,13 +49,30 @@ class TestRun:
         first = harmont.sh("echo one > f", key="first")
         pipeline = harmont.pipeline([first.sh("cat f", key="second")])
 
-        result = harmont.run(pipeline, directory=root, runner="local")
+        result = harmont.run(pipeline, directory=root, runner="local", keep_logs=True)
 
         assert (0, True, None) == (result.exit_code, result.ok, result.failure)
         assert [("first", harmont.StepStatus.PASSED), ("second", harmont.StepStatus.PASSED)] == [
             (step.key, step.status) for step in result.steps
         ]
         assert ["one"] == [e.line for e in result.events if isinstance(e, StepLog)]
+
+    def test_step_logs_reach_on_event_but_stay_out_of_the_result(self, root: Path) -> None:
+        """Without keep_logs the result holds no step_log event; on_event still sees them."""
+        seen: list[BuildEvent] = []
+
+        result = harmont.run(
+            _flat(_step("talk", "echo one; echo two")),
+            directory=root,
+            runner="local",
+            on_event=seen.append,
+        )
+
+        assert (["one", "two"], []) == (
+            [e.line for e in seen if isinstance(e, StepLog)],
+            [e for e in result.events if isinstance(e, StepLog)],
+        )
+        assert [e for e in seen if not isinstance(e, StepLog)] == list(result.events)
 
     def test_failed_step_is_a_result_not_an_exception(self, root: Path) -> None:
         """A failing step gives exit code 1, its status and the reason, without raising."""
@@ -74,11 +91,15 @@ class TestRun:
         assert "step 'bad' exited with code 4" == result.failure
 
     def test_on_event_sees_every_event_in_order(self, root: Path) -> None:
-        """on_event receives the same events, in the same order, as the result holds."""
+        """on_event receives the same events, in the same order, as a keep_logs result holds."""
         seen: list[BuildEvent] = []
 
         result = harmont.run(
-            _flat(_step("a", "echo hi")), directory=root, runner="local", on_event=seen.append
+            _flat(_step("a", "echo hi")),
+            directory=root,
+            runner="local",
+            on_event=seen.append,
+            keep_logs=True,
         )
 
         assert list(result.events) == seen
@@ -113,6 +134,7 @@ class TestRun:
             directory=root,
             runner="local",
             env={"WHO": "caller"},
+            keep_logs=True,
         )
 
         assert ["caller"] == [e.line for e in result.events if isinstance(e, StepLog)]

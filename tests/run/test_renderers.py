@@ -13,6 +13,7 @@ from harmont._renderers import color_enabled
 from harmont._renderers._human import HumanRenderer
 from harmont._renderers._json import JsonRenderer
 from harmont._renderers._lines import LinesRenderer
+from harmont._renderers._view import REPLAY_LINES
 from harmont.protocol import (
     BuildEnd,
     BuildEvent,
@@ -66,13 +67,38 @@ def _build() -> list[BuildEvent]:
     ]
 
 
-def _lines(*, stream_logs: bool) -> list[str]:
+def _lines(
+    *,
+    stream_logs: bool,
+    events: list[BuildEvent] | None = None,
+    exit_code: int | None = None,
+    failure: str | None = "step 'bad' exited with code 2",
+) -> list[str]:
     out = io.BytesIO()
     renderer = LinesRenderer(out, stream_logs=stream_logs)
-    for event in _build():
+    for event in _build() if events is None else events:
         renderer.on_event(event)
-    renderer.close("step 'bad' exited with code 2")
+    renderer.close(failure, exit_code=exit_code, skipped=["deploy"])
     return out.getvalue().decode().splitlines()
+
+
+def _one_step(exit_code: int, lines: int = 0, *, build_exit: int = 1) -> list[BuildEvent]:
+    """A build of one step ``s`` printing *lines* numbered lines and ending *exit_code*."""
+    return [
+        BuildStart(
+            run_id=uuid.UUID(int=9),
+            plan=PlanSummary(step_count=1, chain_count=1, default_runner="local"),
+            started_at=_NOW,
+        ),
+        StepQueued(step_id=_BAD, key="s", chain_idx=0),
+        StepStart(step_id=_BAD, runner="local"),
+        *(
+            StepLog(step_id=_BAD, stream=StdStream.STDOUT, line=str(n), ts=_NOW)
+            for n in range(1, lines + 1)
+        ),
+        StepEnd(step_id=_BAD, exit_code=exit_code, duration_ms=2000),
+        BuildEnd(exit_code=build_exit, duration_ms=2100),
+    ]
 
 
 class TestLines:
@@ -81,23 +107,52 @@ class TestLines:
         expected = [
             "build: 4 steps in 2 chains, default runner local",
             "[ok] start (runner local)",
-            "✓ ok (12ms)",
+            "✓ ok  12ms",
             "[cached] cache hit (harmont-local/cached:kkkk)",
             "[cached] start (runner local)",
-            "✓ cached (cached, 1ms)",
+            "✓ cached  cached · 1ms",
             "[bad] start (runner local, image alpine)",
-            "✗ bad (FAILED (exit 2), 1.5s)",
-            "--- bad FAILED (exit 2), 1.5s ---",
+            "✗ bad  exit 2 · 1.5s",
+            "--- bad: exit 2 · 1.5s ---",
             "[bold]not markup[/]",
-            "summary:",
-            "  ✓ ok      12ms",
-            "  ✓ cached  cached, 1ms",
-            "  ✗ bad     FAILED (exit 2), 1.5s",
-            "  1 step skipped",
+            "1 passed, 1 cached, 1 failed, 1 skipped",
+            "skipped: deploy",
             "build failed (exit 1) in 1.6s: step 'bad' exited with code 2",
         ]
 
         assert expected == _lines(stream_logs=False)
+
+    def test_a_step_that_hit_its_timeout_says_so(self) -> None:
+        """Exit 124 from the executor reads as a timeout, not as a failure code."""
+        lines = _lines(stream_logs=False, events=_one_step(124), failure=None)
+
+        assert "✗ s  timed out after 2.0s" in lines
+        assert "1 timed out, 1 skipped" in lines
+
+    def test_a_cancelled_build_says_so_once(self) -> None:
+        """The closing line of a cancelled build does not repeat the word as its reason."""
+        lines = _lines(
+            stream_logs=False, events=_one_step(130, build_exit=130), failure="cancelled"
+        )
+
+        assert ["✗ s  cancelled · 2.0s", "build cancelled (exit 130) in 2.1s"] == [
+            lines[-4],
+            lines[-1],
+        ]
+
+    def test_the_closing_line_carries_the_process_exit_code(self) -> None:
+        """An error raised after build_start shows the code hm exits with, not the build's."""
+        lines = _lines(stream_logs=False, events=_one_step(1), exit_code=6, failure=None)
+
+        assert "build failed (exit 6) in 2.1s" == lines[-1]
+
+    def test_the_replay_keeps_a_bounded_tail(self) -> None:
+        """A failed step's replay shows its last REPLAY_LINES lines and counts the others."""
+        lines = _lines(stream_logs=False, events=_one_step(1, REPLAY_LINES + 5), failure=None)
+
+        start = lines.index("--- s: exit 1 · 2.0s ---")
+        assert ["(5 earlier lines not shown)", "6", "7"] == lines[start + 1 : start + 4]
+        assert str(REPLAY_LINES + 5) == lines[start + 1 + REPLAY_LINES]
 
     def test_logs_mode_streams_prefixed_lines_without_replay(self) -> None:
         """With --logs every output line is streamed as [key] line, and not replayed."""
@@ -137,20 +192,31 @@ class TestJson:
 
 class TestHuman:
     def test_status_replay_and_summary(self) -> None:
-        """The live renderer leaves ✓/✗ lines, the raw replay and a summary table."""
+        """The live renderer leaves ✓/✗ lines, the raw replay and a one-line summary."""
         text, raw = io.StringIO(), io.BytesIO()
         renderer = HumanRenderer(text, raw, color=False)
+        for event in _build():
+            renderer.on_event(event)
+        renderer.close("step 'bad' exited with code 2", skipped=["deploy"])
+        shown = _ANSI.sub("", text.getvalue())
+
+        assert "✓ ok  12ms" in shown
+        assert "✓ cached  cached · 1ms" in shown
+        assert "✗ bad  exit 2 · 1.5s" in shown
+        assert "1 passed, 1 cached, 1 failed, 1 skipped\nskipped: deploy\n" in shown
+        assert "build failed (exit 1) in 1.6s: step 'bad' exited with code 2" in shown
+        assert "--- bad: exit 2 · 1.5s ---\n[bold]not markup[/]\n" == raw.getvalue().decode()
+
+    def test_each_step_is_shown_once(self) -> None:
+        """A finished step has its one status line; the summary does not list it again."""
+        text = io.StringIO()
+        renderer = HumanRenderer(text, io.BytesIO(), color=False)
         for event in _build():
             renderer.on_event(event)
         renderer.close("step 'bad' exited with code 2")
         shown = _ANSI.sub("", text.getvalue())
 
-        assert "✓ ok  12ms" in shown
-        assert "✓ cached  cached, 1ms" in shown
-        assert "✗ bad  FAILED (exit 2), 1.5s" in shown
-        assert "failed (2)" in shown
-        assert "build failed (exit 1) in 1.6s: step 'bad' exited with code 2" in shown
-        assert b"--- bad FAILED (exit 2), 1.5s ---\n[bold]not markup[/]\n" == raw.getvalue()
+        assert (1, 1) == (shown.count("✓ ok"), shown.count("✗ bad"))
 
 
 @pytest.mark.parametrize(
