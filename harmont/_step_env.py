@@ -1,8 +1,9 @@
 """
-The environment every step starts from, under the pipeline's, the step's and ``--env``.
+What a step starts from unless it says otherwise: the baseline env and the DSL's image.
 
-A leaf module: the DSL renders it into each step and the planner merges it again, and
-``hm run`` must not import the DSL to learn two variables.
+A leaf module: the DSL renders both into its steps, the planner merges the env again and
+the local runner recognises the stamped image, and none of them may import the DSL (``hm
+run`` does not) to learn three strings.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["BASELINE_ENV"]
+__all__ = ["BASELINE_ENV", "DEFAULT_IMAGE"]
+
+#: The image the DSL stamps on chain roots that name none; toolchain steps assume apt-get.
+DEFAULT_IMAGE: Final = "ubuntu:24.04"
 
 #: Variables every step gets, under the pipeline's and the step's own: builds never prompt.
 BASELINE_ENV: Final[Mapping[str, str]] = MappingProxyType(

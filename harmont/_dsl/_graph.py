@@ -20,16 +20,13 @@ from harmont._dsl._cache import cache_ir
 from harmont._dsl._duration import parse_duration
 from harmont._dsl._keys import assign_keys
 from harmont._dsl._step import Step
-from harmont._step_env import BASELINE_ENV
+from harmont._step_env import BASELINE_ENV, DEFAULT_IMAGE
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import timedelta
 
-__all__ = ["DEFAULT_IMAGE", "build_ir"]
-
-#: The image of chain roots that name none; toolchain steps assume apt-get.
-DEFAULT_IMAGE = "ubuntu:24.04"
+__all__ = ["build_ir"]
 
 
 def build_ir(

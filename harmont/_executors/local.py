@@ -18,7 +18,8 @@ group), following the executor contract:
   environment is the step's merged env over a minimal base: ``PATH``, ``HOME`` and
   ``TMPDIR`` (when set) from the host, and ``LANG`` from the host or ``C.UTF-8``; nothing
   else of the caller's environment leaks into a step.
-- ``image`` is ignored: the first step of a run that names one gets a warning.
+- ``image`` is ignored: the first step of a run that names one gets a one-line warning
+  (not for the DSL's default image, which it stamps on steps that name none).
 - Everything a run created is removed on its ``build_end`` hook, and at process exit for
   runs that never reached it.
 """
@@ -42,6 +43,7 @@ from harmont._executors._archive import read_archive
 from harmont._executors._common import RunnerHooks
 from harmont._executors._process import EXIT_TIMED_OUT, run_shell
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
+from harmont._step_env import DEFAULT_IMAGE as DSL_DEFAULT_IMAGE
 from harmont._version import __version__
 from harmont.protocol import (
     API_VERSION,
@@ -292,17 +294,15 @@ class _LocalExecutor:
     def _warn_image(
         self, context: PluginContext, state: _Run, step_key: str, image: str | None
     ) -> None:
-        if image is None:
+        # The DSL stamps its default image on every chain root that names none: that one
+        # nobody wrote, and warning about it would warn on every run of every pipeline.
+        if image is None or image == DSL_DEFAULT_IMAGE:
             return
         with state.lock:
             if state.image_warned:
                 return
             state.image_warned = True
-        context.log(
-            Level.WARN,
-            f"images are ignored, every step runs on this machine: step '{step_key}' asks "
-            f"for '{image}' (later steps' images are not reported)",
-        )
+        context.log(Level.WARN, f"images are ignored: step '{step_key}' names '{image}'")
 
     def _workspace(
         self, context: PluginContext, state: _Run, executor_input: ExecutorInput

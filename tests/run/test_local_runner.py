@@ -24,8 +24,25 @@ class TestLocalRunner:
         build = local_project.hm()
 
         assert 0 == build.returncode, build.stderr
-        assert 1 == build.stderr.count("warning: local: images are ignored")
+        assert ["warning: local: images are ignored: step 'a' names 'alpine:3'"] == [
+            line for line in build.stderr.splitlines() if line.startswith("warning:")
+        ]
         assert 2 == len(build.of(StepQueued))
+
+    def test_the_dsl_default_image_draws_no_warning(self, local_project: Project) -> None:
+        """The image the DSL stamps on roots that name none is not the user's: no warning."""
+        (local_project.root / ".harmont").mkdir()
+        (local_project.root / ".harmont" / "ci.py").write_text(
+            "import harmont as hm\n\n\n@hm.pipeline('ci')\n"
+            "def ci():\n    return [hm.sh('true', label='prepare')]\n"
+        )
+
+        build = local_project.hm("run", "ci", "--runner", "local", raw=True)
+
+        assert (0, []) == (
+            build.returncode,
+            [line for line in build.stderr.splitlines() if line.startswith("warning:")],
+        )
 
     def test_run_directories_are_removed(self, local_project: Project, tmp_path: Path) -> None:
         """Nothing of a run is left in the temporary directory once it ends."""
