@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from harmont._orchestrator._cleanup import on_forced_exit
 from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_TIMED_OUT
 from harmont.protocol import StdStream
 
@@ -56,8 +57,8 @@ class ProcessOutcome:
     cancelled: bool = False
 
 
-#: Process groups of steps still running, killed at interpreter exit (and on a forced
-#: exit, which runs the exit handlers) so that no step outlives `hm`.
+#: Process groups of steps still running, killed at interpreter exit and on a forced exit
+#: (:mod:`harmont._orchestrator._cleanup`) so that no step outlives `hm`.
 _LIVE_GROUPS: set[int] = set()
 _LIVE_LOCK: Final = threading.Lock()
 
@@ -69,6 +70,7 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+@on_forced_exit
 @atexit.register
 def _kill_live_groups() -> None:
     with _LIVE_LOCK:

@@ -58,6 +58,7 @@ from harmont._executors._docker_exec import run_exec
 from harmont._executors._docker_workspace import WORKSPACE, WorkspaceCache, extract
 from harmont._executors._process import EXIT_TIMED_OUT
 from harmont._orchestrator._cache import EPHEMERAL_REPOSITORY, sanitise
+from harmont._orchestrator._cleanup import on_forced_exit
 from harmont._version import __version__
 from harmont.protocol import (
     API_VERSION,
@@ -292,6 +293,20 @@ class DockerExecutor:
         except (DockerException, OSError):
             pass  # the engine went away: `hm cache clean` finds the leftovers by label
 
+    def force_end(self) -> None:
+        """Forced exit: force-remove the containers of every run in flight, waiting on nothing."""
+        with self._lock:
+            api, run_ids = self._api, list(self._runs)
+        if api is None:
+            return
+        from docker.errors import DockerException
+
+        for run_id in run_ids:
+            with contextlib.suppress(DockerException, OSError):
+                found = api.containers(all=True, filters={"label": f"{LABEL_RUN}={run_id}"})
+                for container in found:
+                    _force_remove_container(api, container["Id"])
+
     def end_all(self) -> None:
         """:meth:`end_run` for every run this process still holds (the exit safety net)."""
         with self._lock:
@@ -454,6 +469,7 @@ def _remove_image(api: APIClient, ref: str) -> None:
 
 _EXECUTOR: Final = DockerExecutor()
 atexit.register(_EXECUTOR.end_all)
+on_forced_exit(_EXECUTOR.force_end)
 _HOOKS: Final = RunnerHooks(_MANIFEST, _EXECUTOR)
 
 # The plugin is this module: its hooks are the shared runner hooks over _EXECUTOR.

@@ -20,8 +20,8 @@ group), following the executor contract:
   else of the caller's environment leaks into a step.
 - ``image`` is ignored: the first step of a run that names one gets a one-line warning
   (not for the DSL's default image, which it stamps on steps that name none).
-- Everything a run created is removed on its ``build_end`` hook, and at process exit for
-  runs that never reached it.
+- Everything a run created is removed on its ``build_end`` hook, and at process exit (or
+  a forced exit) for runs that never reached it.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from harmont._executors._archive import read_archive
 from harmont._executors._common import RunnerHooks
 from harmont._executors._process import EXIT_TIMED_OUT, run_shell
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
+from harmont._orchestrator._cleanup import on_forced_exit
 from harmont._step_env import DEFAULT_IMAGE as DSL_DEFAULT_IMAGE
 from harmont._version import __version__
 from harmont.protocol import (
@@ -354,6 +355,8 @@ class _LocalExecutor:
 
 _EXECUTOR: Final = _LocalExecutor()
 atexit.register(_EXECUTOR.end_all)
+# Forced exit (second Ctrl-C): the step groups are killed by _process; the directories go.
+on_forced_exit(_EXECUTOR.end_all)
 _HOOKS: Final = RunnerHooks(_MANIFEST, _EXECUTOR)
 
 # The plugin is this module: its hooks are the shared runner hooks over _EXECUTOR.

@@ -3,20 +3,23 @@ Ctrl-C for a command-line build: the first press cancels, the second exits at on
 
 Only the CLI installs this; :func:`harmont.run` never touches signal handlers, it watches
 the cancel event it is given. The first SIGINT sets that event (running steps are killed,
-the build ends with exit 130 after its ``build_end``); the second runs the process's exit
-handlers, which kill the step process groups still alive and remove run directories, and
-exits 130 without waiting for anything else.
+the build ends with exit 130 after its ``build_end``); the second runs the forced-exit
+cleanups the executors registered (:mod:`._cleanup`: kill step process groups, remove the
+run's containers), which are bounded to a couple of seconds, and exits 130 without
+waiting for anything else, exit handlers included.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import signal
 import sys
 import threading
 from typing import TYPE_CHECKING, Final
+
+from harmont._orchestrator._cleanup import force_cleanup
+from harmont._orchestrator._result import EXIT_CANCELLED
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -26,8 +29,6 @@ __all__ = ["FIRST_PRESS", "SECOND_PRESS", "ctrl_c_cancels"]
 
 FIRST_PRESS: Final = "cancelling… (Ctrl-C again to force)"
 SECOND_PRESS: Final = "force-exit on second Ctrl-C"
-
-_EXIT_CANCELLED: Final = 130
 
 
 @contextlib.contextmanager
@@ -51,8 +52,8 @@ def ctrl_c_cancels(cancel: threading.Event, say: Callable[[str], None]) -> Itera
             return
         say(SECOND_PRESS)
         sys.stderr.flush()
-        atexit._run_exitfuncs()
-        os._exit(_EXIT_CANCELLED)
+        force_cleanup()
+        os._exit(EXIT_CANCELLED)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
