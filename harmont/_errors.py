@@ -24,7 +24,7 @@ that resemble a builtin also subclass it, so ``except ValueError`` keeps working
     │   └── UnpackError                  a packed source cannot be extracted
     ├── EngineUnavailable                the Docker engine cannot be reached
     ├── AuthError                        credentials missing or refused
-    └── Cancelled                        the run was cancelled (Ctrl-C)
+    └── Cancelled                        a command was cancelled (Ctrl-C)
 """
 
 from __future__ import annotations
@@ -245,4 +245,8 @@ class AuthError(HarmontError):
 
 
 class Cancelled(HarmontError):
-    """Raised when the user cancelled the run (Ctrl-C)."""
+    """
+    Raised when the user cancels a command outside a build (Ctrl-C, a confirmation refused).
+
+    A cancelled build is not an error but a result: its ``build_end`` and exit code 130.
+    """

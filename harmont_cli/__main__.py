@@ -21,18 +21,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"hm {__version__}\n")
         return 0
 
-    from harmont._errors import HarmontError
+    from harmont._errors import Cancelled, HarmontError
     from harmont_cli._app import build_app
-    from harmont_cli._exit import ExitCode, report
+    from harmont_cli._exit import report
 
     try:
         app = build_app(args)
         return app(args)
     except HarmontError as error:
         return int(report(error))
-    except KeyboardInterrupt:
-        sys.stderr.write("error: cancelled\n")
-        return int(ExitCode.CANCELLED)
+    except KeyboardInterrupt:  # while plugins load, before a command runs
+        return int(report(Cancelled("cancelled")))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import typer
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
-from harmont._errors import HarmontError, UsageError
+from harmont._errors import Cancelled, HarmontError, UsageError
 from harmont._plugins._manager import BUILTIN_VERBS
 from harmont_cli._exit import ExitCode, report
 
@@ -89,7 +89,18 @@ def scan_global_plugin_options(args: Sequence[str]) -> tuple[frozenset[str], str
 
 
 class _RootGroup(TyperGroup):
-    """The `hm` group: an unknown command word is one `error:` line, exit 2."""
+    """
+    The `hm` group: an unknown command word is one `error:` line, exit 2; Ctrl-C in a
+    command is :class:`~harmont.Cancelled`, reported as every error is, exit 130.
+    """
+
+    def invoke(self, ctx: Context) -> object:
+        # Left to Typer, a KeyboardInterrupt becomes a bare exit 130 with nothing said.
+        # A build never gets here: it handles Ctrl-C itself and returns its exit code.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Cancelled("cancelled") from None
 
     def resolve_command(
         self, ctx: Context, args: list[str]
@@ -174,8 +185,8 @@ def build_app(args: Sequence[str] = ()) -> Callable[[list[str]], int]:
             return int(report(error))
         except typer.Exit as done:
             return int(done.exit_code)
-        except typer.Abort:
-            return int(ExitCode.CANCELLED)
+        except typer.Abort:  # a confirmation answered no, or end of input at a prompt
+            return int(report(Cancelled("cancelled")))
         except ClickException as error:  # usage errors from the parser
             error.show()
             return int(ExitCode.USAGE)

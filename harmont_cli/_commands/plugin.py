@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--format", help="human (a table) or json (one array)."),
         ] = ListFormat.HUMAN,
     ) -> None:
-        """List every plugin found: loaded, broken, disabled or not loadable."""
+        """List every plugin found: loaded, broken or disabled."""
         plugins = app_state(ctx).registry().plugins()
         if output is ListFormat.JSON:
             typer.echo(json.dumps([plugin_data(p) for p in plugins], indent=2))
