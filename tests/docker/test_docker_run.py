@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import signal
-import time
 from typing import TYPE_CHECKING
 
 import pytest
 from docker_rig import run_leftovers
 
-from harmont.protocol import BuildEvent, BuildStart, StepStart, from_json
-from tests.run.rig import TIMEOUT_SECONDS, Build, Project, command, hm_environment
+from harmont._orchestrator._signals import FIRST_PRESS
+from harmont.protocol import BuildEvent, BuildStart, StepLog, from_json
+from tests.run.rig import TIMEOUT_SECONDS, Build, Project, command, hm_environment, until
 
 if TYPE_CHECKING:
     import uuid
@@ -72,30 +72,32 @@ class TestNothingLeft:
         assert ([], []) == run_leftovers(docker_api, _run_id(build))
 
     @pytest.mark.parametrize("presses", [1, 2])
-    def test_after_sigint(self, project: Project, docker_api: APIClient, presses: int) -> None:
+    def test_after_sigint(
+        self, project: Project, docker_api: APIClient, tmp_path: Path, presses: int
+    ) -> None:
         """Ctrl-C, once or twice (force), mid-step leaves nothing behind."""
-        _forked_pipeline(project, "sleep 60")
-        process = project.start()
-        assert process.stdout is not None
-        run_id = None
-        starts = 0
-        for line in process.stdout:
-            event = from_json(BuildEvent, line)
-            if isinstance(event, BuildStart):
-                run_id = event.run_id
-            starts += isinstance(event, StepStart)
-            if starts == 3:  # both children are running
-                break
-        time.sleep(0.3)
-        for _ in range(presses):
+        _forked_pipeline(project, "echo started; sleep 60")
+        stderr_path = tmp_path / "stderr"
+        with stderr_path.open("w+") as stderr:
+            process = project.start(stderr=stderr)
+            assert process.stdout is not None
+            run_id = None
+            for line in process.stdout:
+                event = from_json(BuildEvent, line)
+                if isinstance(event, BuildStart):
+                    run_id = event.run_id
+                if isinstance(event, StepLog) and event.line == "started":
+                    break  # the left child runs its sleep: the run holds all it will hold
             process.send_signal(signal.SIGINT)
-            time.sleep(0.05)
-        returncode = process.wait(TIMEOUT_SECONDS)
+            if presses == 2:
+                # A second signal sent before the first is handled may merge with it.
+                until(lambda: FIRST_PRESS in stderr_path.read_text(), "the first press")
+                process.send_signal(signal.SIGINT)
+            returncode = process.wait(TIMEOUT_SECONDS)
         process.stdout.close()
-        if process.stderr is not None:
-            process.stderr.close()
 
         assert 130 == returncode
+        assert FIRST_PRESS in stderr_path.read_text()
         assert run_id is not None
         assert ([], []) == run_leftovers(docker_api, run_id)
 

@@ -14,11 +14,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import attrs
 
 from harmont.protocol import BuildEvent, from_json
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: A bound for every `hm` subprocess: a hung build fails its test instead of the suite.
 TIMEOUT_SECONDS: Final = 60
@@ -79,14 +82,18 @@ class Project:
         path.write_text(json.dumps(body))
         return path
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        """Start `hm run pipeline.json --runner <runner> --format json ARGS` in the background."""
+    def start(self, *args: str, stderr: IO[str] | int = subprocess.PIPE) -> subprocess.Popen[str]:
+        """
+        Start `hm run pipeline.json --runner <runner> --format json ARGS` in the background.
+
+        :param stderr: where its stderr goes; a file lets a test poll it while reading stdout.
+        """
         return subprocess.Popen(
             self.argv(*args),
             cwd=self.root,
             env=self.env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=stderr,
             text=True,
         )
 
@@ -117,6 +124,20 @@ class Project:
             check=False,
         )
         return Build(done.returncode, done.stdout, done.stderr)
+
+
+def until(ready: Callable[[], bool], what: str) -> None:
+    """
+    Return once *ready* holds; fail the test if it does not within :data:`TIMEOUT_SECONDS`.
+
+    Tests synchronise with a subprocess this way, never by sleeping a guessed time: a
+    sleep that is too short on a loaded machine makes the test pass without testing.
+    """
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {TIMEOUT_SECONDS}s waiting for {what}")
+        time.sleep(0.01)
 
 
 def hm_environment(home: Path) -> dict[str, str]:
@@ -150,19 +171,21 @@ def survivors(marker: str) -> list[str]:
     that was never killed is still reported.
     """
     deadline = time.monotonic() + DEATH_SECONDS
-    while (found := _live(marker)) and time.monotonic() < deadline:
+    while (found := live_commands(marker)) and time.monotonic() < deadline:
         time.sleep(0.01)
     return found
 
 
-def _live(marker: str) -> list[str]:
+def live_commands(marker: str) -> list[str]:
+    """Command lines (arguments joined by spaces) of live processes that mention *marker*."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            argv = (proc / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
             state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except (OSError, IndexError):
             continue
+        cmdline = b" ".join(argv).decode()
         if marker in cmdline and state != "Z":
             found.append(cmdline)
     return found

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 import pytest
 
+from harmont._orchestrator._signals import FIRST_PRESS
 from harmont.protocol import BuildEnd, ChainFailed, StepEnd, StepQueued
-from tests.run.rig import TIMEOUT_SECONDS, command, survivors, wait
+from tests.run.rig import TIMEOUT_SECONDS, command, live_commands, survivors, until, wait
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.run.rig import Build, Project
 
 
@@ -123,29 +129,54 @@ class TestTimeouts:
 
 class TestCtrlC:
     @pytest.mark.parametrize("presses", [1, 2])
-    def test_sigint_cancels_and_leaves_no_process(self, project: Project, presses: int) -> None:
+    def test_sigint_cancels_and_leaves_no_process(
+        self, project: Project, tmp_path: Path, presses: int
+    ) -> None:
         """Ctrl-C (once, or twice to force) exits 130 and kills every process of the step."""
-        marker = f"98765{presses}"
+        # Unique to this test run: another test's sleeps must not count as this one's.
+        marker = str(900_000_000 + uuid.uuid4().int % 100_000_000)
+        children = {f"sleep {marker}", f"sleep {marker}1"}
         project.pipeline(command("hang", f"sleep {marker} & sleep {marker}1; true"))
 
-        process = project.start()
-        assert process.stdout is not None
-        for line in process.stdout:
-            if '"kind":"step_start"' in line:
-                break
-        time.sleep(0.3)  # let the shell start both sleeps
-        for _ in range(presses):
+        with (tmp_path / "stderr").open("w+") as stderr:
+            process = project.start(stderr=stderr)
+            until(lambda: children <= set(live_commands(marker)), "the step's two sleeps")
             process.send_signal(signal.SIGINT)
-            time.sleep(0.05)
-        returncode = process.wait(TIMEOUT_SECONDS)
-        stderr = process.stderr.read() if process.stderr is not None else ""
+            if presses == 2:
+                # A second signal sent before the first is handled may merge with it.
+                until(lambda: FIRST_PRESS in (tmp_path / "stderr").read_text(), "first press")
+                process.send_signal(signal.SIGINT)
+            returncode = process.wait(TIMEOUT_SECONDS)
+        assert process.stdout is not None
         process.stdout.close()
-        if process.stderr is not None:
-            process.stderr.close()
 
         assert 130 == returncode
-        assert "cancelling… (Ctrl-C again to force)" in stderr
+        assert FIRST_PRESS in (tmp_path / "stderr").read_text()
         assert [] == survivors(marker)
+
+    def test_sigint_outside_a_build_is_cancelled_exit_130(
+        self, local_project: Project, tmp_path: Path
+    ) -> None:
+        """Ctrl-C in a command that runs no build (`hm pipelines`): 'error: cancelled', 130."""
+        importing = tmp_path / "importing"
+        (local_project.root / ".harmont").mkdir()
+        (local_project.root / ".harmont" / "hang.py").write_text(
+            f"import pathlib, time\npathlib.Path({str(importing)!r}).touch()\ntime.sleep(60)\n"
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "harmont_cli", "pipelines"],
+            cwd=local_project.root,
+            env=local_project.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+        until(importing.exists, "the pipeline file to start importing")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
+
+        assert (130, "", "error: cancelled\n") == (process.returncode, stdout, stderr)
 
 
 class TestRunners:

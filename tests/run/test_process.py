@@ -8,23 +8,23 @@ from typing import TYPE_CHECKING
 
 from harmont._executors._process import run_shell
 from harmont.protocol import StdStream
-from tests.run.rig import survivors
+from tests.run.rig import live_commands, survivors
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from harmont._executors._process import ProcessOutcome
 
 
 def _run(
-    cmd: str, tmp_path: Path, *, timeout: float | None = None, cancel_after: float | None = None
+    cmd: str,
+    tmp_path: Path,
+    *,
+    timeout: float | None = None,
+    should_cancel: Callable[[], bool] = lambda: False,
 ) -> tuple[ProcessOutcome, list[tuple[StdStream, bytes]]]:
     chunks: list[tuple[StdStream, bytes]] = []
-    started = time.monotonic()
-
-    def should_cancel() -> bool:
-        return cancel_after is not None and time.monotonic() - started > cancel_after
-
     outcome = run_shell(
         cmd,
         cwd=tmp_path,
@@ -34,6 +34,11 @@ def _run(
         timeout_seconds=timeout,
     )
     return outcome, chunks
+
+
+def _running(*commands: str) -> bool:
+    """Whether every one of *commands* (``sleep 822221``...) is a live process."""
+    return set(commands) <= set(live_commands("sleep "))
 
 
 class TestRunShell:
@@ -71,16 +76,25 @@ class TestRunShell:
 
     def test_timeout_kills_the_group_with_124(self, tmp_path: Path) -> None:
         """At the time limit the whole group is killed and the outcome says timed out."""
+        sleeps = ("sleep 822221", "sleep 822222")
+        seen_running = []
+
+        def watch() -> bool:  # polled while the command runs; never cancels
+            seen_running.append(_running(*sleeps))
+            return False
+
         started = time.monotonic()
-        outcome, _ = _run("sleep 822221 & sleep 822222", tmp_path, timeout=0.3)
+        outcome, _ = _run(" & ".join(sleeps), tmp_path, timeout=1, should_cancel=watch)
 
         assert (124, True, False) == (outcome.exit_code, outcome.timed_out, outcome.cancelled)
         assert time.monotonic() - started < 5
+        assert any(seen_running), "the sleeps never ran before the time limit"
         assert [] == survivors("82222")
 
     def test_cancellation_kills_the_group_with_130(self, tmp_path: Path) -> None:
         """Once should_cancel says so, the whole group is killed within a poll or two."""
-        outcome, _ = _run("sleep 833331 & sleep 833332", tmp_path, cancel_after=0.2)
+        sleeps = ("sleep 833331", "sleep 833332")
+        outcome, _ = _run(" & ".join(sleeps), tmp_path, should_cancel=lambda: _running(*sleeps))
 
         assert (130, False, True) == (outcome.exit_code, outcome.timed_out, outcome.cancelled)
         assert [] == survivors("83333")
