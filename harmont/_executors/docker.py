@@ -58,7 +58,7 @@ from harmont._executors._docker_exec import run_exec
 from harmont._executors._docker_workspace import WORKSPACE, WorkspaceCache, extract
 from harmont._executors._process import EXIT_TIMED_OUT
 from harmont._orchestrator._cache import EPHEMERAL_REPOSITORY, sanitise
-from harmont._orchestrator._cleanup import on_forced_exit
+from harmont._orchestrator._cleanup import FORCE_SECONDS, on_forced_exit
 from harmont._version import __version__
 from harmont.protocol import (
     API_VERSION,
@@ -286,26 +286,35 @@ class DockerExecutor:
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
-            ephemeral = {"label": [run_label, f"{LABEL_KIND}={KIND_EPHEMERAL}"]}
-            for image in api.images(filters=ephemeral):
-                for tag in image.get("RepoTags") or [image["Id"]]:
-                    _remove_image(api, tag)
+            _remove_ephemeral_images(api, run_id)
         except (DockerException, OSError):
             pass  # the engine went away: `hm cache clean` finds the leftovers by label
 
     def force_end(self) -> None:
-        """Forced exit: force-remove the containers of every run in flight, waiting on nothing."""
+        """
+        Forced exit: force-remove every container, then ephemeral image, of the runs in flight.
+
+        Creations in flight are not waited for: what they leave is `hm cache clean`'s.
+        """
         with self._lock:
             api, run_ids = self._api, list(self._runs)
         if api is None:
             return
         from docker.errors import DockerException
 
+        # A cancelled step may be removing its own container at this moment: the images are
+        # free only once every container is gone, which the forced exit's bound caps.
+        deadline = time.monotonic() + FORCE_SECONDS
         for run_id in run_ids:
             with contextlib.suppress(DockerException, OSError):
-                found = api.containers(all=True, filters={"label": f"{LABEL_RUN}={run_id}"})
-                for container in found:
-                    _force_remove_container(api, container["Id"])
+                run_label = {"label": f"{LABEL_RUN}={run_id}"}
+                while found := api.containers(all=True, filters=run_label):
+                    for container in found:
+                        _force_remove_container(api, container["Id"])
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
+                _remove_ephemeral_images(api, run_id)
 
     def end_all(self) -> None:
         """:meth:`end_run` for every run this process still holds (the exit safety net)."""
@@ -457,6 +466,14 @@ def _force_remove_container(api: APIClient, container_id: str) -> None:
         pass
     except (DockerException, OSError):
         pass  # best effort on cleanup paths; build_end and `hm cache clean` retry by label
+
+
+def _remove_ephemeral_images(api: APIClient, run_id: uuid.UUID) -> None:
+    """Remove the fork snapshots of *run_id*; engine errors propagate to the caller."""
+    ephemeral = {"label": [f"{LABEL_RUN}={run_id}", f"{LABEL_KIND}={KIND_EPHEMERAL}"]}
+    for image in api.images(filters=ephemeral):
+        for tag in image.get("RepoTags") or [image["Id"]]:
+            _remove_image(api, tag)
 
 
 def _remove_image(api: APIClient, ref: str) -> None:
