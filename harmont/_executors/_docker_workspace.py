@@ -139,6 +139,11 @@ class WorkspaceCache:
         with self._lock:
             return self._by_run.setdefault(key, workspace)
 
+    def runs(self) -> set[uuid.UUID]:
+        """The runs whose archives are held."""
+        with self._lock:
+            return {run_id for run_id, _ in self._by_run}
+
     def drop_run(self, run_id: uuid.UUID) -> None:
         """Forget every archive of *run_id*."""
         with self._lock:

@@ -5,8 +5,8 @@ engine (docker-py), following the executor contract.
 - A chain starts a container from, in the order of SPEC.md §5.6, the durable snapshot it
   continues (a fork parent's image or a cache hit's tag) or the step's image (the
   pipeline's default image once the host has patched it in), then lays the run's source
-  archive over ``/workspace`` (:mod:`._docker_workspace`). The container's only process is
-  a ``sleep infinity`` keeper; nothing is ever pulled.
+  archive over ``/workspace`` (:mod:`._docker_workspace`). Its first process is a shell
+  keeper (:data:`_KEEPER`) that also reaps what steps leave behind; nothing is ever pulled.
 - Each step is an ``exec`` of ``sh -c <cmd>`` with the step's env over the image's and
   ``/workspace`` as working directory, its output streamed to the host as it arrives
   (:mod:`._docker_exec`). An exec costs about 45 ms here, and a 20-step chain under
@@ -112,8 +112,16 @@ _MANIFEST: Final = PluginManifest(
 )
 
 _LIVE_PREFIX: Final = "docker-live:"
-#: The container's one process, there only to keep it running between execs.
-_KEEPER: Final = ("sleep", "infinity")
+#: PID 1 of a chain's container, there to keep it running between execs. Being PID 1 it
+#: adopts what a step leaves behind, and a shell in ``wait`` reaps any child, so killed
+#: leftovers do not stay zombies. The engine's ``init`` (tini) would reap too, but it makes
+#: the keeper an ordinary process that a step's final ``kill -1`` (see ._docker_exec)
+#: would kill, stopping the container. The trap: PID 1 ignores an untrapped SIGTERM.
+_KEEPER: Final = (
+    "sh",
+    "-c",
+    'trap "exit 0" TERM; while :; do sleep infinity & wait; done',
+)
 #: Container names stay readable; the run prefix keeps them unique.
 _NAME_LIMIT: Final = 100
 #: How long ending a run waits for the containers and images being created to land.
@@ -155,7 +163,9 @@ class DockerExecutor:
         self._api: APIClient | None = None
         self._live: dict[str, _Container] = {}
         self._runs: set[uuid.UUID] = set()
-        self._ended: set[uuid.UUID] = set()
+        #: Runs inside end_run: nothing more is created for them meanwhile.
+        self._ending: set[uuid.UUID] = set()
+        #: Engine calls creating an object of a run, in flight; no entry when none.
         self._creating_now: dict[uuid.UUID, int] = {}
         self._workspaces = WorkspaceCache()
 
@@ -259,11 +269,25 @@ class DockerExecutor:
         return StepResult(exit_code=0, committed_snapshot=ref)
 
     def end_run(self, run_id: uuid.UUID) -> None:
-        """Remove every container and ephemeral image of *run_id*; errors are ignored."""
+        """
+        Remove every container and ephemeral image of *run_id*; errors are ignored.
+
+        Afterwards the executor holds nothing of the run (:meth:`held_runs`), so a process
+        that embeds many builds does not grow with each.
+        """
+        try:
+            self._end_run(run_id)
+        finally:
+            with self._lock:
+                # build_end follows the return of every step of the run (the scheduler
+                # joins its chains), so nothing creates for it once this is over.
+                self._ending.discard(run_id)
+
+    def _end_run(self, run_id: uuid.UUID) -> None:
         with self._settled:
-            # A forced exit runs this while steps still create containers and images:
-            # refuse new ones, and let those in flight land so that the listing finds them.
-            self._ended.add(run_id)
+            # Steps may still be creating containers and images (a thread left running at
+            # exit): refuse new ones, and let those in flight land so the listing finds them.
+            self._ending.add(run_id)
             self._settled.wait_for(lambda: not self._creating_now.get(run_id), _SETTLE_SECONDS)
             self._runs.discard(run_id)
             for ref in [ref for ref, c in self._live.items() if c.run_id == run_id]:
@@ -316,6 +340,13 @@ class DockerExecutor:
                     time.sleep(0.05)
                 _remove_ephemeral_images(api, run_id)
 
+    def held_runs(self) -> frozenset[uuid.UUID]:
+        """The runs this executor holds anything of: in flight, ending, creating, cached."""
+        with self._lock:
+            live = {container.run_id for container in self._live.values()}
+            held = self._runs | self._ending | self._creating_now.keys() | live
+        return frozenset(held | self._workspaces.runs())
+
     def end_all(self) -> None:
         """:meth:`end_run` for every run this process still holds (the exit safety net)."""
         with self._lock:
@@ -327,7 +358,7 @@ class DockerExecutor:
     def _creating(self, run_id: uuid.UUID) -> Iterator[None]:
         """Bracket an engine call that creates an object of *run_id* (see :meth:`end_run`)."""
         with self._settled:
-            if run_id in self._ended:
+            if run_id in self._ending:
                 raise PluginRuntimeError(
                     f"docker: run {run_id} has ended; nothing more is created for it",
                     plugin=PLUGIN_NAME,
@@ -339,6 +370,8 @@ class DockerExecutor:
         finally:
             with self._settled:
                 self._creating_now[run_id] -= 1
+                if not self._creating_now[run_id]:
+                    del self._creating_now[run_id]
                 self._settled.notify_all()
 
     def _take_live(self, step_key: str, ref: str) -> _Container:

@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
+from docker_rig import Rig
 
 from harmont import EngineUnavailable, PluginRuntimeError
 from harmont.protocol import CacheHit, CacheMissBuildAs, StdStream
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from docker import APIClient
-    from docker_rig import Rig
 
 
 class TestChain:
@@ -24,8 +24,7 @@ class TestChain:
     def test_a_live_snapshot_continues_in_the_same_container(self, rig: Rig) -> None:
         """The next step sees the files of the previous one, not the processes it left."""
         first, _ = rig.step("a", "echo built > out.txt; sleep 300 &")
-        # The one live sleep is the keeper. The killed one stays a zombie (the keeper reaps
-        # nothing), named `sh` or `sleep` depending on whether it had exec'd when killed.
+        # The one live sleep is the keeper's; the step's was killed when the step ended.
         second, second_id = rig.step(
             "b",
             "cat out.txt; ps -o stat,comm | grep -v '^Z' | grep -c sleep",
@@ -34,6 +33,19 @@ class TestChain:
 
         assert 0 == second.exit_code
         assert ["built", "1"] == rig.output(second_id)
+
+    def test_what_a_step_left_running_is_reaped(self, rig: Rig) -> None:
+        """A killed leftover of one step is not a zombie in the next (the keeper reaps it)."""
+        first, _ = rig.step("a", "sleep 300 &")
+        # The kill is asynchronous: give the reaping up to 5 s before counting zombies.
+        second, second_id = rig.step(
+            "b",
+            "n=0; while ps -o stat | grep -q '^Z' && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done;"
+            " ps -o stat | grep -c '^Z' || true",
+            parent=first.committed_snapshot,
+        )
+
+        assert (0, ["0"]) == (second.exit_code, rig.output(second_id))
 
     def test_the_source_archive_is_in_the_workspace(self, rig: Rig) -> None:
         """A chain root finds the run's source in /workspace, its working directory."""
@@ -232,6 +244,26 @@ class TestStopping:
         assert 130 == result.exit_code
         assert elapsed < 10
         assert ([], []) == rig.leftovers()
+
+
+class TestLifetime:
+    """What the executor keeps of a run ends with it: an embedding process does not grow."""
+
+    def test_ended_runs_leave_nothing_held(self, rig: Rig) -> None:
+        """Three runs through one executor, each with a fork and a live container, then ended."""
+        from harmont._executors.docker import _EXECUTOR  # the plugin's state, shared by runs
+
+        runs = [rig, *(Rig(rig.api, rig.image, rig.source) for _ in range(2))]
+        for run in runs:
+            run.registry = rig.registry
+            tag = f"harmont-ephemeral/fork:run-{run.run_id.hex}"
+            fork, _ = run.step("fork", "true", decision=CacheMissBuildAs(tag=tag))
+            run.step("child", "true", parent=fork.committed_snapshot)
+            assert run.run_id in _EXECUTOR.held_runs()
+            run.end()
+
+        assert set() == {run.run_id for run in runs} & _EXECUTOR.held_runs()
+        assert [([], [])] * 3 == [run.leftovers() for run in runs]
 
 
 class TestErrors:
