@@ -128,7 +128,6 @@ def _prepare(
             f"step {step.key!r}: unknown runner {runner!r} (available: {available})",
             step_key=step.key,
             runner=runner,
-            hint="install the plugin that provides it, or change the step's runner",
         )
     image = step.image
     if step.builds_in is None and image is None:

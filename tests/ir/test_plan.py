@@ -274,6 +274,7 @@ class TestPreparedSteps:
 
         assert "step 'a': unknown runner 'k8s' (available: docker, local, vm)" == str(info.value)
         assert ("a", "k8s") == (info.value.step_key, info.value.runner)
+        assert UnknownRunner.DEFAULT_HINT == info.value.hint
 
     def test_runner_args_are_carried_unchanged(self) -> None:
         """runner_args reach the plan as they were written (SPEC.md §8.3)."""
