@@ -53,7 +53,11 @@ fn golden() -> Vec<(&'static str, Vec<u8>)> {
                         value_type: ValueType::String,
                         default: Some(s("x")),
                     },
-                    ArgSpec::Flag { long: s("v"), short: None, help: None },
+                    ArgSpec::Flag {
+                        long: s("v"),
+                        short: None,
+                        help: None,
+                    },
                 ],
                 subcommands: vec![SubcommandSpec {
                     verb: s("ls"),
@@ -73,7 +77,9 @@ fn golden() -> Vec<(&'static str, Vec<u8>)> {
                 timeout_ms: 30000,
             }),
         ],
-        config_schema: Some(Value::Object([(s("k"), Value::Int(1))].into_iter().collect())),
+        config_schema: Some(Value::Object(
+            [(s("k"), Value::Int(1))].into_iter().collect(),
+        )),
     };
     let executor_input = ExecutorInput {
         step: CommandStep {
@@ -84,7 +90,10 @@ fn golden() -> Vec<(&'static str, Vec<u8>)> {
             image: Some(s("alpine")),
             env: Some(map(&[("Y", "2"), ("X", "1")])),
             timeout_seconds: Some(60),
-            cache: Some(CacheSpec { policy: s("ttl"), key: Some(s("k1")) }),
+            cache: Some(CacheSpec {
+                policy: s("ttl"),
+                key: Some(s("k1")),
+            }),
             runner: Some(s("docker")),
             runner_args: None,
         },
@@ -99,7 +108,11 @@ fn golden() -> Vec<(&'static str, Vec<u8>)> {
     let step_result = StepResult {
         exit_code: -1,
         committed_snapshot: Some(s("img:1")),
-        artifacts: vec![ArtifactRef { key: s("log"), mime: s("text/plain"), size_bytes: 1234 }],
+        artifacts: vec![ArtifactRef {
+            key: s("log"),
+            mime: s("text/plain"),
+            size_bytes: 1234,
+        }],
     };
     let subcommand_input = SubcommandInput {
         verb_path: vec![s("cloud"), s("ls")],
@@ -119,22 +132,46 @@ fn golden() -> Vec<(&'static str, Vec<u8>)> {
             "event_build_start",
             BuildEvent::BuildStart {
                 run_id: UUID_A,
-                plan: PlanSummary { step_count: 3, chain_count: 2, default_runner: s("docker") },
+                plan: PlanSummary {
+                    step_count: 3,
+                    chain_count: 2,
+                    default_runner: s("docker"),
+                },
                 started_at: TS,
             },
         ),
-        ("event_step_queued", BuildEvent::StepQueued { step_id: UUID_A, key: s("k"), chain_idx: 1 }),
+        (
+            "event_step_queued",
+            BuildEvent::StepQueued {
+                step_id: UUID_A,
+                key: s("k"),
+                chain_idx: 1,
+            },
+        ),
         (
             "event_step_start",
-            BuildEvent::StepStart { step_id: UUID_A, runner: s("local"), image: None },
+            BuildEvent::StepStart {
+                step_id: UUID_A,
+                runner: s("local"),
+                image: None,
+            },
         ),
         (
             "event_step_log",
-            BuildEvent::StepLog { step_id: UUID_A, stream: StdStream::Stderr, line: s("hi"), ts: TS },
+            BuildEvent::StepLog {
+                step_id: UUID_A,
+                stream: StdStream::Stderr,
+                line: s("hi"),
+                ts: TS,
+            },
         ),
         (
             "event_step_cache_hit",
-            BuildEvent::StepCacheHit { step_id: UUID_A, key: s("ck"), tag: s("t") },
+            BuildEvent::StepCacheHit {
+                step_id: UUID_A,
+                key: s("ck"),
+                tag: s("t"),
+            },
         ),
         (
             "event_step_end",
@@ -156,15 +193,28 @@ fn golden() -> Vec<(&'static str, Vec<u8>)> {
                 ts: TS,
             },
         ),
-        ("event_build_end", BuildEvent::BuildEnd { exit_code: 0, duration_ms: 5 }),
+        (
+            "event_build_end",
+            BuildEvent::BuildEnd {
+                exit_code: 0,
+                duration_ms: 5,
+            },
+        ),
     ];
     let mut out = vec![
         ("manifest", borsh::to_vec(&manifest).unwrap()),
         ("executor_input", borsh::to_vec(&executor_input).unwrap()),
         ("step_result", borsh::to_vec(&step_result).unwrap()),
-        ("subcommand_input", borsh::to_vec(&subcommand_input).unwrap()),
+        (
+            "subcommand_input",
+            borsh::to_vec(&subcommand_input).unwrap(),
+        ),
     ];
-    out.extend(events.iter().map(|(name, event)| (*name, borsh::to_vec(event).unwrap())));
+    out.extend(
+        events
+            .iter()
+            .map(|(name, event)| (*name, borsh::to_vec(event).unwrap())),
+    );
     out
 }
 

@@ -34,7 +34,11 @@ pub fn executor(runner: &str) -> Capability {
 
 /// A lifecycle hook on `events` in `phase`; each call may take at most `timeout_ms`.
 pub fn hook(events: &[HookEventKind], phase: HookPhase, timeout_ms: u32) -> Capability {
-    Capability::LifecycleHook(LifecycleHookSpec { events: events.to_vec(), phase, timeout_ms })
+    Capability::LifecycleHook(LifecycleHookSpec {
+        events: events.to_vec(),
+        phase,
+        timeout_ms,
+    })
 }
 
 /// A top-level verb `hm <verb>` without arguments or sub-verbs.

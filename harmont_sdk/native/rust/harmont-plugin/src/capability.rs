@@ -13,18 +13,23 @@ use crate::PluginContext;
 /// Runs steps whose `runner` the manifest's `StepExecutorSpec` names.
 pub trait StepExecutor: Default + Send + Sync + 'static {
     /// Runs one step and reports its exit code and snapshot.
-    fn run(&self, ctx: &PluginContext<'_>, input: ExecutorInput) -> Result<StepResult, PluginError>;
+    fn run(&self, ctx: &PluginContext<'_>, input: ExecutorInput)
+        -> Result<StepResult, PluginError>;
 }
 
 /// Reacts to the build events the manifest's `LifecycleHookSpec` subscribes to.
 pub trait LifecycleHook: Default + Send + Sync + 'static {
     /// Handles one event; `HookOutcome::Abort` stops the build in the `before` phase only.
-    fn on_event(&self, ctx: &PluginContext<'_>, event: HookEvent)
-        -> Result<HookOutcome, PluginError>;
+    fn on_event(
+        &self,
+        ctx: &PluginContext<'_>,
+        event: HookEvent,
+    ) -> Result<HookOutcome, PluginError>;
 }
 
 /// Runs the `hm <verb>` commands the manifest's `SubcommandSpec`s declare.
 pub trait Subcommand: Default + Send + Sync + 'static {
     /// Runs one command line; `ExitInfo.exit_code` becomes hm's exit code.
-    fn run(&self, ctx: &PluginContext<'_>, input: SubcommandInput) -> Result<ExitInfo, PluginError>;
+    fn run(&self, ctx: &PluginContext<'_>, input: SubcommandInput)
+        -> Result<ExitInfo, PluginError>;
 }

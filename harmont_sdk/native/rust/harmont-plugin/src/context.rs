@@ -28,7 +28,11 @@ impl<'call> PluginContext<'call> {
     /// # Safety
     /// `ctx` must be the non-null context of a call that outlives `'call`.
     pub unsafe fn from_raw(ctx: *const HmCtx) -> Self {
-        Self { ctx, host: &*(*ctx).host, _call: PhantomData }
+        Self {
+            ctx,
+            host: &*(*ctx).host,
+            _call: PhantomData,
+        }
     }
 
     /// Logs a message under the plugin's name; `hm -v` shows it.
@@ -39,7 +43,10 @@ impl<'call> PluginContext<'call> {
 
     /// Reads a key; `None` when it is not set.
     pub fn kv_get(&self, scope: KvScope, key: &str) -> Option<Vec<u8>> {
-        let mut out = HmBuf { ptr: core::ptr::null_mut(), len: 0 };
+        let mut out = HmBuf {
+            ptr: core::ptr::null_mut(),
+            len: 0,
+        };
         // SAFETY: `out` is a valid HmBuf the host fills on HM_SOME.
         let status =
             unsafe { (self.host.kv_get)(self.ctx, scope as u8, key.as_ptr(), key.len(), &mut out) };
@@ -105,7 +112,10 @@ impl<'call> PluginContext<'call> {
     /// Reads at most `max` bytes at `offset` of a packed source archive (empty past its end).
     pub fn archive_read(&self, id: &ArchiveId, offset: u64, max: u64) -> Vec<u8> {
         let raw = archive_id_bytes(id);
-        let mut out = HmBuf { ptr: core::ptr::null_mut(), len: 0 };
+        let mut out = HmBuf {
+            ptr: core::ptr::null_mut(),
+            len: 0,
+        };
         // SAFETY: `raw` and `out` are live for the call.
         let status = unsafe { (self.host.archive_read)(self.ctx, &raw, offset, max, &mut out) };
         if status == HM_SOME {
@@ -124,7 +134,10 @@ impl<'call> PluginContext<'call> {
 
     /// Reads `<repo>/.harmont/<rel_path>`; `None` when missing or outside `.harmont/`.
     pub fn fs_read_config(&self, rel_path: &str) -> Option<Vec<u8>> {
-        let mut out = HmBuf { ptr: core::ptr::null_mut(), len: 0 };
+        let mut out = HmBuf {
+            ptr: core::ptr::null_mut(),
+            len: 0,
+        };
         // SAFETY: pointers come from a live &str and a live HmBuf.
         let status = unsafe {
             (self.host.fs_read_config)(self.ctx, rel_path.as_ptr(), rel_path.len(), &mut out)
@@ -147,5 +160,7 @@ impl<'call> PluginContext<'call> {
 
 fn archive_id_bytes(id: &ArchiveId) -> [u8; 16] {
     let bytes = borsh::to_vec(id).expect("an ArchiveId always encodes");
-    bytes.try_into().expect("an ArchiveId is 16 bytes on the wire")
+    bytes
+        .try_into()
+        .expect("an ArchiveId is 16 bytes on the wire")
 }

@@ -10,7 +10,11 @@ use crate::protocol::{PluginError, PluginManifest};
 use crate::PluginContext;
 
 fn error(code: &str, message: String) -> PluginError {
-    PluginError { code: code.to_owned(), message, doc_url: None }
+    PluginError {
+        code: code.to_owned(),
+        message,
+        doc_url: None,
+    }
 }
 
 /// Hands `bytes` to the caller through `out`; [`free`] takes them back.
@@ -32,11 +36,17 @@ unsafe fn give_result<T: BorshSerialize>(out: *mut HmBuf, result: Result<T, Plug
         }
         Ok(Err(exc)) => {
             let failure = error("serialize", format!("could not encode the result: {exc}"));
-            give(out, borsh::to_vec(&failure).expect("a PluginError always encodes"));
+            give(
+                out,
+                borsh::to_vec(&failure).expect("a PluginError always encodes"),
+            );
             HM_ERR
         }
         Err(failure) => {
-            give(out, borsh::to_vec(&failure).expect("a PluginError always encodes"));
+            give(
+                out,
+                borsh::to_vec(&failure).expect("a PluginError always encodes"),
+            );
             HM_ERR
         }
     }
@@ -101,13 +111,17 @@ where
     O: BorshSerialize,
 {
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let bytes: &[u8] =
-            if input_len == 0 { &[] } else { core::slice::from_raw_parts(input, input_len) };
+        let bytes: &[u8] = if input_len == 0 {
+            &[]
+        } else {
+            core::slice::from_raw_parts(input, input_len)
+        };
         let decoded = borsh::from_slice::<I>(bytes)
             .map_err(|exc| error("deserialize", format!("could not decode the input: {exc}")))?;
         call(&PluginContext::from_raw(ctx), decoded)
     }));
-    let result = result.unwrap_or_else(|payload| Err(error("panic", panic_message(payload.as_ref()))));
+    let result =
+        result.unwrap_or_else(|payload| Err(error("panic", panic_message(payload.as_ref()))));
     give_result(out, result)
 }
 

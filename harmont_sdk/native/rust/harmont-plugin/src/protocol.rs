@@ -516,7 +516,10 @@ mod char_codec {
         match Option::<u32>::deserialize_reader(reader)? {
             None => Ok(None),
             Some(code) => char::from_u32(code).map(Some).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("invalid char U+{code:04X}"))
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("invalid char U+{code:04X}"),
+                )
             }),
         }
     }
