@@ -99,7 +99,7 @@ def run(
 
     workers = _parallelism(parallelism)
     root = Path(directory if directory is not None else Path.cwd()).resolve()
-    ir = _load(pipeline, slug=slug, root=root)
+    ir = _load(pipeline, slug=slug, root=root, cancel=cancel)
     control = RunControl()
     archives = ArchiveStore()
     run_id = uuid.uuid4()
@@ -259,14 +259,16 @@ def _parallelism(value: int | None) -> int:
     return value
 
 
-def _load(pipeline: object, *, slug: str | None, root: Path) -> PipelineIR:
+def _load(
+    pipeline: object, *, slug: str | None, root: Path, cancel: threading.Event | None
+) -> PipelineIR:
     from harmont._ir._load import load_definition, select_definition
     from harmont._pipelines import resolve_definition
 
     if pipeline is None or isinstance(pipeline, str):
         # The same rules as `hm render`: "-" is stdin, a slug names a pipeline of the
         # project, anything else is the path of an IR file.
-        return resolve_definition(pipeline, root=root, slug=slug).ir
+        return resolve_definition(pipeline, root=root, slug=slug, cancel=cancel).ir
     if isinstance(pipeline, Mapping):
         document: Mapping[str, Any] = pipeline
         if "graph" in document:

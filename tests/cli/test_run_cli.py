@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.host.source_trees import beyond_path_max
-from tests.run.rig import command
+from tests.run.rig import TIMEOUT_SECONDS, command, until
 
 if TYPE_CHECKING:
     from tests.run.rig import Project
@@ -145,3 +149,31 @@ class TestSource:
             "error: HM_MAX_SOURCE_BYTES: expected a byte count such as 536870912 or 512M, "
             "got 'lots'\nhint: 0 lifts the limit\n",
         ) == (done.returncode, done.stderr)
+
+
+class TestCtrlCWhileImporting:
+    def test_sigint_during_discovery_exits_130_at_once(self, project: Project) -> None:
+        """Ctrl-C while the pipeline files import ends `hm run` at once with exit 130."""
+        marker = project.root / "importing"
+        (project.root / ".harmont").mkdir()
+        (project.root / ".harmont" / "p.py").write_text(
+            f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(60)\n"
+        )
+        hm = subprocess.Popen(
+            [sys.executable, "-m", "harmont_cli", "run", "--runner", "local"],
+            cwd=project.root,
+            env=project.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        until(marker.exists, "the pipeline file to start importing")
+        hm.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, stderr = hm.communicate(timeout=TIMEOUT_SECONDS)
+
+        assert time.monotonic() - started < 5
+        assert 130 == hm.returncode
+        assert stderr.endswith(
+            f"error: cancelled while importing the pipeline files of {project.root.resolve()}\n"
+        )

@@ -7,12 +7,13 @@ import io
 import json
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from harmont import PipelineRenderError, UnknownPipeline, UsageError
+from harmont import Cancelled, PipelineRenderError, UnknownPipeline, UsageError
 from harmont._pipelines import (
     EMPTY_ENVELOPE,
     load_pipeline,
@@ -168,6 +169,21 @@ class TestControlledEnvironment:
 
         assert time.monotonic() - started < 10
         assert f"the pipeline files of {repo.resolve()} did not finish importing within 1 s" == str(
+            info.value
+        )
+
+    def test_cancel_ends_discovery_at_once(self, tmp_path: Path) -> None:
+        """Setting the cancel event (Ctrl-C in `hm run`) stops a long import within a second."""
+        repo = _repo(tmp_path, {".harmont/hang.py": "import time\ntime.sleep(60)\n"})
+        cancel = threading.Event()
+        threading.Timer(0.3, cancel.set).start()
+        started = time.monotonic()
+
+        with pytest.raises(Cancelled) as info:
+            render_envelope(repo, cancel=cancel)
+
+        assert time.monotonic() - started < 1.5
+        assert f"cancelled while importing the pipeline files of {repo.resolve()}" == str(
             info.value
         )
 
