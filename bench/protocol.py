@@ -98,9 +98,6 @@ def main() -> None:
     result = p.to_borsh(p.StepResult(exit_code=0, committed_snapshot="hm-snap:build"))
     hot_path = _rate(lambda: (p.to_borsh(EXECUTOR_INPUT), p.from_borsh(p.StepResult, result)))
     print(f"\nhost hot path, encode ExecutorInput + decode StepResult: {hot_path:,.0f}/s")
-    result = p.to_borsh(p.StepResult(exit_code=0, committed_snapshot="hm-snap:build"))
-    hot_path = _rate(lambda: (p.to_borsh(EXECUTOR_INPUT), p.from_borsh(p.StepResult, result)))
-    print(f"\nhost hot path, encode ExecutorInput + decode StepResult: {hot_path:,.0f}/s")
 
 
 if __name__ == "__main__":
