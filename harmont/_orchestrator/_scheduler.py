@@ -14,7 +14,8 @@ What ends a build early, first cause wins:
 
 - a failed step, by default (fail-fast): running steps of other chains are cancelled and
   nothing new starts, except what waits behind a ``continue_on_failure`` wait, which still
-  runs once the cancelled steps have stopped; with ``keep_going`` independent chains
+  runs once the cancelled steps have stopped (unless a later stop, Ctrl-C or the
+  pipeline timeout, came meanwhile); with ``keep_going`` independent chains
   finish and only what needs the failed step is skipped;
 - a runner's plugin failing on a step (it raised, crashed, timed out): that step fails
   with exit code 1 and the message of the plugin error in its ``chain_failed``; then as
@@ -219,13 +220,8 @@ class Scheduler:
         with ThreadPoolExecutor(self._parallelism, thread_name_prefix="hm-chain") as pool:
             while True:
                 self._watch(deadline, timeout)
-                if running == 0 and self._control.reason is Halt.FAILED:
-                    # Fail-fast has cancelled everything that was running; what waits
-                    # behind a continue_on_failure wait may still run, uncancelled.
-                    self._control.stop.clear()
-                    for segment, parent in held:
-                        self._board.push_ready(segment, parent)
-                    held.clear()
+                if running == 0:
+                    self._release(held)
                 running += self._start(pool, running, held)
                 if running == 0 and not held and not self._board.has_ready:
                     break
@@ -245,6 +241,23 @@ class Scheduler:
                 else:
                     self._board.stopped(message.segment)
         return self._exit_code(), self._collect()
+
+    def _release(self, held: list[tuple[Segment, str | None]]) -> None:
+        """
+        With nothing running, decide what fail-fast's drain held back.
+
+        Still stopping only for a failure: fail-fast has cancelled everything that was
+        running, so what waits behind a continue_on_failure wait runs now, uncancelled.
+        Any later reason (Ctrl-C, the pipeline timeout) stops those segments too.
+        """
+        if self._control.reason is Halt.FAILED:
+            self._control.stop.clear()
+            for segment, parent in held:
+                self._board.push_ready(segment, parent)
+        else:
+            for segment, _ in held:
+                self._board.stopped(segment)
+        held.clear()
 
     def _start(
         self, pool: ThreadPoolExecutor, running: int, held: list[tuple[Segment, str | None]]

@@ -12,12 +12,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
 import attrs
 
+import harmont
 from harmont.protocol import BuildEvent, from_json
 
 if TYPE_CHECKING:
@@ -138,6 +140,32 @@ def until(ready: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {TIMEOUT_SECONDS}s waiting for {what}")
         time.sleep(0.01)
+
+
+def run_bounded(
+    pipeline: object, *, within: float = TIMEOUT_SECONDS, **options: Any
+) -> harmont.BuildResult:
+    """
+    :func:`harmont.run` on a daemon thread, failing the test if it has not returned
+    *within* seconds: a scheduler that deadlocks fails its test instead of hanging the
+    suite. What the build raises is raised here.
+    """
+    outcome: list[harmont.BuildResult | BaseException] = []
+
+    def build() -> None:
+        try:
+            outcome.append(harmont.run(pipeline, **options))
+        except BaseException as exc:  # handed to the test's thread, which re-raises it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=build, name="bounded-build", daemon=True)
+    worker.start()
+    worker.join(within)
+    if not outcome:
+        raise AssertionError(f"harmont.run did not return within {within}s")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def hm_environment(home: Path) -> dict[str, str]:
