@@ -5,9 +5,9 @@ The plugin hooks every first-party runner exposes, written once.
 both answer the same hooks the same way: the manifest, the pre-flight check of their own
 runner, a step handed to the executor object that does the work, ``build_end`` releasing
 what the run created, and the cache lookup for their own runner only. A runner module
-makes one :class:`RunnerHooks` over its executor and binds the bound methods as module
-attributes, which pluggy collects as it collects functions (parameter names and all,
-``self`` aside).
+makes one :class:`RunnerHooks` over its executor and binds its bound methods as module
+attributes (:meth:`RunnerHooks.export`), which pluggy collects as it collects functions
+(parameter names and all, ``self`` aside).
 """
 
 from __future__ import annotations
@@ -58,6 +58,18 @@ class RunnerHooks:
         self.runner: Final = runners[0]
         self._manifest = manifest
         self._executor = executor
+
+    def export(self, namespace: dict[str, object]) -> None:
+        """
+        Bind every hook as a global of the plugin module whose ``globals()`` is *namespace*.
+
+        The entry point names the module, so the module is the plugin pluggy inspects; a hook
+        added to this class reaches both runners with no edit to either. The hooks are what
+        pluggy finds on the module, not names to import, so no ``__all__`` lists them.
+        """
+        for name in vars(RunnerHooks):
+            if name.startswith("hm_"):
+                namespace[name] = getattr(self, name)
 
     @hookimpl
     def hm_plugin_manifest(self) -> PluginManifest:

@@ -85,11 +85,6 @@ __all__ = [
     "DEFAULT_IMAGE",
     "RUNNER",
     "DockerExecutor",
-    "hm_check_runner",
-    "hm_execute_step",
-    "hm_on_hook_event",
-    "hm_plugin_manifest",
-    "hm_snapshot_exists",
 ]
 
 #: The runner name steps use to ask for this executor.
@@ -299,20 +294,9 @@ class DockerExecutor:
         # Not earlier: a run that never reached the engine must not pay for importing docker.
         from docker.errors import DockerException
 
-        run_label = f"{LABEL_RUN}={run_id}"
-        try:
-            # A step being stopped may be removing its own container at this moment: the
-            # images are free only once every container of the run is gone.
-            deadline = time.monotonic() + _SETTLE_SECONDS
-            while found := api.containers(all=True, filters={"label": run_label}):
-                for container in found:
-                    _force_remove_container(api, container["Id"])
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
-            _remove_ephemeral_images(api, run_id)
-        except (DockerException, OSError):
-            pass  # the engine went away: `hm cache clean` finds the leftovers by label
+        # If the engine went away, `hm cache clean` finds the leftovers by label.
+        with contextlib.suppress(DockerException, OSError):
+            _sweep_run(api, run_id, time.monotonic() + _SETTLE_SECONDS)
 
     def force_end(self) -> None:
         """
@@ -326,19 +310,10 @@ class DockerExecutor:
             return
         from docker.errors import DockerException
 
-        # A cancelled step may be removing its own container at this moment: the images are
-        # free only once every container is gone, which the forced exit's bound caps.
         deadline = time.monotonic() + FORCE_SECONDS
         for run_id in run_ids:
             with contextlib.suppress(DockerException, OSError):
-                run_label = {"label": f"{LABEL_RUN}={run_id}"}
-                while found := api.containers(all=True, filters=run_label):
-                    for container in found:
-                        _force_remove_container(api, container["Id"])
-                    if time.monotonic() > deadline:
-                        break
-                    time.sleep(0.05)
-                _remove_ephemeral_images(api, run_id)
+                _sweep_run(api, run_id, deadline)
 
     def held_runs(self) -> frozenset[uuid.UUID]:
         """The runs this executor holds anything of: in flight, ending, creating, cached."""
@@ -501,6 +476,24 @@ def _force_remove_container(api: APIClient, container_id: str) -> None:
         pass  # best effort on cleanup paths; build_end and `hm cache clean` retry by label
 
 
+def _sweep_run(api: APIClient, run_id: uuid.UUID, deadline: float) -> None:
+    """
+    Force-remove the containers of *run_id* until none is left, then its ephemeral images.
+
+    A step being stopped may be removing its own container at this moment, and the images
+    are free only once every container of the run is gone: the listing repeats until it
+    comes back empty or *deadline* (``time.monotonic()``) passes. Engine errors propagate.
+    """
+    run_label = {"label": f"{LABEL_RUN}={run_id}"}
+    while found := api.containers(all=True, filters=run_label):
+        for container in found:
+            _force_remove_container(api, container["Id"])
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    _remove_ephemeral_images(api, run_id)
+
+
 def _remove_ephemeral_images(api: APIClient, run_id: uuid.UUID) -> None:
     """Remove the fork snapshots of *run_id*; engine errors propagate to the caller."""
     ephemeral = {"label": [f"{LABEL_RUN}={run_id}", f"{LABEL_KIND}={KIND_EPHEMERAL}"]}
@@ -520,11 +513,5 @@ def _remove_image(api: APIClient, ref: str) -> None:
 _EXECUTOR: Final = DockerExecutor()
 atexit.register(_EXECUTOR.end_all)
 on_forced_exit(_EXECUTOR.force_end)
-_HOOKS: Final = RunnerHooks(_MANIFEST, _EXECUTOR)
-
 # The plugin is this module: its hooks are the shared runner hooks over _EXECUTOR.
-hm_plugin_manifest = _HOOKS.hm_plugin_manifest
-hm_check_runner = _HOOKS.hm_check_runner
-hm_execute_step = _HOOKS.hm_execute_step
-hm_on_hook_event = _HOOKS.hm_on_hook_event
-hm_snapshot_exists = _HOOKS.hm_snapshot_exists
+RunnerHooks(_MANIFEST, _EXECUTOR).export(globals())

@@ -68,11 +68,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RUNNER",
-    "hm_check_runner",
-    "hm_execute_step",
-    "hm_on_hook_event",
-    "hm_plugin_manifest",
-    "hm_snapshot_exists",
     "snapshot_store",
 ]
 
@@ -357,11 +352,5 @@ _EXECUTOR: Final = _LocalExecutor()
 atexit.register(_EXECUTOR.end_all)
 # Forced exit (second Ctrl-C): the step groups are killed by _process; the directories go.
 on_forced_exit(_EXECUTOR.end_all)
-_HOOKS: Final = RunnerHooks(_MANIFEST, _EXECUTOR)
-
 # The plugin is this module: its hooks are the shared runner hooks over _EXECUTOR.
-hm_plugin_manifest = _HOOKS.hm_plugin_manifest
-hm_check_runner = _HOOKS.hm_check_runner
-hm_execute_step = _HOOKS.hm_execute_step
-hm_on_hook_event = _HOOKS.hm_on_hook_event
-hm_snapshot_exists = _HOOKS.hm_snapshot_exists
+RunnerHooks(_MANIFEST, _EXECUTOR).export(globals())

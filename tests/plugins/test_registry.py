@@ -401,6 +401,26 @@ class TestLoadRegistry:
         assert {"three": PluginStatus.LOADED, "junk": PluginStatus.BROKEN} == rows
 
 
+class TestBuiltinRunners:
+    def test_both_runner_modules_implement_every_shared_hook(self, tmp_path: Path) -> None:
+        """Each hook of RunnerHooks is a hook implementation of the local and docker plugins."""
+        from harmont._executors._common import RunnerHooks
+
+        registry = load_registry(env={"HM_NO_PLUGIN_AUTOLOAD": "1"}, project_root=tmp_path)
+        pm = registry.plugin_manager
+        shared = sorted(name for name in vars(RunnerHooks) if name.startswith("hm_"))
+
+        implementers = {
+            hook: sorted(
+                pm.get_name(impl.plugin).split("@")[0]
+                for impl in getattr(pm.hook, hook).get_hookimpls()
+            )
+            for hook in shared
+        }
+
+        assert {hook: ["docker", "local"] for hook in shared} == implementers
+
+
 class TestLookups:
     def test_unknown_runner_lists_the_available_ones(self, registry: Registry) -> None:
         """An unknown runner is an error, never a fall-back to the default runner."""
