@@ -8,8 +8,7 @@ borsh schemas) are imported only by the code paths that need them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from harmont._errors import AuthError as AuthError
 from harmont._errors import Cancelled as Cancelled
@@ -28,6 +27,7 @@ from harmont._errors import UnknownPipeline as UnknownPipeline
 from harmont._errors import UnknownRunner as UnknownRunner
 from harmont._errors import UnpackError as UnpackError
 from harmont._errors import UsageError as UsageError
+from harmont._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from harmont._dsl import BaseImage as BaseImage
@@ -75,11 +75,13 @@ if TYPE_CHECKING:
     from harmont._plugins._manager import PluginStatus as PluginStatus
     from harmont._plugins._manager import Registry as Registry
     from harmont._plugins._manager import load_registry as load_registry
+    from harmont._version import __version__ as __version__
     from harmont.hookspecs import hookimpl as hookimpl
 
 #: Public names served lazily, so `import harmont` (and `hm --version`) stays free of
 #: pluggy, attrs, the DSL and the plugin machinery until a caller asks for them.
 _LAZY: Final = {
+    "__version__": "harmont._version",
     "BaseImage": "harmont._dsl",
     "CacheCompose": "harmont._dsl",
     "CacheForever": "harmont._dsl",
@@ -194,13 +196,4 @@ __all__ = [
     "wait",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from harmont._version import __version__
-
-        return __version__
-    module = _LAZY.get(name)
-    if module is not None:
-        return getattr(importlib.import_module(module), name)
-    raise AttributeError(f"module 'harmont' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

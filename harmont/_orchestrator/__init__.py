@@ -11,8 +11,9 @@ drag in source packing (pathspec, tarfile) with them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
+
+from harmont._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from harmont._orchestrator._archive import ArchiveStore as ArchiveStore
@@ -29,9 +30,4 @@ _LAZY: Final = {
     "unpack_source": "harmont._orchestrator._source",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harmont._orchestrator' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

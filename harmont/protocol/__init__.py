@@ -14,9 +14,9 @@ alias (``from_borsh(BuildEvent, data)``) and raise :class:`harmont.DecodeError`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
+from harmont._lazy import lazy_getattr
 from harmont.protocol._enums import HookEventKind as HookEventKind
 from harmont.protocol._enums import HookPhase as HookPhase
 from harmont.protocol._enums import KvScope as KvScope
@@ -134,9 +134,4 @@ _CODECS: Final = {
     "to_json": "harmont.protocol._json",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _CODECS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harmont.protocol' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _CODECS)
