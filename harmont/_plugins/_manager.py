@@ -115,7 +115,17 @@ class PluginInfo:
     manifest: PluginManifest | None = attrs.field(default=None, repr=False)
 
     def to_data(self) -> dict[str, object]:
-        """Return the JSON-ready form `hm plugin list --format json` prints."""
+        """
+        The plugin as plain JSON-ready data, which `hm plugin list --format json` prints.
+
+        Capabilities are the manifest's own (``{"kind": "step_executor", "runner": ...}``),
+        for programs to read; the short summaries (``runner:docker``) are for people. A
+        plugin that did not load has no manifest, hence no capabilities.
+        """
+        # Here, not at the top: the JSON codec pulls in cattrs, which `hm --help` skips.
+        from harmont.protocol import to_dict
+
+        capabilities = self.manifest.capabilities if self.manifest is not None else ()
         return {
             "name": self.name,
             "version": self.version,
@@ -124,7 +134,7 @@ class PluginInfo:
             "builtin": self.builtin,
             "source": self.source,
             "distribution": self.distribution,
-            "capabilities": list(self.capabilities),
+            "capabilities": [to_dict(capability) for capability in capabilities],
             "error": self.error,
         }
 

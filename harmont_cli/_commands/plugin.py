@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from harmont import PluginInfo
     from harmont_cli._app import AppState
 
-__all__ = ["app_state", "format_plugin_table", "plugin_data", "register"]
+__all__ = ["app_state", "format_plugin_table", "register"]
 
 
 class ListFormat(enum.Enum):
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         """List every plugin found: loaded, broken or disabled."""
         plugins = app_state(ctx).registry().plugins()
         if output is ListFormat.JSON:
-            typer.echo(json.dumps([plugin_data(p) for p in plugins], indent=2))
+            typer.echo(json.dumps([p.to_data() for p in plugins], indent=2))
             return
         typer.echo(format_plugin_table(plugins), nl=False)
 
@@ -114,20 +114,6 @@ def register(app: typer.Typer) -> None:
             typer.confirm(f"Remove {what}?", abort=True)
         remove_plugin(removal)
         typer.echo(f"Removed {what}")
-
-
-def plugin_data(plugin: PluginInfo) -> dict[str, object]:
-    """
-    One plugin as `hm plugin list --format json` prints it.
-
-    Capabilities are the manifest's own (``{"kind": "step_executor", "runner": ...}``), for
-    programs to read; the short summaries (``runner:docker``) are for the table. A plugin
-    that did not load has no manifest, hence no capabilities.
-    """
-    from harmont.protocol import to_dict
-
-    capabilities = plugin.manifest.capabilities if plugin.manifest is not None else ()
-    return {**plugin.to_data(), "capabilities": [to_dict(c) for c in capabilities]}
 
 
 def format_plugin_table(plugins: list[PluginInfo]) -> str:

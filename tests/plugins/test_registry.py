@@ -162,6 +162,27 @@ class TestRegister:
         )
         assert ["r", "v"] == [m.name for m in registry.manifests()]
 
+    def test_plugin_data_has_the_manifests_capabilities(self, registry: Registry) -> None:
+        """PluginInfo.to_data gives each capability as the manifest's data, the summaries aside."""
+        registry.register(_runner("r", "local", default=True), source="here")
+
+        info = next(p for p in registry.plugins() if p.name == "r")
+
+        assert ("runner:local (default)",) == info.capabilities
+        assert {
+            "name": "r",
+            "version": "1.0.0",
+            "kind": "python",
+            "status": "loaded",
+            "builtin": False,
+            "source": "here",
+            "distribution": None,
+            "capabilities": [
+                {"kind": "step_executor", "runner": "local", "default": True, "step_schema": None}
+            ],
+            "error": None,
+        } == info.to_data()
+
     def test_module_style_plugin(self, registry: Registry) -> None:
         """A plain object with @hookimpl functions is a plugin too, no SDK base needed."""
 
