@@ -9,6 +9,7 @@ dispatched on every path once ``build_start`` was.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -17,9 +18,9 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from harmont._errors import UnknownRunner, UsageError
+from harmont._errors import Cancelled, UnknownRunner, UsageError
 from harmont._orchestrator._archive import ArchiveStore
 from harmont._orchestrator._bus import EventBus
 from harmont._orchestrator._preflight import check_runners
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
     from harmont.protocol import BuildEvent
 
 __all__ = ["run"]
+
+T = TypeVar("T")
+
+#: How often a pre-flight wait (runner checks, packing the source) looks at the cancel event.
+_CANCEL_POLL_SECONDS: Final = 0.05
 
 
 def run(
@@ -88,6 +94,8 @@ def run(
         the build's exit code is 6 unless it was cancelled.
     :raises EngineUnavailable: the engine a runner drives cannot be reached (checked
         before ``build_start``) or went away; the build is stopped.
+    :raises Cancelled: ``cancel`` was set before ``build_start``: while the pipeline
+        files were imported, the runners checked or the source packed.
 
     Before ``build_start``, each runner the plan uses is asked whether it can run its
     steps (:func:`~harmont.hookspecs.hm_check_runner`): an engine that is down or an
@@ -112,8 +120,15 @@ def run(
             registry.register(plugin)
         default = _default_runner(registry, runner, ir)
         plan = make_plan(ir, default_runner=default, runners=registry.runners(), env=env)
-        check_runners(registry, plan)
-        archive_id = archives.register(pack_source(root))
+        _cancellable(
+            functools.partial(check_runners, registry, plan),
+            cancel=cancel,
+            doing="checking the runners",
+        )
+        source = _cancellable(
+            functools.partial(pack_source, root), cancel=cancel, doing=f"packing {root}"
+        )
+        archive_id = archives.register(source)
         events: list[BuildEvent] = []
         subscribers: list[Callable[[BuildEvent], None]] = [
             events.append if keep_logs else _without_logs(events)
@@ -202,6 +217,44 @@ def _failure(control: RunControl, outcomes: tuple[StepOutcome, ...]) -> str | No
     if control.message is not None:
         return control.message
     return next((outcome.error for outcome in outcomes if outcome.error is not None), None)
+
+
+def _cancellable(work: Callable[[], T], *, cancel: threading.Event | None, doing: str) -> T:
+    """
+    *work*'s result, waited for in short slices so a cancel (Ctrl-C) ends the wait at once.
+
+    Before ``build_start`` there is no scheduler to watch the cancel event, and a check
+    of an engine that accepts but never answers, or the packing of a large tree, would
+    hold a Ctrl-C for as long as it takes. So *work* runs on a daemon thread, left to
+    finish on its own after a cancel (a thread cannot be stopped) without holding the
+    process open at exit.
+
+    :raises Cancelled: *cancel* was set before *work* finished.
+    """
+    if cancel is None:
+        return work()
+    cancelled = f"cancelled while {doing}"
+    if cancel.is_set():
+        raise Cancelled(cancelled)
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # handed over to the waiting thread, re-raised there
+            failure.append(exc)
+
+    worker = threading.Thread(target=target, name="hm-preflight", daemon=True)
+    worker.start()
+    worker.join(_CANCEL_POLL_SECONDS)
+    while worker.is_alive():
+        if cancel.is_set():
+            raise Cancelled(cancelled)
+        worker.join(_CANCEL_POLL_SECONDS)
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 class _Sink:
