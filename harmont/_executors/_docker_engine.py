@@ -133,9 +133,8 @@ def missing_image(step_key: str, image: str) -> PluginRuntimeError:
         plugin=PLUGIN_NAME,
         code="docker_image_missing",
         hint=(
-            f"build it (`docker build -t {image} .`), tag an image you have "
-            f"(`docker tag <image> {image}`), import a root filesystem "
-            f"(`docker import rootfs.tar {image}`), or pull it yourself where a registry "
-            f"is reachable (`docker pull {image}`)"
+            f"pull it: `docker pull {image}`; without a registry, tag an image you have "
+            f"(`docker tag <image> {image}`), build it (`docker build -t {image} .`) or "
+            f"import a root filesystem (`docker import rootfs.tar {image}`)"
         ),
     )

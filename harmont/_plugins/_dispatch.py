@@ -4,6 +4,11 @@ Calling one plugin: translating its failures and bounding its time.
 Every call into plugin code goes through :func:`call_plugin`, the seam where foreign
 exceptions become :class:`~harmont.PluginRuntimeError` naming the plugin and the
 capability, and where a result of the wrong type is caught before it travels further.
+
+A :class:`~harmont.PluginRuntimeError` that a plugin raises itself with a ``code`` is a
+refusal it means ("image not found"), worded for the user: it keeps its message, prefixed
+with the plugin's name. Anything else reads as the failure it is ("plugin 'x' failed
+during 'execute_step': ..."), so that a bug is not mistaken for a verdict.
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ def call_plugin(
     """
     Run ``call`` (a pluggy call on exactly one plugin) and return its single result.
 
-    :raises PluginRuntimeError: the plugin raised, returned nothing, or returned a value
-        that is not an instance of ``expected``.
+    :raises PluginRuntimeError: the plugin raised (its own refusal keeps its message, see
+        the module docstring), returned nothing, or returned a value that is not an
+        instance of ``expected``.
     :raises EngineUnavailable: raised by the plugin, passed on unchanged.
     """
     try:
@@ -50,7 +56,7 @@ def call_plugin(
         raise
     except PluginRuntimeError as exc:
         raise PluginRuntimeError(
-            f"plugin '{plugin}' failed during '{capability}': {exc.message}",
+            _reported(exc, plugin=plugin, capability=capability),
             plugin=plugin,
             capability=capability,
             code=exc.code,
@@ -76,6 +82,16 @@ def call_plugin(
             code=BAD_RESULT,
         )
     return result
+
+
+def _reported(exc: PluginRuntimeError, *, plugin: str, capability: str) -> str:
+    """The message of *exc*, raised by *plugin* during *capability*, as the user reads it."""
+    # No capability yet: raised by the plugin's own code, not made by a host seam (the
+    # native wrapper sets one) for a crash, a timeout or a result that does not decode.
+    if exc.code is not None and exc.capability is None:
+        prefix = f"{plugin}: "
+        return exc.message if exc.message.startswith(prefix) else prefix + exc.message
+    return f"plugin '{plugin}' failed during '{capability}': {exc.message}"
 
 
 def call_with_timeout(call: Callable[[], T], *, timeout_ms: int, plugin: str, capability: str) -> T:

@@ -270,17 +270,19 @@ class TestErrors:
     """Missing images and a missing engine are clear errors, never a pull or a fallback."""
 
     def test_a_missing_image_names_the_step_the_image_and_the_fixes(self, rig: Rig) -> None:
-        """The error names step and image, hints docker build/tag/import, and has a code."""
+        """The error names step and image, hints docker pull first, then tag/build/import."""
         with pytest.raises(PluginRuntimeError) as caught:
             rig.step("compile", "true", image="harmont-test/absent:1")
 
         error = caught.value
         assert "docker_image_missing" == error.code
         assert "step 'compile': image 'harmont-test/absent:1'" in error.message
-        assert error.hint is not None
-        assert "docker build -t harmont-test/absent:1" in error.hint
-        assert "docker tag" in error.hint
-        assert "docker import" in error.hint
+        assert (
+            "pull it: `docker pull harmont-test/absent:1`; without a registry, tag an image "
+            "you have (`docker tag <image> harmont-test/absent:1`), build it "
+            "(`docker build -t harmont-test/absent:1 .`) or import a root filesystem "
+            "(`docker import rootfs.tar harmont-test/absent:1`)"
+        ) == error.hint
 
     def test_an_unreachable_engine_is_engine_unavailable(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

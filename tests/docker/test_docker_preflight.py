@@ -28,4 +28,7 @@ def test_a_missing_image_is_one_error_before_any_step(tmp_path: Path, docker_eng
         build.stdout,
         [line.split(":")[0] for line in lines],
     )
-    assert "step 'other': image 'harmont-test/never-built:1' is not in the local" in lines[0]
+    assert (
+        "error: docker: step 'other': image 'harmont-test/never-built:1' is not in the local "
+        "Docker image store, and harmont never pulls images"
+    ) == lines[0]

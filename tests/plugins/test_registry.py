@@ -70,6 +70,16 @@ def _runner(name: str, runner: str, *, default: bool = False) -> StepExecutor:
     return Runner()
 
 
+def _failing_verb(error: Exception) -> Subcommand:
+    class Failing(Subcommand):
+        manifest = manifest("failing", "1.0.0", subcommand("fail", "fails"))
+
+        def run(self, context: PluginContext, subcommand_input: SubcommandInput) -> ExitInfo:
+            raise error
+
+    return Failing()
+
+
 def _verb(name: str, verb: str) -> Subcommand:
     class Verb(Subcommand):
         manifest = manifest(name, "1.0.0", subcommand(verb, "a verb"))
@@ -530,26 +540,53 @@ class TestCalls:
             registry, ["junit", "show"], {"file": "x.xml"}
         )
 
-    def test_plugin_error_keeps_its_code(self, registry: Registry) -> None:
-        """A PluginRuntimeError raised by a plugin is re-raised naming plugin and capability."""
+    def test_a_plugins_refusal_keeps_its_message_and_code(self, registry: Registry) -> None:
+        """A coded PluginRuntimeError a plugin raises is its own message after its name."""
+        registry.register(_failing_verb(PluginRuntimeError("not logged in", code="no_login")))
 
-        class Failing(Subcommand):
-            manifest = manifest("failing", "1.0.0", subcommand("fail", "fails"))
+        with pytest.raises(PluginRuntimeError) as info:
+            run_subcommand(registry, ["fail"])
 
-            def run(self, context: PluginContext, subcommand_input: SubcommandInput) -> ExitInfo:
-                raise PluginRuntimeError("not logged in", code="cloud_not_logged_in")
+        assert ("failing: not logged in", "no_login", "failing", "run_subcommand") == (
+            info.value.message,
+            info.value.code,
+            info.value.plugin,
+            info.value.capability,
+        )
 
-        registry.register(Failing())
+    def test_a_refusal_naming_its_plugin_is_not_prefixed_twice(self, registry: Registry) -> None:
+        """A message that starts with the plugin's name already is shown as it is."""
+        refusal = PluginRuntimeError("failing: quota spent", code="quota", hint="wait")
+        registry.register(_failing_verb(refusal))
+
+        with pytest.raises(PluginRuntimeError) as info:
+            run_subcommand(registry, ["fail"])
+
+        assert ("failing: quota spent", "wait") == (info.value.message, info.value.hint)
+
+    def test_a_plugin_error_without_a_code_reads_as_a_failure(self, registry: Registry) -> None:
+        """A PluginRuntimeError with no code is not a refusal: the message says where it failed."""
+        registry.register(_failing_verb(PluginRuntimeError("half done")))
+
+        with pytest.raises(PluginRuntimeError) as info:
+            run_subcommand(registry, ["fail"])
+
+        assert "plugin 'failing' failed during 'run_subcommand': half done" == info.value.message
+
+    def test_an_error_a_host_seam_made_reads_as_a_failure(self, registry: Registry) -> None:
+        """An error that already names a capability (a worker crash) keeps the failure form."""
+        crash = PluginRuntimeError(
+            "worker died", capability="run_subcommand", code="crashed", plugin="failing"
+        )
+        registry.register(_failing_verb(crash))
 
         with pytest.raises(PluginRuntimeError) as info:
             run_subcommand(registry, ["fail"])
 
         assert (
-            "plugin 'failing' failed during 'run_subcommand': not logged in",
-            "cloud_not_logged_in",
-            "failing",
-            "run_subcommand",
-        ) == (info.value.message, info.value.code, info.value.plugin, info.value.capability)
+            "plugin 'failing' failed during 'run_subcommand': worker died",
+            "crashed",
+        ) == (info.value.message, info.value.code)
 
     def test_unhandled_exception_becomes_plugin_runtime_error(self, registry: Registry) -> None:
         """Any other exception is wrapped with code unhandled_exception."""
