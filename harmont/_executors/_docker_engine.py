@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol
 
 from harmont._errors import EngineUnavailable, PluginRuntimeError
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from docker import APIClient
 
 __all__ = [
+    "CHECK_TIMEOUT_SECONDS",
     "KIND_CACHE",
     "KIND_CHAIN",
     "KIND_EPHEMERAL",
@@ -29,11 +30,13 @@ __all__ = [
     "LABEL_MANAGED",
     "LABEL_RUN",
     "PLUGIN_NAME",
+    "Connect",
     "connect",
     "engine_error",
     "inspect_image",
     "labels",
     "missing_image",
+    "no_answer",
 ]
 
 #: The plugin's name in manifests and error messages.
@@ -53,6 +56,12 @@ KIND_CACHE: Final = "cache"
 #: A fork parent's snapshot: removed when its run ends.
 KIND_EPHEMERAL: Final = "ephemeral"
 
+#: How long each request of the pre-flight check waits for the engine: a socket that
+#: accepts and never answers must not hold `hm run` for docker-py's minute.
+CHECK_TIMEOUT_SECONDS: Final = 5
+#: docker-py's own default, for the requests of a build (commits of big containers).
+_TIMEOUT_SECONDS: Final = 60
+
 _HINT_START: Final = (
     "start Docker (`sudo systemctl start docker`, or Docker Desktop), "
     "or run the steps on this machine with `--runner local`"
@@ -68,14 +77,23 @@ def _where() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
-def connect() -> APIClient:
+class Connect(Protocol):
+    """What makes an engine client: :func:`connect`, or an embedder's own."""
+
+    def __call__(self, *, timeout: int = ...) -> APIClient:
+        """A client whose requests wait at most *timeout* seconds for an answer."""
+
+
+def connect(*, timeout: int = _TIMEOUT_SECONDS) -> APIClient:
     """
     A client of the engine that ``DOCKER_HOST`` (or the default socket) names.
 
     Asking for the server's API version doubles as the reachability check.
 
+    :param timeout: how long each request waits for an answer, this first one included.
     :raises EngineUnavailable: the engine does not answer.
     """
+    import requests
     from docker import APIClient
     from docker.errors import DockerException
     from docker.utils import kwargs_from_env
@@ -92,11 +110,21 @@ def connect() -> APIClient:
                 hint=_HINT_START,
             ) from exc
     try:
-        return APIClient(version="auto", **kwargs_from_env())
+        return APIClient(version="auto", timeout=timeout, **kwargs_from_env())
     except DockerException as exc:
+        if isinstance(exc.__cause__, requests.Timeout):
+            raise no_answer(timeout, "asking for its API version") from exc
         raise EngineUnavailable(
             f"cannot reach the Docker engine at {where}: {exc}", hint=_HINT_START
         ) from exc
+
+
+def no_answer(seconds: int, doing: str) -> EngineUnavailable:
+    """The error of an engine that accepted a request and did not answer it in time."""
+    return EngineUnavailable(
+        f"the Docker engine at {_where()} did not answer within {seconds}s while {doing}",
+        hint=_HINT_START,
+    )
 
 
 def inspect_image(api: APIClient, ref: str) -> dict[str, Any]:

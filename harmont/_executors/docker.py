@@ -42,6 +42,7 @@ import attrs
 from harmont._errors import PluginRuntimeError
 from harmont._executors._common import RunnerHooks
 from harmont._executors._docker_engine import (
+    CHECK_TIMEOUT_SECONDS,
     KIND_CACHE,
     KIND_CHAIN,
     KIND_EPHEMERAL,
@@ -53,6 +54,7 @@ from harmont._executors._docker_engine import (
     inspect_image,
     labels,
     missing_image,
+    no_answer,
 )
 from harmont._executors._docker_exec import run_exec
 from harmont._executors._docker_workspace import WORKSPACE, WorkspaceCache, extract
@@ -74,10 +76,11 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
     from docker import APIClient
 
+    from harmont._executors._docker_engine import Connect
     from harmont._plugins._context import PluginContext
     from harmont.protocol import ExecutorInput
 
@@ -148,10 +151,11 @@ class DockerExecutor:
 
     Thread-safe: the scheduler runs steps of independent chains at once.
 
-    :param connect: makes the engine client, on first use.
+    :param connect: makes the engine clients: the pre-flight check's, and the build's on
+        first use.
     """
 
-    def __init__(self, connect: Callable[[], APIClient] = connect) -> None:
+    def __init__(self, connect: Connect = connect) -> None:
         self._connect = connect
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
@@ -178,24 +182,31 @@ class DockerExecutor:
         """
         The engine answers, and every chain root's image is in the local image store.
 
-        :raises EngineUnavailable: the engine does not answer.
+        The check has a client of its own whose requests wait :data:`CHECK_TIMEOUT_SECONDS`
+        at most: an engine that hangs stops `hm run` at once, not after docker-py's minute.
+
+        :raises EngineUnavailable: the engine does not answer, or not in time.
         :raises PluginRuntimeError: an image is missing (the error its step would raise).
         """
+        import requests
         from docker.errors import DockerException, NotFound
 
-        api = self.api()
         seen: set[str] = set()
-        for key, named in images.items():
-            image = named or DEFAULT_IMAGE
-            if image in seen:
-                continue
-            seen.add(image)
-            try:
-                inspect_image(api, image)
-            except NotFound as exc:
-                raise missing_image(key, image) from exc
-            except (DockerException, OSError) as exc:
-                engine_error(exc, code="docker_image_exists", doing=f"looking up image '{image}'")
+        with contextlib.closing(self._connect(timeout=CHECK_TIMEOUT_SECONDS)) as api:
+            for key, named in images.items():
+                image = named or DEFAULT_IMAGE
+                if image in seen:
+                    continue
+                seen.add(image)
+                doing = f"looking up image '{image}'"
+                try:
+                    inspect_image(api, image)
+                except NotFound as exc:
+                    raise missing_image(key, image) from exc
+                except requests.Timeout as exc:
+                    raise no_answer(CHECK_TIMEOUT_SECONDS, doing) from exc
+                except (DockerException, OSError) as exc:
+                    engine_error(exc, code="docker_image_exists", doing=doing)
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether image *tag* is in the local image store."""
