@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -41,19 +39,6 @@ class TestLazyGetattr:
             _ = package.nope
 
         assert f"module '{package.__name__}' has no attribute 'nope'" == str(info.value)
-
-    def test_a_name_is_imported_only_when_asked_for(self) -> None:
-        """Importing harmont loads no lazy module; asking for `run` loads the runner's."""
-        code = (
-            "import sys, harmont; before = 'harmont._orchestrator._run' in sys.modules\n"
-            "harmont.run; print(before, 'harmont._orchestrator._run' in sys.modules)"
-        )
-
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout
-
-        assert "False True\n" == out
 
     def test_the_version_is_served(self) -> None:
         """`harmont.__version__` is the version module's."""
