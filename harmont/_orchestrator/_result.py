@@ -19,6 +19,8 @@ __all__ = [
     "BuildResult",
     "StepOutcome",
     "StepStatus",
+    "failure_message",
+    "failure_status",
 ]
 
 #: Every step passed (or was a cache hit).
@@ -54,6 +56,44 @@ class StepStatus(enum.Enum):
     ERRORED = "errored"
     #: Never started: the build stopped first, or a chain it needs did not succeed.
     SKIPPED = "skipped"
+
+
+def failure_message(
+    key: str, status: StepStatus, *, exit_code: int, timeout: int | None = None
+) -> str:
+    """
+    The ``chain_failed`` message of a step whose command failed, timed out or was cancelled.
+
+    :param timeout: the step's ``timeout_seconds``, named in a timeout's message.
+    """
+    if status is StepStatus.TIMED_OUT:
+        return f"{_timed_out(key)}{timeout}s"
+    if status is StepStatus.CANCELLED:
+        return f"step '{key}' was cancelled"
+    return f"step '{key}' exited with code {exit_code}"
+
+
+def failure_status(key: str, exit_code: int, message: str) -> StepStatus:
+    """
+    The status the scheduler gave a failed step, read back from its ``chain_failed``.
+
+    The event stream carries no status: the scheduler alone decides it (124 is a timeout
+    only for a step that has a timeout) and builds the message with
+    :func:`failure_message`. Any other message is a plugin error's: the step errored.
+    """
+    if exit_code == EXIT_TIMED_OUT and message.startswith(_timed_out(key)):
+        return StepStatus.TIMED_OUT
+    if exit_code == EXIT_CANCELLED and message == failure_message(
+        key, StepStatus.CANCELLED, exit_code=exit_code
+    ):
+        return StepStatus.CANCELLED
+    if message == failure_message(key, StepStatus.FAILED, exit_code=exit_code):
+        return StepStatus.FAILED
+    return StepStatus.ERRORED
+
+
+def _timed_out(key: str) -> str:
+    return f"step '{key}' timed out after "
 
 
 @attrs.frozen(kw_only=True)

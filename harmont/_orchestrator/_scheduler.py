@@ -43,7 +43,9 @@ Event fields, as emitted here (SPEC.md §2.7, with its Gap 15 settled):
   committed (live or durable);
 - ``chain_failed`` follows the ``step_end`` of a failed step (or a step a hook aborted, with
   exit code 1); ``message`` says why in one line: for a plugin failure, the plugin error,
-  which names the plugin, and its hint in parentheses;
+  which names the plugin, and its hint in parentheses; else the words of
+  :func:`~harmont._orchestrator._result.failure_message`, from which renderers read the
+  step's status back (:func:`~harmont._orchestrator._result.failure_status`);
 - ``build_end.exit_code`` is the build's outcome, always emitted: 0, 1, 6 (a plugin failed
   a step) or 130, the highest-ranked that applies: 130 > 6 > 1.
 """
@@ -71,6 +73,7 @@ from harmont._orchestrator._result import (
     EXIT_TIMED_OUT,
     StepOutcome,
     StepStatus,
+    failure_message,
 )
 from harmont._orchestrator._waits import Segment, WaitBoard
 from harmont.protocol import (
@@ -414,9 +417,10 @@ class Scheduler:
             cached=isinstance(decision, CacheHit),
         )
         if result.exit_code != 0:
-            self._step_failed(
-                chain, step, step_id, result.exit_code, _failure(step, status, result.exit_code)
+            message = failure_message(
+                step.key, status, exit_code=result.exit_code, timeout=step.timeout_seconds
             )
+            self._step_failed(chain, step, step_id, result.exit_code, message)
         return result
 
     def _plugin_failed(
@@ -530,11 +534,3 @@ def _status(exit_code: int, step: CommandStep, *, cached: bool) -> StepStatus:
     if exit_code == EXIT_CANCELLED:
         return StepStatus.CANCELLED
     return StepStatus.FAILED
-
-
-def _failure(step: CommandStep, status: StepStatus, exit_code: int) -> str:
-    if status is StepStatus.TIMED_OUT:
-        return f"step '{step.key}' timed out after {step.timeout_seconds}s"
-    if status is StepStatus.CANCELLED:
-        return f"step '{step.key}' was cancelled"
-    return f"step '{step.key}' exited with code {exit_code}"

@@ -15,7 +15,13 @@ import threading
 from typing import TYPE_CHECKING
 
 from harmont._orchestrator._result import StepStatus
-from harmont._renderers._lines import outcome_line, replay, status_text, summary_lines
+from harmont._renderers._lines import (
+    outcome_line,
+    plan_line,
+    replay,
+    status_text,
+    summary_lines,
+)
 from harmont._renderers._view import BuildView, StepView
 from harmont.protocol import BuildStart, ChainFailed, StepEnd, StepStart
 
@@ -74,25 +80,22 @@ class HumanRenderer:
         """Update the live display with one event."""
         from rich.text import Text
 
-        view = self._view.apply(event)
+        settled = self._view.apply(event)
         with self._lock:
             if isinstance(event, BuildStart):
-                plan = event.plan
-                self._console.print(
-                    Text(f"build: {plan.step_count} steps in {plan.chain_count} chains"),
-                    style="dim",
-                )
-            elif isinstance(event, StepStart) and view is not None:
+                self._console.print(Text(plan_line(event.plan)), style="dim")
+            elif isinstance(event, StepStart) and (view := self._view.steps.get(event.step_id)):
                 self._tasks[event.step_id] = self._progress.add_task(view.key)
-            elif isinstance(event, StepEnd) and view is not None:
+            elif isinstance(event, StepEnd):
                 task = self._tasks.pop(event.step_id, None)
                 if task is not None:
                     self._progress.remove_task(task)
-                self._console.print(_status_line(view))
-            elif isinstance(event, ChainFailed) and view is None:
+            elif isinstance(event, ChainFailed) and event.failed_step_id not in self._view.steps:
                 self._console.print(
                     Text(f"chain {event.chain_idx} failed: {event.message}", style="red")
                 )
+            for step in settled:
+                self._console.print(_status_line(step))
 
     def warn(self, message: str) -> None:
         """Print a warning above the live display."""

@@ -7,8 +7,9 @@ lines and replays the output of failed steps at the end. Step output is written 
 (never through rich, whose markup would eat brackets and whose speed caps at a few
 thousand lines a second), so a build's log is exactly what its steps printed.
 
-Each step gets one status line when it ends; the closing summary only counts them, names
-the steps that never ran, and says how the build ended.
+Each step gets one status line once its status is settled (a failed step's by the
+``chain_failed`` after its ``step_end``, see :mod:`harmont._renderers._view`); the closing
+summary only counts them, names the steps that never ran, and says how the build ended.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from harmont.protocol import (
     BuildStart,
     ChainFailed,
     StepCacheHit,
-    StepEnd,
     StepLog,
     StepStart,
 )
@@ -30,9 +30,17 @@ from harmont.protocol import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from harmont.protocol import BuildEnd, BuildEvent
+    from harmont.protocol import BuildEnd, BuildEvent, PlanSummary
 
-__all__ = ["LinesRenderer", "outcome_line", "replay", "status_text", "summary_lines"]
+__all__ = [
+    "LinesRenderer",
+    "counted",
+    "outcome_line",
+    "plan_line",
+    "replay",
+    "status_text",
+    "summary_lines",
+]
 
 _GREEN: Final = "\x1b[32m"
 _RED: Final = "\x1b[31m"
@@ -55,13 +63,25 @@ _COUNTED: Final = (
     (StepStatus.FAILED, "failed"),
     (StepStatus.TIMED_OUT, "timed out"),
     (StepStatus.CANCELLED, "cancelled"),
+    (StepStatus.ERRORED, "errored"),
 )
 #: Skipped steps named in the summary before the rest is only counted.
 _NAMED_SKIPS: Final = 10
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 step``, ``2 steps``: *noun* takes an ``s`` unless there is exactly one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def plan_line(plan: PlanSummary) -> str:
+    """``build: 3 steps in 1 chain``: the shape of the build, announced at its start."""
+    steps, chains = counted(plan.step_count, "step"), counted(plan.chain_count, "chain")
+    return f"build: {steps} in {chains}"
+
+
 def status_text(view: StepView) -> str:
-    """``1.2s``, ``cached · 3ms``, ``exit 2 · 1.5s``, ``timed out after 5.0s``..."""
+    """``1.2s``, ``cached · 3ms``, ``exit 2 · 1.5s``, ``timed out after 5.0s``, ``errored``..."""
     duration = format_duration(view.duration_ms or 0)
     if view.status is StepStatus.CACHED:
         return f"cached · {duration}"
@@ -69,23 +89,32 @@ def status_text(view: StepView) -> str:
         return f"timed out after {duration}"
     if view.status is StepStatus.CANCELLED:
         return f"cancelled · {duration}"
+    if view.status is StepStatus.ERRORED:
+        return f"errored · {duration}"
     if view.status is StepStatus.PASSED:
         return duration
     return f"exit {view.exit_code} · {duration}"
 
 
 def replay(view: BuildView) -> list[str]:
-    """The kept output of every failed step, each under a ``--- key: status ---`` header."""
+    """
+    The kept output of every failed step, each under a ``--- key: status ---`` header,
+    and the error of each step its plugin failed (which usually printed nothing).
+
+    A step whose command failed without output is left out: its status line says it all.
+    """
     lines: list[str] = []
     for step in view.failed():
         output = step.output
-        if not output.lines:
+        error = step.failure if step.status is StepStatus.ERRORED else None
+        if not output.lines and error is None:
             continue
         lines.append(f"--- {step.key}: {status_text(step)} ---")
         if output.dropped:
-            plural = "s" if output.dropped != 1 else ""
-            lines.append(f"({output.dropped} earlier line{plural} not shown)")
+            lines.append(f"({counted(output.dropped, 'earlier line')} not shown)")
         lines.extend(output.lines)
+        if error is not None:
+            lines.append(f"error: {error}")
     return lines
 
 
@@ -98,9 +127,7 @@ def summary_lines(view: BuildView, skipped: Sequence[str] = ()) -> list[str]:
     """
     counts = {status: 0 for status, _ in _COUNTED}
     for step in view.steps.values():
-        if step.status is StepStatus.ERRORED:
-            counts[StepStatus.FAILED] += 1
-        elif step.status is not None:
+        if step.status is not None:
             counts[step.status] += 1
     parts = [f"{counts[status]} {word}" for status, word in _COUNTED if counts[status]]
     planned = view.plan.step_count if view.plan is not None else len(view.steps)
@@ -148,10 +175,14 @@ class LinesRenderer:
 
     def on_event(self, event: BuildEvent) -> None:
         """Render one event."""
-        view = self._view.apply(event)
-        text = self._line(event, view)
-        if text is not None:
-            self._write([text])
+        lines = []
+        for step in self._view.apply(event):
+            lines.append(self._status_line(step))
+            if self._stream_logs and step.status is StepStatus.ERRORED:
+                # Nothing is replayed after streamed output: the plugin's error shows now.
+                lines.append(f"[{step.key}] error: {step.failure}")
+        text = self._line(event)
+        self._write(lines if text is None else [*lines, text])
 
     def warn(self, message: str) -> None:
         """Show a warning (a plugin's, or the host's) as its own line."""
@@ -171,21 +202,27 @@ class LinesRenderer:
             lines.append(outcome_line(self._view.end, failure, exit_code))
         self._write(lines)
 
-    def _line(self, event: BuildEvent, view: StepView | None) -> str | None:
+    def _status_line(self, view: StepView) -> str:
+        glyph, color = MARKS[view.status] if view.status is not None else ("·", "")
+        if self._color:
+            glyph = f"{color}{glyph}{_RESET}"
+        return f"{glyph} {view.key}  {status_text(view)}"
+
+    def _line(self, event: BuildEvent) -> str | None:
         if isinstance(event, BuildStart):
             plan = event.plan
             runner = f", default runner {plan.default_runner}" if plan.default_runner else ""
-            return f"build: {plan.step_count} steps in {plan.chain_count} chains{runner}"
-        if isinstance(event, ChainFailed) and view is None:
+            return f"{plan_line(plan)}{runner}"
+        if isinstance(event, ChainFailed):
+            if event.failed_step_id in self._view.steps:
+                return None  # the step's own status line (and the replay) say it
             return f"chain {event.chain_idx} failed: {event.message}"
-        if isinstance(event, StepEnd) and view is not None and view.status is not None:
-            glyph, color = MARKS[view.status]
-            if self._color:
-                glyph = f"{color}{glyph}{_RESET}"
-            return f"{glyph} {view.key}  {status_text(view)}"
-        return self._prefixed(event, view.key if view is not None else "?")
+        if isinstance(event, (StepStart, StepCacheHit, StepLog)):
+            step = self._view.steps.get(event.step_id)
+            return self._prefixed(event, step.key if step is not None else "?")
+        return None
 
-    def _prefixed(self, event: BuildEvent, key: str) -> str | None:
+    def _prefixed(self, event: StepStart | StepCacheHit | StepLog, key: str) -> str | None:
         if isinstance(event, StepStart):
             image = f", image {event.image}" if event.image else ""
             return f"[{key}] start (runner {event.runner}{image})"

@@ -5,6 +5,13 @@ Every renderer keeps one :class:`BuildView` and feeds it each event first; the v
 each step's key, status, timing and the tail of its output, which is what a status line,
 the replay of a failed step's logs and the closing summary are made of.
 
+A step's status is the scheduler's, never re-derived from its exit code: a step that
+passed is settled by its ``step_end``; a failed one by the ``chain_failed`` that follows
+it, whose message tells a timeout (only a step with a timeout has one), a cancellation, a
+failed command and a plugin's error apart (:func:`failure_status`). A failed step whose
+``chain_failed`` never came (the build stopped on an error) is settled as failed by
+``build_end``.
+
 Output is kept only as a bounded tail per step (:data:`REPLAY_LINES` lines and
 :data:`REPLAY_BYTES` bytes, whichever is hit first), and dropped as soon as a step
 passes: a step printing a million lines costs a renderer no more than one printing a
@@ -20,7 +27,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_TIMED_OUT, StepStatus
+from harmont._orchestrator._result import StepStatus, failure_status
 from harmont.protocol import (
     BuildEnd,
     BuildStart,
@@ -78,7 +85,7 @@ class StepView:
     step_id: uuid.UUID
     key: str
     chain_idx: int
-    #: None until ``step_end``.
+    #: None until settled (see the module docstring).
     status: StepStatus | None = None
     runner: str | None = None
     cached: bool = False
@@ -86,6 +93,8 @@ class StepView:
     started: float | None = None
     exit_code: int | None = None
     duration_ms: int | None = None
+    #: Why it failed: its ``chain_failed`` message (a plugin's error, with its hint).
+    failure: str | None = None
     #: The last lines of output, for the replay of a failed step.
     output: Tail = attrs.field(factory=Tail)
 
@@ -100,56 +109,60 @@ class BuildView:
     def __init__(self) -> None:
         self.plan: PlanSummary | None = None
         self.steps: dict[uuid.UUID, StepView] = {}
-        self.failures: list[ChainFailed] = []
         self.end: BuildEnd | None = None
 
-    def apply(self, event: BuildEvent) -> StepView | None:
-        """Fold *event* in; return the step it concerns, if any (None for unknown ids)."""
+    def apply(self, event: BuildEvent) -> list[StepView]:
+        """Fold *event* in; return the steps whose final status it settled, each once."""
         if isinstance(event, BuildStart):
             self.plan = event.plan
-            return None
-        if isinstance(event, StepQueued):
-            view = StepView(step_id=event.step_id, key=event.key, chain_idx=event.chain_idx)
-            self.steps[event.step_id] = view
-            return view
-        if isinstance(event, ChainFailed):
-            self.failures.append(event)
-            return self.steps.get(event.failed_step_id)
-        if isinstance(event, BuildEnd):
+        elif isinstance(event, StepQueued):
+            self.steps[event.step_id] = StepView(
+                step_id=event.step_id, key=event.key, chain_idx=event.chain_idx
+            )
+        elif isinstance(event, ChainFailed):
+            return self._chain_failed(event)
+        elif isinstance(event, BuildEnd):
             self.end = event
-            return None
-        found = self.steps.get(event.step_id)
-        if found is None:
-            return None
-        view = found
+            return self._settle_the_rest()
+        elif (view := self.steps.get(event.step_id)) is not None:
+            return self._step_event(view, event)
+        return []
+
+    def failed(self) -> list[StepView]:
+        """Steps that ended non-zero, in the order they were queued."""
+        return [v for v in self.steps.values() if v.status in FAILED_STATUSES]
+
+    def _step_event(
+        self, view: StepView, event: StepStart | StepCacheHit | StepLog | StepEnd
+    ) -> list[StepView]:
         if isinstance(event, StepStart):
             view.runner, view.started = event.runner, time.monotonic()
         elif isinstance(event, StepCacheHit):
             view.cached = True
         elif isinstance(event, StepLog):
             view.output.append(event.line)
-        elif isinstance(event, StepEnd):
+        else:
             view.exit_code, view.duration_ms = event.exit_code, event.duration_ms
-            view.status = _final_status(view, event.exit_code)
-            if view.status not in FAILED_STATUSES:
+            if event.exit_code == 0:
+                view.status = StepStatus.CACHED if view.cached else StepStatus.PASSED
                 view.output.clear()
-        return view
+                return [view]
+        return []
 
-    def failed(self) -> list[StepView]:
-        """Steps that ended non-zero, in the order they were queued."""
-        return [v for v in self.steps.values() if v.status in FAILED_STATUSES]
+    def _chain_failed(self, event: ChainFailed) -> list[StepView]:
+        view = self.steps.get(event.failed_step_id)
+        if view is None or view.exit_code is None or view.status is not None:
+            # A hook's abort before the step ran, or an unknown step: nothing to settle.
+            return []
+        view.failure = event.message
+        view.status = failure_status(view.key, view.exit_code, event.message)
+        return [view]
 
-
-def _final_status(view: StepView, exit_code: int) -> StepStatus:
-    # The executor contract reserves 124 for a step its executor killed at its own
-    # timeout and 130 for a cancelled one; the event stream carries nothing finer.
-    if exit_code == 0:
-        return StepStatus.CACHED if view.cached else StepStatus.PASSED
-    if exit_code == EXIT_TIMED_OUT:
-        return StepStatus.TIMED_OUT
-    if exit_code == EXIT_CANCELLED:
-        return StepStatus.CANCELLED
-    return StepStatus.FAILED
+    def _settle_the_rest(self) -> list[StepView]:
+        rest = [v for v in self.steps.values() if v.exit_code is not None and v.status is None]
+        for view in rest:
+            view.status = StepStatus.FAILED
+        return rest
 
 
 def format_duration(milliseconds: float) -> str:

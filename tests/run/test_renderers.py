@@ -6,9 +6,12 @@ import io
 import re
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 
+import harmont
+from harmont._orchestrator._result import StepStatus, failure_message, failure_status
 from harmont._renderers import color_enabled
 from harmont._renderers._human import HumanRenderer
 from harmont._renderers._json import JsonRenderer
@@ -28,6 +31,9 @@ from harmont.protocol import (
     StepStart,
     from_json,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Terminal control sequences (cursor, style): what rich draws besides the text.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -82,8 +88,13 @@ def _lines(
     return out.getvalue().decode().splitlines()
 
 
-def _one_step(exit_code: int, lines: int = 0, *, build_exit: int = 1) -> list[BuildEvent]:
-    """A build of one step ``s`` printing *lines* numbered lines and ending *exit_code*."""
+def _one_step(
+    exit_code: int, lines: int = 0, *, build_exit: int = 1, failure: str | None = None
+) -> list[BuildEvent]:
+    """
+    A build of one step ``s`` printing *lines* numbered lines and ending *exit_code*,
+    followed by a ``chain_failed`` with the message *failure* when one is given.
+    """
     return [
         BuildStart(
             run_id=uuid.UUID(int=9),
@@ -97,8 +108,46 @@ def _one_step(exit_code: int, lines: int = 0, *, build_exit: int = 1) -> list[Bu
             for n in range(1, lines + 1)
         ),
         StepEnd(step_id=_BAD, exit_code=exit_code, duration_ms=2000),
+        *_chain_failed(_BAD, "s", exit_code, failure),
         BuildEnd(exit_code=build_exit, duration_ms=2100),
     ]
+
+
+def _chain_failed(
+    step_id: uuid.UUID, key: str, exit_code: int, message: str | None
+) -> list[BuildEvent]:
+    """The chain_failed the scheduler sends after a failed step (none for no *message*)."""
+    if message is None:
+        return []
+    return [
+        ChainFailed(
+            chain_idx=0,
+            failed_step_id=step_id,
+            failed_step_key=key,
+            exit_code=exit_code,
+            message=message,
+            ts=_NOW,
+        )
+    ]
+
+
+def _errored_pair() -> list[BuildEvent]:
+    """Two steps whose plugin failed (keep-going): each gets its own error and hint."""
+    events: list[BuildEvent] = [
+        BuildStart(
+            run_id=uuid.UUID(int=9),
+            plan=PlanSummary(step_count=2, chain_count=2, default_runner="local"),
+            started_at=_NOW,
+        )
+    ]
+    for step_id, key in ((_OK, "one"), (_BAD, "two")):
+        events += [
+            StepQueued(step_id=step_id, key=key, chain_idx=0),
+            StepStart(step_id=step_id, runner="faulty"),
+            StepEnd(step_id=step_id, exit_code=1, duration_ms=3),
+            *_chain_failed(step_id, key, 1, f"farm down for {key} (hint: fix {key})"),
+        ]
+    return [*events, BuildEnd(exit_code=6, duration_ms=10)]
 
 
 class TestLines:
@@ -123,17 +172,67 @@ class TestLines:
         assert expected == _lines(stream_logs=False)
 
     def test_a_step_that_hit_its_timeout_says_so(self) -> None:
-        """Exit 124 from the executor reads as a timeout, not as a failure code."""
-        lines = _lines(stream_logs=False, events=_one_step(124), failure=None)
+        """A step the scheduler says timed out reads as a timeout, not as a failure code."""
+        events = _one_step(124, failure="step 's' timed out after 2s")
+
+        lines = _lines(stream_logs=False, events=events, failure=None)
 
         assert "✗ s  timed out after 2.0s" in lines
         assert "1 timed out, 1 skipped" in lines
 
+    def test_exit_124_without_a_timeout_is_a_failure(self) -> None:
+        """A command exiting 124 by itself (the step has no timeout) is an ordinary failure."""
+        events = _one_step(124, failure="step 's' exited with code 124")
+
+        lines = _lines(stream_logs=False, events=events, failure=None)
+
+        assert ("✗ s  exit 124 · 2.0s", "1 failed, 1 skipped") == (lines[2], lines[3])
+
+    def test_every_plugin_error_is_shown_with_its_hint(self) -> None:
+        """Each errored step reads "errored" and the replay gives each one's error."""
+        lines = _lines(stream_logs=False, events=_errored_pair(), failure=None)
+
+        assert [
+            "✗ one  errored · 3ms",
+            "✗ two  errored · 3ms",
+            "--- one: errored · 3ms ---",
+            "error: farm down for one (hint: fix one)",
+            "--- two: errored · 3ms ---",
+            "error: farm down for two (hint: fix two)",
+            "2 errored, 1 skipped",
+        ] == [line for line in lines if not line.startswith(("build", "[", "skipped:"))]
+
+    def test_plugin_errors_show_with_logs_too(self) -> None:
+        """--logs streams output instead of replaying it, but still gives each plugin error."""
+        lines = _lines(stream_logs=True, events=_errored_pair(), failure=None)
+
+        assert [
+            "✗ one  errored · 3ms",
+            "[one] error: farm down for one (hint: fix one)",
+            "✗ two  errored · 3ms",
+            "[two] error: farm down for two (hint: fix two)",
+        ] == [line for line in lines if line.startswith(("✗", "[one] e", "[two] e"))]
+
+    def test_a_failed_step_without_chain_failed_is_shown_at_build_end(self) -> None:
+        """A step whose build stopped on an error before its chain_failed still gets its line."""
+        lines = _lines(stream_logs=False, events=_one_step(1), exit_code=4, failure=None)
+
+        assert ["✗ s  exit 1 · 2.0s", "1 failed, 1 skipped"] == lines[2:4]
+
+    def test_counts_are_pluralised(self) -> None:
+        """One step in one chain is "1 step in 1 chain"; one earlier line is "line"."""
+        events = _one_step(1, REPLAY_LINES + 1, failure="step 's' exited with code 1")
+
+        lines = _lines(stream_logs=False, events=events, failure=None)
+
+        assert "build: 1 step in 1 chain, default runner local" == lines[0]
+        assert "(1 earlier line not shown)" in lines
+
     def test_a_cancelled_build_says_so_once(self) -> None:
         """The closing line of a cancelled build does not repeat the word as its reason."""
-        lines = _lines(
-            stream_logs=False, events=_one_step(130, build_exit=130), failure="cancelled"
-        )
+        events = _one_step(130, build_exit=130, failure="step 's' was cancelled")
+
+        lines = _lines(stream_logs=False, events=events, failure="cancelled")
 
         assert ["✗ s  cancelled · 2.0s", "build cancelled (exit 130) in 2.1s"] == [
             lines[-4],
@@ -148,7 +247,9 @@ class TestLines:
 
     def test_the_replay_keeps_a_bounded_tail(self) -> None:
         """A failed step's replay shows its last REPLAY_LINES lines and counts the others."""
-        lines = _lines(stream_logs=False, events=_one_step(1, REPLAY_LINES + 5), failure=None)
+        events = _one_step(1, REPLAY_LINES + 5, failure="step 's' exited with code 1")
+
+        lines = _lines(stream_logs=False, events=events, failure=None)
 
         start = lines.index("--- s: exit 1 · 2.0s ---")
         assert ["(5 earlier lines not shown)", "6", "7"] == lines[start + 1 : start + 4]
@@ -207,6 +308,24 @@ class TestHuman:
         assert "build failed (exit 1) in 1.6s: step 'bad' exited with code 2" in shown
         assert "--- bad: exit 2 · 1.5s ---\n[bold]not markup[/]\n" == raw.getvalue().decode()
 
+    def test_plugin_errors_are_replayed_and_marked_errored(self) -> None:
+        """The live renderer marks each errored step and replays each plugin error."""
+        text, raw = io.StringIO(), io.BytesIO()
+        renderer = HumanRenderer(text, raw, color=False)
+        for event in _errored_pair():
+            renderer.on_event(event)
+        renderer.close("farm down for one (hint: fix one)")
+        shown = _ANSI.sub("", text.getvalue())
+
+        assert ("✗ one  errored · 3ms", "✗ two  errored · 3ms") == tuple(
+            line for line in shown.splitlines() if line.startswith("✗")
+        )
+        assert "build: 2 steps in 2 chains\n" in shown
+        assert (
+            "--- one: errored · 3ms ---\nerror: farm down for one (hint: fix one)\n"
+            "--- two: errored · 3ms ---\nerror: farm down for two (hint: fix two)\n"
+        ) == raw.getvalue().decode()
+
     def test_each_step_is_shown_once(self) -> None:
         """A finished step has its one status line; the summary does not list it again."""
         text = io.StringIO()
@@ -238,3 +357,67 @@ def test_color_needs_a_terminal_and_no_opt_out(
         monkeypatch.setenv("NO_COLOR", env)
 
     assert expected == color_enabled(no_color=no_color, isatty=isatty)
+
+
+class TestWithTheScheduler:
+    def test_exit_124_is_a_timeout_only_for_a_step_with_one(self, hm_home: Path) -> None:
+        """Renderer and scheduler agree: 124 reads as a timeout only when the step has one."""
+        out = io.BytesIO()
+        renderer = LinesRenderer(out, stream_logs=False)
+        pipeline = {
+            "version": "0",
+            "steps": [
+                {"type": "command", "key": "own", "cmd": "exit 124"},
+                {"type": "command", "key": "slow", "cmd": "sleep 30", "timeout_seconds": 1},
+            ],
+        }
+
+        result = harmont.run(
+            pipeline, directory=hm_home, runner="local", keep_going=True, on_event=renderer.on_event
+        )
+        renderer.close(result.failure, exit_code=result.exit_code)
+        lines = out.getvalue().decode().splitlines()
+
+        assert {"own": "failed", "slow": "timed_out"} == {
+            step.key: step.status.value for step in result.steps
+        }
+        assert ["✗ own  exit 124 ·", "✗ slow  timed out after"] == sorted(
+            re.sub(r" [0-9.]+m?s$", "", line) for line in lines if line.startswith("✗")
+        )
+        assert "1 failed, 1 timed out" in lines
+
+
+class TestFailureStatus:
+    @pytest.mark.parametrize(
+        ("exit_code", "message", "expected"),
+        [
+            (124, "step 's' timed out after 5s", StepStatus.TIMED_OUT),
+            (124, "step 's' exited with code 124", StepStatus.FAILED),
+            (130, "step 's' was cancelled", StepStatus.CANCELLED),
+            (2, "step 's' exited with code 2", StepStatus.FAILED),
+            (1, "plugin 'p' failed during 'execute_step': boom", StepStatus.ERRORED),
+            (1, "step 'other' exited with code 1", StepStatus.ERRORED),
+        ],
+    )
+    def test_reads_back_the_schedulers_status(
+        self, exit_code: int, message: str, expected: StepStatus
+    ) -> None:
+        """The status of a failed step of key ``s`` follows from its chain_failed message."""
+        assert expected == failure_status("s", exit_code, message)
+
+    @pytest.mark.parametrize(
+        ("status", "exit_code"),
+        [
+            (StepStatus.TIMED_OUT, 124),
+            (StepStatus.CANCELLED, 130),
+            (StepStatus.FAILED, 124),
+            (StepStatus.FAILED, 3),
+        ],
+    )
+    def test_round_trips_every_message_the_scheduler_builds(
+        self, status: StepStatus, exit_code: int
+    ) -> None:
+        """failure_status inverts failure_message for each status the scheduler gives."""
+        message = failure_message("s", status, exit_code=exit_code, timeout=7)
+
+        assert status == failure_status("s", exit_code, message)
