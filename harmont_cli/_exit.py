@@ -12,6 +12,12 @@ import sys
 from typing import Final
 
 from harmont import _errors as e
+from harmont._orchestrator._result import (
+    EXIT_CANCELLED,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PLUGIN_FAILED,
+)
 
 __all__ = ["ExitCode", "exit_code_for", "report"]
 
@@ -20,9 +26,9 @@ class ExitCode(enum.IntEnum):
     """Process exit codes of `hm` (DESIGN.md §5)."""
 
     #: Every step passed (or the command succeeded).
-    OK = 0
+    OK = EXIT_OK
     #: A step failed, or an unexpected error occurred.
-    FAILED = 1
+    FAILED = EXIT_FAILED
     #: Usage error or invalid input: bad flags, bad IR, unknown pipeline, a source tree
     #: that cannot be packed (unreadable file, over the size limit).
     USAGE = 2
@@ -33,11 +39,11 @@ class ExitCode(enum.IntEnum):
     #: A plugin failed to load, or two plugins conflict.
     PLUGIN_LOAD = 5
     #: A plugin failed while it was running.
-    PLUGIN_RUNTIME = 6
+    PLUGIN_RUNTIME = EXIT_PLUGIN_FAILED
     #: The pipeline names a runner that no loaded plugin provides.
     PIPELINE_INVALID = 7
     #: The user cancelled the run (Ctrl-C).
-    CANCELLED = 130
+    CANCELLED = EXIT_CANCELLED
 
 
 #: Most specific class first: the first match wins.
