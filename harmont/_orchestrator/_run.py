@@ -40,6 +40,8 @@ __all__ = ["run"]
 
 T = TypeVar("T")
 
+#: The first-party plugin that provides the default runner, named when no plugin does.
+_DEFAULT_PROVIDER: Final = "docker"
 #: How often a pre-flight wait (runner checks, packing the source) looks at the cancel event.
 _CANCEL_POLL_SECONDS: Final = 0.05
 
@@ -357,11 +359,21 @@ def _default_runner(registry: Registry, runner: str | None, ir: PipelineIR) -> s
     orphan = next((step.key for step in ir.steps if step.runner is None), None)
     if orphan is not None:
         available = ", ".join(registry.runners()) or "none"
-        raise UnknownRunner(
+        message = (
             f"step '{orphan}': names no runner, and no plugin provides a default runner "
-            f"(available: {available})",
-            step_key=orphan,
-            hint="pass --runner NAME (e.g. --runner local), or install the docker plugin",
+            f"(available: {available})"
+        )
+        fix = f"install the {_DEFAULT_PROVIDER} plugin"
+        try:
+            registry.resolve_runner(_DEFAULT_PROVIDER)
+        except UnknownRunner as exc:
+            # The registry knows what disabled a plugin (-p no:NAME, HM_DISABLE_PLUGINS)
+            # and words the undo: "enable it by ...".
+            if exc.hint is not None and exc.hint != UnknownRunner.DEFAULT_HINT:
+                message += f"; plugin '{_DEFAULT_PROVIDER}', which provides one, is disabled"
+                fix = exc.hint
+        raise UnknownRunner(
+            message, step_key=orphan, hint=f"pass --runner NAME (e.g. --runner local), or {fix}"
         )
     # Every step names its runner: the plan summary reports no default.
     return ""

@@ -202,3 +202,19 @@ class TestRunners:
             f"hint: enable it by dropping `-p no:{project.runner}`" == build.stderr.splitlines()[-1]
         )
         assert f"plugin '{project.runner}' is disabled" in build.stderr
+
+    def test_a_disabled_default_runner_says_how_to_enable_it(self, local_project: Project) -> None:
+        """With `-p no:docker` and no --runner, the hint drops the option, not installs docker."""
+        local_project.pipeline(command("x", "true"))
+
+        build = local_project.hm("-p", "no:docker", "run", "pipeline.json", raw=True)
+
+        assert (7, ["error", "hint"]) == (
+            build.returncode,
+            [line.split(":")[0] for line in build.stderr.splitlines()],
+        )
+        assert (
+            "hint: pass --runner NAME (e.g. --runner local), or enable it by dropping "
+            "`-p no:docker`"
+        ) == build.stderr.splitlines()[-1]
+        assert "plugin 'docker', which provides one, is disabled" in build.stderr
