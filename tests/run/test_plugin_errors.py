@@ -8,26 +8,38 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import harmont
-from harmont.protocol import BuildEnd, ChainFailed, StepEnd, StepQueued
+from harmont.protocol import BuildEnd, ChainFailed, StepEnd, StepLog, StepQueued
 from harmont_sdk import StepExecutor, StepResult, executor, manifest
+from tests.run.rig import TIMEOUT_SECONDS
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from harmont import PluginContext
-    from harmont.protocol import ExecutorInput
+    from harmont.protocol import BuildEvent, ExecutorInput
 
 
 class _Faulty(StepExecutor):
-    """Runner ``faulty``: raises *error* on every step, after setting *before_raising*."""
+    """
+    Runner ``faulty``: raises *error* on every step, once *not_before* is set (if given),
+    after setting *before_raising*.
+    """
 
     manifest = manifest("faulty-plugin", "1.0.0", executor("faulty"))
 
-    def __init__(self, error: Exception, before_raising: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        error: Exception,
+        before_raising: threading.Event | None = None,
+        not_before: threading.Event | None = None,
+    ) -> None:
         self._error = error
         self._before_raising = before_raising
+        self._not_before = not_before
 
     def execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        if self._not_before is not None and not self._not_before.wait(TIMEOUT_SECONDS):
+            raise AssertionError(f"not_before was not set within {TIMEOUT_SECONDS}s")
         if self._before_raising is not None:
             self._before_raising.set()
         raise self._error
@@ -124,16 +136,39 @@ class TestPluginError:
 
     def test_fail_fast_cancels_the_other_chain_and_still_exits_6(self, root: Path) -> None:
         """Without --keep-going the running chain is cancelled; a plugin failure outranks 1."""
-        result = _run(root, _Faulty(RuntimeError("kaput")), keep_going=False, parallelism=2)
+        slow_running = threading.Event()
+
+        def watch(event: BuildEvent) -> None:
+            # slow's first line: its command is running, so only a cancel can stop it.
+            if isinstance(event, StepLog) and event.line == "slow started":
+                slow_running.set()
+
+        pipeline = {
+            "version": "0",
+            "steps": [
+                _step("boom", "ignored", runner="faulty"),
+                _step("after-boom", "true", builds_in="boom"),
+                _step("slow", f"echo slow started; sleep {TIMEOUT_SECONDS}"),
+                _step("slow-next", "true", builds_in="slow"),
+            ],
+        }
+
+        result = _run(
+            root,
+            _Faulty(RuntimeError("kaput"), not_before=slow_running),
+            pipeline,
+            keep_going=False,
+            parallelism=2,
+            on_event=watch,
+        )
 
         assert (6, _MESSAGE) == (result.exit_code, result.failure)
-        assert {"boom": "errored", "after-boom": "skipped", "slow-next": "skipped"} == {
-            key: status for key, status in _statuses(result).items() if key != "slow"
-        }
-        assert result.step("slow").status in {
-            harmont.StepStatus.CANCELLED,
-            harmont.StepStatus.SKIPPED,
-        }
+        assert {
+            "boom": "errored",
+            "after-boom": "skipped",
+            "slow": "cancelled",
+            "slow-next": "skipped",
+        } == _statuses(result)
 
     def test_a_step_failure_alongside_still_exits_6(self, root: Path) -> None:
         """An ordinary failed step in another chain does not lower the plugin failure's 6."""
