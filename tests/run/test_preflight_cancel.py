@@ -52,41 +52,40 @@ def release() -> Iterator[threading.Event]:
     event.set()
 
 
+def _build(root: Path, release: threading.Event, events: list[BuildEvent]) -> None:
+    """Build on runner ``checked``, whose check presses Ctrl-C and answers on *release*."""
+    cancel = threading.Event()
+    run_bounded(
+        _PIPELINE,
+        within=10,
+        directory=root,
+        runner="checked",
+        cancel=cancel,
+        on_event=events.append,
+        plugins=[_Checked(cancel, release)],
+    )
+
+
 class TestCancelBeforeTheBuild:
     def test_a_cancel_during_a_hung_runner_check_raises_cancelled(
         self, hm_home: Path, release: threading.Event
     ) -> None:
         """A check that never answers does not hold a Ctrl-C: Cancelled, and no event."""
-        cancel = threading.Event()
         events: list[BuildEvent] = []
 
         with pytest.raises(harmont.Cancelled, match=r"^cancelled while checking the runners$"):
-            run_bounded(
-                _PIPELINE,
-                within=10,
-                directory=hm_home,
-                runner="checked",
-                cancel=cancel,
-                on_event=events.append,
-                plugins=[_Checked(cancel, release)],
-            )
+            _build(hm_home, release, events)
 
         assert [] == events
 
     def test_a_cancel_before_packing_raises_cancelled(self, hm_home: Path) -> None:
         """A Ctrl-C that came during the checks stops the run before the source is packed."""
-        cancel = threading.Event()
         answered = threading.Event()
         answered.set()
-
+        events: list[BuildEvent] = []
         packing = f"^cancelled while packing {re.escape(str(hm_home.resolve()))}$"
 
         with pytest.raises(harmont.Cancelled, match=packing):
-            run_bounded(
-                _PIPELINE,
-                within=10,
-                directory=hm_home,
-                runner="checked",
-                cancel=cancel,
-                plugins=[_Checked(cancel, answered)],
-            )
+            _build(hm_home, answered, events)
+
+        assert [] == events
