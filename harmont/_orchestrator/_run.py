@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from harmont._background import Background
 from harmont._errors import Cancelled, UnknownRunner, UsageError
 from harmont._orchestrator._archive import ArchiveStore
 from harmont._orchestrator._bus import EventBus
@@ -238,25 +239,11 @@ def _cancellable(work: Callable[[], T], *, cancel: threading.Event | None, doing
     cancelled = f"cancelled while {doing}"
     if cancel.is_set():
         raise Cancelled(cancelled)
-    outcome: list[T] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            outcome.append(work())
-        except BaseException as exc:  # handed over to the waiting thread, re-raised there
-            failure.append(exc)
-
-    worker = threading.Thread(target=target, name="hm-preflight", daemon=True)
-    worker.start()
-    worker.join(_CANCEL_POLL_SECONDS)
-    while worker.is_alive():
+    job = Background(work, name="hm-preflight")
+    while not job.wait(_CANCEL_POLL_SECONDS):
         if cancel.is_set():
             raise Cancelled(cancelled)
-        worker.join(_CANCEL_POLL_SECONDS)
-    if failure:
-        raise failure[0]
-    return outcome[0]
+    return job.result()
 
 
 class _Sink:

@@ -13,9 +13,9 @@ during 'execute_step': ..."), so that a bug is not mistaken for a verdict.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Final, TypeVar
 
+from harmont._background import Background
 from harmont._errors import EngineUnavailable, PluginRuntimeError
 
 if TYPE_CHECKING:
@@ -104,25 +104,12 @@ def call_with_timeout(call: Callable[[], T], *, timeout_ms: int, plugin: str, ca
     :raises PluginRuntimeError: with code ``timeout`` when the call overruns; whatever
         ``call`` raises is re-raised on the calling thread.
     """
-    outcome: list[T] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            outcome.append(call())
-        except BaseException as exc:  # handed over to the waiting thread, re-raised there
-            failure.append(exc)
-
-    worker = threading.Thread(target=target, name=f"hm-plugin-{plugin}", daemon=True)
-    worker.start()
-    worker.join(timeout_ms / 1000)
-    if worker.is_alive():
+    job = Background(call, name=f"hm-plugin-{plugin}")
+    if not job.wait(timeout_ms / 1000):
         raise PluginRuntimeError(
             f"plugin '{plugin}' timed out after {timeout_ms}ms during '{capability}'",
             plugin=plugin,
             capability=capability,
             code=TIMEOUT,
         )
-    if failure:
-        raise failure[0]
-    return outcome[0]
+    return job.result()
