@@ -29,10 +29,12 @@ class _Sluggish(StepExecutor):
 
     manifest = manifest("sluggish-plugin", "1.0.0", executor("sluggish"))
 
-    def __init__(self, cancel: threading.Event | None) -> None:
+    def __init__(self, started: threading.Event, cancel: threading.Event | None) -> None:
+        self._started = started
         self._cancel = cancel
 
     def execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        self._started.set()
         while not context.should_cancel():
             time.sleep(0.01)
         time.sleep(_LINGER_SECONDS)
@@ -41,13 +43,31 @@ class _Sluggish(StepExecutor):
         return StepResult(exit_code=130)
 
 
+class _FailsOnceSlowRuns(StepExecutor):
+    """Runner ``gate``: fails its step once ``slow`` runs, so fail-fast has a chain to stop."""
+
+    manifest = manifest("gate-plugin", "1.0.0", executor("gate"))
+
+    def __init__(self, started: threading.Event) -> None:
+        self._started = started
+
+    def execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        assert self._started.wait(20), "the sluggish step never started"
+        return StepResult(exit_code=1)
+
+
+def _plugins(cancel: threading.Event | None) -> list[StepExecutor]:
+    started = threading.Event()
+    return [_Sluggish(started, cancel), _FailsOnceSlowRuns(started)]
+
+
 def _pipeline() -> dict[str, Any]:
     """``fail`` fails, ``slow`` runs until stopped, ``after`` waits on ``fail`` (passed or not)."""
     return {
         "version": "0",
         "graph": {
             "nodes": [
-                {"step": {"key": "fail", "cmd": "exit 1"}},
+                {"step": {"key": "fail", "cmd": "ignored", "runner": "gate"}},
                 {"step": {"key": "slow", "cmd": "ignored", "runner": "sluggish"}},
                 {"step": {"key": "after", "cmd": "true"}},
             ],
@@ -66,7 +86,7 @@ class TestDrain:
     def test_what_waits_behind_a_failure_runs_once_the_drain_ends(self, hm_home: Path) -> None:
         """Fail-fast cancels the running chain, then runs the step held behind an ``after`` edge."""
         result = run_bounded(
-            _pipeline(), directory=hm_home, runner="local", plugins=[_Sluggish(None)]
+            _pipeline(), directory=hm_home, runner="local", parallelism=2, plugins=_plugins(None)
         )
 
         assert (1, {"fail": "failed", "slow": "cancelled", "after": "passed"}) == (
@@ -83,8 +103,9 @@ class TestDrain:
             within=20,
             directory=hm_home,
             runner="local",
+            parallelism=2,
             cancel=cancel,
-            plugins=[_Sluggish(cancel)],
+            plugins=_plugins(cancel),
         )
 
         assert (130, {"fail": "failed", "slow": "cancelled", "after": "skipped"}) == (
