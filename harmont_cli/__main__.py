@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from typing import NoReturn
 
-__all__ = ["main"]
+__all__ = ["console_main", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,5 +36,19 @@ def main(argv: list[str] | None = None) -> int:
         return int(report(Cancelled("cancelled")))
 
 
+def console_main() -> NoReturn:
+    """
+    The `hm` console script: exit with :func:`main`'s code, whatever Ctrl-C comes late.
+
+    Once :func:`main` has returned there is nothing left to interrupt, but a Ctrl-C can
+    still arrive (typically the second press of a cancel that finished quickly): raised as
+    KeyboardInterrupt outside :func:`main`, Python would end the process by the signal
+    instead of the exit code `hm` decided. Ignoring SIGINT from here on keeps the status.
+    """
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -31,3 +31,23 @@ def test_help_lists_the_global_options() -> None:
 
     assert "-p no:NAME" in out
     assert "--version" in out
+
+
+def test_a_late_ctrl_c_does_not_change_the_exit_status() -> None:
+    """A Ctrl-C that arrives after `hm` decided its exit code (while it exits) is ignored."""
+    code = (
+        "import atexit, os, signal, time\n"
+        "import harmont_cli.__main__ as cli\n"
+        "cli.main = lambda: 130\n"
+        "def late_press():\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(0.2)\n"
+        "    print('survived')\n"
+        "atexit.register(late_press)\n"
+        "cli.console_main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert (130, "survived\n", "") == (done.returncode, done.stdout, done.stderr)
