@@ -7,6 +7,7 @@ a subclass of :class:`Trigger` may render a custom event the same way.
 
 from __future__ import annotations
 
+import abc
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
@@ -44,12 +45,12 @@ def _globs(value: _Globs | None) -> tuple[str, ...] | None:
 
 
 @attrs.frozen(kw_only=True)
-class Trigger:
+class Trigger(abc.ABC):
     """The base of every trigger."""
 
+    @abc.abstractmethod
     def to_dict(self) -> dict[str, Any]:
         """The trigger's object in the envelope; every concrete trigger defines it."""
-        raise NotImplementedError(f"{type(self).__name__} does not define to_dict()")
 
 
 @attrs.frozen(kw_only=True)
