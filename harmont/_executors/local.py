@@ -4,20 +4,29 @@ The ``local`` runner: steps run as shell processes on this machine, nothing to i
 A first-party plugin like any other (entry point ``local`` in the ``harmont.plugins``
 group), following the executor contract:
 
-- Each chain gets a working directory under a per-run temporary directory; the step's
-  ``workdir`` (``/workspace``) maps to it. A chain root starts from an empty directory; a
-  step started from a durable snapshot starts from a copy of it. Either way the run's
-  source archive is then extracted over it.
-- A step under ``CacheMissNoCommit`` hands its directory on as a *live* ref: the next step
-  of the chain continues in it, with no copy.
-- A step under ``CacheMissBuildAs`` moves its directory into the snapshot store under the
-  tag: cache tags (``harmont-local/...``) persist in ``$XDG_CACHE_HOME/harmont/local/``, so
-  a later run gets hits through :func:`hm_snapshot_exists`; ephemeral tags live in the run
-  directory. Snapshots are never modified after they are stored.
-- Steps run as ``sh -c`` process groups (:mod:`harmont._executors._process`). The
-  environment is the step's merged env over a minimal base: ``PATH``, ``HOME`` and
-  ``TMPDIR`` (when set) from the host, and ``LANG`` from the host or ``C.UTF-8``; nothing
-  else of the caller's environment leaks into a step.
+- The run's source archive is extracted once per run. Each chain gets a working
+  directory under a per-run temporary directory (the step's ``workdir``, ``/workspace``,
+  maps to it): a chain root's is a clone of the extracted source, a chain started from a
+  durable snapshot gets a clone of the snapshot with the source laid over it. Clones are
+  reflinks where the file system shares extents, copies elsewhere
+  (:mod:`._tree_clone`); which one a run used is logged at debug level on
+  ``harmont.plugin.local``.
+- Each chain runs one long-lived ``sh`` session in its directory, and each step is a
+  framed script handed to it (:mod:`._local_session`, :mod:`._shell_session`): the
+  step's own env over the session's, a process group of its own under ``setsid``, its
+  output on FIFOs of its own, its exit status on the session's status channel. A
+  process of the step that escaped its group and still holds its output is reported in
+  one warning line and no longer waited for.
+- A step under ``CacheMissNoCommit`` hands its directory and session on as a *live* ref:
+  the next step of the chain continues in them.
+- A step under ``CacheMissBuildAs`` ends the session and moves its directory into the
+  snapshot store under the tag: cache tags (``harmont-local/...``) persist in
+  ``$XDG_CACHE_HOME/harmont/local/``, so a later run gets hits through
+  :func:`hm_snapshot_exists`; ephemeral tags live in the run directory. Snapshots are
+  never modified after they are stored.
+- The session's environment is a minimal base: ``PATH``, ``HOME`` and ``TMPDIR`` (when
+  set) from the host, and ``LANG`` from the host or ``C.UTF-8``; nothing else of the
+  caller's environment leaks into a step.
 - ``image`` is ignored: the first step of a run that names one gets a one-line warning
   (not for the DSL's default image, which it stamps on steps that name none).
 - Everything a run created is removed on its ``build_end`` hook, and at process exit (or
@@ -41,7 +50,10 @@ from typing import TYPE_CHECKING, Final
 from harmont._errors import PluginRuntimeError, UnpackError
 from harmont._executors._archive import read_archive
 from harmont._executors._common import RunnerHooks
-from harmont._executors._process import EXIT_TIMED_OUT, run_shell
+from harmont._executors._local_session import LocalSession
+from harmont._executors._process import EXIT_TIMED_OUT, setsid_command
+from harmont._executors._shell_session import StepScript
+from harmont._executors._tree_clone import clone_tree, lay_over
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
 from harmont._orchestrator._cleanup import on_forced_exit
 from harmont._step_env import DEFAULT_IMAGE as DSL_DEFAULT_IMAGE
@@ -141,15 +153,41 @@ def _environment(step_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def _error(message: str, code: str, hint: str | None = None) -> PluginRuntimeError:
+    return PluginRuntimeError(
+        message, plugin="local", capability="execute_step", code=code, hint=hint
+    )
+
+
+class _Chain:
+    """A chain's live environment: its directory and the shell session running in it."""
+
+    def __init__(self, workspace: Path, session: LocalSession) -> None:
+        self.workspace = workspace
+        self.session = session
+
+    def discard(self) -> None:
+        """End the session and delete the directory."""
+        self.session.close()
+        _remove_tree(self.workspace)
+
+
 class _Run:
-    """What one run owns: its directory, its live workspaces, its source archive."""
+    """What one run owns: its directory, its live chains, its extracted sources."""
 
     def __init__(self, run_id: uuid.UUID) -> None:
         self.run_id = run_id
         self.root = Path(tempfile.mkdtemp(prefix=f"hm-local-{run_id.hex[:8]}-"))
+        self.fifos = self.root / "fifos"
+        self.fifos.mkdir(mode=0o700)
         self.lock = threading.Lock()
-        self.live: dict[str, Path] = {}
-        self.archives: dict[uuid.UUID, bytes] = {}
+        self.live: dict[str, _Chain] = {}
+        #: Every session started for the run, ended with it.
+        self.sessions: set[LocalSession] = set()
+        self.sources: dict[uuid.UUID, Path] = {}
+        self.source_lock = threading.Lock()
+        #: How chain directories were made (see :mod:`._tree_clone`), logged once each.
+        self.clone_mechanisms: set[str] = set()
         self.image_warned = False
         self._numbers = itertools.count()
 
@@ -158,36 +196,63 @@ class _Run:
             number = next(self._numbers)
         return self.root / kind / str(number)
 
-    def adopt(self, workspace: Path) -> str:
-        """Register *workspace* for the next step of its chain; return its live ref."""
-        ref = f"{_LIVE_PREFIX}{self.run_id.hex}:{workspace.name}"
+    def adopt(self, chain: _Chain) -> str:
+        """Register *chain* for the next step; return its live ref."""
+        ref = f"{_LIVE_PREFIX}{self.run_id.hex}:{chain.workspace.name}"
         with self.lock:
-            self.live[ref] = workspace
+            self.live[ref] = chain
         return ref
 
-    def take(self, ref: str) -> Path:
-        """The workspace behind live ref *ref*, which cannot be taken twice."""
+    def take(self, ref: str) -> _Chain:
+        """The chain behind live ref *ref*, which cannot be taken twice."""
         with self.lock:
-            workspace = self.live.pop(ref, None)
-        if workspace is None:
-            raise PluginRuntimeError(
+            chain = self.live.pop(ref, None)
+        if chain is None:
+            raise _error(
                 f"local: live snapshot '{ref}' is unknown or was already consumed",
-                plugin="local",
-                capability="execute_step",
-                code="bad_snapshot_ref",
+                "bad_snapshot_ref",
             )
-        return workspace
+        return chain
 
-    def archive(self, context: PluginContext, archive_id: uuid.UUID) -> bytes:
-        """The run's source archive, read once through the host API."""
+    def session(self, workspace: Path, setsid: str) -> LocalSession:
+        """A new session for the chain in *workspace*, ended with the run at the latest."""
+        session = LocalSession(workspace, _environment({}), fifos=self.fifos, setsid=setsid)
         with self.lock:
-            cached = self.archives.get(archive_id)
-        if cached is not None:
-            return cached
-        data = read_archive(context, archive_id)
+            self.sessions.add(session)
+        return session
+
+    def close_sessions(self) -> None:
         with self.lock:
-            self.archives[archive_id] = data
-        return data
+            sessions, self.sessions = self.sessions, set()
+        for session in sessions:
+            session.close()
+
+    def note_clone(self, context: PluginContext, mechanism: str) -> None:
+        """Log, once per run and mechanism, how chain directories are made."""
+        with self.lock:
+            if mechanism in self.clone_mechanisms:
+                return
+            self.clone_mechanisms.add(mechanism)
+        context.log(Level.DEBUG, f"chain directories are made by {mechanism}")
+
+    def source(self, context: PluginContext, archive_id: uuid.UUID) -> Path:
+        """The run's source, extracted once (the first caller extracts, others wait)."""
+        with self.source_lock:
+            extracted = self.sources.get(archive_id)
+            if extracted is not None:
+                return extracted
+            # Source packing needs pathspec and tarfile: loaded by the first chain that
+            # starts, not by `hm --help`, which imports this plugin for its manifest.
+            from harmont._orchestrator._source import unpack_source
+
+            extracted = self.new_dir("sources")
+            try:
+                unpack_source(read_archive(context, archive_id), extracted)
+            except UnpackError as exc:
+                _remove_tree(extracted)
+                raise _error(exc.message, "unpack_failed", exc.hint) from exc
+            self.sources[archive_id] = extracted
+            return extracted
 
 
 class _LocalExecutor:
@@ -209,6 +274,7 @@ class _LocalExecutor:
         with self._lock:
             state = self._runs.pop(run_id, None)
         if state is not None:
+            state.close_sessions()
             _remove_tree(state.root)
 
     def end_all(self) -> None:
@@ -219,7 +285,8 @@ class _LocalExecutor:
             self.end_run(run_id)
 
     def check(self, images: Mapping[str, str | None]) -> None:
-        """Nothing to check: a step needs only ``sh``, and images are not used."""
+        """A step needs ``sh`` and ``setsid``; images are not used."""
+        _setsid()
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether *tag* is a cache snapshot in the persistent store (ephemeral tags never hit)."""
@@ -248,44 +315,52 @@ class _LocalExecutor:
         parent = executor_input.parent_snapshot
         if isinstance(decision, CacheHit):
             if not self.durable_path(state, decision.tag).is_dir():
-                raise PluginRuntimeError(
+                raise _error(
                     f"local: cache snapshot '{decision.tag}' of step '{step.key}' is gone",
-                    plugin="local",
-                    capability="execute_step",
-                    code="snapshot_missing",
+                    "snapshot_missing",
                 )
             if parent is not None and parent.startswith(_LIVE_PREFIX):
-                shutil.rmtree(state.take(parent), ignore_errors=True)
+                state.take(parent).discard()
             return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        workspace = self._workspace(context, state, executor_input)
+        chain = self._chain(context, state, executor_input)
         try:
-            outcome = run_shell(
-                step.cmd,
-                cwd=workspace,
-                env=_environment(executor_input.env),
+            outcome = chain.session.run(
+                StepScript(cmd=step.cmd, env=executor_input.env),
                 on_output=context.emit_step_log,
                 should_cancel=context.should_cancel,
                 timeout_seconds=step.timeout_seconds,
             )
         except OSError as exc:
-            shutil.rmtree(workspace, ignore_errors=True)
-            raise PluginRuntimeError(
-                f"local: cannot start 'sh' for step '{step.key}': {exc.strerror}",
-                plugin="local",
-                capability="execute_step",
-                code="spawn_failed",
+            chain.discard()
+            raise _error(
+                f"local: cannot start 'sh' for step '{step.key}': {exc.strerror or exc}",
+                "spawn_failed",
             ) from exc
+        except ValueError as exc:  # a NUL byte, which no command or variable can hold
+            chain.discard()
+            raise _error(f"local: step '{step.key}': {exc}", "bad_step") from exc
+        except BaseException:
+            chain.discard()
+            raise
+        if outcome.escaped:
+            context.log(
+                Level.WARN,
+                f"step '{step.key}' left a process running outside its process group "
+                "(started with setsid?) that held its output open: it was not killed, "
+                "and its further output is discarded",
+            )
         if outcome.exit_code == EXIT_TIMED_OUT and outcome.timed_out:
             context.emit_step_log(
                 StdStream.STDERR, f"step timed out after {step.timeout_seconds}s\n".encode()
             )
         if outcome.exit_code != 0:
-            shutil.rmtree(workspace, ignore_errors=True)
+            chain.discard()
             return StepResult(exit_code=outcome.exit_code)
         if isinstance(decision, CacheMissBuildAs):
-            self._commit(state, workspace, decision.tag)
+            chain.session.close()
+            self._commit(state, chain.workspace, decision.tag)
             return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        return StepResult(exit_code=0, committed_snapshot=state.adopt(workspace))
+        return StepResult(exit_code=0, committed_snapshot=state.adopt(chain))
 
     def _warn_image(
         self, context: PluginContext, state: _Run, step_key: str, image: str | None
@@ -300,41 +375,38 @@ class _LocalExecutor:
             state.image_warned = True
         context.log(Level.WARN, f"images are ignored: step '{step_key}' names '{image}'")
 
-    def _workspace(
-        self, context: PluginContext, state: _Run, executor_input: ExecutorInput
-    ) -> Path:
-        # Source packing needs pathspec and tarfile: loaded by the first chain that starts,
-        # not by `hm --help`, which imports this plugin for its manifest.
-        from harmont._orchestrator._source import unpack_source
-
+    def _chain(self, context: PluginContext, state: _Run, executor_input: ExecutorInput) -> _Chain:
         parent = executor_input.parent_snapshot
         if parent is not None and parent.startswith(_LIVE_PREFIX):
             return state.take(parent)
+        setsid = _setsid()
+        source = state.source(context, executor_input.workspace_archive_id)
         workspace = state.new_dir("chains")
-        if parent is None:
-            workspace.mkdir(parents=True)
-        else:
-            source = self.durable_path(state, parent)
-            if not source.is_dir():
-                raise PluginRuntimeError(
-                    f"local: snapshot '{parent}' of step '{executor_input.step.key}' is gone",
-                    plugin="local",
-                    capability="execute_step",
-                    code="snapshot_missing",
-                )
-            shutil.copytree(source, workspace, symlinks=True)
+        workspace.parent.mkdir(exist_ok=True)
         try:
-            unpack_source(state.archive(context, executor_input.workspace_archive_id), workspace)
-        except UnpackError as exc:
+            if parent is None:
+                mechanism = clone_tree(source, workspace)
+            else:
+                snapshot = self.durable_path(state, parent)
+                if not snapshot.is_dir():
+                    raise _error(
+                        f"local: snapshot '{parent}' of step '{executor_input.step.key}' is gone",
+                        "snapshot_missing",
+                    )
+                mechanism = clone_tree(snapshot, workspace)
+                lay_over(source, workspace)
+        except OSError as exc:
             _remove_tree(workspace)
-            raise PluginRuntimeError(
-                exc.message,
-                plugin="local",
-                capability="execute_step",
-                code="unpack_failed",
-                hint=exc.hint,
+            raise _error(
+                f"local: cannot make the directory of step '{executor_input.step.key}': "
+                f"{exc.strerror or exc}",
+                "workspace_failed",
             ) from exc
-        return workspace
+        except BaseException:
+            _remove_tree(workspace)
+            raise
+        state.note_clone(context, mechanism)
+        return _Chain(workspace, state.session(workspace, setsid))
 
     def _commit(self, state: _Run, workspace: Path, tag: str) -> None:
         target = self.durable_path(state, tag)
@@ -346,6 +418,18 @@ class _LocalExecutor:
         except OSError:
             # Another run stored the same tag first; snapshots of one tag are equivalent.
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _setsid() -> str:
+    setsid = setsid_command()
+    if setsid is None:
+        raise _error(
+            "local: no `setsid` command on PATH: the local runner runs each step as a "
+            "process group of its own with it",
+            "setsid_missing",
+            hint="install util-linux (or busybox), or run the steps with `--runner docker`",
+        )
+    return setsid
 
 
 _EXECUTOR: Final = _LocalExecutor()

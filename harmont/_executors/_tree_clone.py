@@ -1,0 +1,164 @@
+"""
+Copy-free directory trees for the local runner: a reflink per file, or a copy.
+
+A chain starts from the run's source, extracted once, and a fork child from its parent's
+snapshot; both are copies of a tree that nobody writes to afterwards. Where the file
+system shares extents between files (btrfs, XFS, bcachefs, ZFS 2.2: the ``FICLONE``
+ioctl, what ``cp --reflink=auto`` uses), a file's copy is a reflink: no data is read or
+written until one side changes a block. Elsewhere each file is copied in the kernel
+(``sendfile``). Which of the two a tree got is reported as :data:`REFLINK` or
+:data:`COPY`, so a bench can say what the machine used.
+
+An overlay mount would make even the directories free, but it needs mount privileges
+(root, or a user namespace that the steps would then have to run in) and leaves mounts
+behind when `hm` is killed; the local runner does not use one.
+
+The walk never follows a symlink: symlinks are recreated as symlinks, whatever their
+target (absolute, dangling, or leading outside the tree), and names are handled as bytes
+the file system gave, so any name git can hold is cloned. Modes and modification times
+are kept, as ``cp -a`` keeps them: build tools compare them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import stat
+from pathlib import Path
+from typing import Final
+
+__all__ = ["COPY", "REFLINK", "clone_tree", "lay_over", "probe"]
+
+#: Files shared by reflink (copy-on-write extents).
+REFLINK: Final = "reflink"
+#: Files copied byte for byte.
+COPY: Final = "copy"
+
+#: ``FICLONE`` from ``<linux/fs.h>``: ``_IOW(0x94, 9, int)``.
+_FICLONE: Final = 0x40049409
+
+
+def _clone_file(source: Path, target: Path, mode: int) -> str:
+    """Clone regular file *source* to *target* (absent); the mechanism that did it."""
+    with source.open("rb") as src, target.open("xb") as dst:
+        try:
+            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+            how = REFLINK
+        except OSError:
+            _copy(src.fileno(), dst.fileno())
+            how = COPY
+        os.fchmod(dst.fileno(), stat.S_IMODE(mode))
+    return how
+
+
+def _copy(source: int, target: int) -> None:
+    """Copy descriptor *source* to *target* in the kernel where it can."""
+    size = os.fstat(source).st_size
+    offset = 0
+    try:
+        while offset < size:
+            sent = os.sendfile(target, source, offset, size - offset)
+            if not sent:
+                break
+            offset += sent
+    except OSError:
+        os.lseek(source, offset, os.SEEK_SET)
+        os.lseek(target, offset, os.SEEK_SET)
+        while chunk := os.read(source, 1 << 20):
+            os.write(target, chunk)
+
+
+def _times(entry: os.stat_result) -> tuple[int, int]:
+    return (entry.st_atime_ns, entry.st_mtime_ns)
+
+
+def _clear(path: Path) -> None:
+    """Remove whatever is at *path*, never following a symlink; absent is fine."""
+    try:
+        status = path.lstat()
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(status.st_mode):
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def _walk(source: Path, target: Path, *, replace: bool, found: set[str]) -> None:
+    # Names come as the file system gave them (undecodable bytes as surrogate escapes),
+    # and go back out as the same bytes.
+    with os.scandir(source) as entries:
+        for entry in entries:
+            src = Path(entry.path)
+            dst = target / entry.name
+            status = entry.stat(follow_symlinks=False)
+            if stat.S_ISDIR(status.st_mode):
+                if replace:
+                    with contextlib.suppress(FileNotFoundError):
+                        # A directory is entered only if it is one: never through a link.
+                        if not stat.S_ISDIR(dst.lstat().st_mode):
+                            dst.unlink()
+                dst.mkdir(exist_ok=True)
+                _walk(src, dst, replace=replace, found=found)
+                dst.chmod(stat.S_IMODE(status.st_mode))
+                os.utime(dst, ns=_times(status), follow_symlinks=False)
+                continue
+            if replace:
+                _clear(dst)
+            if stat.S_ISLNK(status.st_mode):
+                dst.symlink_to(src.readlink())
+            elif stat.S_ISREG(status.st_mode):
+                found.add(_clone_file(src, dst, status.st_mode))
+            else:
+                continue  # sockets, FIFOs, devices: not part of a source tree or a build
+            os.utime(dst, ns=_times(status), follow_symlinks=False)
+
+
+def clone_tree(source: Path, target: Path) -> str:
+    """
+    Make *target* (absent) a copy of the tree *source*, by reflink where it can.
+
+    :returns: :data:`REFLINK` if every file was reflinked, :data:`COPY` otherwise (also
+        for a tree with no files: nothing was shared).
+    :raises OSError: the tree cannot be read or *target* cannot be written.
+    """
+    target.mkdir()
+    found: set[str] = set()
+    _walk(source, target, replace=False, found=found)
+    shutil.copystat(source, target, follow_symlinks=False)
+    return REFLINK if found == {REFLINK} else COPY
+
+
+def lay_over(source: Path, target: Path) -> str:
+    """
+    Copy the tree *source* over the existing tree *target*, by reflink where it can.
+
+    What *target* holds at a path of *source* is replaced (a directory only by a
+    non-directory); a symlink in *target* is replaced, never written through, so laying
+    the run's source over a snapshot cannot reach outside it. Everything else of *target*
+    (a step's build outputs) stays.
+
+    :returns: as :func:`clone_tree`.
+    """
+    found: set[str] = set()
+    _walk(source, target, replace=True, found=found)
+    return REFLINK if found == {REFLINK} else COPY
+
+
+def probe(directory: Path) -> str:
+    """
+    The mechanism :func:`clone_tree` gets for files in *directory*: one file is cloned.
+
+    A bench (or a curious user) asks this of the temporary directory, where the local
+    runner makes its chains: ``python -c "import tempfile, pathlib;
+    from harmont._executors._tree_clone import probe;
+    print(probe(pathlib.Path(tempfile.gettempdir())))"``.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=directory, prefix="hm-clone-probe-") as scratch:
+        source = Path(scratch) / "source"
+        source.write_bytes(b"probe")
+        return _clone_file(source, Path(scratch) / "clone", 0o644)
