@@ -10,14 +10,17 @@ has (and the directories that leaves empty), then unpacks the new archive over t
 Files that steps created are never in a manifest, so they survive.
 
 Both the archive and the manifest travel through the engine's archive endpoint, so the
-image needs no ``tar``; only deleting stale files runs a command (``sh``), and only when
-there are any.
+image needs no ``tar``; only deleting stale files runs a command, in the chain's shell
+session, and only when there are any. Names are bytes end to end (``str`` carrying the
+file system's surrogate escapes), so a name that is not UTF-8 is laid down and deleted
+like any other.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import os
 import posixpath
 import tarfile
 import threading
@@ -28,27 +31,34 @@ import attrs
 from harmont._errors import PluginRuntimeError
 from harmont._executors._archive import read_archive
 from harmont._executors._docker_engine import PLUGIN_NAME, engine_error
+from harmont._executors._shell_session import quote
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from docker import APIClient
 
     from harmont._plugins._context import PluginContext
 
-__all__ = ["MANIFEST_PATH", "WORKSPACE", "Workspace", "WorkspaceCache", "extract", "stale_paths"]
+__all__ = [
+    "MANIFEST_PATH",
+    "WORKSPACE",
+    "Workspace",
+    "WorkspaceCache",
+    "delete_script",
+    "extract",
+    "stale_paths",
+]
 
 #: Where steps run and the source is extracted (the contract's ``workdir``).
 WORKSPACE: Final = "/workspace"
 #: The NUL-separated list of workspace-relative files the last extraction laid down.
 MANIFEST_PATH: Final = "/.harmont/workspace-manifest"
 
-#: Paths per ``sh`` invocation when deleting stale files, far below any ARG_MAX.
-_BATCH: Final = 512
-#: Deletes each argument: directories only when empty, deepest paths come first.
+#: Deletes each path after ``in``: directories only when empty, deepest paths come first.
 _DELETE_SCRIPT: Final = (
-    'cd "$0" || exit 1; for p; do '
+    "cd {workspace} || exit 1; for p in {paths}; do "
     'if [ -d "$p" ] && [ ! -L "$p" ]; then rmdir -- "$p" 2>/dev/null; else rm -f -- "$p"; fi; '
     "done; exit 0"
 )
@@ -81,7 +91,7 @@ class Workspace:
 
     def manifest_tar(self) -> bytes:
         """A tar holding :data:`MANIFEST_PATH` (relative to ``/``) listing :attr:`files`."""
-        body = b"\0".join(sorted(name.encode() for name in self.files))
+        body = b"\0".join(sorted(os.fsencode(name) for name in self.files))
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             info = tarfile.TarInfo(MANIFEST_PATH.lstrip("/"))
@@ -161,22 +171,30 @@ def _previous_files(api: APIClient, container: str) -> list[str]:
     with tarfile.open(fileobj=io.BytesIO(b"".join(stream)), mode="r") as tar:
         member = tar.extractfile(posixpath.basename(MANIFEST_PATH))
         body = member.read() if member is not None else b""
-    return [name.decode() for name in body.split(b"\0") if name]
+    return [os.fsdecode(name) for name in body.split(b"\0") if name]
 
 
-def _delete(api: APIClient, container: str, paths: list[str]) -> None:
-    for start in range(0, len(paths), _BATCH):
-        argv = ["sh", "-c", _DELETE_SCRIPT, WORKSPACE, *paths[start : start + _BATCH]]
-        exec_id = api.exec_create(container, argv, stdout=False, stderr=False)["Id"]
-        api.exec_start(exec_id)
+def delete_script(paths: list[str]) -> str:
+    """The command that deletes *paths* (workspace-relative, any bytes) from the workspace."""
+    words = " ".join(quote(path).decode("utf-8", "surrogateescape") for path in paths)
+    return _DELETE_SCRIPT.format(workspace=WORKSPACE, paths=words)
 
 
-def extract(api: APIClient, container: str, workspace: Workspace, *, from_snapshot: bool) -> None:
+def extract(
+    api: APIClient,
+    container: str,
+    workspace: Workspace,
+    *,
+    from_snapshot: bool,
+    run: Callable[[str], int],
+) -> None:
     """
     Lay *workspace* over ``/workspace`` in the started *container*.
 
     :param from_snapshot: the container's image is a harmont snapshot, which may hold a
         previous extraction to reconcile; a plain image is extracted into directly.
+    :param run: runs a command in the container's shell session (its status is ignored:
+        a stale file that cannot be deleted is overwritten or left, as a step would).
     :raises PluginRuntimeError: with code ``docker_extract``.
     """
     from docker.errors import DockerException
@@ -185,7 +203,7 @@ def extract(api: APIClient, container: str, workspace: Workspace, *, from_snapsh
         if from_snapshot:
             stale = stale_paths(_previous_files(api, container), workspace.files)
             if stale:
-                _delete(api, container, stale)
+                run(delete_script(stale))
         if workspace.archive:
             api.put_archive(container, WORKSPACE, workspace.archive)
         api.put_archive(container, "/", workspace.manifest_tar())

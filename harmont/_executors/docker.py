@@ -7,14 +7,13 @@ engine (docker-py), following the executor contract.
   pipeline's default image once the host has patched it in), then lays the run's source
   archive over ``/workspace`` (:mod:`._docker_workspace`). Its first process is a shell
   keeper (:data:`_KEEPER`) that also reaps what steps leave behind; nothing is ever pulled.
-- Each step is an ``exec`` of ``sh -c <cmd>`` with the step's env over the image's and
-  ``/workspace`` as working directory, its output streamed to the host as it arrives
-  (:mod:`._docker_exec`). An exec costs about 45 ms here, and a 20-step chain under
-  `hm run` takes 1.06x the hand-written ``docker run``/``exec``/``rm`` script
-  (``bench/docker_overhead.py``): a persistent shell session inside the container would
-  save most of those 45 ms, at the price of its own quoting and demultiplexing of
-  sentinel-delimited output, so it waits until step overhead matters. Whatever a step
-  leaves running is killed when its command exits, as on the local runner.
+- The chain runs one ``sh`` session, a single ``exec`` attached through the API, and each
+  step is a framed script handed to it (:mod:`._docker_session`, :mod:`._shell_session`):
+  the step's env over the image's, ``/workspace`` as working directory, its output
+  streamed to the host as it arrives, its exit status behind a per-session random token.
+  No ``docker exec`` is paid per step. Whatever a step leaves running is killed when its
+  shell exits (``kill -1``: the container is the step's, all but PID 1 and the session),
+  as on the local runner.
 - ``CacheMissNoCommit``: the container is handed to the next step of the chain under a
   *live* ref (``docker-live:<container name>/<step id>``). ``CacheMissBuildAs``: the
   container is committed to the tag, which every consumer starts a fresh container from,
@@ -47,6 +46,7 @@ from harmont._executors._docker_engine import (
     KIND_CHAIN,
     KIND_EPHEMERAL,
     LABEL_KIND,
+    LABEL_MANAGED,
     LABEL_RUN,
     PLUGIN_NAME,
     connect,
@@ -56,9 +56,10 @@ from harmont._executors._docker_engine import (
     missing_image,
     no_answer,
 )
-from harmont._executors._docker_exec import run_exec
+from harmont._executors._docker_session import DockerSession
 from harmont._executors._docker_workspace import WORKSPACE, WorkspaceCache, extract
 from harmont._executors._process import EXIT_TIMED_OUT
+from harmont._executors._shell_session import StepScript
 from harmont._orchestrator._cache import EPHEMERAL_REPOSITORY, sanitise
 from harmont._orchestrator._cleanup import FORCE_SECONDS, on_forced_exit
 from harmont._version import __version__
@@ -113,7 +114,7 @@ _LIVE_PREFIX: Final = "docker-live:"
 #: PID 1 of a chain's container, there to keep it running between execs. Being PID 1 it
 #: adopts what a step leaves behind, and a shell in ``wait`` reaps any child, so killed
 #: leftovers do not stay zombies. The engine's ``init`` (tini) would reap too, but it makes
-#: the keeper an ordinary process that a step's final ``kill -1`` (see ._docker_exec)
+#: the keeper an ordinary process that a step's final ``kill -1`` (see ._shell_session)
 #: would kill, stopping the container. The trap: PID 1 ignores an untrapped SIGTERM.
 _KEEPER: Final = (
     "sh",
@@ -135,6 +136,8 @@ class _Container:
     run_id: uuid.UUID
     entrypoint: list[str] | None
     cmd: list[str] | None
+    #: The chain's shell, which runs every step of the chain in this container.
+    session: DockerSession = attrs.field(eq=False, repr=False)
 
 
 def _split_tag(tag: str) -> tuple[str, str]:
@@ -241,17 +244,18 @@ class DockerExecutor:
             context.emit_step_log(stream, data)
 
         try:
-            outcome = run_exec(
-                self.api(),
-                container.id,
-                step.cmd,
-                env=executor_input.env,
-                workdir=executor_input.workdir,
+            outcome = container.session.run(
+                StepScript(cmd=step.cmd, env=executor_input.env, cwd=executor_input.workdir),
                 on_output=forward,
                 should_cancel=context.should_cancel,
-                stop=lambda: self._remove(container),
+                stop=lambda: self._kill(container),
                 timeout_seconds=step.timeout_seconds,
             )
+        except ValueError as exc:  # a NUL byte, which no command or variable can hold
+            self._remove(container)
+            raise PluginRuntimeError(
+                f"docker: step '{step.key}': {exc}", plugin=PLUGIN_NAME, code="docker_exec"
+            ) from exc
         except BaseException:
             self._remove(container)
             raise
@@ -296,8 +300,9 @@ class DockerExecutor:
             self._ending.add(run_id)
             self._settled.wait_for(lambda: not self._creating_now.get(run_id), _SETTLE_SECONDS)
             self._runs.discard(run_id)
-            for ref in [ref for ref, c in self._live.items() if c.run_id == run_id]:
-                del self._live[ref]
+            ended = [ref for ref, c in self._live.items() if c.run_id == run_id]
+            for container in [self._live.pop(ref) for ref in ended]:
+                container.session.close()
             api = self._api
         self._workspaces.drop_run(run_id)
         if api is None:
@@ -382,7 +387,20 @@ class DockerExecutor:
             workspace = self._workspaces.get(
                 context, executor_input.run_id, executor_input.workspace_archive_id
             )
-            extract(self.api(), container.id, workspace, from_snapshot=parent is not None)
+            extract(
+                self.api(),
+                container.id,
+                workspace,
+                from_snapshot=parent is not None,
+                run=lambda cmd: (
+                    container.session.run(
+                        StepScript(cmd=cmd, env={}),
+                        on_output=lambda _stream, _data: None,
+                        should_cancel=context.should_cancel,
+                        stop=lambda: self._kill(container),
+                    ).exit_code
+                ),
+            )
         except BaseException:
             self._remove(container)
             raise
@@ -444,6 +462,7 @@ class DockerExecutor:
             run_id=run_id,
             entrypoint=config.get("Entrypoint"),
             cmd=config.get("Cmd"),
+            session=DockerSession(api, created["Id"], workdir=WORKSPACE),
         )
         try:
             api.start(container.id)
@@ -453,7 +472,17 @@ class DockerExecutor:
         return container
 
     def _commit(self, container: _Container, tag: str) -> None:
-        from docker.errors import DockerException
+        """
+        Store *container* as image *tag*, leaving no untagged image behind.
+
+        The image is committed untagged, then tagged only if *tag* is still free: when
+        concurrent runs cache the same step, the first tag stays (snapshots of one tag are
+        equivalent) and the later images are removed, where committing straight to the tag
+        would leave the one it displaced untagged. Two runs tagging in the same instant
+        can still displace one; :func:`_remove_untagged` removes such images when a run
+        ends.
+        """
+        from docker.errors import DockerException, NotFound
 
         repository, version = _split_tag(tag)
         ephemeral = repository.startswith(f"{EPHEMERAL_REPOSITORY}/")
@@ -464,13 +493,30 @@ class DockerExecutor:
         entrypoint = container.entrypoint or []
         cmd = container.cmd or ([] if entrypoint else ["sh"])
         conf = {"Labels": labels(kind, container.run_id), "Entrypoint": entrypoint, "Cmd": cmd}
+        api = self.api()
+        image = None
         try:
             with self._creating(container.run_id):
-                self.api().commit(container.id, repository=repository, tag=version, conf=conf)
+                image = api.commit(container.id, conf=conf)["Id"]
+                try:
+                    stored = inspect_image(api, tag)["Id"]
+                except NotFound:
+                    stored = None
+                if stored is None:
+                    api.tag(image, repository, version)
+                    image = None  # tagged: it is the snapshot now
         except (DockerException, OSError) as exc:
             engine_error(exc, code="docker_commit", doing=f"committing snapshot '{tag}'")
+        finally:
+            if image is not None:  # another run stored the tag first, or tagging failed
+                _remove_image(api, image)
 
     def _remove(self, container: _Container) -> None:
+        container.session.close()
+        self._kill(container)
+
+    def _kill(self, container: _Container) -> None:
+        """Remove *container*, killing all it runs; its session sees its stream end."""
         api = self._api
         if api is not None:
             _force_remove_container(api, container.id)
@@ -511,6 +557,21 @@ def _remove_ephemeral_images(api: APIClient, run_id: uuid.UUID) -> None:
     for image in api.images(filters=ephemeral):
         for tag in image.get("RepoTags") or [image["Id"]]:
             _remove_image(api, tag)
+    _remove_untagged(api)
+
+
+def _remove_untagged(api: APIClient) -> None:
+    """
+    Remove every untagged image harmont made, whichever run made it.
+
+    A snapshot loses its tag when a concurrent run's equivalent one takes it (see
+    ``DockerExecutor._commit``), or when a run dies between commit and tag. One still in
+    use by another run's container is refused by the engine and left for the run that
+    ends after it.
+    """
+    untagged = {"label": f"{LABEL_MANAGED}=1", "dangling": True}
+    for image in api.images(filters=untagged):
+        _remove_image(api, image["Id"])
 
 
 def _remove_image(api: APIClient, ref: str) -> None:
