@@ -123,6 +123,9 @@ _KEEPER: Final = (
 )
 #: Container names stay readable; the run prefix keeps them unique.
 _NAME_LIMIT: Final = 100
+#: How old an untagged image of harmont must be to be removed as a leftover: the time
+#: between a commit and its tag is far shorter.
+_UNTAGGED_GRACE_SECONDS: Final = 30.0
 #: How long ending a run waits for the containers and images being created to land.
 _SETTLE_SECONDS: Final = 30.0
 
@@ -478,9 +481,9 @@ class DockerExecutor:
         The image is committed untagged, then tagged only if *tag* is still free: when
         concurrent runs cache the same step, the first tag stays (snapshots of one tag are
         equivalent) and the later images are removed, where committing straight to the tag
-        would leave the one it displaced untagged. Two runs tagging in the same instant
-        can still displace one; :func:`_remove_untagged` removes such images when a run
-        ends.
+        would leave the one it displaced untagged. A run whose image lost the tag to a
+        later one removes its own; one that checked before the other tagged cannot know,
+        and :func:`_remove_untagged` removes such images when a later run ends.
         """
         from docker.errors import DockerException, NotFound
 
@@ -504,7 +507,10 @@ class DockerExecutor:
                     stored = None
                 if stored is None:
                     api.tag(image, repository, version)
-                    image = None  # tagged: it is the snapshot now
+                    # A run that tagged in the same instant, after us, took the tag: then
+                    # ours is the untagged one, and ours to remove.
+                    if inspect_image(api, tag)["Id"] == image:
+                        image = None  # tagged: it is the snapshot now
         except (DockerException, OSError) as exc:
             engine_error(exc, code="docker_commit", doing=f"committing snapshot '{tag}'")
         finally:
@@ -567,11 +573,13 @@ def _remove_untagged(api: APIClient) -> None:
     A snapshot loses its tag when a concurrent run's equivalent one takes it (see
     ``DockerExecutor._commit``), or when a run dies between commit and tag. One still in
     use by another run's container is refused by the engine and left for the run that
-    ends after it.
+    ends after it. A young one may be between its commit and its tag: it is left alone.
     """
     untagged = {"label": f"{LABEL_MANAGED}=1", "dangling": True}
+    settled = time.time() - _UNTAGGED_GRACE_SECONDS
     for image in api.images(filters=untagged):
-        _remove_image(api, image["Id"])
+        if image.get("Created", 0) < settled:
+            _remove_image(api, image["Id"])
 
 
 def _remove_image(api: APIClient, ref: str) -> None:

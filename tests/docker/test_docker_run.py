@@ -132,3 +132,37 @@ class TestErrors:
         assert f"unix://{tmp_path}/dead.sock" in build.stderr
         assert "--runner local" in build.stderr
         assert "Traceback" not in build.stderr
+
+
+class TestConcurrentCache:
+    """Runs that cache the same step at once leave one tagged image and nothing untagged."""
+
+    def test_no_untagged_snapshot_is_left(self, project: Project, docker_api: APIClient) -> None:
+        """Three builds cache one key together: every image they made is tagged or gone."""
+        import uuid as uuid_module
+
+        key = uuid_module.uuid4().hex * 2
+        project.pipeline(
+            command("build", "echo built > out.txt", cache={"policy": "forever", "key": key})
+        )
+        processes = [project.start() for _ in range(3)]
+        outputs = [process.communicate(timeout=TIMEOUT_SECONDS) for process in processes]
+        run_ids = {
+            event.run_id
+            for stdout, _ in outputs
+            for event in (from_json(BuildEvent, line) for line in stdout.splitlines())
+            if isinstance(event, BuildStart)
+        }
+        tag = f"harmont-local/build:{key[:16]}"
+        try:
+            made = [
+                image
+                for image in docker_api.images(filters={"label": "dev.harmont.managed=1"})
+                if image["Labels"].get("dev.harmont.run") in {str(r) for r in run_ids}
+            ]
+
+            assert [0, 0, 0] == [process.returncode for process in processes]
+            assert 3 == len(run_ids)
+            assert [[tag]] == [image["RepoTags"] for image in made]
+        finally:
+            docker_api.remove_image(tag)
