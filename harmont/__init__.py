@@ -30,6 +30,7 @@ from harmont._errors import UsageError as UsageError
 from harmont._lazy import lazy_getattr
 
 if TYPE_CHECKING:
+    from harmont import py as py
     from harmont._dsl import BaseImage as BaseImage
     from harmont._dsl import CacheCompose as CacheCompose
     from harmont._dsl import CacheForever as CacheForever
@@ -37,25 +38,38 @@ if TYPE_CHECKING:
     from harmont._dsl import CacheOnChange as CacheOnChange
     from harmont._dsl import CachePolicy as CachePolicy
     from harmont._dsl import CacheTTL as CacheTTL
+    from harmont._dsl import CMakeProject as CMakeProject
+    from harmont._dsl import CMakeToolchain as CMakeToolchain
+    from harmont._dsl import JsProject as JsProject
     from harmont._dsl import Pipeline as Pipeline
+    from harmont._dsl import RustProject as RustProject
     from harmont._dsl import Step as Step
     from harmont._dsl import Target as Target
+    from harmont._dsl import apt_base as apt_base
+    from harmont._dsl import cmake as cmake
     from harmont._dsl import compose as compose
     from harmont._dsl import dump_registry_json as dump_registry_json
+    from harmont._dsl import elixir as elixir
     from harmont._dsl import forever as forever
+    from harmont._dsl import go as go
     from harmont._dsl import group as group
+    from harmont._dsl import js as js
     from harmont._dsl import on_change as on_change
     from harmont._dsl import pipeline as pipeline
     from harmont._dsl import pipeline_to_json as pipeline_to_json
     from harmont._dsl import pr as pr
     from harmont._dsl import pull_request as pull_request
     from harmont._dsl import push as push
+    from harmont._dsl import python as python
+    from harmont._dsl import rust as rust
     from harmont._dsl import scratch as scratch
     from harmont._dsl import sh as sh
     from harmont._dsl import target as target
     from harmont._dsl import timeout as timeout
+    from harmont._dsl import ts as ts
     from harmont._dsl import ttl as ttl
     from harmont._dsl import wait as wait
+    from harmont._dsl import zig as zig
     from harmont._ir import Chain as Chain
     from harmont._ir import ChainDependency as ChainDependency
     from harmont._ir import Dependency as Dependency
@@ -81,6 +95,20 @@ if TYPE_CHECKING:
 #: Public names served lazily, so `import harmont` (and `hm --version`) stays free of
 #: pluggy, attrs, the DSL and the plugin machinery until a caller asks for them.
 _LAZY: Final = {
+    "zig": "harmont._dsl",
+    "ts": "harmont._dsl",
+    "rust": "harmont._dsl",
+    "python": "harmont._dsl",
+    "py": "harmont._dsl",
+    "js": "harmont._dsl",
+    "go": "harmont._dsl",
+    "elixir": "harmont._dsl",
+    "cmake": "harmont._dsl",
+    "apt_base": "harmont._dsl",
+    "RustProject": "harmont._dsl",
+    "JsProject": "harmont._dsl",
+    "CMakeToolchain": "harmont._dsl",
+    "CMakeProject": "harmont._dsl",
     "__version__": "harmont._version",
     "BaseImage": "harmont._dsl",
     "CacheCompose": "harmont._dsl",
@@ -134,6 +162,8 @@ __all__ = [
     "AuthError",
     "BaseImage",
     "BuildResult",
+    "CMakeProject",
+    "CMakeToolchain",
     "CacheCompose",
     "CacheForever",
     "CacheNone",
@@ -149,6 +179,7 @@ __all__ = [
     "HarmontError",
     "Host",
     "InvalidIR",
+    "JsProject",
     "Pipeline",
     "PipelineError",
     "PipelineIR",
@@ -163,6 +194,7 @@ __all__ = [
     "PluginStatus",
     "Registration",
     "Registry",
+    "RustProject",
     "SourceError",
     "Step",
     "StepOutcome",
@@ -172,11 +204,16 @@ __all__ = [
     "UnknownRunner",
     "UnpackError",
     "UsageError",
+    "apt_base",
+    "cmake",
     "compose",
     "dump_registry_json",
+    "elixir",
     "forever",
+    "go",
     "group",
     "hookimpl",
+    "js",
     "load_envelope",
     "load_ir",
     "load_registry",
@@ -187,13 +224,23 @@ __all__ = [
     "pr",
     "pull_request",
     "push",
+    "py",
+    "python",
     "run",
+    "rust",
     "scratch",
     "sh",
     "target",
     "timeout",
+    "ts",
     "ttl",
     "wait",
+    "zig",
 ]
 
 __getattr__ = lazy_getattr(__name__, _LAZY)
+
+
+def __dir__() -> list[str]:
+    """The public names only, so editors and ``dir(hm)`` offer the DSL, not our imports."""
+    return sorted([*__all__, "__version__"])

@@ -8,6 +8,7 @@ programs written against either keep working; the loader turns them into harmont
 
 from __future__ import annotations
 
+from harmont import py
 from harmont._dsl._cache import CacheCompose as CacheCompose
 from harmont._dsl._cache import CacheForever as CacheForever
 from harmont._dsl._cache import CacheNone as CacheNone
@@ -41,9 +42,24 @@ from harmont._dsl._triggers import Trigger as Trigger
 from harmont._dsl._triggers import pull_request as pr
 from harmont._dsl._triggers import pull_request as pull_request
 from harmont._dsl._triggers import push as push
+from harmont._dsl.toolchains import CMakeProject as CMakeProject
+from harmont._dsl.toolchains import CMakeToolchain as CMakeToolchain
+from harmont._dsl.toolchains import JsProject as JsProject
+from harmont._dsl.toolchains import RustProject as RustProject
+from harmont._dsl.toolchains import apt_base as apt_base
+from harmont._dsl.toolchains import cmake as cmake
+from harmont._dsl.toolchains import elixir as elixir
+from harmont._dsl.toolchains import go as go
+from harmont._dsl.toolchains import js as js
+from harmont._dsl.toolchains import python as python
+from harmont._dsl.toolchains import rust as rust
+from harmont._dsl.toolchains import ts as ts
+from harmont._dsl.toolchains import zig as zig
 
 __all__ = [
     "BaseImage",
+    "CMakeProject",
+    "CMakeToolchain",
     "CacheCompose",
     "CacheForever",
     "CacheNone",
@@ -51,31 +67,43 @@ __all__ = [
     "CachePolicy",
     "CacheTTL",
     "EnvVars",
+    "JsProject",
     "Pipeline",
     "PipelineRegistry",
     "PullRequestTrigger",
     "PushTrigger",
+    "RustProject",
     "Step",
     "Target",
     "Trigger",
+    "apt_base",
+    "cmake",
     "compose",
     "current_registry",
     "dump_registry_json",
+    "elixir",
     "forever",
+    "go",
     "group",
     "isolated_registry",
+    "js",
     "on_change",
     "pipeline",
     "pipeline_to_json",
     "pr",
     "pull_request",
     "push",
+    "py",
+    "python",
+    "rust",
     "scratch",
     "sh",
     "target",
     "timeout",
+    "ts",
     "ttl",
     "wait",
+    "zig",
 ]
 
 # Reprs and tracebacks show where users import these from, not our private layout.

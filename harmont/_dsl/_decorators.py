@@ -61,7 +61,9 @@ def pipeline(*args: Any, **kwargs: Any) -> Any:
     :raises TypeError: for steps given one by one instead of in a list, or for the
         decorator written without parentheses.
     """
-    if args and isinstance(args[0], list | tuple):
+    factory = bool(args) and isinstance(args[0], list | tuple)
+    _check_options(kwargs, _FACTORY_OPTIONS if factory else _DECORATOR_OPTIONS)
+    if factory:
         if len(args) > 1:
             raise TypeError(
                 f"hm.pipeline takes one list of leaves, got {len(args)} positional arguments"
@@ -77,6 +79,26 @@ def pipeline(*args: Any, **kwargs: Any) -> Any:
             "@hm.pipeline needs parentheses: write @hm.pipeline() or @hm.pipeline('slug')"
         )
     return _register(*args, **kwargs)
+
+
+_FACTORY_OPTIONS = ("env", "timeout")
+_DECORATOR_OPTIONS = ("slug", "name", "triggers", "allow_manual", "env", "timeout")
+
+
+def _check_options(given: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    """:raises TypeError: naming hm.pipeline and what to write instead of an unknown option."""
+    for option in given:
+        if option == "default_image":
+            raise TypeError(
+                "hm.pipeline takes no default_image=: set the image where a chain starts, "
+                "hm.sh('make', image='rust:1.80'), or take a parameter "
+                "root: Annotated[hm.Step, hm.BaseImage('rust:1.80')] and chain from root.sh(...)"
+            )
+        if option not in known:
+            raise TypeError(
+                f"hm.pipeline got an unknown option {option}=: it takes "
+                + ", ".join(f"{name}=" for name in known)
+            )
 
 
 def _register(

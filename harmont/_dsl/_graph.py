@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import timedelta
 
-__all__ = ["build_ir"]
+__all__ = ["build_ir", "has_command"]
 
 
 def build_ir(
@@ -40,7 +40,8 @@ def build_ir(
 
     :param env: pipeline-wide variables, over the baseline and under each step's own.
     :param timeout: a whole-build budget, in any form ``hm.timeout`` accepts.
-    :raises ValueError: for no leaves or a bad timeout.
+    :raises ValueError: for no leaves, leaves with no command step (only waits), or a bad
+        timeout.
     :raises TypeError: for a leaf that is not a step, or an unknown cache policy.
     """
     if not leaves:
@@ -51,11 +52,24 @@ def build_ir(
     for leaf in leaves:
         if not isinstance(leaf, Step):
             raise TypeError(f"pipeline leaves must be steps, got {type(leaf).__name__} {leaf!r}")
+    if not has_command(leaves):
+        raise ValueError(
+            "hm.pipeline([...]) got only wait() barriers, so it has no step to run: "
+            "pass the last step of each chain, e.g. hm.pipeline([build, hm.wait(), deploy])"
+        )
     document: dict[str, Any] = {"version": "0"}
     if timeout is not None:
         document["timeout_seconds"] = parse_duration(timeout)
     document["graph"] = _lower(_in_order(leaves), env)
     return document
+
+
+def has_command(leaves: Sequence[Step]) -> bool:
+    """Whether any leaf is, or builds on, a command step: else the pipeline would be empty."""
+    return any(
+        not leaf.is_wait and (_is_command(leaf) or _emitted_parent(leaf) is not None)
+        for leaf in leaves
+    )
 
 
 def _in_order(leaves: Sequence[Step]) -> list[Step]:

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harmont._dsl._cachekey import RenderInputs, resolve_cache_keys
-from harmont._dsl._graph import build_ir
+from harmont._dsl._graph import build_ir, has_command
 from harmont._dsl._registry import PipelineRegistration, PipelineRegistry, current_registry
 from harmont._dsl._step import Step
+from harmont._dsl.toolchains import default_leaves
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -117,12 +118,35 @@ def _registration_json(registration: PipelineRegistration, inputs: RenderInputs)
 
 
 def _leaves(returned: object, slug: str) -> tuple[Step, ...]:
-    """The steps a pipeline function returned: one step, or lists and tuples of them, nested."""
-    if isinstance(returned, Step):
-        return (returned,)
-    if isinstance(returned, list | tuple):
-        return tuple(leaf for item in returned for leaf in _leaves(item, slug))
+    """
+    The steps a pipeline function returned: a step, a toolchain object (its default leaves),
+    or lists and tuples of those, nested.
+
+    :raises TypeError: naming what was returned, for anything else.
+    :raises ValueError: when that holds no command step (``[]``, or only ``hm.wait()``).
+    """
+    leaves = _flatten(returned, slug, inside=None)
+    if not has_command(leaves):
+        shown = "only wait() barriers" if leaves else f"an empty {type(returned).__name__}"
+        raise ValueError(
+            f"pipeline {slug!r} returned {shown}, so it has no step to run: "
+            "return the steps it runs, e.g. return [build, test]"
+        )
+    return leaves
+
+
+def _flatten(value: object, slug: str, inside: str | None) -> tuple[Step, ...]:
+    if isinstance(value, Step):
+        return (value,)
+    if isinstance(value, list | tuple):
+        kind = type(value).__name__
+        return tuple(leaf for item in value for leaf in _flatten(item, slug, inside or kind))
+    defaults = default_leaves(value)
+    if defaults is not None:
+        return defaults
+    what = f"{type(value).__name__} {value!r}"
+    shown = f"a {inside} holding {what}" if inside else what
     raise TypeError(
-        f"pipeline {slug!r} returned {type(returned).__name__}: "
-        "return a step or a tuple of steps (hm.group([...]))"
+        f"pipeline {slug!r} returned {shown}: return a step, a list of steps "
+        "(return [build, test]) or a toolchain project such as hm.rust.project()"
     )
