@@ -43,3 +43,30 @@ def test_suite_covers_enough_programs(reference_outcomes: dict[str, str]) -> Non
         "rendered" in kinds,
         any(kind.startswith("raised:") for kind in kinds),
     )
+
+
+#: The toolchain helpers and the program-name prefix of each one's programs.
+HELPERS = ("apt_base", "rust", "cmake", "js", "elixir", "go", "python", "uv", "zig")
+
+
+def _helper_of(name: str) -> str | None:
+    bare = name.removeprefix("misuse_")
+    return next((helper for helper in HELPERS if bare.startswith(f"{helper}_")), None)
+
+
+def test_suite_covers_every_toolchain_helper(reference_outcomes: dict[str, str]) -> None:
+    """At least 80 programs exercise the toolchain helpers, each helper rendering and refusing."""
+    by_helper: dict[str, list[str]] = {helper: [] for helper in HELPERS}
+    for name, outcome in reference_outcomes.items():
+        helper = _helper_of(name)
+        if helper is not None:
+            by_helper[helper].append(_kind(outcome))
+
+    assert (True, {}) == (
+        sum(len(kinds) for kinds in by_helper.values()) >= 80,
+        {
+            helper: kinds
+            for helper, kinds in by_helper.items()
+            if "rendered" not in kinds or not any(kind.startswith("raised:") for kind in kinds)
+        },
+    )

@@ -1,0 +1,8 @@
+"""bun.lock: the Bun runtime with bun."""
+
+from __future__ import annotations
+
+import harmont as hm
+
+proj = hm.js.project(path="fixtures/js-bun")
+PIPELINE = hm.pipeline([proj.install(), proj.run("test")])
