@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harmont._plugins._manager import BUILTIN_VERBS
-from harmont_cli._commands import cache, pipelines, plugin, render, run, version
+from harmont_cli._commands import cache, init, pipelines, plugin, render, run, version
 
 if TYPE_CHECKING:
     import typer
@@ -21,3 +21,4 @@ def register(app: typer.Typer) -> None:
     plugin.register(app)
     run.register(app)
     cache.register(app)
+    init.register(app)
