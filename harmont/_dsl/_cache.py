@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from harmont._dsl._duration import parse_duration
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -56,12 +58,29 @@ def _policies(value: Iterable[CachePolicy]) -> tuple[CachePolicy, ...]:
 
 
 def _check_duration(_instance: object, _field: object, value: Any) -> None:
+    # 0.0.9 takes only a timedelta (a string or a number fails when it renders): refuse the
+    # rest at once, spelling the timedelta the caller meant where it can be read.
     if not isinstance(value, timedelta):
-        raise TypeError(f"hm.ttl: duration must be a datetime.timedelta, got {value!r}")
+        raise TypeError(
+            f"hm.ttl takes a datetime.timedelta, got {type(value).__name__} {value!r}: "
+            f"write hm.ttl({_as_timedelta(value)}), with from datetime import timedelta"
+        )
     # Keys bucket the clock by whole seconds (now // seconds): under one second there is
     # no bucket to speak of.
     if int(value.total_seconds()) < 1:
         raise ValueError(f"hm.ttl: duration must be at least one second, got {value!r}")
+
+
+def _as_timedelta(value: object) -> str:
+    """``value`` (``"1h"``, ``3600``) as timedelta source, or an example when it means nothing."""
+    try:
+        seconds = parse_duration(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "timedelta(hours=1)"
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds % size == 0:
+            return f"timedelta({unit}={seconds // size})"
+    return f"timedelta(seconds={seconds})"
 
 
 @attrs.frozen(kw_only=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harmont._dsl.toolchains.python import UvProject as UvProject
-from harmont._dsl.toolchains.python import uv as uv
+# Through the submodule, so that importing it first binds ``uv`` to the submodule and this
+# line then rebinds it to the helper: a later ``import harmont.py.uv`` then leaves it alone.
+from harmont.py.uv import UvProject, uv
 
 __all__ = ["UvProject", "uv"]

@@ -40,7 +40,7 @@ class TestPipelineFactory:
 class TestCachePolicies:
     def test_ttl_needs_a_timedelta(self) -> None:
         """hm.ttl of a number is a TypeError at once (0.0.9: AttributeError when rendering)."""
-        with pytest.raises(TypeError, match=r"datetime\.timedelta, got 3600"):
+        with pytest.raises(TypeError, match=r"takes a datetime\.timedelta, got int 3600"):
             hm.ttl(3600)
 
     @pytest.mark.parametrize("duration", [timedelta(0), timedelta(milliseconds=999), -timedelta(1)])
@@ -101,3 +101,38 @@ class TestShRunnerOptions:
         step = json.loads(hm.pipeline_to_json(document))["graph"]["nodes"][0]["step"]
 
         assert ("local", {"shell": "bash"}) == (step["runner"], step["runner_args"])
+
+
+class TestToolchainHelpers:
+    def test_unknown_js_runtime(self) -> None:
+        """An unknown runtime is a ValueError (0.0.9 silently installs Node instead)."""
+        with pytest.raises(ValueError, match="unknown runtime 'python'; use 'node', 'bun'"):
+            hm.js.project(runtime="python")
+
+    @pytest.mark.parametrize(
+        "make",
+        [
+            lambda: hm.go(version="1.23.2\n"),
+            lambda: hm.zig(version="0.14.1\n"),
+            lambda: hm.rust.toolchain(version="stable\n"),
+            lambda: hm.cmake(compiler="gcc\n"),
+        ],
+        ids=["go", "zig", "rust", "cmake"],
+    )
+    def test_version_with_a_trailing_newline(self, make: Any) -> None:
+        """A trailing newline is no part of a version (0.0.9's regexes let it through)."""
+        with pytest.raises(ValueError, match=r"\\n'"):
+            make()
+
+    def test_version_that_is_not_a_string(self) -> None:
+        """A number for a version is a TypeError saying to quote it."""
+        with pytest.raises(TypeError, match=r"hm\.go: version must be a string like '1\.23\.2'"):
+            hm.go(version=1.23)
+
+    def test_package_json_that_is_not_an_object(self, tmp_path: Any, monkeypatch: Any) -> None:
+        """A package.json holding a list says nothing; the lock file decides (0.0.9 crashes)."""
+        (tmp_path / "package.json").write_text("[]", encoding="utf-8")
+        (tmp_path / "pnpm-lock.yaml").write_text("", encoding="utf-8")
+        monkeypatch.chdir(tmp_path)
+
+        assert "pnpm run" == hm.js.project().run_prefix

@@ -12,34 +12,48 @@ import harmont.cache
 import harmont.triggers
 import harmont.types
 
-#: Every public name of harmont 0.0.9 but its toolchain helpers (DESIGN.md §2: later).
+#: Every public name of harmont 0.0.9, its ``__all__``.
 REFERENCE_NAMES = [
     "BaseImage",
+    "CMakeProject",
+    "CMakeToolchain",
     "CacheCompose",
     "CacheForever",
     "CacheNone",
     "CacheOnChange",
     "CachePolicy",
     "CacheTTL",
+    "JsProject",
     "Pipeline",
+    "RustProject",
     "Step",
     "Target",
+    "apt_base",
+    "cmake",
     "compose",
     "dump_registry_json",
+    "elixir",
     "forever",
+    "go",
     "group",
+    "js",
     "on_change",
     "pipeline",
     "pipeline_to_json",
     "pr",
     "pull_request",
     "push",
+    "py",
+    "python",
+    "rust",
     "scratch",
     "sh",
     "target",
     "timeout",
+    "ts",
     "ttl",
     "wait",
+    "zig",
 ]
 
 
