@@ -74,3 +74,29 @@ def test_python_plugin_example_adds_its_verb(tmp_path: Path) -> None:
     done = _hm("greet", "world", cwd=tmp_path, env=env)
 
     assert (0, "hello world\n") == (done.returncode, done.stdout), done.stderr
+
+
+def test_toolchain_examples_render_one_pipeline_per_helper(tmp_path: Path) -> None:
+    """Every pipeline of '## Toolchains' renders through `hm pipelines`, each helper used."""
+    (tmp_path / ".harmont").mkdir()
+    (tmp_path / ".harmont" / "pipeline.py").write_text(_block("Toolchains", "python"))
+
+    done = _hm("pipelines", cwd=tmp_path, env=hm_environment(tmp_path))
+
+    labels = re.findall(r'"label": ":(\w+): ', done.stdout)
+    assert (0, "", {"apt", "rust", "node", "cmake", "ex", "go", "python", "zig"} - set(labels)) == (
+        done.returncode,
+        done.stderr,
+        set(),
+    )
+
+
+def test_caching_example_renders_its_policies(tmp_path: Path) -> None:
+    """The pipeline of '## Caching' renders with a ttl, an on_change and a forever policy."""
+    (tmp_path / ".harmont").mkdir()
+    (tmp_path / ".harmont" / "pipeline.py").write_text(_block("Caching", "python"))
+
+    done = _hm("render", cwd=tmp_path, env=hm_environment(tmp_path))
+
+    policies = re.findall(r'"policy": "(\w+)"', done.stdout)
+    assert (0, ["ttl", "on_change", "forever"]) == (done.returncode, policies)
