@@ -13,24 +13,26 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
-from harmont._dsl._cache import CachePolicy, CacheTTL
-from harmont._dsl._step import Step, scratch
+from harmont._dsl._cache import CacheTTL
+from harmont._dsl._step import scratch
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
+
+    from harmont._dsl._cache import CachePolicy
+    from harmont._dsl._step import Step
 
 __all__ = [
     "APT_REFRESH",
     "SHORTHAND_STEP_OPTIONS",
-    "StepOptions",
+    "Shorthand",
     "apt_base",
     "apt_install",
     "check_version",
     "install_chain",
     "labelled",
-    "split_shorthand",
 ]
 
 #: How long an apt base stays cached: package indexes change under a pinned command.
@@ -39,19 +41,6 @@ APT_REFRESH = timedelta(days=1)
 #: The step options the one-call shorthands (``hm.go.test(label=...)``) hand to the action;
 #: every other keyword configures the toolchain.
 SHORTHAND_STEP_OPTIONS = frozenset({"cache", "env", "label", "key"})
-
-
-class StepOptions(TypedDict, total=False):
-    """The keywords an action method passes on to :meth:`Step.sh` unchanged."""
-
-    cwd: str | None
-    label: str | None
-    cache: CachePolicy | None
-    env: dict[str, str] | None
-    image: str | None
-    runner: str | None
-    runner_args: Any
-    key: str | None
 
 
 def apt_install(packages: Iterable[str]) -> str:
@@ -117,13 +106,50 @@ def labelled(options: Mapping[str, Any], default: str) -> dict[str, Any]:
     return chosen
 
 
-def split_shorthand(
-    options: Mapping[str, Any], action_names: frozenset[str] = SHORTHAND_STEP_OPTIONS
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split a shorthand's keywords into (toolchain keywords, action keywords)."""
-    toolchain = {name: value for name, value in options.items() if name not in action_names}
-    action = {name: value for name, value in options.items() if name in action_names}
-    return toolchain, action
+class Shorthand:
+    """
+    A one-call form on a helper's entry object: ``hm.go.test(version="1.22", label="unit")``
+    makes a toolchain from the keywords that configure it and returns its ``test`` leaf.
+
+    Keywords in ``leaf_options`` go to the leaf (by default the step options ``label``,
+    ``cache``, ``env`` and ``key``), every other keyword to the entry; positional arguments
+    go to the leaf (``hm.elixir.mix("docs")``).
+    """
+
+    def __init__(
+        self,
+        action: str,
+        *,
+        leaf_options: frozenset[str] = SHORTHAND_STEP_OPTIONS,
+        defaults: Mapping[str, Any] | None = None,
+        keep_leaf_options: bool = True,
+    ) -> None:
+        """
+        :param action: the method of the made toolchain or project that gives the leaf.
+        :param defaults: entry keywords the shorthand sets unless given (``path="."``).
+        :param keep_leaf_options: ``False`` where the leaf is a step the entry made
+            itself, which leaf options cannot change (``hm.cmake.build``): they are dropped.
+        """
+        self._action = action
+        self._leaf_options = leaf_options
+        self._defaults = dict(defaults or {})
+        self._keep_leaf_options = keep_leaf_options
+        self.__doc__ = (
+            f"Make a one-off toolchain from the keywords that configure it, and return its "
+            f"``{action}`` leaf; {', '.join(sorted(leaf_options))} go to the leaf."
+        )
+
+    def __get__(self, entry: Any, owner: type | None = None) -> Callable[..., Step]:
+        def one_call(*args: Any, **options: Any) -> Step:
+            chosen = {**self._defaults, **options}
+            made = entry(**{k: v for k, v in chosen.items() if k not in self._leaf_options})
+            leaf = {k: v for k, v in chosen.items() if k in self._leaf_options}
+            method = getattr(made, self._action)
+            step: Step = method(*args, **leaf) if self._keep_leaf_options else method(*args)
+            return step
+
+        one_call.__doc__ = self.__doc__
+        return one_call
 
 
 def check_version(helper: str, what: str, value: object, pattern: str, example: str) -> str:

@@ -10,13 +10,13 @@ once (``.built``, cached on ``CMakeLists.txt``) and its actions start from that 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, overload
 
 import attrs
 
 from harmont._dsl._cache import CacheForever, CacheOnChange
 from harmont._dsl._step import Step
-from harmont._dsl.toolchains._chain import install_chain, labelled, split_shorthand
+from harmont._dsl.toolchains._chain import Shorthand, install_chain, labelled
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -238,6 +238,34 @@ def _toolchain(
 class CMakeEntry:
     """``hm.cmake``: call it for a toolchain (no ``path``) or a project; shorthands for one leaf."""
 
+    @overload
+    def __call__(
+        self,
+        *,
+        compiler: str | None = ...,
+        ccache: bool = ...,
+        generator: str = ...,
+        image: str | None = ...,
+        base: Step | None = ...,
+    ) -> CMakeToolchain: ...
+
+    @overload
+    def __call__(
+        self,
+        *,
+        path: str,
+        compiler: str | None = ...,
+        ccache: bool = ...,
+        generator: str = ...,
+        preset: str | None = ...,
+        defines: dict[str, str] | None = ...,
+        deps: str | None = ...,
+        target: str | None = ...,
+        cache: CachePolicy | None = ...,
+        image: str | None = ...,
+        base: Step | None = ...,
+    ) -> CMakeProject: ...
+
     def __call__(
         self,
         *,
@@ -252,7 +280,7 @@ class CMakeEntry:
         cache: CachePolicy | None = None,
         image: str | None = None,
         base: Step | None = None,
-    ) -> Any:
+    ) -> CMakeToolchain | CMakeProject:
         """
         Install CMake and its tools; with ``path``, also configure and build that project.
 
@@ -275,39 +303,13 @@ class CMakeEntry:
             path=path, preset=preset, defines=defines, deps=deps, target=target, cache=cache
         )
 
-    def _project(self, options: Mapping[str, Any]) -> CMakeProject:
-        project: CMakeProject = self(**{"path": ".", **options})
-        return project
-
-    def build(self, **options: Any) -> Step:
-        """The configure-and-build step of a one-off project (step options are unused)."""
-        project_options, _ = split_shorthand(options)
-        return self._project(project_options).build()
-
-    def test(self, **options: Any) -> Step:
-        """``CMakeProject.test`` of a one-off project; the step options go to the leaf."""
-        project_options, step_options = split_shorthand(options)
-        return self._project(project_options).test(**step_options)
-
-    def fmt(self, **options: Any) -> Step:
-        """``CMakeProject.fmt`` of a one-off project."""
-        project_options, step_options = split_shorthand(options)
-        return self._project(project_options).fmt(**step_options)
-
-    def lint(self, **options: Any) -> Step:
-        """``CMakeProject.lint`` of a one-off project."""
-        project_options, step_options = split_shorthand(options)
-        return self._project(project_options).lint(**step_options)
-
-    def install(self, **options: Any) -> Step:
-        """``CMakeProject.install`` of a one-off project."""
-        project_options, step_options = split_shorthand(options)
-        return self._project(project_options).install(**step_options)
-
-    def package(self, **options: Any) -> Step:
-        """``CMakeProject.package`` of a one-off project."""
-        project_options, step_options = split_shorthand(options)
-        return self._project(project_options).package(**step_options)
+    # The build step is the project's own: a one-call build has no leaf options to apply.
+    build = Shorthand("build", defaults={"path": "."}, keep_leaf_options=False)
+    test = Shorthand("test", defaults={"path": "."})
+    fmt = Shorthand("fmt", defaults={"path": "."})
+    lint = Shorthand("lint", defaults={"path": "."})
+    install = Shorthand("install", defaults={"path": "."})
+    package = Shorthand("package", defaults={"path": "."})
 
 
 cmake: Final = CMakeEntry()

@@ -17,10 +17,10 @@ from harmont._dsl._cache import CacheForever, CacheOnChange
 from harmont._dsl._step import Step
 from harmont._dsl.toolchains._chain import (
     SHORTHAND_STEP_OPTIONS,
+    Shorthand,
     check_version,
     install_chain,
     labelled,
-    split_shorthand,
 )
 
 if TYPE_CHECKING:
@@ -39,8 +39,9 @@ _PACKAGES = (
     "libssl-dev",
 )
 _ENV: Final = {"ELIXIR_ERL_OPTIONS": "+fnu"}
-#: Keywords the shorthands hand to the action: the step options and the tasks' own.
-_ACTION_OPTIONS = SHORTHAND_STEP_OPTIONS | {"cover", "partitions", "strict", "mix_env"}
+#: What the one-call forms hand to the leaf: the step options and the tasks' own options
+#: (all of them, whichever the task takes; ``mix`` takes the step options only).
+_LEAF_OPTIONS = SHORTHAND_STEP_OPTIONS | {"cover", "partitions", "strict", "mix_env"}
 
 
 def _with_env(options: Mapping[str, Any], label: str) -> dict[str, Any]:
@@ -190,63 +191,17 @@ class ElixirEntry:
         )
         return ElixirProject(path=path, installed=dependencies)
 
-    def _shorthand(self, options: Mapping[str, Any]) -> tuple[ElixirProject, dict[str, Any]]:
-        project_options, action_options = split_shorthand(options, _ACTION_OPTIONS)
-        return self(**project_options), action_options
-
-    def compile(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.compile` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.compile(**action)
-
-    def test(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.test` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.test(**action)
-
-    def format(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.format` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.format(**action)
-
-    def credo(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.credo` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.credo(**action)
-
-    def plt(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.plt` of a one-off project (all keywords configure it)."""
-        return self(**options).plt()
-
-    def dialyzer(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.dialyzer` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.dialyzer(**action)
-
-    def sobelow(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.sobelow` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.sobelow(**action)
-
-    def deps_audit(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.deps_audit` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.deps_audit(**action)
-
-    def hex_audit(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.hex_audit` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.hex_audit(**action)
-
-    def release(self, **options: Any) -> Step:
-        """:meth:`ElixirProject.release` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.release(**action)
-
-    def mix(self, task: str, **options: Any) -> Step:
-        """:meth:`ElixirProject.mix` of a one-off project."""
-        project_options, action = split_shorthand(options)
-        return self(**project_options).mix(task, **action)
+    compile = Shorthand("compile", leaf_options=_LEAF_OPTIONS)
+    test = Shorthand("test", leaf_options=_LEAF_OPTIONS)
+    format = Shorthand("format", leaf_options=_LEAF_OPTIONS)
+    credo = Shorthand("credo", leaf_options=_LEAF_OPTIONS)
+    plt = Shorthand("plt", leaf_options=frozenset())
+    dialyzer = Shorthand("dialyzer", leaf_options=_LEAF_OPTIONS)
+    sobelow = Shorthand("sobelow", leaf_options=_LEAF_OPTIONS)
+    deps_audit = Shorthand("deps_audit", leaf_options=_LEAF_OPTIONS)
+    hex_audit = Shorthand("hex_audit", leaf_options=_LEAF_OPTIONS)
+    release = Shorthand("release", leaf_options=_LEAF_OPTIONS)
+    mix = Shorthand("mix")
 
 
 elixir: Final = ElixirEntry()

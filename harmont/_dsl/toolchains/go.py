@@ -8,7 +8,7 @@ import attrs
 
 from harmont._dsl._cache import CacheForever
 from harmont._dsl._step import Step
-from harmont._dsl.toolchains._chain import check_version, install_chain, labelled, split_shorthand
+from harmont._dsl.toolchains._chain import Shorthand, check_version, install_chain, labelled
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -85,29 +85,10 @@ class GoEntry:
         )
         return GoToolchain(path=path, installed=installed)
 
-    def _shorthand(self, options: Mapping[str, Any]) -> tuple[GoToolchain, dict[str, Any]]:
-        toolchain_options, action_options = split_shorthand(options)
-        return self(**toolchain_options), action_options
-
-    def build(self, **options: Any) -> Step:
-        """:meth:`GoToolchain.build` of a one-off toolchain."""
-        toolchain, action = self._shorthand(options)
-        return toolchain.build(**action)
-
-    def test(self, **options: Any) -> Step:
-        """:meth:`GoToolchain.test` of a one-off toolchain."""
-        toolchain, action = self._shorthand(options)
-        return toolchain.test(**action)
-
-    def vet(self, **options: Any) -> Step:
-        """:meth:`GoToolchain.vet` of a one-off toolchain."""
-        toolchain, action = self._shorthand(options)
-        return toolchain.vet(**action)
-
-    def fmt(self, **options: Any) -> Step:
-        """:meth:`GoToolchain.fmt` of a one-off toolchain."""
-        toolchain, action = self._shorthand(options)
-        return toolchain.fmt(**action)
+    build = Shorthand("build")
+    test = Shorthand("test")
+    vet = Shorthand("vet")
+    fmt = Shorthand("fmt")
 
 
 go: Final = GoEntry()

@@ -14,12 +14,20 @@ import attrs
 
 from harmont._dsl._cache import CacheForever, CacheOnChange
 from harmont._dsl._step import Step
-from harmont._dsl.toolchains._chain import check_version, install_chain, labelled, split_shorthand
+from harmont._dsl.toolchains._chain import (
+    SHORTHAND_STEP_OPTIONS,
+    Shorthand,
+    check_version,
+    install_chain,
+    labelled,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = ["PythonToolchain", "UvProject", "python", "uv"]
+
+_TYPECHECK_OPTIONS = SHORTHAND_STEP_OPTIONS | {"paths"}
 
 
 @attrs.frozen
@@ -125,29 +133,10 @@ class PythonEntry:
         )
         return PythonToolchain(path=path, installed=synced)
 
-    def _shorthand(self, options: Mapping[str, Any]) -> tuple[PythonToolchain, dict[str, Any]]:
-        toolchain_options, action_options = split_shorthand(options)
-        return self(**toolchain_options), action_options
-
-    def test(self, **options: Any) -> Step:
-        """:meth:`PythonToolchain.test` of a one-off toolchain."""
-        toolchain, action = self._shorthand(options)
-        return toolchain.test(**action)
-
-    def lint(self, **options: Any) -> Step:
-        """:meth:`PythonToolchain.lint` of a one-off toolchain."""
-        toolchain, action = self._shorthand(options)
-        return toolchain.lint(**action)
-
-    def fmt(self, **options: Any) -> Step:
-        """:meth:`PythonToolchain.fmt` of a one-off toolchain."""
-        toolchain, action = self._shorthand(options)
-        return toolchain.fmt(**action)
-
-    def typecheck(self, *, paths: str | list[str] | None = None, **options: Any) -> Step:
-        """:meth:`PythonToolchain.typecheck` of a one-off toolchain."""
-        toolchain, action = self._shorthand(options)
-        return toolchain.typecheck(paths=paths, **action)
+    test = Shorthand("test")
+    lint = Shorthand("lint")
+    fmt = Shorthand("fmt")
+    typecheck = Shorthand("typecheck", leaf_options=_TYPECHECK_OPTIONS)
 
 
 class UvEntry:
@@ -174,49 +163,14 @@ class UvEntry:
         )
         return UvProject(path=path, installed=synced)
 
-    def _shorthand(self, options: Mapping[str, Any]) -> tuple[UvProject, dict[str, Any]]:
-        project_options, action_options = split_shorthand(options)
-        return self(**project_options), action_options
-
-    def test(self, **options: Any) -> Step:
-        """:meth:`UvProject.test` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.test(**action)
-
-    def lint(self, **options: Any) -> Step:
-        """:meth:`UvProject.lint` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.lint(**action)
-
-    def fmt(self, **options: Any) -> Step:
-        """:meth:`UvProject.fmt` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.fmt(**action)
-
-    def typecheck(self, *, paths: str | list[str] | None = None, **options: Any) -> Step:
-        """:meth:`UvProject.typecheck` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.typecheck(paths=paths, **action)
-
-    def run(self, cmd: str, **options: Any) -> Step:
-        """:meth:`UvProject.run` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.run(cmd, **action)
-
-    def build(self, **options: Any) -> Step:
-        """:meth:`UvProject.build` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.build(**action)
-
-    def lock_check(self, **options: Any) -> Step:
-        """:meth:`UvProject.lock_check` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.lock_check(**action)
-
-    def publish(self, **options: Any) -> Step:
-        """:meth:`UvProject.publish` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.publish(**action)
+    test = Shorthand("test")
+    lint = Shorthand("lint")
+    fmt = Shorthand("fmt")
+    typecheck = Shorthand("typecheck", leaf_options=_TYPECHECK_OPTIONS)
+    run = Shorthand("run")
+    build = Shorthand("build")
+    lock_check = Shorthand("lock_check")
+    publish = Shorthand("publish")
 
 
 python: Final = PythonEntry()

@@ -8,13 +8,13 @@ a whole chain for one leaf.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, overload
 
 import attrs
 
 from harmont._dsl._cache import CacheForever
 from harmont._dsl._step import Step
-from harmont._dsl.toolchains._chain import check_version, install_chain, labelled, split_shorthand
+from harmont._dsl.toolchains._chain import Shorthand, check_version, install_chain, labelled
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -77,6 +77,16 @@ def _install(version: str) -> str:
 class ZigEntry:
     """``hm.zig``: call it for a toolchain (no ``path``) or a project; shorthands for one leaf."""
 
+    @overload
+    def __call__(
+        self, *, version: str = ..., image: str | None = ..., base: Step | None = ...
+    ) -> ZigToolchain: ...
+
+    @overload
+    def __call__(
+        self, *, path: str, version: str = ..., image: str | None = ..., base: Step | None = ...
+    ) -> ZigProject: ...
+
     def __call__(
         self,
         *,
@@ -84,7 +94,7 @@ class ZigEntry:
         version: str = "0.14.1",
         image: str | None = None,
         base: Step | None = None,
-    ) -> Any:
+    ) -> ZigToolchain | ZigProject:
         """
         Install Zig.
 
@@ -108,25 +118,9 @@ class ZigEntry:
         toolchain = ZigToolchain(version=version, installed=installed)
         return toolchain if path is None else toolchain.project(path)
 
-    def _shorthand(self, options: Mapping[str, Any]) -> tuple[ZigProject, dict[str, Any]]:
-        project_options, action_options = split_shorthand(options)
-        project: ZigProject = self(**{"path": ".", **project_options})
-        return project, action_options
-
-    def build(self, **options: Any) -> Step:
-        """:meth:`ZigProject.build` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.build(**action)
-
-    def test(self, **options: Any) -> Step:
-        """:meth:`ZigProject.test` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.test(**action)
-
-    def fmt(self, **options: Any) -> Step:
-        """:meth:`ZigProject.fmt` of a one-off project."""
-        project, action = self._shorthand(options)
-        return project.fmt(**action)
+    build = Shorthand("build", defaults={"path": "."})
+    test = Shorthand("test", defaults={"path": "."})
+    fmt = Shorthand("fmt", defaults={"path": "."})
 
 
 zig: Final = ZigEntry()
