@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from harmont._ir import plan as plan
     from harmont._orchestrator._result import BuildResult as BuildResult
     from harmont._orchestrator._result import StepOutcome as StepOutcome
+    from harmont._orchestrator._result import StepSkipped as StepSkipped
     from harmont._orchestrator._result import StepStatus as StepStatus
     from harmont._orchestrator._run import run as run
     from harmont._plugins._context import PluginContext as PluginContext
@@ -132,6 +133,7 @@ _LAZY: Final = {
     "Registry": "harmont._plugins._manager",
     "Step": "harmont._dsl",
     "StepOutcome": "harmont._orchestrator._result",
+    "StepSkipped": "harmont._orchestrator._result",
     "StepStatus": "harmont._orchestrator._result",
     "Target": "harmont._dsl",
     "compose": "harmont._dsl",
@@ -198,6 +200,7 @@ __all__ = [
     "SourceError",
     "Step",
     "StepOutcome",
+    "StepSkipped",
     "StepStatus",
     "Target",
     "UnknownPipeline",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from typing import Final
+from typing import ClassVar, Final, TypeAlias
 
 import attrs
 
@@ -16,8 +16,11 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PLUGIN_FAILED",
     "EXIT_TIMED_OUT",
+    "SKIPPED_BY_SELECTION",
     "BuildResult",
+    "RunEvent",
     "StepOutcome",
+    "StepSkipped",
     "StepStatus",
     "failure_message",
     "failure_status",
@@ -54,7 +57,8 @@ class StepStatus(enum.Enum):
     #: Its runner's plugin failed (raised, crashed, timed out); the exit code is 1 and
     #: :attr:`StepOutcome.error` says what happened.
     ERRORED = "errored"
-    #: Never started: the build stopped first, or a chain it needs did not succeed.
+    #: Never started: the build stopped first, a chain it needs did not succeed, or it
+    #: was not selected (:attr:`StepOutcome.selected`).
     SKIPPED = "skipped"
 
 
@@ -96,13 +100,39 @@ def _timed_out(key: str) -> str:
     return f"step '{key}' timed out after "
 
 
+#: :attr:`StepSkipped.reason` of a step that ``only`` left out.
+SKIPPED_BY_SELECTION: Final = "selection"
+
+
+@attrs.frozen(kw_only=True)
+class StepSkipped:
+    """
+    A step of the pipeline that this run leaves out, announced right after ``build_start``.
+
+    Not a wire event: plugins' hooks never receive it (the step never reaches a runner),
+    but renderers, ``--format json`` and :func:`harmont.run`'s ``on_event`` do, so every
+    output form says why the step did not run instead of leaving it out silently.
+    """
+
+    KIND: ClassVar[str] = "step_skipped"
+
+    #: The step key.
+    key: str
+    #: Why: :data:`SKIPPED_BY_SELECTION`, the step is not among ``only`` and their needs.
+    reason: str
+
+
+#: What a run delivers to its subscribers: every build event, and the steps it leaves out.
+RunEvent: TypeAlias = BuildEvent | StepSkipped
+
+
 @attrs.frozen(kw_only=True)
 class StepOutcome:
     """One step of the plan and how it ended."""
 
     #: The step key.
     key: str
-    #: The index of the step's chain in the plan.
+    #: The index of the step's chain in the plan; -1 for a step ``only`` left out.
     chain_idx: int
     status: StepStatus
     #: The id of its execution; None when it never started.
@@ -116,6 +146,8 @@ class StepOutcome:
     #: The plugin error that failed the step (status :attr:`StepStatus.ERRORED`), in one
     #: line: the error's message, then ``(hint: ...)`` when it says how to fix it.
     error: str | None = None
+    #: False for a step that ``only`` left out (status :attr:`StepStatus.SKIPPED`).
+    selected: bool = True
 
 
 @attrs.frozen(kw_only=True)

@@ -25,7 +25,14 @@ from harmont._errors import Cancelled, UnknownRunner, UsageError
 from harmont._orchestrator._archive import ArchiveStore
 from harmont._orchestrator._bus import EventBus
 from harmont._orchestrator._preflight import check_runners
-from harmont._orchestrator._result import EXIT_FAILED, BuildResult, StepOutcome, StepStatus
+from harmont._orchestrator._result import (
+    EXIT_FAILED,
+    SKIPPED_BY_SELECTION,
+    BuildResult,
+    StepOutcome,
+    StepSkipped,
+    StepStatus,
+)
 from harmont._orchestrator._scheduler import Halt, RunControl, Scheduler
 from harmont._orchestrator._source import pack_source
 from harmont.protocol import BuildEnd, BuildStart, StepLog
@@ -33,6 +40,7 @@ from harmont.protocol import BuildEnd, BuildStart, StepLog
 if TYPE_CHECKING:
     from harmont._ir._model import PipelineIR
     from harmont._ir._plan import Plan
+    from harmont._orchestrator._result import RunEvent
     from harmont._plugins._host import Host
     from harmont._plugins._manager import Registry
     from harmont.protocol import BuildEvent
@@ -56,11 +64,12 @@ def run(
     parallelism: int | None = None,
     env: Mapping[str, str] | None = None,
     keep_going: bool = False,
-    on_event: Callable[[BuildEvent], None] | None = None,
+    on_event: Callable[[RunEvent], None] | None = None,
     cancel: threading.Event | None = None,
     plugins: Iterable[object] = (),
     disabled_plugins: Iterable[str] = (),
     keep_logs: bool = False,
+    only: Iterable[str] = (),
 ) -> BuildResult:
     """
     Build one pipeline and return how it went; a failed step is a result, not an error.
@@ -85,7 +94,13 @@ def run(
     :param keep_logs: keep ``step_log`` events in :attr:`BuildResult.events` too. Off by
         default: a step printing a million lines would otherwise hold them all in memory
         until the call returns (``on_event`` sees every event either way).
-    :raises UsageError: an argument is invalid (``parallelism`` below 1...).
+    :param only: build just these steps (keys, or labels naming one step each; an item
+        may list several, comma-separated) and what they need: their ``builds_in``
+        ancestors and every step their waits require. Each other step is a
+        :class:`~harmont.StepSkipped` record to ``on_event`` after ``build_start`` and
+        a skipped outcome with ``selected=False``; nothing named builds everything.
+    :raises UsageError: an argument is invalid (``parallelism`` below 1, a step in
+        ``only`` that the pipeline does not have...).
     :raises PipelineError: the pipeline cannot be found, rendered, loaded or planned;
         :class:`~harmont.UnknownRunner` when a step's runner is not available.
     :raises SourceError: the project's source cannot be packed (an unreadable file, over
@@ -105,12 +120,14 @@ def run(
     image that is missing is an error raised here, before any event.
     """
     from harmont._ir._plan import plan as make_plan
+    from harmont._ir._select import select
     from harmont._plugins._host import Host
     from harmont._plugins._manager import load_registry
 
     workers = _parallelism(parallelism)
     root = Path(directory if directory is not None else Path.cwd()).resolve()
-    ir = _load(pipeline, slug=slug, root=root, cancel=cancel)
+    selection = select(_load(pipeline, slug=slug, root=root, cancel=cancel), only)
+    ir = selection.ir
     control = RunControl()
     archives = ArchiveStore()
     run_id = uuid.uuid4()
@@ -166,6 +183,8 @@ def run(
             run_id=run_id,
             events=events,
             host=host,
+            skipped=[StepSkipped(key=k, reason=SKIPPED_BY_SELECTION) for k in selection.skipped],
+            announce=on_event,
         )
     finally:
         if registry is not None:
@@ -182,6 +201,8 @@ def _build(
     run_id: uuid.UUID,
     events: list[BuildEvent],
     host: Host,
+    skipped: list[StepSkipped],
+    announce: Callable[[RunEvent], None] | None,
 ) -> BuildResult:
     started = time.monotonic()
     exit_code = EXIT_FAILED
@@ -193,6 +214,11 @@ def _build(
     try:
         start = BuildStart(run_id=run_id, plan=plan.summary, started_at=datetime.now(UTC))
         abort = bus.publish(start)
+        # Before any step can run, so nothing else is delivered meanwhile; hooks never
+        # see these records, which are not wire events.
+        if announce is not None:
+            for record in skipped:
+                announce(record)
         if abort is not None:
             control.halt(Halt.ABORTED, f"a hook aborted the build: {abort.reason}")
         elif control.reason is None:
@@ -205,10 +231,14 @@ def _build(
         host.end_build(run_id)
     if control.error is not None:
         raise control.error
+    left_out = tuple(
+        StepOutcome(key=r.key, chain_idx=-1, status=StepStatus.SKIPPED, selected=False)
+        for r in skipped
+    )
     return BuildResult(
         run_id=run_id,
         exit_code=exit_code,
-        steps=outcomes,
+        steps=outcomes + left_out,
         events=tuple(events),
         duration_ms=duration_ms,
         failure=_failure(control, outcomes) if exit_code != 0 else None,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from harmont.protocol import BuildEvent
+    from harmont._orchestrator._result import RunEvent
 
 __all__ = ["Renderer", "color_enabled", "make_renderer"]
 
@@ -26,7 +26,7 @@ __all__ = ["Renderer", "color_enabled", "make_renderer"]
 class Renderer(Protocol):
     """What ``hm run`` drives: see the module docstring."""
 
-    def on_event(self, event: BuildEvent) -> None: ...
+    def on_event(self, event: RunEvent) -> None: ...
 
     def warn(self, message: str) -> None: ...
 

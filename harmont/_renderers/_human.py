@@ -14,11 +14,12 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from harmont._orchestrator._result import StepStatus
+from harmont._orchestrator._result import StepSkipped, StepStatus
 from harmont._renderers._lines import (
     outcome_line,
     plan_line,
     replay,
+    skipped_line,
     status_text,
     summary_lines,
 )
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
     from rich.text import Text
 
-    from harmont.protocol import BuildEvent
+    from harmont._orchestrator._result import RunEvent
 
 __all__ = ["HumanRenderer"]
 
@@ -76,7 +77,7 @@ class HumanRenderer:
         self._lock = threading.Lock()
         self._progress.start()
 
-    def on_event(self, event: BuildEvent) -> None:
+    def on_event(self, event: RunEvent) -> None:
         """Update the live display with one event."""
         from rich.text import Text
 
@@ -84,6 +85,8 @@ class HumanRenderer:
         with self._lock:
             if isinstance(event, BuildStart):
                 self._console.print(Text(plan_line(event.plan)), style="dim")
+            elif isinstance(event, StepSkipped):
+                self._console.print(Text(skipped_line(event)), style="dim")
             elif isinstance(event, StepStart) and (view := self._view.steps.get(event.step_id)):
                 self._tasks[event.step_id] = self._progress.add_task(view.key)
             elif isinstance(event, StepEnd):

@@ -11,7 +11,7 @@ from harmont.protocol import to_json
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from harmont.protocol import BuildEvent
+    from harmont._orchestrator._result import RunEvent
 
 __all__ = ["JsonRenderer"]
 
@@ -30,7 +30,7 @@ class JsonRenderer:
         self._err = err
         self._lock = threading.Lock()
 
-    def on_event(self, event: BuildEvent) -> None:
+    def on_event(self, event: RunEvent) -> None:
         """Write *event* as one line."""
         data = (to_json(event) + "\n").encode("utf-8")
         with self._lock:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, BinaryIO, Final
 
-from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_OK, StepStatus
+from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_OK, StepSkipped, StepStatus
 from harmont._renderers._view import BuildView, StepView, format_duration
 from harmont.protocol import (
     BuildStart,
@@ -30,7 +30,8 @@ from harmont.protocol import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from harmont.protocol import BuildEnd, BuildEvent, PlanSummary
+    from harmont._orchestrator._result import RunEvent
+    from harmont.protocol import BuildEnd, PlanSummary
 
 __all__ = [
     "LinesRenderer",
@@ -38,6 +39,7 @@ __all__ = [
     "outcome_line",
     "plan_line",
     "replay",
+    "skipped_line",
     "status_text",
     "summary_lines",
 ]
@@ -134,12 +136,19 @@ def summary_lines(view: BuildView, skipped: Sequence[str] = ()) -> list[str]:
     unrun = len(skipped) or max(planned - len(view.steps), 0)
     if unrun:
         parts.append(f"{unrun} skipped")
+    if view.unselected:
+        parts.append(f"{len(view.unselected)} not selected")
     lines = [", ".join(parts)] if parts else []
     if skipped:
         named = ", ".join(skipped[:_NAMED_SKIPS])
         more = f" and {len(skipped) - _NAMED_SKIPS} more" if len(skipped) > _NAMED_SKIPS else ""
         lines.append(f"skipped: {named}{more}")
     return lines
+
+
+def skipped_line(record: StepSkipped) -> str:
+    """``- lint  skipped: not selected``: a step the run leaves out, and why."""
+    return f"- {record.key}  skipped: not selected"
 
 
 def outcome_line(end: BuildEnd, failure: str | None, exit_code: int | None = None) -> str:
@@ -173,7 +182,7 @@ class LinesRenderer:
         self._view = BuildView()
         self._lock = threading.Lock()
 
-    def on_event(self, event: BuildEvent) -> None:
+    def on_event(self, event: RunEvent) -> None:
         """Render one event."""
         lines = []
         for step in self._view.apply(event):
@@ -208,7 +217,9 @@ class LinesRenderer:
             glyph = f"{color}{glyph}{_RESET}"
         return f"{glyph} {view.key}  {status_text(view)}"
 
-    def _line(self, event: BuildEvent) -> str | None:
+    def _line(self, event: RunEvent) -> str | None:
+        if isinstance(event, StepSkipped):
+            return skipped_line(event)
         if isinstance(event, BuildStart):
             plan = event.plan
             runner = f", default runner {plan.default_runner}" if plan.default_runner else ""

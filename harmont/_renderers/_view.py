@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from harmont._orchestrator._result import StepStatus, failure_status
+from harmont._orchestrator._result import StepSkipped, StepStatus, failure_status
 from harmont.protocol import (
     BuildEnd,
     BuildStart,
@@ -40,7 +40,8 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
-    from harmont.protocol import BuildEvent, PlanSummary
+    from harmont._orchestrator._result import RunEvent
+    from harmont.protocol import PlanSummary
 
 __all__ = ["REPLAY_BYTES", "REPLAY_LINES", "BuildView", "StepView", "Tail", "format_duration"]
 
@@ -110,10 +111,14 @@ class BuildView:
         self.plan: PlanSummary | None = None
         self.steps: dict[uuid.UUID, StepView] = {}
         self.end: BuildEnd | None = None
+        #: The steps the run left out (``--only``), in document order.
+        self.unselected: list[str] = []
 
-    def apply(self, event: BuildEvent) -> list[StepView]:
+    def apply(self, event: RunEvent) -> list[StepView]:
         """Fold *event* in; return the steps whose final status it settled, each once."""
-        if isinstance(event, BuildStart):
+        if isinstance(event, StepSkipped):
+            self.unselected.append(event.key)
+        elif isinstance(event, BuildStart):
             self.plan = event.plan
         elif isinstance(event, StepQueued):
             self.steps[event.step_id] = StepView(

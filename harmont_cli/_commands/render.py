@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
+from harmont_cli._commands._selection import OnlySteps  # noqa: TC001
 from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineSlug,
     PipelineTarget,
@@ -24,8 +25,15 @@ def register(app: typer.Typer) -> None:
         target: PipelineTarget = None,
         directory: RepoDir = Path(),
         slug: PipelineSlug = None,
+        only: OnlySteps = None,
     ) -> None:
-        """Validate one pipeline's IR and print it as JSON."""
+        """Validate one pipeline's IR and print it as JSON (with --only, reduced)."""
+        from harmont._ir._select import reduce_text, select
         from harmont._pipelines import resolve_definition
 
-        typer.echo(resolve_definition(target, root=directory, slug=slug).text)
+        definition = resolve_definition(target, root=directory, slug=slug)
+        if not only:
+            typer.echo(definition.text)
+            return
+        kept = select(definition.ir, only).ir
+        typer.echo(reduce_text(definition.text, frozenset(s.key for s in kept.steps)))

@@ -14,6 +14,7 @@ from harmont._errors import HarmontError, UsageError
 from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
+from harmont_cli._commands._selection import OnlySteps  # noqa: TC001
 from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineSlug,
     PipelineTarget,
@@ -110,6 +111,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")
         ] = False,
         slug: PipelineSlug = None,
+        only: OnlySteps = None,
     ) -> int:
         """Run a pipeline: its chains in parallel, on the runners of its steps."""
         import harmont
@@ -139,10 +141,13 @@ def register(app: typer.Typer) -> None:
                     on_event=renderer.on_event,
                     cancel=cancel,
                     disabled_plugins=disabled,
+                    only=only or (),
                 )
             failure = result.failure
             exit_code = result.exit_code
-            skipped = [s.key for s in result.steps if s.status is harmont.StepStatus.SKIPPED]
+            skipped = [
+                s.key for s in result.steps if s.status is harmont.StepStatus.SKIPPED and s.selected
+            ]
             return exit_code
         except HarmontError as exc:
             # The closing line must show the code `hm` exits with, not the build's.
