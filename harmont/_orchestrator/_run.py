@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from harmont._background import Background
-from harmont._errors import Cancelled, UnknownRunner, UsageError
+from harmont._errors import Cancelled, HarmontError, UnknownRunner, UsageError
 from harmont._orchestrator._archive import ArchiveStore
 from harmont._orchestrator._bus import EventBus
 from harmont._orchestrator._preflight import check_runners
@@ -35,6 +35,7 @@ from harmont._orchestrator._result import (
 )
 from harmont._orchestrator._scheduler import Halt, RunControl, Scheduler
 from harmont._orchestrator._source import pack_source
+from harmont._secrets import Masker
 from harmont.protocol import BuildEnd, BuildStart, StepLog
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from harmont._orchestrator._result import RunEvent
     from harmont._plugins._host import Host
     from harmont._plugins._manager import Registry
-    from harmont.protocol import BuildEvent
+    from harmont.protocol import BuildEvent, HookAbort
 
 __all__ = ["run"]
 
@@ -70,6 +71,7 @@ def run(
     disabled_plugins: Iterable[str] = (),
     keep_logs: bool = False,
     only: Iterable[str] = (),
+    secrets: Mapping[str, str] | None = None,
 ) -> BuildResult:
     """
     Build one pipeline and return how it went; a failed step is a result, not an error.
@@ -99,6 +101,10 @@ def run(
         ancestors and every step their waits require. Each other step is a
         :class:`~harmont.StepSkipped` record to ``on_event`` after ``build_start`` and
         a skipped outcome with ``selected=False``; nothing named builds everything.
+    :param secrets: variables every step gets, over ``env`` (``hm run --secret``). Each
+        value, and its base64 and URL-encoded forms for values of four characters or
+        more, reads ``***`` in everything the run shows or returns: events (so hooks and
+        ``on_event``), logs, error messages, the result. They never enter a cache key.
     :raises UsageError: an argument is invalid (``parallelism`` below 1, a step in
         ``only`` that the pipeline does not have...).
     :raises PipelineError: the pipeline cannot be found, rendered, loaded or planned;
@@ -132,14 +138,20 @@ def run(
     archives = ArchiveStore()
     run_id = uuid.uuid4()
     sink = _Sink()
-    host = Host(project_root=root, emit=sink, archives=archives, cancel=control.stop)
+    masker = Masker((secrets or {}).values())
+    host = Host(project_root=root, emit=sink, archives=archives, cancel=control.stop, masker=masker)
     registry: Registry | None = None
     try:
         registry = load_registry(host=host, disabled=disabled_plugins, project_root=root)
         for plugin in plugins:
             registry.register(plugin)
         default = _default_runner(registry, runner, ir)
-        plan = make_plan(ir, default_runner=default, runners=registry.runners(), env=env)
+        plan = make_plan(
+            ir,
+            default_runner=default,
+            runners=registry.runners(),
+            env={**(env or {}), **(secrets or {})},
+        )
         _cancellable(
             functools.partial(check_runners, registry, plan),
             cancel=cancel,
@@ -168,7 +180,7 @@ def run(
             registry=registry,
             host=host,
             control=control,
-            publish=bus.publish,
+            publish=_masking(bus.publish, masker),
             run_id=run_id,
             archive_id=archive_id,
             parallelism=workers,
@@ -185,7 +197,11 @@ def run(
             host=host,
             skipped=[StepSkipped(key=k, reason=SKIPPED_BY_SELECTION) for k in selection.skipped],
             announce=on_event,
+            masker=masker,
         )
+    except HarmontError as error:
+        masker.mask_error(error)  # in place: the traceback stays the original's
+        raise
     finally:
         if registry is not None:
             registry.close()  # stops the workers of isolated native plugins
@@ -203,6 +219,7 @@ def _build(
     host: Host,
     skipped: list[StepSkipped],
     announce: Callable[[RunEvent], None] | None,
+    masker: Masker,
 ) -> BuildResult:
     started = time.monotonic()
     exit_code = EXIT_FAILED
@@ -231,6 +248,7 @@ def _build(
         host.end_build(run_id)
     if control.error is not None:
         raise control.error
+    failure = _failure(control, outcomes) if exit_code != 0 else None
     left_out = tuple(
         StepOutcome(key=r.key, chain_idx=-1, status=StepStatus.SKIPPED, selected=False)
         for r in skipped
@@ -238,10 +256,10 @@ def _build(
     return BuildResult(
         run_id=run_id,
         exit_code=exit_code,
-        steps=outcomes + left_out,
+        steps=tuple(masker.mask_fields(outcome) for outcome in outcomes) + left_out,
         events=tuple(events),
         duration_ms=duration_ms,
-        failure=_failure(control, outcomes) if exit_code != 0 else None,
+        failure=None if failure is None else masker.mask(failure),
     )
 
 
@@ -308,6 +326,22 @@ class _Sink:
             # Outside the lock: a hook called for a replayed event may emit again.
             for event in pending:
                 bus.publish(event)
+
+
+def _masking(
+    publish: Callable[[BuildEvent], HookAbort | None], masker: Masker
+) -> Callable[[BuildEvent], HookAbort | None]:
+    """
+    *publish*, with the secrets in the scheduler's events masked (a ``chain_failed``
+    message quotes a plugin's error). Step output is masked where it enters the host.
+    """
+    if not masker.active:
+        return publish
+
+    def masked(event: BuildEvent) -> HookAbort | None:
+        return publish(event if isinstance(event, StepLog) else masker.mask_fields(event))
+
+    return masked
 
 
 def _without_logs(events: list[BuildEvent]) -> Callable[[BuildEvent], None]:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from harmont._orchestrator._archive import ArchiveStore
+    from harmont._secrets import Masker, StreamMasker
     from harmont.protocol import BuildEvent
 
 __all__ = ["Host", "default_state_dir"]
@@ -118,6 +119,7 @@ class Host:
     :param cancel: set when the run is cancelled; None means never.
     :param stdout: where ``write_stdout`` goes (default: the process's stdout at write time).
     :param stderr: where ``write_stderr`` goes (default: the process's stderr at write time).
+    :param masker: hides the run's secrets in step output, emitted events and plugin logs.
     """
 
     def __init__(
@@ -130,8 +132,11 @@ class Host:
         cancel: threading.Event | None = None,
         stdout: BinaryIO | None = None,
         stderr: BinaryIO | None = None,
+        masker: Masker | None = None,
     ) -> None:
         self._project_root = project_root
+        self._masker = masker if masker is not None and masker.active else None
+        self._unmasked: dict[tuple[uuid.UUID, StdStream], StreamMasker] = {}
         self._state_dir = default_state_dir() if state_dir is None else state_dir
         self._sink = emit
         self._archives = archives
@@ -206,6 +211,7 @@ class Host:
 
         Call it once the step's executor has returned, whatever the outcome.
         """
+        self._flush_masked(step_id)
         with self._lines_lock:
             buffers = [self._lines.pop((step_id, stream), None) for stream in StdStream]
         for buffer in buffers:
@@ -219,6 +225,8 @@ class Host:
 
     def close(self) -> None:
         """Emit every unfinished line, forget in-memory keys, close the persistent store."""
+        for step_id in {step_id for step_id, _ in list(self._unmasked)}:
+            self._flush_masked(step_id)
         with self._lines_lock:
             buffers, self._lines = list(self._lines.values()), {}
         for buffer in buffers:
@@ -230,6 +238,8 @@ class Host:
     # The host API proper. PluginContext forwards here with itself as the caller.
 
     def _log(self, caller: PluginContext, level: Level, message: str) -> None:
+        if self._masker is not None:
+            message = self._masker.mask(message)
         logging.getLogger(f"harmont.plugin.{caller.plugin}").log(
             _LEVELS[level],
             "%s",
@@ -258,6 +268,8 @@ class Host:
 
     def _emit(self, event: BuildEvent) -> None:
         if self._sink is not None:
+            if self._masker is not None:
+                event = self._masker.mask_fields(event)
             self._sink(event)
 
     def _step_log(self, caller: PluginContext, stream: StdStream, data: bytes) -> None:
@@ -276,7 +288,31 @@ class Host:
             buffer = self._lines.get((step_id, stream))
             if buffer is None:
                 buffer = self._lines[(step_id, stream)] = _LineBuffer(step_id, stream)
-        buffer.feed(data, self._emit)
+        if self._masker is None:
+            buffer.feed(data, self._emit)
+            return
+        # Every byte a step prints enters the run here: secrets go before any line, event,
+        # hook or result is made of it. The masker and the line buffer advance together.
+        with buffer.lock:
+            buffer.feed(self._mask_chunk(step_id, stream, data), self._emit)
+
+    def _mask_chunk(self, step_id: uuid.UUID, stream: StdStream, data: bytes) -> bytes:
+        assert self._masker is not None
+        with self._lines_lock:
+            masker = self._unmasked.get((step_id, stream))
+            if masker is None:
+                masker = self._unmasked[(step_id, stream)] = self._masker.stream()
+        return masker.feed(data)
+
+    def _flush_masked(self, step_id: uuid.UUID) -> None:
+        """Release what the stream maskers of *step_id* held back, into its line buffers."""
+        for stream in StdStream:
+            with self._lines_lock:
+                masker = self._unmasked.pop((step_id, stream), None)
+                buffer = self._lines.get((step_id, stream))
+            if masker is not None and buffer is not None:
+                with buffer.lock:
+                    buffer.feed(masker.flush(), self._emit)
 
     def _cancelled(self) -> bool:
         return self._cancel is not None and self._cancel.is_set()

@@ -14,7 +14,7 @@ from harmont._errors import HarmontError, UsageError
 from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
-from harmont_cli._commands._selection import OnlySteps  # noqa: TC001
+from harmont_cli._commands._selection import OnlySteps, SecretOptions  # noqa: TC001
 from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineSlug,
     PipelineTarget,
@@ -112,13 +112,18 @@ def register(app: typer.Typer) -> None:
         ] = False,
         slug: PipelineSlug = None,
         only: OnlySteps = None,
+        secret: SecretOptions = None,
     ) -> int:
         """Run a pipeline: its chains in parallel, on the runners of its steps."""
+        import os
+
         import harmont
         from harmont._orchestrator._signals import ctrl_c_cancels
         from harmont._renderers import make_renderer
+        from harmont._secrets import parse_secrets
 
         overrides = parse_env(env or [])
+        secrets = parse_secrets(secret or [], os.environ)
         disabled = ctx.obj.disabled if isinstance(ctx.obj, AppState) else frozenset[str]()
         renderer = make_renderer(output_format=output_format.value, logs=logs, no_color=no_color)
         handler = _WarningsToRenderer(renderer)
@@ -142,6 +147,7 @@ def register(app: typer.Typer) -> None:
                     cancel=cancel,
                     disabled_plugins=disabled,
                     only=only or (),
+                    secrets=secrets,
                 )
             failure = result.failure
             exit_code = result.exit_code
