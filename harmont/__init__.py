@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from harmont._ir import load_envelope as load_envelope
     from harmont._ir import load_ir as load_ir
     from harmont._ir import plan as plan
+    from harmont._orchestrator._debug import DebugShell as DebugShell
     from harmont._orchestrator._result import BuildResult as BuildResult
     from harmont._orchestrator._result import StepOutcome as StepOutcome
     from harmont._orchestrator._result import StepSkipped as StepSkipped
@@ -121,6 +122,7 @@ _LAZY: Final = {
     "CacheTTL": "harmont._dsl",
     "Chain": "harmont._ir",
     "ChainDependency": "harmont._ir",
+    "DebugShell": "harmont._orchestrator._debug",
     "Dependency": "harmont._ir",
     "Host": "harmont._plugins._host",
     "Pipeline": "harmont._dsl",
@@ -175,6 +177,7 @@ __all__ = [
     "Cancelled",
     "Chain",
     "ChainDependency",
+    "DebugShell",
     "DecodeError",
     "Dependency",
     "EngineUnavailable",

@@ -48,6 +48,7 @@ __all__ = [
     "hm_check_runner",
     "hm_execute_step",
     "hm_on_hook_event",
+    "hm_open_shell",
     "hm_plugin_manifest",
     "hm_run_subcommand",
     "hm_snapshot_exists",
@@ -175,6 +176,41 @@ def hm_check_runner(runner: str, images: Mapping[str, str | None]) -> None:
 
     Native plugins
         Not available: the C ABI has no such call; native runners fail at their first step.
+    """
+
+
+@hookspec(firstresult=True)
+def hm_open_shell(
+    context: PluginContext, executor_input: ExecutorInput, program: str, run_command: bool
+) -> int | None:
+    """
+    Open an interactive shell, on the user's terminal, where a step runs: ``hm debug``.
+
+    :param context: as for :func:`hm_execute_step`, for the step the shell is opened at.
+    :param executor_input: the step, exactly as :func:`hm_execute_step` would get it: the
+        shell runs in the environment the step starts from (``parent_snapshot``: its
+        chain's live environment, a fork's snapshot, or its image), with its merged
+        ``env`` and its ``workdir``. When this very execution already ran and failed in a
+        run that keeps failed environments (``context.keep_failed``, ``hm run -i``), the
+        shell opens in the environment the failed command left instead.
+    :param program: the shell to run (``sh`` unless the user names another); it may hold
+        arguments, split on blanks.
+    :param run_command: run the step's command first (``hm debug --after``), attached to
+        the terminal, then open the shell whatever its exit status.
+    :returns: the shell's exit status (``128 + N`` when killed by signal N); None when
+        this plugin does not own the step's runner. Stops at first non-None result.
+
+    Optional: a runner whose plugin does not implement it cannot be debugged (`hm` says
+    so). Called from a scheduler worker thread while the rest of the build holds (running
+    steps finish, nothing new starts) and `hm` draws nothing on the terminal. The shell
+    must own the terminal while it runs (its own process group as the foreground group),
+    so that Ctrl-C in it never reaches `hm`; the environment is released afterwards as
+    after a failed step.
+
+    .. versionadded:: 2
+
+    Native plugins
+        Not available: the C ABI has no such call.
     """
 
 

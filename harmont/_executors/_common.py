@@ -42,6 +42,15 @@ class Executor(Protocol):
     def check(self, images: Mapping[str, str | None]) -> None:
         """Fail now if the chain roots *images* (step key to image) cannot start."""
 
+    def open_shell(
+        self,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        program: str,
+        run_command: bool,
+    ) -> int:
+        """Open *program* on the terminal where the step runs; see ``hm_open_shell``."""
+
 
 @final
 class RunnerHooks:
@@ -93,6 +102,19 @@ class RunnerHooks:
         """Before the build starts, let the executor check what the roots of its runner need."""
         if runner == self.runner:
             self._executor.check(images)
+
+    @hookimpl
+    def hm_open_shell(
+        self,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        program: str,
+        run_command: bool,
+    ) -> int | None:
+        """A shell where the step runs, for its own runner only; None for the others."""
+        if executor_input.step.runner != self.runner:
+            return None
+        return self._executor.open_shell(context, executor_input, program, run_command)
 
     @hookimpl
     def hm_snapshot_exists(self, runner: str, tag: str) -> bool | None:

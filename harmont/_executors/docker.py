@@ -40,6 +40,7 @@ import attrs
 
 from harmont._errors import PluginRuntimeError
 from harmont._executors._common import RunnerHooks
+from harmont._executors._debug_shell import attach, docker_cli, shell_script
 from harmont._executors._docker_engine import (
     CHECK_TIMEOUT_SECONDS,
     KIND_CACHE,
@@ -173,6 +174,8 @@ class DockerExecutor:
         #: Engine calls creating an object of a run, in flight; no entry when none.
         self._creating_now: dict[uuid.UUID, int] = {}
         self._workspaces = WorkspaceCache()
+        #: Failed steps' containers kept for a debug shell (``hm run -i``), by step id.
+        self._failed: dict[uuid.UUID, _Container] = {}
 
     def api(self) -> APIClient:
         """The engine client, connected on first use.
@@ -267,7 +270,11 @@ class DockerExecutor:
             message = f"step timed out after {step.timeout_seconds}s\n".encode()
             context.emit_step_log(StdStream.STDERR, lead + message)
         if outcome.exit_code != 0:
-            self._remove(container)
+            if context.keep_failed and not (outcome.cancelled or outcome.timed_out):
+                with self._lock:
+                    self._failed[executor_input.step_id] = container
+            else:
+                self._remove(container)
             return StepResult(exit_code=outcome.exit_code)
         if isinstance(decision, CacheMissBuildAs):
             try:
@@ -280,6 +287,38 @@ class DockerExecutor:
         with self._lock:
             self._live[ref] = container
         return StepResult(exit_code=0, committed_snapshot=ref)
+
+    def open_shell(
+        self,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        program: str,
+        run_command: bool,
+    ) -> int:
+        """
+        *program* on the terminal through ``docker exec -it``, in the container the step
+        runs in (or the one its failed command left), with the step's env and workdir;
+        the container goes afterwards.
+        """
+        with self._lock:
+            self._runs.add(executor_input.run_id)
+            container = self._failed.pop(executor_input.step_id, None)
+        if container is None:
+            container = self._acquire(context, executor_input)
+        try:
+            step = executor_input.step
+            argv, env = _exec_it(container.id, executor_input.env, executor_input.workdir)
+            return attach(
+                [*argv, *shell_script(step.cmd, program, run_command=run_command)], env=env
+            )
+        except OSError as exc:
+            raise PluginRuntimeError(
+                f"docker: cannot run the docker CLI: {exc.strerror}",
+                plugin=PLUGIN_NAME,
+                code="docker_cli_missing",
+            ) from exc
+        finally:
+            self._remove(container)
 
     def end_run(self, run_id: uuid.UUID) -> None:
         """
@@ -304,7 +343,10 @@ class DockerExecutor:
             self._settled.wait_for(lambda: not self._creating_now.get(run_id), _SETTLE_SECONDS)
             self._runs.discard(run_id)
             ended = [ref for ref, c in self._live.items() if c.run_id == run_id]
-            for container in [self._live.pop(ref) for ref in ended]:
+            failed = [s for s, c in self._failed.items() if c.run_id == run_id]
+            for container in [self._live.pop(ref) for ref in ended] + [
+                self._failed.pop(step_id) for step_id in failed
+            ]:
                 container.session.close()
             api = self._api
         self._workspaces.drop_run(run_id)
@@ -526,6 +568,29 @@ class DockerExecutor:
         api = self._api
         if api is not None:
             _force_remove_container(api, container.id)
+
+
+def _exec_it(
+    container_id: str, step_env: Mapping[str, str], workdir: str
+) -> tuple[list[str], dict[str, str]]:
+    """
+    ``docker exec -it`` into *container_id*, and the CLI's environment.
+
+    Values travel in the CLI's environment, named by ``-e NAME`` (the CLI reads them from
+    there), so no value, a secret's included, shows in a process listing; only names that
+    would steer the CLI itself (``DOCKER_*``) are passed with their value.
+    """
+    import os
+
+    argv = [docker_cli(), "exec", "-it", "-w", workdir]
+    env = dict(os.environ)
+    for name, value in step_env.items():
+        if name.startswith("DOCKER_"):
+            argv += ["-e", f"{name}={value}"]
+        else:
+            argv += ["-e", name]
+            env[name] = value
+    return [*argv, container_id], env
 
 
 def _force_remove_container(api: APIClient, container_id: str) -> None:

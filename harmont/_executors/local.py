@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Final
 from harmont._errors import PluginRuntimeError, UnpackError
 from harmont._executors._archive import read_archive
 from harmont._executors._common import RunnerHooks
+from harmont._executors._debug_shell import attach, shell_script
 from harmont._executors._local_session import LocalSession
 from harmont._executors._process import EXIT_TIMED_OUT, setsid_command
 from harmont._executors._shell_session import StepScript
@@ -189,6 +190,8 @@ class _Run:
         #: How chain directories were made (see :mod:`._tree_clone`), logged once each.
         self.clone_mechanisms: set[str] = set()
         self.image_warned = False
+        #: Failed steps' chains kept for a debug shell (``hm run -i``), by step id.
+        self.failed: dict[uuid.UUID, _Chain] = {}
         self._numbers = itertools.count()
 
     def new_dir(self, kind: str) -> Path:
@@ -354,13 +357,50 @@ class _LocalExecutor:
                 StdStream.STDERR, f"step timed out after {step.timeout_seconds}s\n".encode()
             )
         if outcome.exit_code != 0:
-            chain.discard()
+            if context.keep_failed and not (outcome.cancelled or outcome.timed_out):
+                with state.lock:
+                    state.failed[executor_input.step_id] = chain
+            else:
+                chain.discard()
             return StepResult(exit_code=outcome.exit_code)
         if isinstance(decision, CacheMissBuildAs):
             chain.session.close()
             self._commit(state, chain.workspace, decision.tag)
             return StepResult(exit_code=0, committed_snapshot=decision.tag)
         return StepResult(exit_code=0, committed_snapshot=state.adopt(chain))
+
+    def open_shell(
+        self,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        program: str,
+        run_command: bool,
+    ) -> int:
+        """
+        *program* on the terminal, in the chain directory the step runs in (or the one its
+        failed command left), with the step's env; the directory goes afterwards.
+        """
+        state = self.run(executor_input.run_id)
+        with state.lock:
+            chain = state.failed.pop(executor_input.step_id, None)
+        if chain is None:
+            chain = self._chain(context, state, executor_input)
+        step = executor_input.step
+        try:
+            return attach(
+                shell_script(step.cmd, program, run_command=run_command),
+                cwd=chain.workspace,
+                env=_environment(executor_input.env),
+            )
+        except OSError as exc:
+            raise PluginRuntimeError(
+                f"local: cannot start a shell for step '{step.key}': {exc.strerror}",
+                plugin="local",
+                capability="open_shell",
+                code="spawn_failed",
+            ) from exc
+        finally:
+            chain.discard()
 
     def _warn_image(
         self, context: PluginContext, state: _Run, step_key: str, image: str | None

@@ -171,6 +171,9 @@ class BuildResult:
     duration_ms: int
     #: Why the build failed or stopped, in one line; None when it passed.
     failure: str | None = None
+    #: The exit status of the shell opened where a step runs (``debug_shell.at``, `hm
+    #: debug`); None when no such shell opened.
+    shell_exit_code: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+import attrs
+
 from harmont._background import Background
 from harmont._errors import Cancelled, HarmontError, UnknownRunner, UsageError
 from harmont._orchestrator._archive import ArchiveStore
@@ -41,6 +43,7 @@ from harmont.protocol import BuildEnd, BuildStart, StepLog
 if TYPE_CHECKING:
     from harmont._ir._model import PipelineIR
     from harmont._ir._plan import Plan
+    from harmont._orchestrator._debug import DebugShell
     from harmont._orchestrator._result import RunEvent
     from harmont._plugins._host import Host
     from harmont._plugins._manager import Registry
@@ -72,6 +75,7 @@ def run(
     keep_logs: bool = False,
     only: Iterable[str] = (),
     secrets: Mapping[str, str] | None = None,
+    debug_shell: DebugShell | None = None,
 ) -> BuildResult:
     """
     Build one pipeline and return how it went; a failed step is a result, not an error.
@@ -105,6 +109,11 @@ def run(
         value, and its base64 and URL-encoded forms for values of four characters or
         more, reads ``***`` in everything the run shows or returns: events (so hooks and
         ``on_event``), logs, error messages, the result. They never enter a cache key.
+    :param debug_shell: open an interactive shell on this process's terminal (stdin must
+        be one): where step ``debug_shell.at`` would run, instead of running it, the
+        build reduced to that step and its needs (`hm debug`; the step's exit code is
+        the shell's); or, with ``on_failure``, where a step's command failed, the rest of
+        the build held meanwhile (`hm run -i`).
     :raises UsageError: an argument is invalid (``parallelism`` below 1, a step in
         ``only`` that the pipeline does not have...).
     :raises PipelineError: the pipeline cannot be found, rendered, loaded or planned;
@@ -132,14 +141,25 @@ def run(
 
     workers = _parallelism(parallelism)
     root = Path(directory if directory is not None else Path.cwd()).resolve()
-    selection = select(_load(pipeline, slug=slug, root=root, cancel=cancel), only)
+    loaded = _load(pipeline, slug=slug, root=root, cancel=cancel)
+    if debug_shell is not None:
+        debug_shell = _check_shell(debug_shell, loaded)
+        only = [*only, debug_shell.at] if debug_shell.at is not None else only
+    selection = select(loaded, only)
     ir = selection.ir
     control = RunControl()
     archives = ArchiveStore()
     run_id = uuid.uuid4()
     sink = _Sink()
     masker = Masker((secrets or {}).values())
-    host = Host(project_root=root, emit=sink, archives=archives, cancel=control.stop, masker=masker)
+    host = Host(
+        project_root=root,
+        emit=sink,
+        archives=archives,
+        cancel=control.stop,
+        masker=masker,
+        keep_failed=debug_shell is not None and debug_shell.on_failure,
+    )
     registry: Registry | None = None
     try:
         registry = load_registry(host=host, disabled=disabled_plugins, project_root=root)
@@ -186,6 +206,7 @@ def run(
             parallelism=workers,
             keep_going=keep_going,
             cancel=cancel,
+            shell=debug_shell,
         )
         return _build(
             bus=bus,
@@ -198,6 +219,7 @@ def run(
             skipped=[StepSkipped(key=k, reason=SKIPPED_BY_SELECTION) for k in selection.skipped],
             announce=on_event,
             masker=masker,
+            debugged=None if debug_shell is None else debug_shell.at,
         )
     except HarmontError as error:
         masker.mask_error(error)  # in place: the traceback stays the original's
@@ -220,6 +242,7 @@ def _build(
     skipped: list[StepSkipped],
     announce: Callable[[RunEvent], None] | None,
     masker: Masker,
+    debugged: str | None,
 ) -> BuildResult:
     started = time.monotonic()
     exit_code = EXIT_FAILED
@@ -260,6 +283,9 @@ def _build(
         events=tuple(events),
         duration_ms=duration_ms,
         failure=None if failure is None else masker.mask(failure),
+        shell_exit_code=next(
+            (o.exit_code for o in outcomes if o.key == debugged and o.step_id is not None), None
+        ),
     )
 
 
@@ -352,6 +378,21 @@ def _without_logs(events: list[BuildEvent]) -> Callable[[BuildEvent], None]:
             events.append(event)
 
     return keep
+
+
+def _check_shell(shell: DebugShell, ir: PipelineIR) -> DebugShell:
+    """*shell* with its step resolved to a key; a shell needs a terminal on stdin."""
+    import sys
+
+    from harmont._ir._select import resolve_step
+
+    if not sys.stdin.isatty():
+        what = "hm debug" if shell.at is not None else "hm run -i"
+        raise UsageError(
+            f"{what} opens a shell on your terminal, and stdin is not one",
+            hint="run it from a terminal, not a pipe or a script",
+        )
+    return shell if shell.at is None else attrs.evolve(shell, at=resolve_step(ir, shell.at))
 
 
 def _parallelism(value: int | None) -> int:

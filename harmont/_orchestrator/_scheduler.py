@@ -53,6 +53,7 @@ Event fields, as emitted here (SPEC.md §2.7, with its Gap 15 settled):
 from __future__ import annotations
 
 import enum
+import logging
 import queue
 import threading
 import time
@@ -65,6 +66,7 @@ import attrs
 
 from harmont._errors import EngineUnavailable, HarmontError, PluginError, PluginRuntimeError
 from harmont._orchestrator._cache import decide
+from harmont._orchestrator._debug import ShellGate, open_shell
 from harmont._orchestrator._result import (
     EXIT_CANCELLED,
     EXIT_FAILED,
@@ -78,11 +80,13 @@ from harmont._orchestrator._result import (
 from harmont._orchestrator._waits import Segment, WaitBoard
 from harmont.protocol import (
     CacheHit,
+    CacheMissNoCommit,
     ChainFailed,
     ExecutorInput,
     StepCacheHit,
     StepEnd,
     StepQueued,
+    StepResult,
     StepStart,
 )
 
@@ -90,9 +94,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from harmont._ir._plan import Chain, Plan
+    from harmont._orchestrator._debug import DebugShell
+    from harmont._plugins._context import PluginContext
     from harmont._plugins._host import Host
     from harmont._plugins._manager import Registry
-    from harmont.protocol import BuildEvent, CommandStep, HookAbort, StepResult
+    from harmont.protocol import BuildEvent, CommandStep, HookAbort
 
 __all__ = ["Halt", "RunControl", "Scheduler"]
 
@@ -193,8 +199,11 @@ class Scheduler:
         parallelism: int,
         keep_going: bool = False,
         cancel: threading.Event | None = None,
+        shell: DebugShell | None = None,
     ) -> None:
         self._plan = plan
+        self._shell = shell
+        self._gate = ShellGate()
         self._registry = registry
         self._host = host
         self._control = control
@@ -359,6 +368,8 @@ class Scheduler:
         return _Stopped(segment=(chain.index, len(chain.steps)), paused=False)
 
     def _run_step(self, chain: Chain, step: CommandStep, parent: str | None) -> StepResult | None:
+        self._gate.pass_()  # a debug shell is open: this step waits for it to close
+        debugged = self._shell is not None and self._shell.at == step.key
         step_id = uuid.uuid4()
         runner = step.runner or self._plan.default_runner
         if self._aborted(StepQueued(step_id=step_id, key=step.key, chain_idx=chain.index)):
@@ -366,11 +377,15 @@ class Scheduler:
             return None
         started = time.monotonic()
         try:
-            decision = decide(
-                step,
-                step_id,
-                forked=step.key in self._forked,
-                snapshot_exists=lambda tag: self._snapshot_exists(runner, tag),
+            decision = (
+                CacheMissNoCommit()
+                if debugged
+                else decide(
+                    step,
+                    step_id,
+                    forked=step.key in self._forked,
+                    snapshot_exists=lambda tag: self._snapshot_exists(runner, tag),
+                )
             )
         except PluginError as exc:
             self._plugin_failed(chain, step, step_id, started, exc)
@@ -396,7 +411,12 @@ class Scheduler:
         )
         started = time.monotonic()
         try:
-            result = self._registry.execute_step(runner, context, executor_input)
+            if debugged:
+                assert self._shell is not None
+                shell_status = open_shell(self._registry, context, executor_input, self._shell)
+                result = StepResult(exit_code=shell_status)
+            else:
+                result = self._registry.execute_step(runner, context, executor_input)
         except PluginError as exc:
             self._host.end_step(step_id)
             self._plugin_failed(chain, step, step_id, started, exc)
@@ -420,8 +440,26 @@ class Scheduler:
             message = failure_message(
                 step.key, status, exit_code=result.exit_code, timeout=step.timeout_seconds
             )
-            self._step_failed(chain, step, step_id, result.exit_code, message)
+            self._chain_failed(chain, step, step_id, result.exit_code, message)
+            if status is StepStatus.FAILED and not debugged:
+                self._shell_on_failure(context, executor_input, result.exit_code)
+            if not self._keep_going:
+                self._control.halt(Halt.FAILED, message)
         return result
+
+    def _shell_on_failure(
+        self, context: PluginContext, executor_input: ExecutorInput, exit_code: int
+    ) -> None:
+        """``hm run -i``: a shell where the command failed, the rest of the build held."""
+        if self._shell is None or not self._shell.on_failure:
+            return
+        with self._gate.hold():
+            try:
+                open_shell(
+                    self._registry, context, executor_input, self._shell, failed_with=exit_code
+                )
+            except PluginError as exc:  # no shell: the step has failed anyway; say why
+                logging.getLogger(__name__).warning("no debug shell: %s", exc.message)
 
     def _plugin_failed(
         self,

@@ -101,6 +101,17 @@ class PluginContext:
         """
         self._host._step_log(self, stream, data)
 
+    @property
+    def keep_failed(self) -> bool:
+        """
+        Whether a failed step's environment must be kept for ``hm_open_shell``.
+
+        True in ``hm run -i``: an executor then leaves a failed step's environment as its
+        command left it, and releases it when the shell is done or the run ends. Python
+        plugins only; the C ABI has no such call.
+        """
+        return self._host.keep_failed
+
     def should_cancel(self) -> bool:
         """True once the run is cancelled; long-running work should poll it and stop."""
         return self._host._cancelled()

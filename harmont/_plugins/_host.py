@@ -120,6 +120,8 @@ class Host:
     :param stdout: where ``write_stdout`` goes (default: the process's stdout at write time).
     :param stderr: where ``write_stderr`` goes (default: the process's stderr at write time).
     :param masker: hides the run's secrets in step output, emitted events and plugin logs.
+    :param keep_failed: executors keep failed steps' environments for a debug shell
+        (``hm run -i``; :attr:`PluginContext.keep_failed`).
     """
 
     def __init__(
@@ -133,8 +135,10 @@ class Host:
         stdout: BinaryIO | None = None,
         stderr: BinaryIO | None = None,
         masker: Masker | None = None,
+        keep_failed: bool = False,
     ) -> None:
         self._project_root = project_root
+        self.keep_failed: Final = keep_failed
         self._masker = masker if masker is not None and masker.active else None
         self._unmasked: dict[tuple[uuid.UUID, StdStream], StreamMasker] = {}
         self._state_dir = default_state_dir() if state_dir is None else state_dir

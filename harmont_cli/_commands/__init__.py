@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harmont._plugins._manager import BUILTIN_VERBS
-from harmont_cli._commands import cache, init, pipelines, plugin, render, run, version
+from harmont_cli._commands import cache, debug, init, pipelines, plugin, render, run, version
 
 if TYPE_CHECKING:
     import typer
@@ -20,5 +20,6 @@ def register(app: typer.Typer) -> None:
     render.register(app)
     plugin.register(app)
     run.register(app)
+    debug.register(app)
     cache.register(app)
     init.register(app)

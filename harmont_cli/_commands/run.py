@@ -15,6 +15,7 @@ from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
 from harmont_cli._commands._selection import OnlySteps, SecretOptions  # noqa: TC001
+from harmont_cli._commands.debug import ShellOption, debug_program
 from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineSlug,
     PipelineTarget,
@@ -113,6 +114,16 @@ def register(app: typer.Typer) -> None:
         slug: PipelineSlug = None,
         only: OnlySteps = None,
         secret: SecretOptions = None,
+        interactive: Annotated[
+            bool,
+            typer.Option(
+                "--interactive",
+                "-i",
+                help="When a step fails, open a shell where it failed; the build holds "
+                "until the shell exits (needs a terminal).",
+            ),
+        ] = False,
+        shell: ShellOption = None,
     ) -> int:
         """Run a pipeline: its chains in parallel, on the runners of its steps."""
         import os
@@ -125,7 +136,15 @@ def register(app: typer.Typer) -> None:
         overrides = parse_env(env or [])
         secrets = parse_secrets(secret or [], os.environ)
         disabled = ctx.obj.disabled if isinstance(ctx.obj, AppState) else frozenset[str]()
-        renderer = make_renderer(output_format=output_format.value, logs=logs, no_color=no_color)
+        if interactive and output_format is OutputFormat.HUMAN:
+            # Plain lines: live progress would draw over the shell.
+            from harmont._renderers._lines import LinesRenderer
+
+            renderer: Renderer = LinesRenderer(typer.get_binary_stream("stderr"), stream_logs=logs)
+        else:
+            renderer = make_renderer(
+                output_format=output_format.value, logs=logs, no_color=no_color
+            )
         handler = _WarningsToRenderer(renderer)
         logger = logging.getLogger("harmont")
         logger.addHandler(handler)
@@ -148,6 +167,9 @@ def register(app: typer.Typer) -> None:
                     disabled_plugins=disabled,
                     only=only or (),
                     secrets=secrets,
+                    debug_shell=harmont.DebugShell(on_failure=True, program=debug_program(shell))
+                    if interactive
+                    else None,
                 )
             failure = result.failure
             exit_code = result.exit_code

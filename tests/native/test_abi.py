@@ -69,4 +69,4 @@ class TestAdapterHooks:
             assert _parameters(spec) == _parameters(impl)
         # Every other spec is one the C ABI has no call for (documented in hookspecs).
         others = {n for n in dir(hookspecs) if n.startswith("hm_")} - native_specs
-        assert {"hm_check_runner", "hm_snapshot_exists"} == others
+        assert {"hm_check_runner", "hm_open_shell", "hm_snapshot_exists"} == others
