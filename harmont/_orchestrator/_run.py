@@ -141,10 +141,15 @@ def run(
 
     workers = _parallelism(parallelism)
     root = Path(directory if directory is not None else Path.cwd()).resolve()
-    loaded = _load(pipeline, slug=slug, root=root, cancel=cancel)
     if debug_shell is not None:
-        debug_shell = _check_shell(debug_shell, loaded)
-        only = [*only, debug_shell.at] if debug_shell.at is not None else only
+        _need_terminal(debug_shell)
+    loaded = _load(pipeline, slug=slug, root=root, cancel=cancel)
+    if debug_shell is not None and debug_shell.at is not None:
+        from harmont._ir._select import resolve_step
+
+        debugged = resolve_step(loaded, debug_shell.at)
+        debug_shell = attrs.evolve(debug_shell, at=debugged)
+        only = [*only, debugged]
     selection = select(loaded, only)
     ir = selection.ir
     control = RunControl()
@@ -380,19 +385,13 @@ def _without_logs(events: list[BuildEvent]) -> Callable[[BuildEvent], None]:
     return keep
 
 
-def _check_shell(shell: DebugShell, ir: PipelineIR) -> DebugShell:
-    """*shell* with its step resolved to a key; a shell needs a terminal on stdin."""
+def _need_terminal(shell: DebugShell) -> None:
+    """A shell is opened on the terminal that stdin is: there must be one."""
     import sys
-
-    from harmont._ir._select import resolve_step
 
     if not sys.stdin.isatty():
         what = "hm debug" if shell.at is not None else "hm run -i"
-        raise UsageError(
-            f"{what} opens a shell on your terminal, and stdin is not one",
-            hint="run it from a terminal, not a pipe or a script",
-        )
-    return shell if shell.at is None else attrs.evolve(shell, at=resolve_step(ir, shell.at))
+        raise UsageError(f"{what} opens a shell on your terminal, and stdin is not one")
 
 
 def _parallelism(value: int | None) -> int:
