@@ -176,3 +176,14 @@ class TestRunOnlyApi:
             (s.key, s.selected) for s in result.steps if s.status is harmont.StepStatus.SKIPPED
         ]
         assert ["a", "lint", "final"] == [e.key for e in seen if isinstance(e, harmont.StepSkipped)]
+
+
+def test_help_lists_the_commands_and_options(project: Project) -> None:
+    """hm --help lists debug; hm run --help lists --only, --secret, -i and --shell."""
+    top = project.hm("--help", raw=True).stdout
+    run = project.hm("run", "--help", raw=True).stdout
+
+    assert "debug" in top
+    assert [] == [
+        flag for flag in ("--only", "--secret", "--interactive", "--shell") if flag not in run
+    ]

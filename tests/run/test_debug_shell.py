@@ -188,3 +188,22 @@ def test_without_a_terminal_it_is_a_usage_error(project: Project, args: tuple[st
 
     assert (2, 1) == (done.returncode, len(done.stderr.splitlines()))
     assert "stdin is not one" in done.stderr
+
+
+@pytest.mark.parametrize("how", ["--shell", "HM_DEBUG_SHELL"])
+def test_the_shell_is_the_one_named(
+    project: Project, key: str, terminals: list[Terminal], tmp_path: Path, how: str
+) -> None:
+    """--shell, or else HM_DEBUG_SHELL, names the program opened, words split."""
+    _fork(project, key)
+    program = "env"
+    if how == "HM_DEBUG_SHELL":
+        project.env["HM_DEBUG_SHELL"] = program
+        args: tuple[str, ...] = ()
+    else:
+        args = ("--shell", program)
+    shell = _hm(project, terminals, tmp_path / "t", "debug", "pipeline.json", key, *args)
+
+    shell.expect("STEP_VAR=step-value", after=shell.expect("the step's command:"))
+
+    assert 0 == shell.wait()
