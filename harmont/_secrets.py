@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import re
 import urllib.parse
-from typing import TYPE_CHECKING, Any, Final, TypeVar, final
+from typing import TYPE_CHECKING, Any, AnyStr, Final, TypeVar, final
 
 import attrs
 
@@ -92,7 +92,8 @@ class Masker:
     """
     Replaces every form of every secret value with :data:`MASK`.
 
-    Longer forms win where two overlap, so a value that contains another is masked whole.
+    Occurrences that overlap are masked as one, so a value that contains another (or
+    shares a part with it) is masked whole.
     A masker without values changes nothing and costs one attribute test per call.
     """
 
@@ -104,13 +105,15 @@ class Masker:
         self.longest: Final = max((len(form.encode()) for form in forms), default=0)
         #: Whether some form spans lines, so a stream cannot release up to a newline.
         self.multiline: Final = any("\n" in form for form in forms)
-        alternatives = "|".join(re.escape(form) for form in forms)
-        self._text = re.compile(alternatives) if forms else None
-        self._bytes = re.compile(alternatives.encode()) if forms else None
+        self._text: Final = tuple(forms)
+        self._bytes: Final = tuple(form.encode() for form in forms)
 
     def mask(self, text: str) -> str:
         """*text* with every form of every value replaced by :data:`MASK`."""
-        return text if self._text is None else self._text.sub(MASK, text)
+        if not self.active:
+            return text
+        spans = _spans(text, self._text, len(text))
+        return text if not spans else _replace(text, spans, MASK, len(text))
 
     def mask_error(self, error: HarmontError) -> HarmontError:
         """*error* with its message and hint masked, in place (it is about to be raised)."""
@@ -148,23 +151,49 @@ class Masker:
         A form that starts before the held tail ends inside *data*, so it was seen whole:
         only bytes that could begin a form completed by the next read are held.
         """
-        assert self._bytes is not None
         hold = 0 if final else self.longest - 1
         if not self.multiline and not final:
             # No form spans a newline: whatever precedes the last one is complete.
             hold = min(hold, len(data) - data.rfind(b"\n") - 1)
-        safe = len(data) - hold
-        out = bytearray()
-        position = 0
-        for match in self._bytes.finditer(data):
-            if match.start() >= safe:
-                break
-            out += data[position : match.start()]
-            out += MASK.encode()
-            position = match.end()
-        cut = max(position, safe)
-        out += data[position:cut]
-        return bytes(out), data[cut:]
+        safe = max(len(data) - hold, 0)
+        spans = _spans(data, self._bytes, safe)
+        cut = max(safe, spans[-1][1]) if spans else safe
+        return _replace(data, spans, MASK.encode(), cut), data[cut:]
+
+
+def _spans(data: AnyStr, forms: tuple[AnyStr, ...], before: int) -> list[tuple[int, int]]:
+    """
+    Where *forms* occur in *data*, starting before offset *before*, overlaps merged.
+
+    ``find`` per form (a C-speed substring search) rather than one regular expression:
+    an alternation is tried at every offset, some thousand times slower on plain output.
+    """
+    found = []
+    for form in forms:
+        start = data.find(form, 0, before + len(form) - 1)
+        while 0 <= start < before:
+            found.append((start, start + len(form)))
+            start = data.find(form, start + 1, before + len(form) - 1)
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in found:
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _replace(data: AnyStr, spans: list[tuple[int, int]], mask: AnyStr, cut: int) -> AnyStr:
+    """``data[:cut]`` with each span replaced by *mask*."""
+    parts = []
+    position = 0
+    for start, end in spans:
+        parts.append(data[position:start])
+        parts.append(mask)
+        position = end
+    parts.append(data[position:cut])
+    return data[:0].join(parts)
 
 
 @final
