@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from harmont._errors import PluginRuntimeError
+from harmont._orchestrator._result import EXIT_CANCELLED
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -65,9 +66,12 @@ class ShellGate:
         self._open.set()
         self._one_at_a_time = threading.Lock()
 
-    def pass_(self) -> None:
-        """Return once no shell is open."""
+    def pass_(self) -> bool:
+        """Return once no shell is open: True when that meant waiting for one to close."""
+        if self._open.is_set():
+            return False
         self._open.wait()
+        return True
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
@@ -96,6 +100,8 @@ def open_shell(
     :raises PluginRuntimeError: the runner's plugin has no debug shell, or failed to open it.
     """
     step = executor_input.step
+    if context.should_cancel():  # Ctrl-C came before the shell could own the terminal
+        return EXIT_CANCELLED
     run_command = failed_with is None and shell.after
     if failed_with is not None:
         said = f"step '{step.key}' failed (exit {failed_with}): a shell where its command ran"

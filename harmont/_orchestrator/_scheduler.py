@@ -368,7 +368,8 @@ class Scheduler:
         return _Stopped(segment=(chain.index, len(chain.steps)), paused=False)
 
     def _run_step(self, chain: Chain, step: CommandStep, parent: str | None) -> StepResult | None:
-        self._gate.pass_()  # a debug shell is open: this step waits for it to close
+        if self._gate.pass_() and self._control.stop.is_set():
+            return None  # held by a debug shell, after which the build stopped (fail-fast)
         debugged = self._shell is not None and self._shell.at == step.key
         step_id = uuid.uuid4()
         runner = step.runner or self._plan.default_runner

@@ -170,6 +170,24 @@ class TestInteractive:
             assert marker.exists()
         assert "✓ later" in shell.screen
 
+    def test_after_the_shell_fail_fast_stops_what_it_held(
+        self, project: Project, key: str, terminals: list[Terminal], tmp_path: Path
+    ) -> None:
+        """Without -k, the step held while the shell was open never starts afterwards."""
+        project.pipeline(
+            command(key, "exit 5"),
+            command("slow", "sleep 1"),
+            command("later", "echo later ran", builds_in="slow"),
+        )
+        shell = _hm(project, terminals, tmp_path / "t", "run", "pipeline.json", "-i", "--logs")
+        seen = shell.expect("# ", after=shell.expect(f"step '{key}' failed (exit 5)"))
+
+        shell.type('sleep 2; echo "[leaving" "now]"; exit\n')
+        shell.expect("[leaving now]", after=seen)
+
+        assert 1 == shell.wait()
+        assert "later ran" not in shell.screen
+
 
 @pytest.mark.parametrize("args", [("debug", "pipeline.json", "a"), ("run", "pipeline.json", "-i")])
 def test_without_a_terminal_it_is_a_usage_error(project: Project, args: tuple[str, ...]) -> None:
