@@ -220,7 +220,7 @@ class Host:
             buffers = [self._lines.pop((step_id, stream), None) for stream in StdStream]
         for buffer in buffers:
             if buffer is not None:
-                buffer.flush(self._emit)
+                buffer.flush(self._deliver)
         self._step_kv.drop(step_id)
 
     def end_build(self, run_id: uuid.UUID) -> None:
@@ -234,7 +234,7 @@ class Host:
         with self._lines_lock:
             buffers, self._lines = list(self._lines.values()), {}
         for buffer in buffers:
-            buffer.flush(self._emit)
+            buffer.flush(self._deliver)
         self._build_kv.clear()
         self._step_kv.clear()
         self._persistent.close()
@@ -271,9 +271,14 @@ class Host:
             self._step_kv.set(caller.step_id, caller.plugin, key, value)
 
     def _emit(self, event: BuildEvent) -> None:
+        """An event a plugin emits: its strings may quote a secret."""
+        if self._masker is not None:
+            event = self._masker.mask_fields(event)
+        self._deliver(event)
+
+    def _deliver(self, event: BuildEvent) -> None:
+        """Send *event* on; step output lines come here already masked, as chunks."""
         if self._sink is not None:
-            if self._masker is not None:
-                event = self._masker.mask_fields(event)
             self._sink(event)
 
     def _step_log(self, caller: PluginContext, stream: StdStream, data: bytes) -> None:
@@ -293,12 +298,12 @@ class Host:
             if buffer is None:
                 buffer = self._lines[(step_id, stream)] = _LineBuffer(step_id, stream)
         if self._masker is None:
-            buffer.feed(data, self._emit)
+            buffer.feed(data, self._deliver)
             return
         # Every byte a step prints enters the run here: secrets go before any line, event,
         # hook or result is made of it. The masker and the line buffer advance together.
         with buffer.lock:
-            buffer.feed(self._mask_chunk(step_id, stream, data), self._emit)
+            buffer.feed(self._mask_chunk(step_id, stream, data), self._deliver)
 
     def _mask_chunk(self, step_id: uuid.UUID, stream: StdStream, data: bytes) -> bytes:
         assert self._masker is not None
@@ -316,7 +321,7 @@ class Host:
                 buffer = self._lines.get((step_id, stream))
             if masker is not None and buffer is not None:
                 with buffer.lock:
-                    buffer.feed(masker.flush(), self._emit)
+                    buffer.feed(masker.flush(), self._deliver)
 
     def _cancelled(self) -> bool:
         return self._cancel is not None and self._cancel.is_set()

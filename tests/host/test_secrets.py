@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import urllib.parse
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
@@ -105,6 +106,14 @@ class _Leaky(StepExecutor):
         value = executor_input.env["TOKEN"]
         context.emit_step_log(StdStream.STDOUT, f"half {value[:5]}".encode())
         context.emit_step_log(StdStream.STDOUT, f"{value[5:]} done\n".encode())
+        context.emit_event(
+            StepLog(
+                step_id=executor_input.step_id,
+                stream=StdStream.STDERR,
+                line=f"emitted {value}",
+                ts=datetime.now(UTC),
+            )
+        )
         context.log(Level.WARN, f"about to fail with {value}")
         raise harmont.PluginRuntimeError(f"the server refused token {value}", code="refused")
 
@@ -129,7 +138,7 @@ def test_results_events_errors_and_logs_hold_no_value(
 
     lines = [e.line for e in result.events if isinstance(e, StepLog)]
     [failed] = [e for e in result.events if isinstance(e, ChainFailed)]
-    assert ["half *** done"] == lines
+    assert ["emitted ***", "half *** done"] == sorted(lines)
     assert "the server refused token ***" in failed.message
     assert "the server refused token ***" in (result.failure or "")
     assert "the server refused token ***" in (result.step("a").error or "")
