@@ -10,6 +10,7 @@ import os
 import pty
 import select
 import signal
+import termios
 import time
 from typing import TYPE_CHECKING, Final
 
@@ -84,11 +85,16 @@ class Terminal:
             self._read(0.1)
         while self._read(0.1):
             pass
-        os.close(self._fd)
         return self.status
 
+    def echoes_lines(self) -> bool:
+        """Whether the terminal is in its usual mode: canonical input, echo on."""
+        lflag = termios.tcgetattr(self._fd)[3]
+        return bool(lflag & termios.ICANON and lflag & termios.ECHO)
+
     def close(self) -> None:
-        """Kill the program if the test left it running."""
+        """Kill the program if the test left it running; release the terminal."""
         if self.status is None:
             os.kill(self.pid, signal.SIGKILL)
             self.wait()
+        os.close(self._fd)

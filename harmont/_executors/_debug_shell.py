@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import termios
 from typing import TYPE_CHECKING, Final
 
 from harmont._errors import PluginRuntimeError
@@ -81,6 +82,9 @@ def attach(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = No
     """
     fd = sys.stdin.fileno()
     ours = os.getpgrp()
+    # A program killed in raw mode (the docker CLI, a readline shell) leaves the terminal
+    # that way: its settings are put back whatever happens.
+    settings = termios.tcgetattr(fd)
     process = subprocess.Popen(
         list(argv),
         cwd=cwd,
@@ -101,6 +105,8 @@ def attach(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = No
             process.wait()
         with contextlib.suppress(OSError):
             os.tcsetpgrp(fd, ours)
+        with contextlib.suppress(termios.error):
+            termios.tcsetattr(fd, termios.TCSADRAIN, settings)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 

@@ -131,15 +131,16 @@ class TestDebug:
     def test_a_killed_shell_leaves_nothing_behind(
         self, project: Project, key: str, terminals: list[Terminal], tmp_path: Path
     ) -> None:
-        """A shell killed by SIGKILL ends hm debug with 137 and nothing of the run stays."""
+        """A shell killed in raw mode ends hm debug with 137; no run state, a sane terminal."""
         _fork(project, key)
         shell = _hm(project, terminals, tmp_path / "t", "debug", "pipeline.json", key)
         shell.expect("# ", after=shell.expect("the step's command:"))
 
-        shell.type("kill -9 $$\n")
+        shell.type("stty raw -echo; kill -9 $$\n")
 
         assert 137 == shell.wait()
         assert [] == _leftovers(project, key, tmp_path / "t")
+        assert shell.echoes_lines()
 
 
 class TestInteractive:
