@@ -15,6 +15,7 @@ from harmont._errors import Cancelled as Cancelled
 from harmont._errors import DecodeError as DecodeError
 from harmont._errors import EngineUnavailable as EngineUnavailable
 from harmont._errors import HarmontError as HarmontError
+from harmont._errors import ImageUnavailable as ImageUnavailable
 from harmont._errors import InvalidIR as InvalidIR
 from harmont._errors import PipelineError as PipelineError
 from harmont._errors import PipelineRenderError as PipelineRenderError
@@ -80,6 +81,8 @@ if TYPE_CHECKING:
     from harmont._ir import load_ir as load_ir
     from harmont._ir import plan as plan
     from harmont._orchestrator._debug import DebugShell as DebugShell
+    from harmont._orchestrator._preflight import PullPolicy as PullPolicy
+    from harmont._orchestrator._preflight import PullProgress as PullProgress
     from harmont._orchestrator._result import BuildResult as BuildResult
     from harmont._orchestrator._result import StepOutcome as StepOutcome
     from harmont._orchestrator._result import StepSkipped as StepSkipped
@@ -131,6 +134,8 @@ _LAZY: Final = {
     "PluginContext": "harmont._plugins._context",
     "PluginInfo": "harmont._plugins._manager",
     "PluginStatus": "harmont._plugins._manager",
+    "PullPolicy": "harmont._orchestrator._preflight",
+    "PullProgress": "harmont._orchestrator._preflight",
     "Registration": "harmont._ir",
     "Registry": "harmont._plugins._manager",
     "Step": "harmont._dsl",
@@ -183,6 +188,7 @@ __all__ = [
     "EngineUnavailable",
     "HarmontError",
     "Host",
+    "ImageUnavailable",
     "InvalidIR",
     "JsProject",
     "Pipeline",
@@ -197,6 +203,8 @@ __all__ = [
     "PluginLoadError",
     "PluginRuntimeError",
     "PluginStatus",
+    "PullPolicy",
+    "PullProgress",
     "Registration",
     "Registry",
     "RustProject",

@@ -22,7 +22,8 @@ that resemble a builtin also subclass it, so ``except ValueError`` keeps working
     │   └── PluginRuntimeError           a plugin call failed, crashed or timed out
     ├── SourceError                      the project's source tree cannot be packed
     │   └── UnpackError                  a packed source cannot be extracted
-    ├── EngineUnavailable                the Docker engine cannot be reached
+    ├── EngineUnavailable                the Docker engine, or an image's registry, is unreachable
+    ├── ImageUnavailable                 an image cannot be had: not stored, no such tag, denied
     ├── AuthError                        credentials missing or refused
     └── Cancelled                        a command was cancelled (Ctrl-C)
 """
@@ -37,6 +38,7 @@ __all__ = [
     "DecodeError",
     "EngineUnavailable",
     "HarmontError",
+    "ImageUnavailable",
     "InvalidIR",
     "PipelineError",
     "PipelineRenderError",
@@ -237,7 +239,23 @@ class UnpackError(SourceError):
 
 
 class EngineUnavailable(HarmontError):
-    """Raised when the container engine (Docker) cannot be reached."""
+    """Raised when the container engine (Docker), or an image's registry, cannot be reached."""
+
+
+class ImageUnavailable(HarmontError):
+    """
+    Raised when an image a step runs in cannot be had, before the build starts.
+
+    The image is not stored and the pull policy forbids pulling it (``--pull never``), or
+    its registry answered that there is no such image or tag, or refused access. The image
+    name is the pipeline's input, so this is the user's to fix (exit 2), like a bad flag;
+    a registry that cannot be reached at all is :class:`EngineUnavailable` (exit 4).
+    ``image`` is the image as the pipeline names it.
+    """
+
+    def __init__(self, message: str, *, image: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.image = image
 
 
 class AuthError(HarmontError):

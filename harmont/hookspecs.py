@@ -14,10 +14,12 @@ the parameter names of the implementation, which may take any subset of them. Ne
 arguments may be added; renamed ones would break every plugin.
 
 Plugin code raises :class:`harmont.PluginRuntimeError` (with a stable ``code=``) to
-report a failure, and `hm` exits with status 6. One exception passes through unchanged:
-:class:`harmont.EngineUnavailable`, for a runner whose engine (the Docker daemon) cannot
-be reached. That is the machine's state, not a plugin bug, so it stops the build and `hm`
-exits with status 4 and the engine's hint, never 6. Any other exception is turned into a
+report a failure, and `hm` exits with status 6. Two exceptions pass through unchanged:
+:class:`harmont.EngineUnavailable`, for a runner whose engine (the Docker daemon) or
+registry cannot be reached, is the machine's state, not a plugin bug, so it stops the
+build and `hm` exits with status 4 and the engine's hint, never 6; and
+:class:`harmont.ImageUnavailable`, for an image the pipeline names that cannot be had,
+is the user's input to fix (exit 2). Any other exception is turned into a
 PluginRuntimeError with code ``unhandled_exception``, naming the plugin and the hook
 (exit 6). An ``after``-phase lifecycle hook cannot stop a build: whatever it raises is a
 warning (see :func:`hm_on_hook_event`).
@@ -30,9 +32,10 @@ from typing import TYPE_CHECKING, Final
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from harmont import PluginContext
+    from harmont._orchestrator._preflight import PullPolicy, PullProgress
     from harmont.protocol import (
         ExecutorInput,
         ExitInfo,
@@ -154,23 +157,41 @@ def hm_snapshot_exists(runner: str, tag: str) -> bool | None:
 
 
 @hookspec
-def hm_check_runner(runner: str, images: Mapping[str, str | None]) -> None:
+def hm_check_runner(
+    runner: str,
+    images: Mapping[str, str | None],
+    pull: PullPolicy,
+    on_pull: Callable[[PullProgress], None],
+) -> None:
     """
-    Check, before the build starts, that ``runner`` can run the steps planned on it.
+    Check, before the build starts, that ``runner`` can run the steps planned on it, and
+    get the images its chains start from.
 
     :param runner: a runner the plan uses; a plugin that does not own it returns at once.
     :param images: each chain root of ``runner`` that starts from an image, by step key:
         the image it runs in (the pipeline's default stamped in), or None for the
         runner's own default.
-    :raises EngineUnavailable: the engine the runner drives cannot be reached (exit 4).
-    :raises PluginRuntimeError: a step cannot run as planned, e.g. its image is missing
-        (exit 6).
+    :param pull: when to pull an image, with the meaning of ``docker run --pull``:
+        ``missing`` (only images not stored), ``always`` (every image, for its tag's
+        current content), ``never`` (a missing image is an error). A runner without
+        images ignores it.
+    :param on_pull: give it a :class:`~harmont.PullProgress` whenever a pull advances, and
+        one with ``finished`` set when it succeeded; it may be called from several threads.
+        Once harmont stops waiting (Ctrl-C) it raises :class:`~harmont.Cancelled`: let that
+        propagate, it stops the pull.
+    :raises EngineUnavailable: the engine the runner drives, or the registry of an image
+        it must pull, cannot be reached (exit 4).
+    :raises ImageUnavailable: an image is not stored and ``pull`` is ``never``, or its
+        registry has no such image or tag, or refused access (exit 2).
+    :raises PluginRuntimeError: a step cannot run as planned for another reason (exit 6).
 
     Optional: a runner whose plugin does not implement it is first checked by its first
-    step. Called on the main thread by :func:`harmont.run`, once per runner the plan
-    uses, after planning and before ``build_start``, so a build that cannot start fails
-    with one clear error instead of a failed first step and a list of skipped ones. It
-    should be quick (a ping, local lookups) and must not pull or create anything.
+    step. Called by :func:`harmont.run`, once per runner the plan uses, after planning and
+    before ``build_start``, so a build that cannot start fails with one clear error
+    instead of a failed first step and a list of skipped ones; each distinct image should
+    be pulled once, a few at a time. Called on a worker thread that a Ctrl-C abandons: the
+    build ends at once while the call runs on. Apart from pulls it should be quick (a
+    ping, local lookups) and must create nothing.
 
     .. versionadded:: 2
 

@@ -30,7 +30,8 @@ class ExitCode(enum.IntEnum):
     #: A step failed, or an unexpected error occurred.
     FAILED = EXIT_FAILED
     #: Usage error or invalid input: bad flags, bad IR, unknown pipeline, a source tree
-    #: that cannot be packed (unreadable file, over the size limit).
+    #: that cannot be packed (unreadable file, over the size limit), an image that cannot
+    #: be had (not stored under ``--pull never``, no such tag, access denied).
     USAGE = 2
     #: Credentials missing or refused.
     AUTH = 3
@@ -54,6 +55,7 @@ _TABLE: Final[tuple[tuple[type[e.HarmontError], ExitCode], ...]] = (
     # Unpacking fails on the host's own archive or the runner's disk: not the user's input.
     (e.UnpackError, ExitCode.FAILED),
     (e.SourceError, ExitCode.USAGE),
+    (e.ImageUnavailable, ExitCode.USAGE),
     (e.DecodeError, ExitCode.PLUGIN_RUNTIME),
     (e.PluginLoadError, ExitCode.PLUGIN_LOAD),
     (e.PluginRuntimeError, ExitCode.PLUGIN_RUNTIME),

@@ -19,8 +19,9 @@ from harmont.protocol import BuildEnd, HookContinue, StepExecutorSpec
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
+    from harmont._orchestrator._preflight import PullPolicy, PullProgress
     from harmont._plugins._context import PluginContext
     from harmont.protocol import ExecutorInput, HookEvent, HookOutcome, PluginManifest, StepResult
 
@@ -39,8 +40,14 @@ class Executor(Protocol):
     def snapshot_exists(self, tag: str) -> bool:
         """Whether cache snapshot *tag* is stored, so that its step may be skipped."""
 
-    def check(self, images: Mapping[str, str | None]) -> None:
-        """Fail now if the chain roots *images* (step key to image) cannot start."""
+    def check(
+        self,
+        images: Mapping[str, str | None],
+        *,
+        pull: PullPolicy,
+        on_pull: Callable[[PullProgress], None],
+    ) -> None:
+        """Fail now if the chain roots *images* (step key to image) cannot start; pull them."""
 
     def open_shell(
         self,
@@ -98,10 +105,16 @@ class RunnerHooks:
         return HookContinue()
 
     @hookimpl
-    def hm_check_runner(self, runner: str, images: Mapping[str, str | None]) -> None:
+    def hm_check_runner(
+        self,
+        runner: str,
+        images: Mapping[str, str | None],
+        pull: PullPolicy,
+        on_pull: Callable[[PullProgress], None],
+    ) -> None:
         """Before the build starts, let the executor check what the roots of its runner need."""
         if runner == self.runner:
-            self._executor.check(images)
+            self._executor.check(images, pull=pull, on_pull=on_pull)
 
     @hookimpl
     def hm_open_shell(

@@ -156,8 +156,7 @@ def engine_error(exc: Exception, *, code: str, doing: str) -> NoReturn:
 def missing_image(step_key: str, image: str) -> PluginRuntimeError:
     """The one error for a step whose image is not in the local image store."""
     return PluginRuntimeError(
-        f"step '{step_key}': image '{image}' is not in the local Docker image store, "
-        "and harmont never pulls images",
+        f"step '{step_key}': image '{image}' is not in the local Docker image store",
         plugin=PLUGIN_NAME,
         code="docker_image_missing",
         hint=(

@@ -6,7 +6,7 @@ engine (docker-py), following the executor contract.
   continues (a fork parent's image or a cache hit's tag) or the step's image (the
   pipeline's default image once the host has patched it in), then lays the run's source
   archive over ``/workspace`` (:mod:`._docker_workspace`). Its first process is a shell
-  keeper (:data:`_KEEPER`) that also reaps what steps leave behind; nothing is ever pulled.
+  keeper (:data:`_KEEPER`) that also reaps what steps leave behind.
 - The chain runs one ``sh`` session, a single ``exec`` attached through the API, and each
   step is a framed script handed to it (:mod:`._docker_session`, :mod:`._shell_session`):
   the step's env over the image's, ``/workspace`` as working directory, its output
@@ -20,7 +20,8 @@ engine (docker-py), following the executor contract.
   and removed.
   ``CacheHit``: nothing runs and no container starts.
 - Before the build starts (``hm_check_runner``) the engine must answer and every chain
-  root's image must be stored: either failure is one error, not a failed first step.
+  root's image must be stored, pulled as the build's pull policy says
+  (:mod:`._docker_pull`): any failure is one error, not a failed first step.
 - A failed, timed-out or cancelled step removes its container (removal is also how a
   running exec and all it started are killed). At ``build_end`` every container and
   ephemeral image of the run is removed, found by label; an ``atexit`` handler does the
@@ -55,8 +56,8 @@ from harmont._executors._docker_engine import (
     inspect_image,
     labels,
     missing_image,
-    no_answer,
 )
+from harmont._executors._docker_pull import ensure_images
 from harmont._executors._docker_session import DockerSession
 from harmont._executors._docker_workspace import WORKSPACE, WorkspaceCache, extract
 from harmont._executors._process import EXIT_TIMED_OUT
@@ -78,11 +79,12 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from docker import APIClient
 
     from harmont._executors._docker_engine import Connect
+    from harmont._orchestrator._preflight import PullPolicy, PullProgress
     from harmont._plugins._context import PluginContext
     from harmont.protocol import ExecutorInput
 
@@ -187,35 +189,28 @@ class DockerExecutor:
                 self._api = self._connect()
             return self._api
 
-    def check(self, images: Mapping[str, str | None]) -> None:
+    def check(
+        self,
+        images: Mapping[str, str | None],
+        *,
+        pull: PullPolicy,
+        on_pull: Callable[[PullProgress], None],
+    ) -> None:
         """
-        The engine answers, and every chain root's image is in the local image store.
+        The engine answers, and every chain root's image is stored, pulled as *pull* says.
 
         The check has a client of its own whose requests wait :data:`CHECK_TIMEOUT_SECONDS`
         at most: an engine that hangs stops `hm run` at once, not after docker-py's minute.
+        Pulls are not bounded (see :mod:`._docker_pull`).
 
-        :raises EngineUnavailable: the engine does not answer, or not in time.
-        :raises PluginRuntimeError: an image is missing (the error its step would raise).
+        :raises EngineUnavailable: the engine does not answer, or not in time, or the
+            registry of an image to pull cannot be reached.
+        :raises ImageUnavailable: an image is missing and may not be pulled, or its
+            registry refused it.
         """
-        import requests
-        from docker.errors import DockerException, NotFound
-
-        seen: set[str] = set()
+        roots = {key: named or DEFAULT_IMAGE for key, named in images.items()}
         with contextlib.closing(self._connect(timeout=CHECK_TIMEOUT_SECONDS)) as api:
-            for key, named in images.items():
-                image = named or DEFAULT_IMAGE
-                if image in seen:
-                    continue
-                seen.add(image)
-                doing = f"looking up image '{image}'"
-                try:
-                    inspect_image(api, image)
-                except NotFound as exc:
-                    raise missing_image(key, image) from exc
-                except requests.Timeout as exc:
-                    raise no_answer(CHECK_TIMEOUT_SECONDS, doing) from exc
-                except (DockerException, OSError) as exc:
-                    engine_error(exc, code="docker_image_exists", doing=doing)
+            ensure_images(api, roots, pull=pull, on_pull=on_pull)
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether image *tag* is in the local image store."""

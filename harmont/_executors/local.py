@@ -74,8 +74,9 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
+    from harmont._orchestrator._preflight import PullPolicy, PullProgress
     from harmont._plugins._context import PluginContext
     from harmont.protocol import ExecutorInput
 
@@ -287,8 +288,14 @@ class _LocalExecutor:
         for run_id in run_ids:
             self.end_run(run_id)
 
-    def check(self, images: Mapping[str, str | None]) -> None:
-        """A step needs ``sh`` and ``setsid``; images are not used."""
+    def check(
+        self,
+        images: Mapping[str, str | None],
+        *,
+        pull: PullPolicy,
+        on_pull: Callable[[PullProgress], None],
+    ) -> None:
+        """A step needs ``sh`` and ``setsid``; images are not used, so nothing is pulled."""
         _setsid()
 
     def snapshot_exists(self, tag: str) -> bool:

@@ -26,7 +26,13 @@ from harmont._background import Background
 from harmont._errors import Cancelled, HarmontError, UnknownRunner, UsageError
 from harmont._orchestrator._archive import ArchiveStore
 from harmont._orchestrator._bus import EventBus
-from harmont._orchestrator._preflight import check_runners
+from harmont._orchestrator._preflight import (
+    DEFAULT_PULL,
+    PullFeed,
+    PullPolicy,
+    PullProgress,
+    check_runners,
+)
 from harmont._orchestrator._result import (
     EXIT_FAILED,
     SKIPPED_BY_SELECTION,
@@ -76,6 +82,8 @@ def run(
     only: Iterable[str] = (),
     secrets: Mapping[str, str] | None = None,
     debug_shell: DebugShell | None = None,
+    pull: PullPolicy | str = DEFAULT_PULL,
+    on_pull: Callable[[PullProgress], None] | None = None,
 ) -> BuildResult:
     """
     Build one pipeline and return how it went; a failed step is a result, not an error.
@@ -114,25 +122,34 @@ def run(
         build reduced to that step and its needs (`hm debug`; the step's exit code is
         the shell's); or, with ``on_failure``, where a step's command failed, the rest of
         the build held meanwhile (`hm run -i`).
+    :param pull: when runners pull the images chains start from, as ``docker run --pull``
+        (a :class:`PullPolicy` or its word): ``missing`` (only images not stored),
+        ``always``, or ``never``.
+    :param on_pull: receives the progress of each pull, on the pulling threads; pulls
+        happen before ``build_start``, and none is reported after this function returns.
     :raises UsageError: an argument is invalid (``parallelism`` below 1, a step in
         ``only`` that the pipeline does not have...).
     :raises PipelineError: the pipeline cannot be found, rendered, loaded or planned;
         :class:`~harmont.UnknownRunner` when a step's runner is not available.
     :raises SourceError: the project's source cannot be packed (an unreadable file, over
         ``HM_MAX_SOURCE_BYTES``); nothing has run.
+    :raises ImageUnavailable: an image is not stored and ``pull`` is ``never``, or its
+        registry has no such image or tag, or refused access; nothing has run.
     :raises PluginError: a plugin failed to load, or a lifecycle hook failed during the
         build (the build is then stopped, ``build_end`` emitted, and the error raised). A
         runner's plugin failing on a step is a result: that step fails (status
         ``errored``), the build goes on under the usual fail-fast or keep-going rules, and
         the build's exit code is 6 unless it was cancelled.
-    :raises EngineUnavailable: the engine a runner drives cannot be reached (checked
-        before ``build_start``) or went away; the build is stopped.
+    :raises EngineUnavailable: the engine a runner drives, or an image's registry,
+        cannot be reached (checked before ``build_start``), or the engine went away; the
+        build is stopped.
     :raises Cancelled: ``cancel`` was set before ``build_start``: while the pipeline
-        files were imported, the runners checked or the source packed.
+        files were imported, the runners checked (images pulled) or the source packed.
 
     Before ``build_start``, each runner the plan uses is asked whether it can run its
-    steps (:func:`~harmont.hookspecs.hm_check_runner`): an engine that is down or an
-    image that is missing is an error raised here, before any event.
+    steps and to pull their images (:func:`~harmont.hookspecs.hm_check_runner`): an
+    engine that is down or an image that cannot be had is an error raised here, before
+    any event.
     """
     from harmont._ir._plan import plan as make_plan
     from harmont._ir._select import select
@@ -140,6 +157,7 @@ def run(
     from harmont._plugins._manager import load_registry
 
     workers = _parallelism(parallelism)
+    policy = PullPolicy.parse(pull)
     root = Path(directory if directory is not None else Path.cwd()).resolve()
     if debug_shell is not None:
         _need_terminal(debug_shell)
@@ -177,11 +195,7 @@ def run(
             runners=registry.runners(),
             env={**(env or {}), **(secrets or {})},
         )
-        _cancellable(
-            functools.partial(check_runners, registry, plan),
-            cancel=cancel,
-            doing="checking the runners",
-        )
+        _check_runners(registry, plan, pull=policy, on_pull=on_pull, cancel=cancel)
         source = _cancellable(
             functools.partial(pack_source, root), cancel=cancel, doing=f"packing {root}"
         )
@@ -299,6 +313,26 @@ def _failure(control: RunControl, outcomes: tuple[StepOutcome, ...]) -> str | No
     if control.message is not None:
         return control.message
     return next((outcome.error for outcome in outcomes if outcome.error is not None), None)
+
+
+def _check_runners(
+    registry: Registry,
+    plan: Plan,
+    *,
+    pull: PullPolicy,
+    on_pull: Callable[[PullProgress], None] | None,
+    cancel: threading.Event | None,
+) -> None:
+    """Ask each runner of *plan* whether it can start, pulling images per *pull*."""
+    feed = PullFeed(on_pull)
+    try:
+        _cancellable(
+            functools.partial(check_runners, registry, plan, pull=pull, on_pull=feed),
+            cancel=cancel,
+            doing="checking the runners",
+        )
+    finally:
+        feed.close()
 
 
 def _cancellable(work: Callable[[], T], *, cancel: threading.Event | None, doing: str) -> T:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from harmont._background import Background
-from harmont._errors import EngineUnavailable, PluginRuntimeError
+from harmont._errors import EngineUnavailable, ImageUnavailable, PluginRuntimeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,11 +48,13 @@ def call_plugin(
         the module docstring), returned nothing, or returned a value that is not an
         instance of ``expected``.
     :raises EngineUnavailable: raised by the plugin, passed on unchanged.
+    :raises ImageUnavailable: raised by the plugin, passed on unchanged.
     """
     try:
         results = call()
-    except EngineUnavailable:
-        # Not a plugin failure: the engine a runner drives is down (exit 4, DESIGN.md §4).
+    except (EngineUnavailable, ImageUnavailable):
+        # Not plugin failures: the engine a runner drives is down (exit 4), or
+        # the pipeline names an image that cannot be had (exit 2).
         raise
     except PluginRuntimeError as exc:
         raise PluginRuntimeError(

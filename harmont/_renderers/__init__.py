@@ -1,12 +1,13 @@
 """
 Renderers: what a build looks like to the person (or program) that started it.
 
-Each renderer is an event subscriber with three methods: ``on_event(event)`` for each
-build event, ``warn(message)`` for a warning to show once, and ``close(failure, exit_code=,
-skipped=)`` once the build has ended: the process's exit code (which an error raised after
-``build_start`` makes differ from the build's) and the keys of the steps that never ran,
-which the event stream cannot name. :func:`make_renderer` picks one from the ``hm run``
-options.
+Each renderer is an event subscriber with four methods: ``on_pull(progress)`` for each
+report of an image pull (before the build starts, see :mod:`._pull`), ``on_event(event)``
+for each build event, ``warn(message)`` for a warning to show once, and ``close(failure,
+exit_code=, skipped=)`` once the build has ended: the process's exit code (which an error
+raised after ``build_start`` makes differ from the build's) and the keys of the steps that
+never ran, which the event stream cannot name. :func:`make_renderer` picks one from the
+``hm run`` options.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from harmont._orchestrator._preflight import PullProgress
     from harmont._orchestrator._result import RunEvent
 
 __all__ = ["Renderer", "color_enabled", "make_renderer"]
@@ -25,6 +27,8 @@ __all__ = ["Renderer", "color_enabled", "make_renderer"]
 
 class Renderer(Protocol):
     """What ``hm run`` drives: see the module docstring."""
+
+    def on_pull(self, progress: PullProgress) -> None: ...
 
     def on_event(self, event: RunEvent) -> None: ...
 

@@ -23,6 +23,7 @@ from harmont._renderers._lines import (
     status_text,
     summary_lines,
 )
+from harmont._renderers._pull import PullTasks
 from harmont._renderers._view import BuildView, StepView
 from harmont.protocol import BuildStart, ChainFailed, StepEnd, StepStart
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
     from rich.text import Text
 
+    from harmont._orchestrator._preflight import PullProgress
     from harmont._orchestrator._result import RunEvent
 
 __all__ = ["HumanRenderer"]
@@ -75,7 +77,13 @@ class HumanRenderer:
         self._tasks: dict[uuid.UUID, TaskID] = {}
         self._view = BuildView()
         self._lock = threading.Lock()
+        self._pulls = PullTasks(self._progress, self._console)
         self._progress.start()
+
+    def on_pull(self, progress: PullProgress) -> None:
+        """Show an image pull as a live line, then as the line it leaves."""
+        with self._lock:
+            self._pulls.show(progress)
 
     def on_event(self, event: RunEvent) -> None:
         """Update the live display with one event."""

@@ -6,11 +6,13 @@ import sys
 import threading
 from typing import TYPE_CHECKING, BinaryIO
 
+from harmont._renderers._pull import PullLog
 from harmont.protocol import to_json
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from harmont._orchestrator._preflight import PullProgress
     from harmont._orchestrator._result import RunEvent
 
 __all__ = ["JsonRenderer"]
@@ -21,14 +23,20 @@ class JsonRenderer:
     Each event as compact JSON (the protocol's serde form, ``kind`` first), one per line.
 
     Lines are flushed as they are written, so a consumer reading the pipe sees each event
-    when it happens. Warnings and the failure reason go to stderr, never to the event
-    stream.
+    when it happens. Warnings, image pulls and the failure reason go to stderr, never to
+    the event stream.
     """
 
     def __init__(self, out: BinaryIO, err: BinaryIO | None = None) -> None:
         self._out = out
         self._err = err
         self._lock = threading.Lock()
+        self._pulls = PullLog()
+
+    def on_pull(self, progress: PullProgress) -> None:
+        """Write one line per image pull to stderr, when it ends: stdout is for events."""
+        if (line := self._pulls.line(progress)) is not None:
+            self._note(line)
 
     def on_event(self, event: RunEvent) -> None:
         """Write *event* as one line."""

@@ -18,6 +18,7 @@ import threading
 from typing import TYPE_CHECKING, BinaryIO, Final
 
 from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_OK, StepSkipped, StepStatus
+from harmont._renderers._pull import PullLog
 from harmont._renderers._view import BuildView, StepView, format_duration
 from harmont.protocol import (
     BuildStart,
@@ -30,6 +31,7 @@ from harmont.protocol import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from harmont._orchestrator._preflight import PullProgress
     from harmont._orchestrator._result import RunEvent
     from harmont.protocol import BuildEnd, PlanSummary
 
@@ -181,6 +183,12 @@ class LinesRenderer:
         self._color = color
         self._view = BuildView()
         self._lock = threading.Lock()
+        self._pulls = PullLog()
+
+    def on_pull(self, progress: PullProgress) -> None:
+        """Write one line per image pull, when it ends."""
+        if (line := self._pulls.line(progress)) is not None:
+            self._write([line])
 
     def on_event(self, event: RunEvent) -> None:
         """Render one event."""

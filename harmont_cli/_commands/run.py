@@ -36,6 +36,14 @@ class OutputFormat(enum.Enum):
     JSON = "json"
 
 
+class PullOption(enum.Enum):
+    """What ``--pull`` accepts: the words of ``docker run --pull``."""
+
+    MISSING = "missing"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 class _WarningsToRenderer(logging.Handler):
     """Shows harmont's and plugins' warnings once each, through the active renderer."""
 
@@ -111,6 +119,12 @@ def register(app: typer.Typer) -> None:
         no_color: Annotated[
             bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")
         ] = False,
+        pull: Annotated[
+            PullOption,
+            typer.Option(
+                "--pull", help="Pull chain images: missing (not stored), always, or never."
+            ),
+        ] = PullOption.MISSING,
         slug: PipelineSlug = None,
         only: OnlySteps = None,
         secret: SecretOptions = None,
@@ -170,6 +184,8 @@ def register(app: typer.Typer) -> None:
                     debug_shell=harmont.DebugShell(on_failure=True, program=debug_program(shell))
                     if interactive
                     else None,
+                    pull=pull.value,
+                    on_pull=renderer.on_pull,
                 )
             failure = result.failure
             exit_code = result.exit_code
