@@ -71,8 +71,12 @@ class PullLog:
         took = format_duration((now - started) * 1000)
         if not progress.updated:
             return f"pulled {progress.image}: up to date in {took}"
-        layers = f"{progress.layers} layer{'' if progress.layers == 1 else 's'}"
-        return f"pulled {progress.image}: {layers}, {byte_size(progress.downloaded)} in {took}"
+        if not progress.layers:  # the engine had every layer: only the tag was new
+            return f"pulled {progress.image} in {took}"
+        what = f"{progress.layers} layer{'' if progress.layers == 1 else 's'}"
+        if progress.downloaded:  # the engine gives no size for layers of a few bytes
+            what += f", {byte_size(progress.downloaded)}"
+        return f"pulled {progress.image}: {what} in {took}"
 
 
 class PullTasks:
@@ -96,7 +100,10 @@ class PullTasks:
         if line is not None:
             if task is not None:
                 self._progress.remove_task(self._tasks.pop(progress.image))
-            self._console.print(Text(line), style="dim")
+                # The live display re-draws its last frame under a printed line: without
+                # a refresh first, that frame still shows the pull that just ended.
+                self._progress.refresh()
+            self._console.print(Text(line, style="dim"))
         elif task is None:
             self._tasks[progress.image] = self._progress.add_task(live_text(progress))
         else:

@@ -81,7 +81,7 @@ def socket_dir() -> Iterator[Path]:
 
 
 def test_a_missing_image_is_one_error_before_any_step(tmp_path: Path, docker_engine: str) -> None:
-    """A chain root whose image is not stored fails the run with exit 6 and no event."""
+    """Under ``--pull never``, a chain root whose image is not stored is exit 2 and no event."""
     home = tmp_path / "home"
     home.mkdir()
     project = Project(root=tmp_path, runner="docker", env=hm_environment(home), image=docker_engine)
@@ -90,17 +90,17 @@ def test_a_missing_image_is_one_error_before_any_step(tmp_path: Path, docker_eng
         command("other", "true", image="harmont-test/never-built:1"),
     )
 
-    build = project.hm()
+    build = project.hm("--pull", "never")
 
     lines = build.stderr.splitlines()
-    assert (6, "", ["error", "hint"]) == (
+    assert (2, "", ["error", "hint"]) == (
         build.returncode,
         build.stdout,
         [line.split(":")[0] for line in lines],
     )
     assert (
-        "error: docker: step 'other': image 'harmont-test/never-built:1' is not in the local "
-        "Docker image store, and harmont never pulls images"
+        "error: step 'other': image 'harmont-test/never-built:1' is not in the local "
+        "Docker image store, and the pull policy is 'never'"
     ) == lines[0]
 
 
