@@ -106,18 +106,18 @@ class TestErrors:
     """Errors a user of the docker runner meets, each one clear line and the right code."""
 
     def test_a_missing_image_names_step_image_and_fixes(self, project: Project) -> None:
-        """A step whose image is absent fails the run (exit 6): the docker plugin's own words."""
+        """A step whose image is absent, under ``--pull never``, fails the run with exit 2."""
         project.pipeline(command("compile", "true", image="harmont-test/never-built:1"))
 
-        build = project.hm()
+        build = project.hm("--pull", "never")
 
         error, hint = build.stderr.splitlines()
         assert (
-            6,
-            "error: docker: step 'compile': image 'harmont-test/never-built:1' is not in the "
-            "local Docker image store, and harmont never pulls images",
+            2,
+            "error: step 'compile': image 'harmont-test/never-built:1' is not in the "
+            "local Docker image store, and the pull policy is 'never'",
         ) == (build.returncode, error)
-        assert hint.startswith("hint: pull it: `docker pull harmont-test/never-built:1`;")
+        assert hint.startswith("hint: pull it (`docker pull harmont-test/never-built:1`)")
 
     def test_an_unreachable_engine_exits_4_with_the_hint(
         self, project: Project, tmp_path: Path
