@@ -24,10 +24,16 @@ if TYPE_CHECKING:
 
     from docker import APIClient
 
-__all__ = ["LocalRegistry", "free_port"]
+__all__ = ["PASSWORD", "USER", "LocalRegistry", "free_port"]
 
 #: How long the registry may take to answer its first request.
 _START_SECONDS: Final = 30.0
+
+#: The one account of a registry started with ``login=True``.
+USER: Final = "harmont"
+PASSWORD: Final = "harmont-test-password"
+#: bcrypt (cost 4) of :data:`PASSWORD`, the only hash htpasswd files of the registry take.
+_PASSWORD_HASH: Final = "$2b$04$nhVezlYmbwp7d2syg13aXOf7WVxBYH0YF6PXpzoccs6QpDd4V3GhC"
 
 
 def free_port() -> int:
@@ -42,19 +48,26 @@ class LocalRegistry:
     ``docker-registry serve`` on 127.0.0.1 at a free port, storing under *directory*.
 
     :param binary: the registry executable.
+    :param login: every request needs :data:`USER`'s credentials (htpasswd auth).
     """
 
-    def __init__(self, binary: str, directory: Path) -> None:
+    def __init__(self, binary: str, directory: Path, *, login: bool = False) -> None:
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.log = directory / "registry.log"
+        self.auth_config = {"username": USER, "password": PASSWORD} if login else None
         config = directory / "config.yml"
-        config.write_text(
+        text = (
             "version: 0.1\n"
             "log: {level: warn}\n"
             f"storage: {{filesystem: {{rootdirectory: {directory / 'storage'}}}}}\n"
             f"http: {{addr: '{self.host}'}}\n"
         )
+        if login:
+            users = directory / "htpasswd"
+            users.write_text(f"{USER}:{_PASSWORD_HASH}\n")
+            text += f"auth: {{htpasswd: {{realm: harmont-test, path: {users}}}}}\n"
+        config.write_text(text)
         with self.log.open("wb") as log:
             self._process = subprocess.Popen(
                 [binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
@@ -67,6 +80,8 @@ class LocalRegistry:
             try:
                 with urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1):
                     return
+            except urllib.error.HTTPError:
+                return  # it answers: "401 Unauthorized" is up, with auth on
             except (urllib.error.URLError, OSError):
                 if self._process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
@@ -114,7 +129,10 @@ class LocalRegistry:
         finally:
             api.remove_container(container, force=True)
         try:
-            for message in api.push(repository, tag, stream=True, decode=True):
+            pushed = api.push(
+                repository, tag, stream=True, decode=True, auth_config=self.auth_config
+            )
+            for message in pushed:
                 if "error" in message:
                     raise RuntimeError(f"pushing {reference}: {message['error']}")
         finally:

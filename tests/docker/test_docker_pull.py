@@ -9,8 +9,10 @@ hm's own output.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
+import json
 import os
 import pty
 import re
@@ -27,7 +29,7 @@ import time
 from typing import TYPE_CHECKING, Final
 
 import pytest
-from registry_rig import LocalRegistry, forget, free_port
+from registry_rig import PASSWORD, USER, LocalRegistry, forget, free_port
 
 from harmont._executors._docker_engine import inspect_image
 from tests.run.rig import TIMEOUT_SECONDS, Project, command, hm_environment, until
@@ -44,9 +46,7 @@ pytestmark = pytest.mark.slow
 _CANCEL_SECONDS: Final = 5.0
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
-    """Debian's docker-registry on a free port of 127.0.0.1, stopped after the module."""
+def _registry_binary() -> str:
     binary = shutil.which("docker-registry")
     if binary is None:
         if os.environ.get("CI", "").lower() == "true":
@@ -54,7 +54,21 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry
         pytest.skip(
             "the pull tests need Debian's docker-registry (`apt-get install docker-registry`)"
         )
-    started = LocalRegistry(binary, tmp_path_factory.mktemp("registry"))
+    return binary
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    """Debian's docker-registry on a free port of 127.0.0.1, stopped after the module."""
+    started = LocalRegistry(_registry_binary(), tmp_path_factory.mktemp("registry"))
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def private_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    """A registry like :func:`registry` that serves only :data:`USER` (htpasswd)."""
+    started = LocalRegistry(_registry_binary(), tmp_path_factory.mktemp("private"), login=True)
     yield started
     started.stop()
 
@@ -215,6 +229,56 @@ class TestPullFailures:
         )
         assert "connection refused" in error
         assert hint.startswith(f"hint: check the connection to {down}")
+
+
+class TestCredentials:
+    """Pulls use the user's Docker credentials, read from their Docker configuration."""
+
+    @pytest.fixture
+    def private_image(
+        self, private_registry: LocalRegistry, docker_api: APIClient, docker_engine: str
+    ) -> Iterator[str]:
+        reference = private_registry.reference()
+        private_registry.push(docker_api, docker_engine, reference, "secret")
+        yield reference
+        forget(docker_api, reference)
+
+    def test_without_credentials_access_is_denied_with_exit_2(
+        self, tmp_path: Path, private_image: str, private_registry: LocalRegistry
+    ) -> None:
+        """No login for the registry: the registry's refusal, exit 2, a `docker login` hint."""
+        home = tmp_path / "home"
+        home.mkdir()
+        project = Project(root=tmp_path, runner="docker", env=hm_environment(home))
+        project.pipeline(command("show", "cat /marker", image=private_image))
+
+        build = project.hm()
+
+        error, hint = build.stderr.splitlines()
+        assert (2, "") == (build.returncode, build.stdout)
+        assert error.startswith(f"error: step 'show': cannot pull image '{private_image}' from ")
+        assert "no basic auth credentials" in error
+        assert f"`docker login {private_registry.host}`" in hint
+
+    def test_the_docker_config_credentials_are_used(
+        self, tmp_path: Path, private_image: str, private_registry: LocalRegistry
+    ) -> None:
+        """What `docker login` writes to $DOCKER_CONFIG/config.json lets the pull through."""
+        config = tmp_path / "docker-config"
+        config.mkdir()
+        token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        (config / "config.json").write_text(
+            json.dumps({"auths": {private_registry.host: {"auth": token}}})
+        )
+        home = tmp_path / "home"
+        home.mkdir()
+        env = {**hm_environment(home), "DOCKER_CONFIG": str(config)}
+        project = Project(root=tmp_path, runner="docker", env=env)
+        project.pipeline(command("show", "cat /marker", image=private_image))
+
+        build = project.hm()
+
+        assert (0, ["secret"]) == (build.returncode, build.logs("show")), build.stderr
 
 
 class _Blackhole:
