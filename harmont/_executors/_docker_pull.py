@@ -100,13 +100,13 @@ def ensure_images(
     first_step: dict[str, str] = {}
     for key, image in roots.items():
         first_step.setdefault(image, key)
-    if pull is PullPolicy.ALWAYS:
+    if pull == PullPolicy.ALWAYS:
         wanted = list(first_step)
     else:
         wanted = [image for image in first_step if not _stored(api, image)]
     if not wanted:
         return
-    if pull is PullPolicy.NEVER:
+    if pull == PullPolicy.NEVER:
         image = wanted[0]
         raise ImageUnavailable(
             f"step '{first_step[image]}': image '{image}' is not in the local Docker image "
