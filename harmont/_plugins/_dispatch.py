@@ -9,19 +9,43 @@ A :class:`~harmont.PluginRuntimeError` that a plugin raises itself with a ``code
 refusal it means ("image not found"), worded for the user: it keeps its message, prefixed
 with the plugin's name. Anything else reads as the failure it is ("plugin 'x' failed
 during 'execute_step': ..."), so that a bug is not mistaken for a verdict.
+
+Anything means any :class:`BaseException`: a plugin that calls ``sys.exit()`` or raises
+``KeyboardInterrupt`` or ``GeneratorExit`` has failed its call like one that raised
+``KeyError``, and must not end a build as if it had passed. The one exception is a real
+Ctrl-C: Python raises it as ``KeyboardInterrupt`` wherever the main thread is, so a call on
+the main thread runs under a SIGINT handler of ours whose ``KeyboardInterrupt`` is told
+apart (:class:`Interrupted`) and passed on, to cancel as it always did. Off the main thread
+no signal ever raises, so every ``KeyboardInterrupt`` there is the plugin's.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, TypeVar
+import contextlib
+import signal
+import threading
+import time
+from typing import TYPE_CHECKING, Final, Literal, TypeVar, final
 
 from harmont._background import Background
 from harmont._errors import EngineUnavailable, ImageUnavailable, PluginRuntimeError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+    from types import FrameType
 
-__all__ = ["call_plugin", "call_with_timeout"]
+__all__ = [
+    "ABANDON_GRACE_S",
+    "MANIFEST_TIMEOUT_MS",
+    "SLICE_S",
+    "Abandoned",
+    "Bound",
+    "Interrupted",
+    "call_bounded",
+    "call_plugin",
+    "call_with_timeout",
+    "real_interrupt",
+]
 
 T = TypeVar("T")
 
@@ -32,6 +56,47 @@ UNHANDLED: Final = "unhandled_exception"
 BAD_RESULT: Final = "bad_result"
 #: The code of a call that overran its time limit.
 TIMEOUT: Final = "timeout"
+
+#: How long loading may wait for a plugin's manifest. A manifest is data, so this only
+#: has to cover starting an isolated worker on a busy machine; a plugin that takes longer
+#: is listed broken instead of hanging every command, `hm plugin list` included.
+MANIFEST_TIMEOUT_MS: Final = 10_000
+
+#: How long a call that should end (its step's time is up, or the build is stopping) may
+#: take to end on its own before it is abandoned. Executors enforce both themselves, and
+#: need a moment for it: killing a process group, removing a container.
+ABANDON_GRACE_S: Final = 5.0
+#: How often a bounded wait looks at the clock and the cancel flag.
+SLICE_S: Final = 0.05
+
+
+class Interrupted(KeyboardInterrupt):
+    """A real Ctrl-C that arrived while a plugin call ran on the main thread."""
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted
+
+
+@contextlib.contextmanager
+def real_interrupt() -> Iterator[None]:
+    """
+    While inside, a Ctrl-C raises :class:`Interrupted` instead of a bare KeyboardInterrupt.
+
+    Only where Python's own handler is in place, on the main thread: a handler someone
+    installed (a build's cancel-on-Ctrl-C) raises nothing, so it is left alone.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def call_plugin(
@@ -51,7 +116,10 @@ def call_plugin(
     :raises ImageUnavailable: raised by the plugin, passed on unchanged.
     """
     try:
-        results = call()
+        with real_interrupt():
+            results = call()
+    except Interrupted:
+        raise  # the user pressed Ctrl-C: not the plugin's doing
     except (EngineUnavailable, ImageUnavailable):
         # Not plugin failures: the engine a runner drives is down (exit 4), or
         # the pipeline names an image that cannot be had (exit 2).
@@ -64,9 +132,10 @@ def call_plugin(
             code=exc.code,
             hint=exc.hint,
         ) from exc
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt...: see the module docstring
         raise PluginRuntimeError(
-            f"plugin '{plugin}' raised {type(exc).__name__} during '{capability}': {exc}",
+            f"plugin '{plugin}' raised {type(exc).__name__} during '{capability}'"
+            + (f": {exc}" if str(exc) else ""),
             plugin=plugin,
             capability=capability,
             code=UNHANDLED,
@@ -114,4 +183,85 @@ def call_with_timeout(call: Callable[[], T], *, timeout_ms: int, plugin: str, ca
             capability=capability,
             code=TIMEOUT,
         )
+    return job.result()
+
+
+class Abandoned(PluginRuntimeError):
+    """
+    A call :func:`call_bounded` stopped waiting for; it goes on, unobserved, on its thread.
+
+    ``timed_out`` tells why: True for its own time limit, False for a cancellation.
+    """
+
+    def __init__(self, message: str, *, plugin: str, capability: str, timed_out: bool) -> None:
+        super().__init__(message, plugin=plugin, capability=capability, code=TIMEOUT)
+        self.timed_out = timed_out
+
+
+@final
+class Bound:
+    """
+    How long to wait for a call: until *seconds* from now, and no longer than
+    :data:`ABANDON_GRACE_S` after *cancelled* first holds, whichever comes first.
+
+    The waiter polls :meth:`passed` between slices of its wait.
+    """
+
+    def __init__(self, seconds: float | None, cancelled: Callable[[], bool] | None = None) -> None:
+        self.seconds = seconds
+        self._deadline = None if seconds is None else time.monotonic() + seconds
+        self._cancelled = cancelled
+        self._stop_by: float | None = None
+
+    def passed(self) -> Literal["timed out", "stopped"] | None:
+        """None while the wait may go on; else why it must end, by what came first."""
+        now = time.monotonic()
+        if self._stop_by is None and self._cancelled is not None and self._cancelled():
+            self._stop_by = now + ABANDON_GRACE_S
+        deadline, stop_by = self._deadline, self._stop_by
+        if deadline is not None and now >= deadline and (stop_by is None or deadline <= stop_by):
+            return "timed out"
+        if stop_by is not None and now >= stop_by:
+            return "stopped"
+        return None
+
+
+def call_bounded(
+    call: Callable[[], T],
+    *,
+    limit_s: float | None,
+    cancelled: Callable[[], bool],
+    plugin: str,
+    capability: str,
+) -> T:
+    """
+    Run ``call`` on a daemon thread; wait until it returns, or abandon it.
+
+    A call is given :data:`ABANDON_GRACE_S` past ``limit_s`` (its own time limit) and past
+    the moment ``cancelled()`` first holds, to end on its own as it is meant to; past
+    either, the caller stops waiting. Python cannot stop the thread: it runs on, and
+    whatever it returns or raises later is dropped.
+
+    :raises Abandoned: the call was given up on.
+    """
+    job = Background(call, name=f"hm-plugin-{plugin}")
+    bound = Bound(None if limit_s is None else limit_s + ABANDON_GRACE_S, cancelled)
+    while not job.wait(SLICE_S):
+        why = bound.passed()
+        if why == "timed out":
+            raise Abandoned(
+                f"plugin '{plugin}' did not end '{capability}' within {ABANDON_GRACE_S:g}s "
+                f"of its {limit_s:g}s time limit; it was abandoned",
+                plugin=plugin,
+                capability=capability,
+                timed_out=True,
+            )
+        if why == "stopped":
+            raise Abandoned(
+                f"plugin '{plugin}' did not end '{capability}' within {ABANDON_GRACE_S:g}s "
+                "of being asked to stop; it was abandoned",
+                plugin=plugin,
+                capability=capability,
+                timed_out=False,
+            )
     return job.result()

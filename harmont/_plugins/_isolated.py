@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from typing import IO, TYPE_CHECKING, Final, final
 
 from harmont._errors import PluginLoadError
+from harmont._plugins._dispatch import ABANDON_GRACE_S, MANIFEST_TIMEOUT_MS, SLICE_S, Bound
 from harmont._plugins._native_abi import CAPABILITIES, CallFailed, CallResult, RawHost, Rejected
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CALL",
+    "FAILED",
     "HOST",
     "HOST_CALLS",
     "HOST_REPLY",
@@ -55,6 +57,7 @@ RESULT: Final = 3  # worker -> parent: u8 present, i32 status, payload
 HOST: Final = 4  # worker -> parent: u64 call id, u8 host call index, arguments
 HOST_REPLY: Final = 5  # parent -> worker: u8 rejected, result
 LOAD_FAILED: Final = 6  # worker -> parent, then it exits: why the library did not open
+FAILED: Final = 7  # worker -> parent: the call has no result: code, NUL, reason
 
 #: The host calls in hm_host order: name, argument kinds, result kind. Kinds: ``i`` an
 #: integer (u64), ``b`` bytes, ``o`` optional bytes, ``""`` nothing.
@@ -154,7 +157,15 @@ class Channel:
 
 @final
 class _Worker:
-    """One worker process and the calls in flight in it."""
+    """
+    One worker process and the calls in flight in it.
+
+    The reader thread only reads: each host request is served on a thread of its own,
+    because serving one can mean calling into this same worker (a ``step_log`` hook of
+    the plugin whose ``execute_step`` emitted the line) and waiting for a reply that only
+    the reader can hand over. A plugin thread waits for each host reply before it sends
+    another request, so requests of one thread still run in order.
+    """
 
     def __init__(self, path: Path) -> None:
         self.process = subprocess.Popen(  # the worker module is ours; argv has no shell
@@ -170,6 +181,9 @@ class _Worker:
         self.hosts: dict[int, RawHost] = {}
         self.dead: str | None = None
         self.load_error: str | None = None
+        #: Set once a call in it was abandoned: it takes no new calls and is killed once
+        #: the calls still in flight have their answers.
+        self.retired = False
         self.reader = threading.Thread(target=self._serve, name=f"hm-isolated-{path.name}")
         self.reader.daemon = True
         self.reader.start()
@@ -189,10 +203,20 @@ class _Worker:
             raise CallFailed(self._death(), code="crashed") from None
         return future
 
-    def forget(self, ident: int) -> None:
+    def abandon(self, ident: int) -> None:
+        """
+        Give up on call *ident*: retire the worker, killed now if no other call is in it.
+
+        The call may be stuck for good in the worker, where no thread can be stopped; the
+        other calls in flight get their answers before the worker goes.
+        """
         with self.lock:
             self.pending.pop(ident, None)
             self.hosts.pop(ident, None)
+            self.retired = True
+            idle = not self.pending
+        if idle:
+            self.kill()
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -202,7 +226,9 @@ class _Worker:
         while (frame := self.channel.receive()) is not None:
             kind, ident, body = frame
             if kind == HOST:
-                self._host_call(ident, body)
+                threading.Thread(
+                    target=self._host_call, args=(ident, body), name="hm-isolated-host", daemon=True
+                ).start()
                 continue
             if kind == LOAD_FAILED:
                 self.load_error = body.decode("utf-8", "replace")
@@ -210,8 +236,11 @@ class _Worker:
             with self.lock:
                 future = self.pending.pop(ident, None)
                 self.hosts.pop(ident, None)
+                done = self.retired and not self.pending
             if future is not None:
                 future.set_result(frame)
+            if done:
+                self.kill()
         self.process.wait()
         reason = self._death()
         with self.lock:
@@ -226,7 +255,8 @@ class _Worker:
     def _host_call(self, request: int, body: bytes) -> None:
         (call,) = _U64.unpack_from(body)
         name, arg_kinds, result_kind = HOST_CALLS[body[8]]
-        host = self.hosts.get(call)
+        with self.lock:
+            host = self.hosts.get(call)
         rejected, result = 1, b""
         try:
             if host is None:
@@ -256,7 +286,9 @@ class IsolatedBackend:
     """
     A native plugin in a worker process of its own, as a ``Backend`` of ``_native.py``.
 
-    Calls may come from several threads at once; they run concurrently in the worker.
+    Calls may come from several threads at once; they run concurrently in the worker. A
+    call past its time limit fails alone: its worker takes no new calls (the next one
+    starts a fresh worker) and is killed once the others in it have their answers.
     """
 
     def __init__(self, path: Path) -> None:
@@ -264,10 +296,15 @@ class IsolatedBackend:
         self._lock = threading.Lock()
         self._next_id = 1
         self._worker: _Worker | None = None
+        #: Workers with an abandoned call, still answering the calls in flight in them.
+        self._retired: list[_Worker] = []
 
     def _current(self) -> _Worker:
         with self._lock:
-            if self._worker is None or self._worker.dead is not None:
+            if self._worker is None or self._worker.dead is not None or self._worker.retired:
+                if self._worker is not None and self._worker.dead is None:
+                    self._retired.append(self._worker)
+                self._retired = [w for w in self._retired if w.dead is None]
                 self._worker = _Worker(self._path)
             return self._worker
 
@@ -280,7 +317,7 @@ class IsolatedBackend:
     def manifest(self) -> CallResult:
         worker = self._current()
         try:
-            result = self._wait(MANIFEST, b"", None, timeout_s=None)
+            result = self._wait(MANIFEST, b"", None, Bound(MANIFEST_TIMEOUT_MS / 1000))
         except CallFailed as exc:
             reason = worker.load_error or f"native plugin {self._path}: {exc.reason}"
             raise PluginLoadError(f"{reason} (isolated)", source=str(self._path)) from exc
@@ -288,34 +325,38 @@ class IsolatedBackend:
         return result
 
     def call(
-        self, capability: str, raw: RawHost, payload: bytes, *, timeout_s: float | None
+        self, capability: str, raw: RawHost, payload: bytes, *, bound: Bound
     ) -> CallResult | None:
         body = bytes([CAPABILITIES.index(capability)]) + payload
-        return self._wait(CALL, body, raw, timeout_s=timeout_s)
+        return self._wait(CALL, body, raw, bound)
 
-    def _wait(
-        self, kind: int, body: bytes, raw: RawHost | None, *, timeout_s: float | None
-    ) -> CallResult | None:
+    def _wait(self, kind: int, body: bytes, raw: RawHost | None, bound: Bound) -> CallResult | None:
         worker = self._current()
         ident = self._ident()
         future = worker.request(kind, ident, body, raw)
-        try:
-            _, _, reply = future.result(timeout=timeout_s)
-        except TimeoutError:
-            worker.forget(ident)
-            worker.kill()
-            raise CallFailed(
-                f"no answer within {timeout_s:g}s; its worker process was killed",
-                code="timeout",
-            ) from None
-        present, status = _RESULT.unpack_from(reply)
-        return (status, reply[_RESULT.size :]) if present else None
+        while (why := bound.passed()) is None:
+            try:
+                answer, _, reply = future.result(timeout=SLICE_S)
+            except TimeoutError:
+                continue
+            if answer == FAILED:
+                code, _, text = reply.partition(b"\0")
+                raise CallFailed(text.decode("utf-8", "replace"), code=code.decode())
+            present, status = _RESULT.unpack_from(reply)
+            return (status, reply[_RESULT.size :]) if present else None
+        worker.abandon(ident)
+        if why == "timed out":
+            reason = f"no answer within {bound.seconds:g}s"
+        else:
+            reason = f"no answer within {ABANDON_GRACE_S:g}s of being asked to stop"
+        raise CallFailed(f"{reason}; the call was abandoned", code="timeout")
 
     def close(self) -> None:
-        """Stop the worker, if one is running."""
+        """Stop the workers, if any are running."""
         with self._lock:
-            worker, self._worker = self._worker, None
-        if worker is not None:
+            workers = [*self._retired, *([self._worker] if self._worker is not None else [])]
+            self._worker, self._retired = None, []
+        for worker in workers:
             worker.channel.close()
             worker.kill()
             worker.process.wait()

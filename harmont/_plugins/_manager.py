@@ -29,6 +29,7 @@ from harmont._errors import (
     UnknownRunner,
     UsageError,
 )
+from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_TIMED_OUT
 from harmont._plugins._discovery import (
     Candidate,
     PluginKind,
@@ -36,7 +37,15 @@ from harmont._plugins._discovery import (
     native_candidates,
     native_dirs,
 )
-from harmont._plugins._dispatch import call_plugin, call_with_timeout
+from harmont._plugins._dispatch import (
+    MANIFEST_TIMEOUT_MS,
+    Abandoned,
+    Interrupted,
+    call_bounded,
+    call_plugin,
+    call_with_timeout,
+    real_interrupt,
+)
 from harmont._plugins._manifest import validate_manifest
 from harmont.protocol import (
     ExitInfo,
@@ -241,11 +250,17 @@ class Registry:
                 plugin=label,
                 source=candidate.source,
             )
-        raw = call_plugin(
-            self._caller("hm_plugin_manifest", plugin),
+        # Bounded like a hook: a plugin that never answers is broken, not a hung `hm`.
+        raw = call_with_timeout(
+            lambda: call_plugin(
+                self._caller("hm_plugin_manifest", plugin),
+                plugin=label,
+                capability="hm_plugin_manifest",
+                expected=object,
+            ),
+            timeout_ms=MANIFEST_TIMEOUT_MS,
             plugin=label,
             capability="hm_plugin_manifest",
-            expected=object,
         )
         manifest = validate_manifest(
             raw,
@@ -474,16 +489,32 @@ class Registry:
         """
         Run one step on the plugin that owns ``runner``.
 
+        The step's ``timeout_seconds`` and the run's cancellation bound the call whatever
+        the plugin does: a runner that has not returned a grace period after either is
+        abandoned (its isolated worker killed), and the step ends as it would have had
+        the runner stopped it, timed out (124) or cancelled (130).
+
         :raises UnknownRunner: no plugin provides ``runner``.
         :raises PluginRuntimeError: the plugin failed (exit 6).
         """
-        return self._call_one(
-            self.owner_of_runner(runner),
-            "hm_execute_step",
-            StepResult,
-            context=context,
-            executor_input=executor_input,
-        )
+        owner = self.owner_of_runner(runner)
+        try:
+            return call_bounded(
+                lambda: self._call_one(
+                    owner,
+                    "hm_execute_step",
+                    StepResult,
+                    context=context,
+                    executor_input=executor_input,
+                ),
+                limit_s=executor_input.step.timeout_seconds,
+                cancelled=context.should_cancel,
+                plugin=owner,
+                capability="execute_step",
+            )
+        except Abandoned as exc:
+            _log.warning("step '%s': %s", executor_input.step.key, exc.message)
+            return StepResult(exit_code=EXIT_TIMED_OUT if exc.timed_out else EXIT_CANCELLED)
 
     def run_subcommand(
         self, verb: str, context: PluginContext, subcommand_input: SubcommandInput
@@ -647,15 +678,16 @@ def load_registry(
 def _load_entry_point(registry: Registry, candidate: Candidate) -> None:
     assert candidate.entry_point is not None  # discovery sets it for Python candidates
     try:
-        loaded = candidate.entry_point.load()
-        # Like the Rust SDK's default construction: a class is instantiated once.
-        plugin = loaded() if isinstance(loaded, type) else loaded
+        with real_interrupt():
+            loaded = candidate.entry_point.load()
+            # Like the Rust SDK's default construction: a class is instantiated once.
+            plugin = loaded() if isinstance(loaded, type) else loaded
         registry._add(candidate, plugin)
-    except PluginConflict:
+    except (PluginConflict, Interrupted):
         raise
     except (PluginLoadError, PluginRuntimeError) as exc:
         registry._record(candidate, PluginStatus.BROKEN, exc.message)
-    except Exception as exc:
+    except BaseException as exc:  # a module that calls sys.exit() is broken, not hm's exit
         registry._record(
             candidate,
             PluginStatus.BROKEN,

@@ -17,7 +17,9 @@ import tomllib
 import uuid
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, final
 
+from harmont._background import Background
 from harmont._errors import DecodeError, PluginLoadError, PluginRuntimeError
+from harmont._plugins._dispatch import ABANDON_GRACE_S, MANIFEST_TIMEOUT_MS, Bound
 from harmont._plugins._native_abi import (
     HM_ERR,
     HM_OK,
@@ -66,10 +68,6 @@ _log = logging.getLogger("harmont.plugins.native")
 Isolation = Literal["in-process", "process"]
 _ISOLATIONS: Final[tuple[Isolation, ...]] = ("in-process", "process")
 
-#: How long an isolated executor may overrun its step's ``timeout_seconds`` before its
-#: worker is killed: the executor is meant to enforce the limit itself and report 124.
-_EXECUTE_GRACE_S: Final = 10.0
-
 _LEVELS: Final = tuple(Level)
 _SCOPES: Final = tuple(KvScope)
 
@@ -80,7 +78,7 @@ class Backend(Protocol):
     def manifest(self) -> CallResult: ...
 
     def call(
-        self, capability: str, raw: RawHost, payload: bytes, *, timeout_s: float | None
+        self, capability: str, raw: RawHost, payload: bytes, *, bound: Bound
     ) -> CallResult | None: ...
 
     def close(self) -> None: ...
@@ -97,11 +95,12 @@ class _InProcess:
         return self._library.manifest()
 
     def call(
-        self, capability: str, raw: RawHost, payload: bytes, *, timeout_s: float | None
+        self, capability: str, raw: RawHost, payload: bytes, *, bound: Bound
     ) -> CallResult | None:
-        # The registry bounds hook calls on its own thread; a native call in this
-        # process cannot be interrupted, which is what isolation is for.
-        del timeout_s
+        # The registry bounds calls on threads of its own (it stops waiting, the call
+        # runs on); a native call in this process cannot be interrupted, which is what
+        # isolation is for.
+        del bound
         return self._library.call(capability, raw, payload)
 
     def close(self) -> None:
@@ -199,7 +198,10 @@ class NativePlugin:
 
     def _read_manifest(self) -> PluginManifest:
         where = f"native plugin {self.path}"
-        status, payload = self._backend.manifest()
+        try:
+            status, payload = self._backend.manifest()
+        except CallFailed as exc:
+            raise PluginLoadError(f"{where}: {exc.reason}", source=str(self.path)) from exc
         if status == HM_ERR:
             failure = _decode_error(payload)
             raise PluginLoadError(
@@ -226,12 +228,17 @@ class NativePlugin:
 
     @hookimpl
     def hm_execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
-        """``execute_step``: ExecutorInput in, StepResult out."""
+        """
+        ``execute_step``: ExecutorInput in, StepResult out.
+
+        Bounded as :meth:`Registry.execute_step <harmont.Registry.execute_step>` bounds any
+        runner, so that an isolated call past the bound has its worker killed.
+        """
         limit = executor_input.step.timeout_seconds
-        timeout_s = None if limit is None else limit + _EXECUTE_GRACE_S
-        result: StepResult = self._call(
-            "execute_step", context, executor_input, StepResult, timeout_s
+        bound = Bound(
+            None if limit is None else limit + ABANDON_GRACE_S, cancelled=context.should_cancel
         )
+        result: StepResult = self._call("execute_step", context, executor_input, StepResult, bound)
         return result
 
     @hookimpl
@@ -245,14 +252,8 @@ class NativePlugin:
             ),
             default=None,
         )
-        timeout_s = None if timeout_ms is None else timeout_ms / 1000
-        outcome: HookOutcome = self._call(
-            "on_hook_event",
-            context,
-            hook_event,
-            HookOutcome,
-            timeout_s,
-        )
+        bound = Bound(None if timeout_ms is None else timeout_ms / 1000)
+        outcome: HookOutcome = self._call("on_hook_event", context, hook_event, HookOutcome, bound)
         return outcome
 
     @hookimpl
@@ -260,7 +261,9 @@ class NativePlugin:
         self, context: PluginContext, subcommand_input: SubcommandInput
     ) -> ExitInfo:
         """``run_subcommand``: SubcommandInput in, ExitInfo out."""
-        result: ExitInfo = self._call("run_subcommand", context, subcommand_input, ExitInfo, None)
+        result: ExitInfo = self._call(
+            "run_subcommand", context, subcommand_input, ExitInfo, Bound(None)
+        )
         return result
 
     def _call(
@@ -269,11 +272,11 @@ class NativePlugin:
         context: PluginContext,
         argument: object,
         result_type: object,
-        timeout_s: float | None,
+        bound: Bound,
     ) -> Any:  # the decoded result_type: a class or a union alias (HookOutcome)
         try:
             reply = self._backend.call(
-                capability, ContextHost(context), to_borsh(argument), timeout_s=timeout_s
+                capability, ContextHost(context), to_borsh(argument), bound=bound
             )
         except CallFailed as exc:
             raise self._error(capability, exc.reason, exc.code) from exc
@@ -336,19 +339,41 @@ def load_native(path: Path, *, isolation: Isolation = "in-process") -> NativePlu
     :param isolation: ``"process"`` runs the library in a worker process of its own, so
         a crash or a hang costs a call, not hm.
     :raises PluginLoadError: the file is not a loadable plugin for this host (cannot be
-        opened, lacks the entry symbol, a different api_version, a bad manifest).
+        opened, lacks the entry symbol, a different api_version, a bad manifest, no
+        manifest within :data:`~harmont._plugins._dispatch.MANIFEST_TIMEOUT_MS`).
     """
-    if isolation == "process":
-        from harmont._plugins._isolated import IsolatedBackend
+    # Absolute, so the worker, dlopen and every message name the file that was meant.
+    path = path.absolute()
+    if isolation == "in-process":
+        return _load_in_process(path)
+    from harmont._plugins._isolated import IsolatedBackend
 
-        backend: Backend = IsolatedBackend(path)
-    else:
-        backend = _InProcess(Library(path))
+    backend = IsolatedBackend(path)
     try:
         return NativePlugin(backend, path=path, isolation=isolation)
     except BaseException:
         backend.close()  # a refused manifest must not leave a worker behind
         raise
+
+
+def _load_in_process(path: Path) -> NativePlugin:
+    """
+    Open the library and read its manifest on a thread that loading stops waiting for.
+
+    Both run the library's own code (its constructors, its manifest function), which may
+    never return; the library then stays loaded, stuck, but `hm` carries on without it.
+    """
+    job = Background(
+        lambda: NativePlugin(_InProcess(Library(path)), path=path, isolation="in-process"),
+        name=f"hm-load-{path.name}",
+    )
+    if not job.wait(MANIFEST_TIMEOUT_MS / 1000):
+        raise PluginLoadError(
+            f"native plugin {path}: no manifest within {MANIFEST_TIMEOUT_MS / 1000:g}s",
+            source=str(path),
+            hint="run it isolated (HM_NATIVE_ISOLATION=process) to have a hung load killed",
+        )
+    return job.result()
 
 
 def validate_native(path: Path, *, source: str) -> PluginManifest:

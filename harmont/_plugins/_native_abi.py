@@ -34,6 +34,7 @@ __all__ = [
     "ENTRY_SYMBOL",
     "HM_ERR",
     "HM_OK",
+    "MAX_BUFFER_BYTES",
     "CallFailed",
     "CallResult",
     "HostTable",
@@ -48,6 +49,11 @@ _log = logging.getLogger("harmont.plugins.native")
 API_VERSION: Final = 2
 #: ``HM_PLUGIN_ENTRY_SYMBOL``.
 ENTRY_SYMBOL: Final = "hm_plugin_entry_v1"
+
+#: The longest buffer a plugin may hand over, either way. No payload of the protocol comes
+#: near it; a length past it is garbage (an uninitialised ``len``), and copying that many
+#: bytes would read far past the plugin's memory.
+MAX_BUFFER_BYTES: Final = 1 << 30
 
 HM_OK: Final = 0
 HM_ERR: Final = 1
@@ -129,9 +135,10 @@ CallResult = tuple[int, bytes]
 
 class CallFailed(Exception):
     """
-    Raised by a backend when a call got no answer: its worker died or overran.
+    Raised by a backend when a call got no usable answer: its worker died or overran, or
+    what it returned cannot be read.
 
-    ``code`` is ``crashed`` or ``timeout``; the adapter turns it into a
+    ``code`` is ``crashed``, ``timeout`` or ``bad_payload``; the adapter turns it into a
     :class:`~harmont.PluginRuntimeError` naming the plugin.
     """
 
@@ -174,7 +181,13 @@ _BytePtr: TypeAlias = "ctypes._Pointer[ctypes.c_uint8]"
 _UuidPtr: TypeAlias = "ctypes._Pointer[ctypes.Array[ctypes.c_uint8]]"
 
 
+def _too_long(length: int) -> str:
+    return f"the plugin returned a buffer length of {length} bytes, more than it can have"
+
+
 def _bytes(ptr: _BytePtr, length: int) -> bytes:
+    if length > MAX_BUFFER_BYTES:
+        raise Rejected(_too_long(length).replace("returned", "passed"))
     return ctypes.string_at(ptr, length) if length else b""
 
 
@@ -331,6 +344,9 @@ class Library:
     """
 
     def __init__(self, path: Path) -> None:
+        # Absolute, always: a bare file name would send dlopen searching its library path
+        # (LD_LIBRARY_PATH, the system's directories) and load some other library.
+        path = path.absolute()
         self.path = path
         where = f"native plugin {path}"
         try:
@@ -378,7 +394,11 @@ class Library:
         self._host = HostTable()
 
     def manifest(self) -> CallResult:
-        """Call ``manifest``: the borsh PluginManifest, or a borsh PluginError."""
+        """
+        Call ``manifest``: the borsh PluginManifest, or a borsh PluginError.
+
+        :raises CallFailed: the buffer it returned is impossibly long.
+        """
         out = _Buf()
         status = self._manifest(ctypes.byref(out))
         return status, self._take(out)
@@ -388,6 +408,7 @@ class Library:
         Call ``capability`` with ``payload``, serving its host calls with ``raw``.
 
         :returns: ``(status, payload)``, or None when the plugin leaves that slot NULL.
+        :raises CallFailed: the buffer it returned is impossibly long.
         """
         fn = self._calls[capability]
         if not fn:
@@ -403,6 +424,9 @@ class Library:
     def _take(self, out: _Buf) -> bytes:
         if not out.ptr:
             return b""
+        if out.len > MAX_BUFFER_BYTES:
+            # Not even given back to free: a plugin's free trusts the length too.
+            raise CallFailed(_too_long(out.len), code="bad_payload")
         try:
             return ctypes.string_at(out.ptr, out.len)
         finally:

@@ -17,11 +17,12 @@ import sys
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
 from harmont._errors import PluginLoadError
 from harmont._plugins._isolated import (
     CALL,
+    FAILED,
     HOST,
     HOST_CALLS,
     HOST_REPLY,
@@ -32,7 +33,10 @@ from harmont._plugins._isolated import (
     pack,
     unpack,
 )
-from harmont._plugins._native_abi import CAPABILITIES, CallResult, Library, Rejected
+from harmont._plugins._native_abi import CAPABILITIES, CallFailed, CallResult, Library, Rejected
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["main"]
 
@@ -125,14 +129,20 @@ class _PipeHost:
         return value
 
 
-def _reply(channel: Channel, ident: int, result: CallResult | None) -> None:
+def _reply(channel: Channel, ident: int, call: Callable[[], CallResult | None]) -> None:
+    """Send what *call* returns, or why it has nothing to return: hm must never wait in vain."""
+    try:
+        result = call()
+    except CallFailed as exc:
+        channel.send(FAILED, ident, exc.code.encode() + b"\0" + exc.reason.encode())
+        return
     status, payload = result if result is not None else (0, b"")
     channel.send(RESULT, ident, _RESULT.pack(result is not None, status) + payload)
 
 
 def _serve_call(library: Library, channel: Channel, relay: _Relay, ident: int, body: bytes) -> None:
     capability = CAPABILITIES[body[0]]
-    _reply(channel, ident, library.call(capability, _PipeHost(relay, ident), body[1:]))
+    _reply(channel, ident, lambda: library.call(capability, _PipeHost(relay, ident), body[1:]))
 
 
 def _protocol_streams() -> Channel:
@@ -168,7 +178,7 @@ def main(argv: list[str]) -> int:
         if kind == HOST_REPLY:
             relay.answer(ident, body)
         elif kind == MANIFEST:
-            _reply(channel, ident, library.manifest())
+            _reply(channel, ident, library.manifest)
         elif kind == CALL:
             threading.Thread(
                 target=_serve_call, args=(library, channel, relay, ident, body), daemon=True

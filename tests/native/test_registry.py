@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import shutil
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 
 from harmont import PluginConflict, PluginLoadError
+from harmont._plugins._discovery import NATIVE_SUFFIX
 from harmont._plugins._manager import PluginStatus, Registry, load_registry
 from harmont._plugins._native import isolation_for, load_native
 from harmont.protocol import API_VERSION, PluginManifest, StepExecutorSpec
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.native.conftest import Built
 
 
@@ -147,15 +152,17 @@ class TestLoading:
 
     def test_a_library_without_the_entry_symbol_is_broken(self, tmp_path: Path) -> None:
         """A shared library that is not a harmont plugin names the missing symbol."""
-        import ctypes.util
-
-        libm = ctypes.util.find_library("m")
-        if libm is None:
-            pytest.skip("no libm on this machine to stand in for a foreign library")
+        compiler = os.environ.get("CC", "cc")
+        if shutil.which(compiler) is None:
+            pytest.skip(f"building a foreign library needs {compiler}, not installed here")
+        source = tmp_path / "foreign.c"
+        source.write_text("int foreign_answer(void) { return 42; }\n")
+        library = tmp_path / f"libforeign{NATIVE_SUFFIX}"
+        subprocess.run([compiler, "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
         with pytest.raises(PluginLoadError) as info:
-            load_native(Path(libm))
+            load_native(library)
 
-        assert f"native plugin {libm}: no entry symbol 'hm_plugin_entry_v1'" == str(info.value)
+        assert f"native plugin {library}: no entry symbol 'hm_plugin_entry_v1'" == str(info.value)
 
 
 class TestIsolationSetting:
