@@ -4,7 +4,9 @@ The per-call view of the host API that every plugin call receives (SPEC.md §2.1
 A context binds the shared :class:`~harmont._plugins._host.Host` to one plugin and, when
 there is one, the run and step the call serves. That binding is what lets the host
 attribute ``log`` and ``emit_step_log`` to their step and keep each plugin's keys out of
-every other plugin's reach (SPEC.md §10 items 1-3).
+every other plugin's reach. The plugin comes from the
+:class:`~harmont._plugins._host.HostBinding` a context is made with, never from an
+argument, so a context cannot be made for another plugin out of one a plugin was given.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, final
 if TYPE_CHECKING:
     import uuid
 
-    from harmont._plugins._host import Host
+    from harmont._plugins._host import HostBinding
     from harmont.protocol import BuildEvent, KvScope, Level, StdStream
 
 __all__ = ["PluginContext"]
@@ -31,17 +33,28 @@ class PluginContext:
 
     __slots__ = ("_host", "_plugin", "_run_id", "_step_id")
 
+    _host: HostBinding
+    _plugin: str
+    _run_id: uuid.UUID | None
+    _step_id: uuid.UUID | None
+
     def __init__(
         self,
-        host: Host,
-        plugin: str,
+        host: HostBinding,
         run_id: uuid.UUID | None,
         step_id: uuid.UUID | None,
     ) -> None:
-        self._host = host
-        self._plugin = plugin
-        self._run_id = run_id
-        self._step_id = step_id
+        # Frozen: a context rebound to another plugin would act under that plugin's name.
+        for name, value in (
+            ("_host", host),
+            ("_plugin", host.plugin),
+            ("_run_id", run_id),
+            ("_step_id", step_id),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"PluginContext is immutable (cannot set {name!r})")
 
     def __repr__(self) -> str:
         return (

@@ -233,6 +233,7 @@ def call_bounded(
     cancelled: Callable[[], bool],
     plugin: str,
     capability: str,
+    on_abandon: Callable[[], None] | None = None,
 ) -> T:
     """
     Run ``call`` on a daemon thread; wait until it returns, or abandon it.
@@ -242,12 +243,16 @@ def call_bounded(
     either, the caller stops waiting. Python cannot stop the thread: it runs on, and
     whatever it returns or raises later is dropped.
 
+    :param on_abandon: called once the call is given up on, to stop what can be stopped
+        (an isolated plugin's call in its worker).
     :raises Abandoned: the call was given up on.
     """
     job = Background(call, name=f"hm-plugin-{plugin}")
     bound = Bound(None if limit_s is None else limit_s + ABANDON_GRACE_S, cancelled)
     while not job.wait(SLICE_S):
         why = bound.passed()
+        if why is not None and on_abandon is not None:
+            on_abandon()
         if why == "timed out":
             raise Abandoned(
                 f"plugin '{plugin}' did not end '{capability}' within {ABANDON_GRACE_S:g}s "

@@ -5,7 +5,11 @@ There are two kinds (SPEC.md §3): the run host, built by the orchestrator with 
 event sink, cancellation event, archive store and project root; and :meth:`Host.noop` for
 CLI dispatch, which has no listener and is never cancelled. Both keep plugin-scope keys
 persistently under the state directory. Plugins never see a host, only the
-:class:`~harmont._plugins._context.PluginContext` made for each call.
+:class:`~harmont._plugins._context.PluginContext` made for each call, which reaches the
+host through a :class:`HostBinding` for its plugin alone: nothing a context holds makes
+contexts, so no plugin acts under another's name through the API. (A Python plugin runs
+in hm's process and is not sandboxed: it can open any file hm can, other plugins' key
+stores included. The binding keeps honest plugins apart; it is no wall.)
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
     from harmont._secrets import Masker, StreamMasker
     from harmont.protocol import BuildEvent
 
-__all__ = ["Host", "default_state_dir"]
+__all__ = ["Host", "HostBinding", "default_state_dir"]
 
 #: A line longer than this is emitted in pieces, so output without newlines (a progress
 #: bar, a binary dump) cannot grow a buffer without bound.
@@ -153,6 +157,8 @@ class Host:
         self._lines_lock = threading.Lock()
         self._lines: dict[tuple[uuid.UUID, StdStream], _LineBuffer] = {}
         self._write_lock = threading.Lock()
+        self._bindings_lock = threading.Lock()
+        self._bindings: dict[str, HostBinding] = {}
 
     @classmethod
     def noop(cls, *, state_dir: Path | None = None) -> Self:
@@ -207,7 +213,11 @@ class Host:
         step_id: uuid.UUID | None = None,
     ) -> PluginContext:
         """The context for one call of *plugin*, serving *run_id* and *step_id* if given."""
-        return PluginContext(self, plugin, run_id, step_id)
+        with self._bindings_lock:
+            binding = self._bindings.get(plugin)
+            if binding is None:
+                binding = self._bindings[plugin] = HostBinding(self, plugin)
+        return PluginContext(binding, run_id, step_id)
 
     def end_step(self, step_id: uuid.UUID) -> None:
         """
@@ -348,3 +358,68 @@ class Host:
         except (OSError, RuntimeError):
             # RuntimeError: Path.resolve on a symlink loop (Python 3.11).
             return None
+
+
+@final
+class HostBinding:
+    """
+    The host API as one plugin's contexts reach it: everything it does is that plugin's.
+
+    It forwards to its :class:`Host` with the calling context, whose plugin is this
+    binding's, and has no way to make a context, for this plugin or another.
+    """
+
+    __slots__ = ("__host", "plugin")
+
+    __host: Host
+    #: The plugin every call through this binding is attributed to.
+    plugin: str
+
+    def __init__(self, host: Host, plugin: str) -> None:
+        object.__setattr__(self, "_HostBinding__host", host)
+        object.__setattr__(self, "plugin", plugin)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"HostBinding is immutable (cannot set {name!r})")
+
+    def __repr__(self) -> str:
+        return f"HostBinding(plugin={self.plugin!r})"
+
+    @property
+    def stdout(self) -> BinaryIO:
+        """The stream ``write_stdout`` writes to."""
+        return self.__host.stdout
+
+    @property
+    def stderr(self) -> BinaryIO:
+        """The stream ``write_stderr`` writes to."""
+        return self.__host.stderr
+
+    @property
+    def archives(self) -> ArchiveStore | None:
+        """The run's archive store, if any."""
+        return self.__host.archives
+
+    def _log(self, caller: PluginContext, level: Level, message: str) -> None:
+        self.__host._log(caller, level, message)
+
+    def _kv_get(self, caller: PluginContext, scope: KvScope, key: str) -> bytes | None:
+        return self.__host._kv_get(caller, scope, key)
+
+    def _kv_set(self, caller: PluginContext, scope: KvScope, key: str, value: bytes) -> None:
+        self.__host._kv_set(caller, scope, key, value)
+
+    def _emit(self, event: BuildEvent) -> None:
+        self.__host._emit(event)
+
+    def _step_log(self, caller: PluginContext, stream: StdStream, data: bytes) -> None:
+        self.__host._step_log(caller, stream, data)
+
+    def _cancelled(self) -> bool:
+        return self.__host._cancelled()
+
+    def _write(self, stream: BinaryIO, data: bytes) -> None:
+        self.__host._write(stream, data)
+
+    def _read_config(self, rel_path: str) -> bytes | None:
+        return self.__host._read_config(rel_path)

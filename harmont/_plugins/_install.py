@@ -211,10 +211,28 @@ def _check_platform(filename: str) -> None:
 
 
 def _install_native(library: Path, *, shown: str) -> Installed:
-    """Validate a native library, then copy it to ``~/.harmont/plugins/<name><suffix>``."""
+    """
+    Validate a native library, then copy it to ``~/.harmont/plugins/<name><suffix>``.
+
+    The manifest's name is a plain word (validation checks it), so the target stays in
+    the plugin directory; a name hm itself uses is refused, or the library would lose to
+    the built-in at every load and `hm plugin remove NAME` would find the built-in.
+    """
+    from harmont._plugins._manager import BUILTIN_VERBS
     from harmont._plugins._native import validate_native
 
+    # The very file that is copied is the one validated, never one dlopen finds elsewhere.
+    library = library.absolute()
     manifest = validate_native(library, source=shown)
+    builtin_plugins = {c.name for c in entry_point_candidates(include_third_party=False)}
+    for reserved, what in ((builtin_plugins, "a built-in plugin"), (BUILTIN_VERBS, "a command")):
+        if manifest.name.casefold() in {name.casefold() for name in reserved}:
+            raise PluginLoadError(
+                f"native plugin '{manifest.name}' ({shown}): the name is taken by {what} of hm",
+                plugin=manifest.name,
+                source=shown,
+                hint="rename the plugin in its manifest",
+            )
     directory = user_plugin_dir(os.environ)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{manifest.name}{NATIVE_SUFFIX}"

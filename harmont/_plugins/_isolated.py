@@ -30,6 +30,7 @@ from harmont._plugins._dispatch import ABANDON_GRACE_S, MANIFEST_TIMEOUT_MS, SLI
 from harmont._plugins._native_abi import CAPABILITIES, CallFailed, CallResult, RawHost, Rejected
 
 if TYPE_CHECKING:
+    import uuid
     from pathlib import Path
 
 __all__ = [
@@ -211,10 +212,12 @@ class _Worker:
         other calls in flight get their answers before the worker goes.
         """
         with self.lock:
-            self.pending.pop(ident, None)
+            future = self.pending.pop(ident, None)
             self.hosts.pop(ident, None)
             self.retired = True
             idle = not self.pending
+        if future is not None and not future.done():
+            future.set_exception(CallFailed("the call was abandoned", code="timeout"))
         if idle:
             self.kill()
 
@@ -298,6 +301,8 @@ class IsolatedBackend:
         self._worker: _Worker | None = None
         #: Workers with an abandoned call, still answering the calls in flight in them.
         self._retired: list[_Worker] = []
+        #: The calls made with a key (a step id), so that they can be abandoned.
+        self._keyed: dict[uuid.UUID, tuple[_Worker, int]] = {}
 
     def _current(self) -> _Worker:
         with self._lock:
@@ -325,15 +330,49 @@ class IsolatedBackend:
         return result
 
     def call(
-        self, capability: str, raw: RawHost, payload: bytes, *, bound: Bound
+        self,
+        capability: str,
+        raw: RawHost,
+        payload: bytes,
+        *,
+        bound: Bound,
+        key: uuid.UUID | None = None,
     ) -> CallResult | None:
         body = bytes([CAPABILITIES.index(capability)]) + payload
-        return self._wait(CALL, body, raw, bound)
+        return self._wait(CALL, body, raw, bound, key)
 
-    def _wait(self, kind: int, body: bytes, raw: RawHost | None, bound: Bound) -> CallResult | None:
+    def abandon(self, key: uuid.UUID) -> None:
+        """Give up on the call made with *key*: it fails at once, its worker is retired."""
+        with self._lock:
+            found = self._keyed.pop(key, None)
+        if found is not None:
+            worker, ident = found
+            worker.abandon(ident)
+
+    def _wait(
+        self,
+        kind: int,
+        body: bytes,
+        raw: RawHost | None,
+        bound: Bound,
+        key: uuid.UUID | None = None,
+    ) -> CallResult | None:
         worker = self._current()
         ident = self._ident()
         future = worker.request(kind, ident, body, raw)
+        if key is not None:
+            with self._lock:
+                self._keyed[key] = (worker, ident)
+        try:
+            return self._answer(worker, ident, future, bound)
+        finally:
+            if key is not None:
+                with self._lock:
+                    self._keyed.pop(key, None)
+
+    def _answer(
+        self, worker: _Worker, ident: int, future: Future[Frame], bound: Bound
+    ) -> CallResult | None:
         while (why := bound.passed()) is None:
             try:
                 answer, _, reply = future.result(timeout=SLICE_S)

@@ -46,7 +46,7 @@ from harmont._plugins._dispatch import (
     call_with_timeout,
     real_interrupt,
 )
-from harmont._plugins._manifest import validate_manifest
+from harmont._plugins._manifest import shown_name, validate_manifest
 from harmont.protocol import (
     ExitInfo,
     HookAbort,
@@ -61,6 +61,7 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
+    import uuid
     from collections.abc import Callable, Iterable, Mapping
 
     from harmont._plugins._context import PluginContext
@@ -211,7 +212,9 @@ class Registry:
             self._pm.register(plugin, name=key)
         except (pluggy.PluginValidationError, ValueError) as exc:
             raise PluginLoadError(
-                f"plugin '{candidate.name}': {exc}", plugin=candidate.name, source=candidate.source
+                f"plugin '{shown_name(candidate.name)}': {exc}",
+                plugin=shown_name(candidate.name),
+                source=candidate.source,
             ) from exc
         try:
             loaded = self._validate(candidate, plugin)
@@ -234,7 +237,7 @@ class Registry:
         self._owned.append(plugin)
 
     def _validate(self, candidate: Candidate, plugin: object) -> _Loaded:
-        label = candidate.name or type(plugin).__name__
+        label = shown_name(candidate.name or type(plugin).__name__)
         hooks = {c.name: c for c in self._pm.get_hookcallers(plugin) or ()}
         unknown = sorted(name for name, caller in hooks.items() if not caller.has_spec())
         if unknown:
@@ -335,7 +338,8 @@ class Registry:
     def _record(self, candidate: Candidate, status: PluginStatus, error: str | None) -> None:
         self._infos.append(
             PluginInfo(
-                name=candidate.name,
+                # Found, not validated: a file or entry-point name may be anything.
+                name=shown_name(candidate.name),
                 version=candidate.distribution_version,
                 kind=candidate.kind,
                 status=status,
@@ -498,6 +502,7 @@ class Registry:
         :raises PluginRuntimeError: the plugin failed (exit 6).
         """
         owner = self.owner_of_runner(runner)
+        plugin = self._loaded[owner].plugin
         try:
             return call_bounded(
                 lambda: self._call_one(
@@ -511,6 +516,7 @@ class Registry:
                 cancelled=context.should_cancel,
                 plugin=owner,
                 capability="execute_step",
+                on_abandon=lambda: _abandon(plugin, executor_input.step_id),
             )
         except Abandoned as exc:
             _log.warning("step '%s': %s", executor_input.step.key, exc.message)
@@ -691,7 +697,7 @@ def _load_entry_point(registry: Registry, candidate: Candidate) -> None:
         registry._record(
             candidate,
             PluginStatus.BROKEN,
-            f"plugin '{candidate.name}': cannot import {candidate.entry_point.value}: "
+            f"plugin '{shown_name(candidate.name)}': cannot import {candidate.entry_point.value}: "
             f"{type(exc).__name__}: {exc}",
         )
 
@@ -720,6 +726,14 @@ def _load_native(
         raise
     except (PluginLoadError, PluginRuntimeError) as exc:
         registry._record(candidate, PluginStatus.BROKEN, exc.message)
+
+
+def _abandon(plugin: object, step_id: uuid.UUID) -> None:
+    """Stop what can be stopped of a runner's abandoned call: an isolated library's."""
+    from harmont._plugins._native import NativePlugin
+
+    if isinstance(plugin, NativePlugin):
+        plugin.abandon_step(step_id)
 
 
 def _undo(name: str, *, by_option: set[str], by_env: set[str]) -> str:

@@ -5,11 +5,17 @@ Checks run in a fixed order and the first failure wins, so an author fixes one p
 at a time: the type, ``api_version`` (first, so a plugin built for another protocol says
 so instead of tripping over a field it has never heard of), the name, the version, then
 each capability. Conflicts *between* plugins are the registry's business (``_manager.py``).
+
+A plugin's name becomes a file name (`hm plugin install` names the library for it, its
+keys live in ``<name>.sqlite``), a logger name and words on the terminal, so it must be a
+plain word (:func:`is_plugin_name`); a name that is not one is only ever shown escaped
+(:func:`shown_name`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NoReturn
+import re
+from typing import TYPE_CHECKING, Final, NoReturn
 
 from harmont._errors import PluginLoadError
 from harmont.protocol import (
@@ -29,9 +35,27 @@ if TYPE_CHECKING:
 
     from harmont.protocol import ArgSpec
 
-__all__ = ["validate_manifest"]
+__all__ = ["MAX_NAME_LENGTH", "is_plugin_name", "shown_name", "validate_manifest"]
 
 _MANIFEST_DOC = "see https://harmont.dev/docs/plugins/manifest"
+
+#: The longest plugin name: room for any real name, short enough for a file name.
+MAX_NAME_LENGTH: Final = 64
+#: ASCII letters and digits, then also ``-`` and ``_``: no dots, slashes, spaces or
+#: control characters, nothing a terminal or a file system reads as more than a word.
+_PLAIN_WORD: Final = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_NAME_LENGTH - 1}}}")
+
+
+def is_plugin_name(text: object) -> bool:
+    """Whether *text* may name a plugin: a plain word of at most :data:`MAX_NAME_LENGTH`."""
+    return isinstance(text, str) and _PLAIN_WORD.fullmatch(text) is not None
+
+
+def shown_name(text: object) -> str:
+    """*text* as it may be printed: unchanged if it is a plugin name, else escaped to ASCII."""
+    if isinstance(text, str) and is_plugin_name(text):
+        return text
+    return str(text).encode("unicode_escape").decode("ascii")[: MAX_NAME_LENGTH * 4]
 
 
 def validate_manifest(manifest: object, *, name: str, source: str) -> PluginManifest:
@@ -56,11 +80,19 @@ def validate_manifest(manifest: object, *, name: str, source: str) -> PluginMani
             f"api_version mismatch (plugin: {manifest.api_version}, host: {API_VERSION})",
             hint=f"install a release of the plugin built for plugin API {API_VERSION}",
         )
+    if not is_plugin_name(manifest.name):
+        _fail(
+            name,
+            source,
+            f"name '{shown_name(manifest.name)}' is not a plain word (ASCII letters, digits, "
+            f"'-' and '_', starting with a letter or digit, at most {MAX_NAME_LENGTH})",
+        )
     if manifest.name != name:
         _fail(
             name,
             source,
-            f"manifest name '{manifest.name}' differs from its entry-point name '{name}'",
+            f"manifest name '{manifest.name}' differs from its entry-point name "
+            f"'{shown_name(name)}'",
         )
     if not is_semver(manifest.version):
         _fail(name, source, f"version '{manifest.version}' is not a semantic version (x.y.z)")
@@ -74,7 +106,8 @@ def validate_manifest(manifest: object, *, name: str, source: str) -> PluginMani
 
 
 def _fail(name: str, source: str, reason: str, *, hint: str = _MANIFEST_DOC) -> NoReturn:
-    raise PluginLoadError(f"plugin '{name}': {reason}", plugin=name, source=source, hint=hint)
+    shown = shown_name(name)
+    raise PluginLoadError(f"plugin '{shown}': {reason}", plugin=shown, source=source, hint=hint)
 
 
 def _check_capabilities(manifest: PluginManifest) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, final
 
 from harmont._background import Background
 from harmont._errors import DecodeError, PluginLoadError, PluginRuntimeError
-from harmont._plugins._dispatch import ABANDON_GRACE_S, MANIFEST_TIMEOUT_MS, Bound
+from harmont._plugins._dispatch import MANIFEST_TIMEOUT_MS, Bound
 from harmont._plugins._native_abi import (
     HM_ERR,
     HM_OK,
@@ -78,8 +78,16 @@ class Backend(Protocol):
     def manifest(self) -> CallResult: ...
 
     def call(
-        self, capability: str, raw: RawHost, payload: bytes, *, bound: Bound
+        self,
+        capability: str,
+        raw: RawHost,
+        payload: bytes,
+        *,
+        bound: Bound,
+        key: uuid.UUID | None = None,
     ) -> CallResult | None: ...
+
+    def abandon(self, key: uuid.UUID) -> None: ...
 
     def close(self) -> None: ...
 
@@ -95,13 +103,22 @@ class _InProcess:
         return self._library.manifest()
 
     def call(
-        self, capability: str, raw: RawHost, payload: bytes, *, bound: Bound
+        self,
+        capability: str,
+        raw: RawHost,
+        payload: bytes,
+        *,
+        bound: Bound,
+        key: uuid.UUID | None = None,
     ) -> CallResult | None:
         # The registry bounds calls on threads of its own (it stops waiting, the call
         # runs on); a native call in this process cannot be interrupted, which is what
         # isolation is for.
-        del bound
+        del bound, key
         return self._library.call(capability, raw, payload)
+
+    def abandon(self, key: uuid.UUID) -> None:
+        """Nothing can be done: the call runs on in this process, on its own thread."""
 
     def close(self) -> None:
         """Nothing to do: a library stays loaded for the life of the process."""
@@ -231,15 +248,25 @@ class NativePlugin:
         """
         ``execute_step``: ExecutorInput in, StepResult out.
 
-        Bounded as :meth:`Registry.execute_step <harmont.Registry.execute_step>` bounds any
-        runner, so that an isolated call past the bound has its worker killed.
+        Unbounded here: :meth:`Registry.execute_step <harmont.Registry.execute_step>` bounds
+        every runner alike, and gives up on a call through :meth:`abandon_step`.
         """
-        limit = executor_input.step.timeout_seconds
-        bound = Bound(
-            None if limit is None else limit + ABANDON_GRACE_S, cancelled=context.should_cancel
+        result: StepResult = self._call(
+            "execute_step",
+            context,
+            executor_input,
+            StepResult,
+            Bound(None),
+            key=executor_input.step_id,
         )
-        result: StepResult = self._call("execute_step", context, executor_input, StepResult, bound)
         return result
+
+    def abandon_step(self, step_id: uuid.UUID) -> None:
+        """
+        Give up on the ``execute_step`` call of *step_id*: it fails at once, and in
+        isolation its worker is retired (killed once its other calls have ended).
+        """
+        self._backend.abandon(step_id)
 
     @hookimpl
     def hm_on_hook_event(self, context: PluginContext, hook_event: HookEvent) -> HookOutcome:
@@ -273,10 +300,12 @@ class NativePlugin:
         argument: object,
         result_type: object,
         bound: Bound,
+        *,
+        key: uuid.UUID | None = None,
     ) -> Any:  # the decoded result_type: a class or a union alias (HookOutcome)
         try:
             reply = self._backend.call(
-                capability, ContextHost(context), to_borsh(argument), bound=bound
+                capability, ContextHost(context), to_borsh(argument), bound=bound, key=key
             )
         except CallFailed as exc:
             raise self._error(capability, exc.reason, exc.code) from exc

@@ -34,6 +34,7 @@ C_SOURCES: Final = {
     "bad_api_version": FIXTURES / "c" / "bad_api_version.c",
     "bad_manifest_status": FIXTURES / "c" / "bad_manifest_status.c",
     "garbage_payloads": FIXTURES / "c" / "garbage_payloads.c",
+    "huge_length": FIXTURES / "c" / "huge_length.c",
     "hm_c_hello": REPO / "examples" / "plugins" / "native-c" / "hello.c",
 }
 
