@@ -400,6 +400,11 @@ class HostBinding:
         """The run's archive store, if any."""
         return self.__host.archives
 
+    @property
+    def keep_failed(self) -> bool:
+        """Whether executors keep failed steps' environments for a debug shell."""
+        return self.__host.keep_failed
+
     def _log(self, caller: PluginContext, level: Level, message: str) -> None:
         self.__host._log(caller, level, message)
 
