@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from harmont._errors import InvalidIR
 from harmont._ir._json import Fields, describe
 from harmont._ir._model import Dependency, PipelineIR
-from harmont._ir._steps import check_acyclic, command_step, unique_keys
+from harmont._ir._steps import check_acyclic, command_step, step_key, unique_keys
 
 if TYPE_CHECKING:
     from harmont.protocol import CommandStep
@@ -32,7 +32,7 @@ def parse_flat(document: Fields) -> PipelineIR:
     steps and ignored ``continue_on_failure`` (SPEC.md §1.8, a Gap); ordering is the same,
     and the flag now means what it says.
     """
-    env = document.string_map("env") or {}
+    env = document.environment("env") or {}
     default_image = document.string("default_image")
     timeout_seconds = document.seconds("timeout_seconds")
     steps: list[CommandStep] = []
@@ -61,7 +61,7 @@ def parse_flat(document: Fields) -> PipelineIR:
                 if kind is not None
                 else 'missing \'type\': add "type": "command" or "type": "wait"'
             )
-        key = fields.name("key")
+        key = step_key(fields)
         keyed.append((key, fields.where))
         fields.where = where_of[key] = f"step {key!r}"
         steps.append(
@@ -69,7 +69,7 @@ def parse_flat(document: Fields) -> PipelineIR:
                 fields,
                 key=key,
                 builds_in=fields.string("builds_in"),
-                env=fields.string_map("env"),
+                env=fields.environment("env"),
             )
         )
         dependencies.extend(

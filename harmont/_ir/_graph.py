@@ -20,7 +20,7 @@ import attrs
 from harmont._errors import InvalidIR
 from harmont._ir._json import Fields, describe
 from harmont._ir._model import Dependency, PipelineIR
-from harmont._ir._steps import check_acyclic, command_step, unique_keys
+from harmont._ir._steps import check_acyclic, command_step, step_key, unique_keys
 
 if TYPE_CHECKING:
     from harmont.protocol import CommandStep
@@ -77,10 +77,10 @@ def parse_graph(document: Fields) -> PipelineIR:
     for index, raw in enumerate(graph.array("nodes", required=True)):
         node = Fields(raw, where=f"node {index}")
         step = Fields(node.required("step", "an object with key and cmd"), where=node.where)
-        key = step.name("key")
+        key = step_key(step)
         keyed.append((key, node.where))
         node.where = step.where = where_of.setdefault(key, f"node {index} (step {key!r})")
-        steps.append(command_step(step, key=key, builds_in=None, env=node.string_map("env")))
+        steps.append(command_step(step, key=key, builds_in=None, env=node.environment("env")))
     unique_keys(keyed)
 
     parent: dict[int, tuple[int, int]] = {}  # node -> (parent node, edge index)

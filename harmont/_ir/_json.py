@@ -13,6 +13,8 @@ import contextlib
 import json
 import math
 import os
+import re
+import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from harmont._errors import InvalidIR, UsageError
@@ -20,12 +22,53 @@ from harmont._errors import InvalidIR, UsageError
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-__all__ = ["Fields", "check_value", "describe", "located", "parse_json", "read_source"]
+__all__ = [
+    "CONTROL",
+    "MAX_DEPTH",
+    "Fields",
+    "check_document",
+    "check_value",
+    "describe",
+    "located",
+    "parse_json",
+    "read_source",
+    "show_text",
+]
 
 #: Largest ``timeout_seconds`` the wire type (a Rust ``u32``) can carry.
 U32_MAX: Final = 2**32 - 1
 _I64_MIN: Final = -(2**63)
 _I64_MAX: Final = 2**63 - 1
+#: How deep arrays and objects may nest in a value (``runner_args``): serde_json's limit,
+#: so a document the Rust runner would refuse is refused here too, not half-read.
+MAX_DEPTH: Final = 128
+#: Digits an integer may have before Python refuses to convert it (``int`` to ``str``).
+_SHOWN_DIGITS: Final = 40
+#: A lone surrogate: JSON's ``\ud800`` escapes decode to one, but no UTF-8 output (a
+#: terminal line, a log prefix, a process argument) can carry it.
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+#: C0 and C1 controls (NUL, newline, escape, NEL...) and the Unicode line separators:
+#: characters that, printed, end a line or drive the terminal.
+CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_UNPRINTABLE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: How deep :func:`check_document` names places by their path.
+_NAMED_LEVELS: Final = 6
+
+
+def show_text(value: str) -> str:
+    """
+    *value* quoted for a message, at most 40 characters, with every character a terminal
+    would act on (what :data:`CONTROL` matches, lone surrogates) written as an escape.
+    """
+    shown = json.dumps(value if len(value) <= 40 else value[:37] + "...", ensure_ascii=False)
+    return _UNPRINTABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", shown)
+
+
+def _show_int(value: int) -> str:
+    # str() of an int of more than 4300 digits raises ValueError: say how long it is.
+    if value.bit_length() > _SHOWN_DIGITS * 3.33:
+        return f"integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return f"integer {value}"
 
 
 def describe(value: object) -> str:  # noqa: PLR0911 - one return per JSON type
@@ -35,12 +78,11 @@ def describe(value: object) -> str:  # noqa: PLR0911 - one return per JSON type
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, int):
-        return f"integer {value}"
+        return _show_int(value)
     if isinstance(value, float):
         return f"number {value!r}"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"string {json.dumps(shown, ensure_ascii=False)}"
+        return f"string {show_text(value)}"
     if isinstance(value, list):
         return "an array"
     return "an object"
@@ -87,10 +129,25 @@ def parse_json(text: str | bytes) -> Any:
             ) from exc
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except InvalidIR:  # a ValueError too: raised by the hooks above, already worded
+        raise
     except json.JSONDecodeError as exc:
         raise InvalidIR(
             f"bad JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
             where=f"line {exc.lineno} column {exc.colno}",
+        ) from exc
+    except RecursionError as exc:
+        # json's C scanner recurses once per level: deep nesting ends Python's stack.
+        raise InvalidIR(
+            "bad JSON: arrays and objects nest deeper than this hm can read; "
+            f"an IR document nests a few levels, {MAX_DEPTH} at most"
+        ) from exc
+    except ValueError as exc:
+        # The one other ValueError json.loads raises: an integer of more than
+        # sys.get_int_max_str_digits() digits, which no IR field can hold.
+        raise InvalidIR(
+            f"bad JSON: a number has more than {sys.get_int_max_str_digits()} digits; "
+            "no IR field holds a number that large"
         ) from exc
 
 
@@ -122,6 +179,55 @@ def read_source(
     return source, origin
 
 
+def check_document(data: object) -> None:
+    """
+    Refuse a document no output could carry: nested more than :data:`MAX_DEPTH` levels
+    (printing or encoding it would exhaust Python's stack), or holding a lone surrogate
+    in any string (printing it, or passing it to a process, raises).
+
+    Walked with an explicit stack, so the check itself cannot overflow. Places are named
+    as paths (``steps[0].key``) down to a few levels, which is enough to find them.
+    """
+    stack: list[tuple[object, int, str]] = [(data, 0, "")]
+    while stack:
+        item, depth, place = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found is not None:
+                code = f"\\u{ord(found.group()):04x}"
+                shown = show_text(item)
+                where = place or "the document"
+                raise InvalidIR(
+                    f"{where}: {shown} is not valid Unicode (a lone surrogate {code} at "
+                    f"character {found.start()}); write the text itself or a valid pair "
+                    "of \\u escapes",
+                    where=where,
+                )
+            continue
+        if not isinstance(item, list | dict):
+            continue
+        if depth >= MAX_DEPTH:
+            raise InvalidIR(
+                f"{place or 'the document'}: arrays and objects nest more than {MAX_DEPTH} "
+                "levels deep; flatten them",
+                where=place or None,
+            )
+        named = depth < _NAMED_LEVELS
+        if isinstance(item, list):
+            stack.extend(
+                (value, depth + 1, f"{place}[{index}]" if named else place)
+                for index, value in enumerate(item)
+            )
+            continue
+        for key, value in item.items():
+            stack.append((key, depth + 1, place or "an object key"))
+            child = place
+            if named:
+                name = key if key.isidentifier() else json.dumps(key)
+                child = f"{place}.{name}" if place else name
+            stack.append((value, depth + 1, child))
+
+
 def check_value(value: object, *, where: str, name: str) -> None:
     """
     Check that ``value`` is a wire ``Value`` (SPEC.md §2.8): JSON data whose integers fit
@@ -135,7 +241,7 @@ def check_value(value: object, *, where: str, name: str) -> None:
         if isinstance(item, int):
             if not _I64_MIN <= item <= _I64_MAX:
                 raise InvalidIR(
-                    f"{where}: {name!r} holds the integer {item}, which does not fit in 64 "
+                    f"{where}: {name!r} holds the {_show_int(item)}, which does not fit in 64 "
                     "bits; pass it as a string",
                     where=where,
                 )
@@ -249,6 +355,29 @@ class Fields:
             if not isinstance(item, str):
                 raise self.fail(f"{name}[{key!r}] must be a string, got {describe(item)}")
         return dict(value)
+
+    def environment(self, name: str) -> dict[str, str] | None:
+        """
+        Return an env object (``string_map``) that a process environment can carry: names
+        not empty and without ``=`` or NUL, values without NUL.
+
+        Checked here so every runner refuses the same document with the same message:
+        ``execve`` cannot pass such a variable, and each runner failed its own way.
+        """
+        env = self.string_map(name)
+        for key, value in (env or {}).items():
+            if not key or "=" in key or "\0" in key:
+                why = "is empty" if not key else "contains '='" if "=" in key else "contains NUL"
+                raise self.fail(
+                    f"{name}: the variable name {show_text(key)} {why}; a variable name is "
+                    "a non-empty word without '=' or NUL (e.g. CI)"
+                )
+            if "\0" in value:
+                raise self.fail(
+                    f"{name}[{show_text(key)}] contains a NUL character, which no process "
+                    "environment can carry; remove it"
+                )
+        return env
 
     def array(self, name: str, *, required: bool = False) -> list[Any]:
         """Return an array field; an absent optional one is empty."""

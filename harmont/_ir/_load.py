@@ -14,7 +14,7 @@ from harmont._errors import UsageError
 from harmont._ir._envelope import choose_slug, envelope_entries, is_envelope
 from harmont._ir._flat import parse_flat
 from harmont._ir._graph import parse_graph
-from harmont._ir._json import Fields, located, read_source
+from harmont._ir._json import Fields, check_document, located, read_source
 from harmont._ir._model import Definition, PipelineIR, Registration
 from harmont._ir._steps import expect_version
 
@@ -43,6 +43,7 @@ def parse_pipeline(data: object) -> PipelineIR:
 
     :raises InvalidIR: naming what is wrong, where, and how to fix it.
     """
+    check_document(data)
     document = Fields(data, where="")
     expect_version(document)
     has_graph, has_steps = "graph" in document, "steps" in document
@@ -87,6 +88,7 @@ def select_definition(
                 hint="drop the slug",
             )
         return Definition(slug=None, ir=parse_pipeline(data), text=dump_definition(data))
+    check_document(data)
     entries = envelope_entries(Fields(data, where=""))
     chosen = choose_slug([entry.slug for entry in entries], slug, source=source, how=how)
     entry = next(entry for entry in entries if entry.slug == chosen)
@@ -131,6 +133,7 @@ def load_envelope(source: IRSource, *, origin: str | None = None) -> tuple[Regis
     """Load and validate a discovery envelope, every pipeline in it included."""
     data, origin = read_source(source, origin=origin)
     with located(origin):
+        check_document(data)
         document = Fields(data, where="")
         if not is_envelope(data):
             raise document.fail(

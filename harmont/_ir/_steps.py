@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harmont._errors import InvalidIR
-from harmont._ir._json import Fields, check_value, describe
+from harmont._ir._json import CONTROL, Fields, check_value, describe, show_text
 from harmont.protocol import CacheSpec, CommandStep
 
 if TYPE_CHECKING:
@@ -16,7 +16,22 @@ if TYPE_CHECKING:
 
     from harmont._ir._model import Dependency
 
-__all__ = ["check_acyclic", "command_step", "expect_version", "unique_keys"]
+__all__ = ["check_acyclic", "command_step", "expect_version", "step_key", "unique_keys"]
+
+
+def step_key(fields: Fields) -> str:
+    """Return the step's ``key``: a non-empty string without control characters."""
+    # Keys are printed as log prefixes and status lines: a control character in one
+    # would let a document forge output lines or drive the terminal.
+    key = fields.name("key")
+    found = CONTROL.search(key)
+    if found is not None:
+        raise fields.fail(
+            f"'key' {show_text(key)} contains the control character "
+            f"U+{ord(found.group()):04X}; keys are printed in output lines, use visible "
+            "characters (letters, digits, '-', '_')"
+        )
+    return key
 
 
 def _cache(fields: Fields) -> CacheSpec | None:
@@ -39,9 +54,15 @@ def command_step(
     runner_args = fields.raw("runner_args")
     if runner_args is not None:
         check_value(runner_args, where=fields.where, name="runner_args")
+    cmd = fields.text("cmd")
+    if "\0" in cmd:
+        raise fields.fail(
+            f"'cmd' contains a NUL character at character {cmd.index(chr(0))}, which no "
+            "shell can be given; remove it"
+        )
     return CommandStep(
         key=key,
-        cmd=fields.text("cmd"),
+        cmd=cmd,
         label=fields.string("label"),
         builds_in=builds_in,
         image=fields.string("image"),
