@@ -16,12 +16,12 @@ leftover: cleaning while `hm run` is running can fail that run.
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 
 import attrs
 
 from harmont._errors import EngineUnavailable
+from harmont._orchestrator._safe_remove import directories_at, remove_below
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,33 +65,21 @@ class CleanReport:
 
 
 def _snapshots(store: Path) -> list[Path]:
-    """The ``<repository>/<name>/<version>`` directories under *store*, sorted."""
+    """
+    The ``<repository>/<name>/<version>`` directories under *store*, sorted; a symlink
+    at any level is neither listed nor followed (:mod:`harmont._orchestrator._safe_remove`).
+    """
     if not store.is_dir():
         return []
-    return sorted(
-        version
-        for repository in store.iterdir()
-        if repository.is_dir()
-        for name in repository.iterdir()
-        if name.is_dir()
-        for version in name.iterdir()
-        if version.is_dir() and not version.is_symlink()
-    )
+    return [store.joinpath(*names) for names in directories_at(store, 3)]
 
 
 def _remove(snapshot: Path, store: Path) -> str | None:
     """Delete *snapshot*, then its parents left empty; why it failed, or None."""
     try:
-        shutil.rmtree(snapshot)
+        remove_below(store, snapshot.relative_to(store).parts, prune=2)
     except OSError as exc:
         return exc.strerror or str(exc)
-    for parent in (snapshot.parent, snapshot.parent.parent):
-        if parent == store:
-            break
-        try:
-            parent.rmdir()
-        except OSError:
-            break  # another snapshot still lives there
     return None
 
 
@@ -106,6 +94,12 @@ def clean_snapshot_store(*, dry_run: bool = False, store: Path | None = None) ->
     from harmont._executors.local import snapshot_store
 
     root = snapshot_store() if store is None else store
+    if root.is_symlink():
+        # Whatever the link points to was never harmont's to empty.
+        why = f"{root} is a symbolic link (to {root.readlink()}); remove the link"
+        return CleanReport(
+            dry_run=dry_run, removals=(), skipped=(f"local snapshots not cleaned: {why}",)
+        )
     try:
         snapshots = _snapshots(root)
     except OSError as exc:
