@@ -21,6 +21,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -58,6 +59,14 @@ DEFAULT_TIMEOUT: Final = 60.0
 _CANCEL_POLL_SECONDS: Final = 0.1
 #: What a repo without pipeline files declares.
 EMPTY_ENVELOPE: Final = '{"schema_version": "1", "pipelines": []}'
+
+#: Bytes read from the child's answer pipe at a time.
+_READ_SIZE: Final = 1 << 16
+#: Signals that mean the interpreter crashed, rather than was killed.
+_CRASH_SIGNALS: Final = frozenset(
+    {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE}
+)
+_SIGNAL_NUMBERS: Final = frozenset(number.value for number in signal.Signals)
 
 _SYSTEM_PATH: Final = "/usr/local/bin:/usr/bin:/bin"
 _CHILD_CODE: Final = "from harmont._pipelines import _child_main; _child_main()"
@@ -100,46 +109,91 @@ def _run_child(
         start_new_session=True,  # one process group: a timeout kills what it started too
     ) as child:
         try:
-            out = _communicate(child, root, timeout, cancel)
+            out = _read_answer(child, root, timeout, cancel)
         finally:
             # Always, not only on timeout: a pipeline file may have started a process in
             # the background and exited, and that process must not outlive discovery.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait()
+    if out is None:
+        raise _no_answer(root, child.returncode)
     try:
         answer = json.loads(out)
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
         raise PipelineRenderError(
-            f"python exited {child.returncode} while importing the pipeline files of {root}",
-            hint="its own error output is above",
+            f"the interpreter importing the pipeline files of {root} answered with "
+            f"something else than its answer ({out[:40]!r})",
+            hint="a pipeline file wrote to a file descriptor it did not open; remove that write",
         )
     return answer
 
 
-def _communicate(
+def _no_answer(root: Path, status: int) -> PipelineRenderError:
+    """Why the child ended without answering, in the words of its exit status."""
+    if status < 0:
+        name = signal.Signals(-status).name if -status in _SIGNAL_NUMBERS else str(-status)
+        crashed = -status in _CRASH_SIGNALS
+        return PipelineRenderError(
+            f"the interpreter importing the pipeline files of {root} "
+            + (f"crashed ({name})" if crashed else f"was killed by {name}"),
+            hint=(
+                "a pipeline file, or a C extension it imports, crashed Python"
+                if crashed
+                else "something outside hm killed it (the out-of-memory killer?)"
+            ),
+        )
+    return PipelineRenderError(
+        f"the interpreter importing the pipeline files of {root} exited with status "
+        f"{status} before it could answer",
+        hint="a pipeline file ended the interpreter itself (os._exit?); raise an exception "
+        "instead, and hm shows where",
+    )
+
+
+def _read_answer(
     child: subprocess.Popen[bytes], root: Path, timeout: float, cancel: threading.Event | None
-) -> bytes:
+) -> bytes | None:
     """
-    The child's output, waited for in short slices so a cancellation (Ctrl-C in `hm run`)
-    ends discovery at once instead of after the import timeout.
+    The child's answer line, or None if it ended without one.
+
+    Discovery is over when the answer's newline arrives or the child has exited, not when
+    every holder of the pipe has closed it: a process a pipeline file forked may keep it
+    open for as long as it lives. Waited for in short slices, so a cancellation (Ctrl-C
+    in `hm run`) ends discovery at once instead of after the import timeout.
     """
+    assert child.stdout is not None
+    descriptor = child.stdout.fileno()
     deadline = time.monotonic() + timeout
+    received = bytearray()
+    closed = False  # the child closed its end: nothing more can come
     while True:
-        try:
-            out, _ = child.communicate(timeout=min(_CANCEL_POLL_SECONDS, timeout))
-        except subprocess.TimeoutExpired:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled(f"cancelled while importing the pipeline files of {root}") from None
-            if time.monotonic() >= deadline:
-                raise PipelineRenderError(
-                    f"the pipeline files of {root} did not finish importing within {timeout:g} s",
-                    hint="a pipeline file may wait for input or loop forever at import time",
-                ) from None
+        exited = child.poll() is not None  # before reading: what it wrote is in the pipe
+        if closed:
+            if exited:
+                return bytes(received) or None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(_CANCEL_POLL_SECONDS)
         else:
-            return out
+            wait = 0 if exited else _CANCEL_POLL_SECONDS
+            ready, _, _ = select.select([descriptor], [], [], wait)
+            if not ready and exited:  # gone, and a process it forked holds the pipe
+                return bytes(received) or None
+            chunk = os.read(descriptor, _READ_SIZE) if ready else b""
+            received += chunk
+            end = received.find(b"\n")
+            if end >= 0:
+                return bytes(received[:end])
+            closed = bool(ready) and not chunk
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"cancelled while importing the pipeline files of {root}")
+        if time.monotonic() >= deadline:
+            raise PipelineRenderError(
+                f"the pipeline files of {root} did not finish importing within {timeout:g} s",
+                hint="a pipeline file may wait for input or loop forever at import time",
+            )
 
 
 def render_envelope(
@@ -283,21 +337,51 @@ def _child_main() -> None:
     Import the pipeline files named in ``sys.argv`` and answer on the original stdout.
 
     Runs in the child interpreter only. fd 1 is pointed at stderr first, so a ``print``
-    (or a subprocess) in a pipeline file writes to stderr and the answer stays clean.
+    (or a subprocess) in a pipeline file writes to stderr and the answer stays clean. The
+    answer's descriptor is closed in every process a pipeline file forks, so only this
+    interpreter can answer, and no fork can hold discovery open; the answer is one line,
+    and its newline tells the parent it is complete.
     """
-    answer_fd = os.dup(1)
+    answer = _AnswerFd(os.dup(1))
     os.dup2(2, 1)
+    os.register_at_fork(after_in_child=answer.forget)
     dirs = [Path(name).resolve() for name in PIPELINE_DIRS]
     current: Path | None = None
-    answer: dict[str, Any]
+    reply: dict[str, Any]
     try:
         for current in map(Path, sys.argv[1:]):
             _import_file(current)
         current = None
         import harmont
 
-        answer = {"envelope": harmont.dump_registry_json()}
+        reply = {"envelope": harmont.dump_registry_json()}
     except BaseException as error:  # every failure is reported, sys.exit() included
-        answer = {"error": _failure(error, dirs, current)}
-    with os.fdopen(answer_fd, "w", encoding="utf-8") as out:
-        json.dump(answer, out)
+        reply = {"error": _failure(error, dirs, current)}
+    # The parent kills this process group once the answer is in: what the pipeline files
+    # printed must be out first.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    answer.send(json.dumps(reply) + "\n")
+
+
+class _AnswerFd:
+    """The child's answer descriptor, owned by the process that opened it only."""
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor: int | None = descriptor
+
+    def forget(self) -> None:
+        """In a forked process: close it, so the fork can neither answer nor hold it."""
+        if self._descriptor is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._descriptor)
+            self._descriptor = None
+
+    def send(self, text: str) -> None:
+        """Write the answer (ASCII: ``json.dumps`` escapes the rest) and close."""
+        if self._descriptor is None:
+            return  # a fork that came back here: the interpreter that owns it answers
+        with os.fdopen(self._descriptor, "wb") as out:
+            out.write(text.encode("ascii"))
+        self._descriptor = None
