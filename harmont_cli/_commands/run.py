@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
         import os
 
         import harmont
-        from harmont._orchestrator._signals import ctrl_c_cancels
+        from harmont._orchestrator._signals import exit_status, signals_cancel
         from harmont._renderers import make_renderer
         from harmont._secrets import parse_secrets
 
@@ -167,7 +167,7 @@ def register(app: typer.Typer) -> None:
         exit_code: int | None = None
         skipped: list[str] = []
         try:
-            with ctrl_c_cancels(cancel, renderer.warn):
+            with signals_cancel(cancel, renderer.warn):
                 result = harmont.run(
                     target,
                     slug=slug,
@@ -188,14 +188,14 @@ def register(app: typer.Typer) -> None:
                     on_pull=renderer.on_pull,
                 )
             failure = result.failure
-            exit_code = result.exit_code
+            exit_code = exit_status(result.exit_code)
             skipped = [
                 s.key for s in result.steps if s.status is harmont.StepStatus.SKIPPED and s.selected
             ]
             return exit_code
         except HarmontError as exc:
             # The closing line must show the code `hm` exits with, not the build's.
-            exit_code = exit_code_for(exc)
+            exit_code = exit_status(exit_code_for(exc))
             raise
         finally:
             logger.removeHandler(handler)

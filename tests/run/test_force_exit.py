@@ -19,13 +19,13 @@ _STUCK = textwrap.dedent(
     import atexit, sys, threading, pathlib, time
     atexit.register(time.sleep, 30)
     from harmont._executors._process import run_shell
-    from harmont._orchestrator._signals import ctrl_c_cancels
+    from harmont._orchestrator._signals import signals_cancel
 
     def say(message):
         sys.stderr.write(message + "\\n")
         sys.stderr.flush()
 
-    with ctrl_c_cancels(threading.Event(), say):
+    with signals_cancel(threading.Event(), say):
         run_shell(
             "sleep {marker} & sleep {marker}1",
             cwd=pathlib.Path("."),

@@ -1,0 +1,144 @@
+"""
+SIGTERM and SIGHUP stop `hm` as Ctrl-C does: with cleanup, and 143 or 129 as its status.
+
+A service manager or CI job stops with SIGTERM, a closed terminal sends SIGHUP: either
+must leave what the first Ctrl-C leaves, which is nothing (no step process, no run
+directory, no container, no child interpreter importing pipeline files), and any second
+signal forces the exit as a second Ctrl-C does.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import uuid
+from typing import TYPE_CHECKING, Final
+
+import pytest
+
+from tests.run.rig import TIMEOUT_SECONDS, command, live_commands, survivors, until
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.run.rig import Project
+
+#: Each stopping signal, and the status `hm` exits with after it.
+STATUS: Final = {signal.SIGTERM: 143, signal.SIGHUP: 129, signal.SIGINT: 130}
+_SIGNALS: Final = [
+    pytest.param(signal.SIGTERM, id="SIGTERM"),
+    pytest.param(signal.SIGHUP, id="SIGHUP"),
+]
+
+
+def _marker() -> str:
+    """A number unique to this test, for `sleep` to carry: no other test's sleeps count."""
+    return str(900_000_000 + uuid.uuid4().int % 100_000_000)
+
+
+def _private_tmp(project: Project, tmp_path: Path) -> Path:
+    """Point the run's temporary directories (the local runner's hm-local-*) at a new dir."""
+    private = tmp_path / "tmp"
+    private.mkdir()
+    project.env["TMPDIR"] = str(private)
+    return private
+
+
+def _run_id(stdout: str) -> str:
+    for line in stdout.splitlines():
+        event = json.loads(line)
+        if event.get("kind") == "build_start":
+            return str(event["run_id"])
+    raise AssertionError("no build_start event")
+
+
+def _containers_of(run_id: str) -> list[str]:
+    import docker
+
+    client = docker.from_env()
+    try:
+        found = client.api.containers(all=True, filters={"label": f"dev.harmont.run={run_id}"})
+    finally:
+        client.close()
+    return [c["Names"][0] for c in found]
+
+
+@pytest.mark.parametrize("signum", _SIGNALS)
+def test_signal_during_a_build_cleans_up_as_ctrl_c(
+    project: Project, tmp_path: Path, signum: signal.Signals
+) -> None:
+    """The step's processes die, its directory and container go, `hm` exits 128 + N."""
+    marker = _marker()
+    children = {f"sleep {marker}", f"sleep {marker}1"}
+    project.pipeline(command("hang", f"sleep {marker} & sleep {marker}1; true"))
+    private = _private_tmp(project, tmp_path)
+
+    with (tmp_path / "stderr").open("w+") as stderr:
+        process = project.start(stderr=stderr)
+        until(lambda: children <= set(live_commands(marker)), "the step's two sleeps")
+        process.send_signal(signum)
+        stdout, _ = process.communicate(timeout=TIMEOUT_SECONDS)
+    said = (tmp_path / "stderr").read_text()
+
+    assert STATUS[signum] == process.returncode, said
+    assert f"cancelling on {signum.name}… (a second signal forces exit)" in said
+    assert [] == survivors(marker)
+    assert [] == list(private.iterdir())
+    if project.runner == "docker":
+        assert [] == _containers_of(_run_id(stdout))
+
+
+@pytest.mark.parametrize("signum", _SIGNALS)
+@pytest.mark.parametrize("second", _SIGNALS)
+def test_second_signal_forces_exit(
+    local_project: Project, tmp_path: Path, signum: signal.Signals, second: signal.Signals
+) -> None:
+    """A step that ignores the cancel: any second signal exits at once, no survivor."""
+    marker = _marker()
+    # The step's shell ignores SIGTERM, and holds the build while its sleep runs.
+    local_project.pipeline(command("stuck", f"trap '' TERM HUP INT; sleep {marker}; sleep 1"))
+
+    with (tmp_path / "stderr").open("w+") as stderr:
+        process = local_project.start(stderr=stderr)
+        until(lambda: bool(live_commands(f"sleep {marker}")), "the step's sleep")
+        process.send_signal(signum)
+        until(lambda: "cancelling on" in (tmp_path / "stderr").read_text(), "the first signal")
+        process.send_signal(second)
+        process.communicate(timeout=TIMEOUT_SECONDS)
+
+    assert STATUS[signum] == process.returncode
+    assert [] == survivors(marker)
+
+
+@pytest.mark.parametrize("signum", _SIGNALS)
+@pytest.mark.parametrize("verb", ["run", "pipelines"])
+def test_signal_while_importing_pipeline_files_kills_the_interpreter(
+    local_project: Project, tmp_path: Path, signum: signal.Signals, verb: str
+) -> None:
+    """A pipeline file that spins at import: its interpreter is killed, `hm` exits 128 + N."""
+    importing = tmp_path / "importing"
+    (local_project.root / ".harmont").mkdir()
+    (local_project.root / ".harmont" / "spin.py").write_text(
+        f"import pathlib\npathlib.Path({str(importing)!r}).touch()\nwhile True:\n    pass\n"
+    )
+    argv = [sys.executable, "-m", "harmont_cli", verb]
+    if verb == "run":
+        argv += ["--runner", "local"]
+    process = subprocess.Popen(
+        argv,
+        cwd=local_project.root,
+        env=local_project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    until(importing.exists, "the pipeline file to start importing")
+
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
+
+    assert STATUS[signum] == process.returncode, stderr
+    assert "Traceback" not in stderr
+    assert [] == survivors(str(local_project.root / ".harmont" / "spin.py"))
