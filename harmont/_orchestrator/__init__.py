@@ -6,7 +6,7 @@ It packs the source once per run (:func:`pack_source`), serves it to executors t
 
 The names below are served lazily: executor plugins import small modules of this package
 (the cache tags, the exit codes) at plugin load, which ``hm --help`` pays for, and must not
-drag in source packing (pathspec, tarfile) with them.
+drag in source packing (its gitignore matcher, tarfile) with them.
 """
 
 from __future__ import annotations

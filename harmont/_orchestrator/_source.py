@@ -1,13 +1,14 @@
 """
 Source packing: the working tree as a deterministic ``.tar.gz`` (SPEC.md §5.3).
 
-What goes in is what git would track, decided with ``pathspec``'s gitignore semantics:
-``.git/info/exclude``, then the root ``.gitignore``, then nested ``.gitignore`` files, the
-deepest file with a matching pattern deciding (negations included); an ignored directory
-is not entered, so nothing under it can be re-included, as in git. The rules apply whether
-or not the root is a git repository, so an exported tree packs like its checkout. The
-user's global excludes file is deliberately not read: the same tree packs the same on
-every machine.
+What goes in is what git would track, decided by git's own gitignore rules
+(:mod:`._gitignore`): ``.git/info/exclude``, then the root ``.gitignore``, then nested
+``.gitignore`` files, the deepest file with a matching pattern deciding (negations
+included); an ignored directory is not entered, so nothing under it can be re-included,
+as in git. Every line git accepts is accepted, and means what it means to git. The rules
+apply whether or not the root is a git repository, so an exported tree packs like its
+checkout. The user's global excludes file is deliberately not read: the same tree packs
+the same on every machine.
 
 Left out at any depth: ``.git`` (directories and the ``.git`` files of worktrees and
 submodules), and ``.harmont``/``.hm``, which hold the host's own inputs (pipeline files,
@@ -34,9 +35,8 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Final
 
-import pathspec
-
 from harmont._errors import SourceError, UnpackError, UsageError
+from harmont._orchestrator._gitignore import IgnoreFile
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -126,42 +126,32 @@ class _Budget:
             )
 
 
-class _Rules:
-    """The gitignore patterns of one directory, matched relative to that directory."""
-
-    def __init__(self, base: str, spec: pathspec.GitIgnoreSpec) -> None:
-        self.base = base
-        self.spec = spec
-
-    def decide(self, rel: str, is_dir: bool) -> bool | None:
-        """True if ignored, False if re-included by a negation, None if no pattern matches."""
-        local = rel[len(self.base) + 1 :] if self.base else rel
-        return self.spec.check_file(local + "/" if is_dir else local).include
-
-
-def _read_rules(path: Path, base: str) -> list[_Rules]:
+def _read_rules(path: Path, base: str) -> list[IgnoreFile]:
     try:
         if not path.is_file():
             return []
-        lines = path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        data = path.read_bytes()
     except OSError as exc:
         raise SourceError(
             f"packing source: cannot read {path}: {exc.strerror}",
             path=str(path),
             hint=_UNREADABLE_HINT,
         ) from exc
-    return [_Rules(base, pathspec.GitIgnoreSpec.from_lines(lines))]
+    return [IgnoreFile.parse(data, base)]
 
 
-def _ignored(rules: list[_Rules], rel: str, is_dir: bool) -> bool:
+def _ignored(rules: list[IgnoreFile], rel: str, is_dir: bool) -> bool:
+    path = os.fsencode(rel)
     for level in reversed(rules):
-        decision = level.decide(rel, is_dir)
+        decision = level.decide(path, is_dir=is_dir)
         if decision is not None:
             return decision
     return False
 
 
-def _walk(directory: Path, rel: str, rules: list[_Rules]) -> Iterator[tuple[str, os.DirEntry[str]]]:
+def _walk(
+    directory: Path, rel: str, rules: list[IgnoreFile]
+) -> Iterator[tuple[str, os.DirEntry[str]]]:
     rules = rules + _read_rules(directory / ".gitignore", rel)
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)

@@ -18,7 +18,7 @@ _RUN_TIME_ONLY = (
     "harmont._orchestrator._scheduler",
     "harmont._orchestrator._source",
     "harmont.protocol._borsh",
-    "pathspec",
+    "harmont._orchestrator._gitignore",
     "rich",
 )
 
