@@ -12,9 +12,10 @@ the cancel event it is given.
 - During a build (:func:`signals_cancel`), the first signal sets that event: running
   steps are killed, the executors remove their directories and containers, the build ends
   after its ``build_end``, and a child interpreter importing pipeline files is killed.
-- Outside a build (:func:`signals_interrupt`: loading plugins, `hm pipelines`...), the
-  first signal raises :class:`KeyboardInterrupt` in the main thread, as Python does for
-  SIGINT, so ``finally`` blocks run (discovery kills its child there).
+- Outside a build (:func:`signals_interrupt`: loading plugins, `hm pipelines`...),
+  SIGTERM and SIGHUP raise :class:`KeyboardInterrupt` in the main thread, as Python's own
+  handler does for SIGINT (which is left in place), so ``finally`` blocks run (discovery
+  kills its child there).
 - The second runs the forced-exit cleanups the executors registered (:mod:`._cleanup`:
   kill step process groups, remove the run's containers), bounded to a couple of seconds,
   and exits without waiting for anything else, exit handlers included.
@@ -96,8 +97,10 @@ def _force_exit(signum: int, say: Callable[[str], None]) -> None:
     os._exit(exit_status(EXIT_CANCELLED))
 
 
-def _install(handler: Callable[[int, FrameType | None], None]) -> dict[int, object]:
-    return {signum: signal.signal(signum, handler) for signum in STOPPING_SIGNALS}
+def _install(
+    handler: Callable[[int, FrameType | None], None], signals: tuple[int, ...] = STOPPING_SIGNALS
+) -> dict[int, object]:
+    return {signum: signal.signal(signum, handler) for signum in signals}
 
 
 def _restore(previous: dict[int, object]) -> None:
@@ -112,8 +115,9 @@ def _to_stderr(message: str) -> None:
 @contextlib.contextmanager
 def signals_interrupt() -> Iterator[None]:
     """
-    While inside, the first stopping signal raises KeyboardInterrupt in the main thread;
-    any second one forces exit. The previous handlers come back on the way out.
+    While inside, a first SIGTERM or SIGHUP raises KeyboardInterrupt in the main thread,
+    as a Ctrl-C does; a second one forces exit. The previous handlers come back on the way
+    out. SIGINT keeps Python's handler: plugin calls tell a real Ctrl-C apart by it.
     """
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be installed from the main thread
@@ -124,7 +128,7 @@ def signals_interrupt() -> Iterator[None]:
             raise KeyboardInterrupt
         _force_exit(signum, _to_stderr)
 
-    previous = _install(on_signal)
+    previous = _install(on_signal, (signal.SIGTERM, signal.SIGHUP))
     try:
         yield
     finally:
