@@ -82,6 +82,31 @@ def _first_message(signum: int) -> str:
     return f"cancelling on {signal.Signals(signum).name}… (a second signal forces exit)"
 
 
+def _terminals() -> tuple[int, ...]:
+    """Which of stdout and stderr are terminals, asked while they still answer."""
+    found = []
+    for descriptor in (1, 2):
+        with contextlib.suppress(OSError):
+            if os.isatty(descriptor):
+                found.append(descriptor)
+    return tuple(found)
+
+
+def _hang_up(terminals: tuple[int, ...]) -> None:
+    """
+    SIGHUP: the terminal is gone, and every write to it now fails (EIO). Point the
+    descriptors that were on it at /dev/null, so the cleanup still runs and the build
+    still ends in order instead of failing on its first line of progress.
+    """
+    if not terminals:
+        return
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        for descriptor in terminals:
+            os.dup2(null, descriptor)
+        os.close(null)
+
+
 def _say(say: Callable[[str], None], message: str) -> None:
     # After SIGHUP the terminal is gone: writing to it fails, and must not stop the cleanup.
     with contextlib.suppress(OSError, ValueError):
@@ -123,7 +148,11 @@ def signals_interrupt() -> Iterator[None]:
         yield  # signal handlers can only be installed from the main thread
         return
 
+    terminals = _terminals()
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            _hang_up(terminals)
         if _first_signal(signum):
             raise KeyboardInterrupt
         _force_exit(signum, _to_stderr)
@@ -149,7 +178,11 @@ def signals_cancel(cancel: threading.Event, say: Callable[[str], None]) -> Itera
         yield  # signal handlers can only be installed from the main thread
         return
 
+    terminals = _terminals()
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            _hang_up(terminals)
         if not cancel.is_set():
             _first_signal(signum)
             cancel.set()

@@ -9,10 +9,14 @@ signal forces the exit as a second Ctrl-C does.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
 import signal
 import subprocess
 import sys
+import termios
 import uuid
 from typing import TYPE_CHECKING, Final
 
@@ -142,3 +146,41 @@ def test_signal_while_importing_pipeline_files_kills_the_interpreter(
     assert STATUS[signum] == process.returncode, stderr
     assert "Traceback" not in stderr
     assert [] == survivors(str(local_project.root / ".harmont" / "spin.py"))
+
+
+def _take_terminal() -> None:
+    """In the child: make the terminal on stdin its controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_closed_terminal_cleans_up_and_exits_129(local_project: Project, tmp_path: Path) -> None:
+    """The terminal `hm run` draws its progress on goes away: SIGHUP, cleanup, exit 129."""
+    marker = _marker()
+    local_project.pipeline(command("hang", f"sleep {marker}"))
+    private = _private_tmp(local_project, tmp_path)
+    argv = [sys.executable, "-m", "harmont_cli", "run", "pipeline.json", "--runner", "local"]
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        argv,
+        cwd=local_project.root,
+        env=local_project.env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,  # its own session, whose controlling terminal is ours
+        preexec_fn=_take_terminal,  # noqa: PLW1509 - only an ioctl, before exec
+    )
+    os.close(terminal)
+    with os.fdopen(controller, "rb", buffering=0) as screen:
+        # Read what it draws (a full pty would block it) until the step runs.
+        os.set_blocking(controller, False)
+        until(
+            lambda: bool(screen.read(65536) or True) and bool(live_commands(f"sleep {marker}")),
+            "the step's sleep",
+        )
+    # Closing the last descriptor of the controlling side hangs the terminal up.
+    returncode = process.wait(TIMEOUT_SECONDS)
+
+    assert 129 == returncode
+    assert [] == survivors(marker)
+    assert [] == list(private.iterdir())
