@@ -10,7 +10,6 @@ happened, the bystander still passes, and nothing is left behind: no process, no
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from typing import TYPE_CHECKING, Final
@@ -19,12 +18,12 @@ import attrs
 import pytest
 
 from harmont.protocol import ChainFailed, StepEnd
-from tests.run.rig import command, survivors
+from tests.run.rig import command, containers_of, run_id_of, survivors
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.run.rig import Build, Project
+    from tests.run.rig import Project
 
 pytestmark = pytest.mark.faults
 
@@ -78,25 +77,6 @@ def _cases() -> list[object]:
     ]
 
 
-def _containers_of(run_id: str) -> list[str]:
-    import docker
-
-    client = docker.from_env()
-    try:
-        found = client.api.containers(all=True, filters={"label": f"dev.harmont.run={run_id}"})
-    finally:
-        client.close()
-    return [c["Names"][0] for c in found]
-
-
-def _run_id(build: Build) -> str:
-    for line in build.stdout.splitlines():
-        event = json.loads(line)
-        if event.get("kind") == "build_start":
-            return str(event["run_id"])
-    raise AssertionError(f"no build_start event: {build.stderr}")
-
-
 @pytest.mark.parametrize(("kind", "fault"), _cases())
 def test_hostile_plugin_fails_its_step_only_and_leaves_nothing(  # noqa: PLR0917 - fixtures
     project: Project,
@@ -144,4 +124,4 @@ def test_hostile_plugin_fails_its_step_only_and_leaves_nothing(  # noqa: PLR0917
     assert [] == survivors(marker)
     assert [] == list(private_tmp.iterdir())
     if project.runner == "docker":
-        assert [] == _containers_of(_run_id(build))
+        assert [] == containers_of(run_id_of(build.stdout))

@@ -217,3 +217,24 @@ def live_commands(marker: str) -> list[str]:
         if marker in cmdline and state != "Z":
             found.append(cmdline)
     return found
+
+
+def run_id_of(stdout: str) -> str:
+    """The run id of a ``--format json`` build, from its ``build_start`` event."""
+    for line in stdout.splitlines():
+        event = json.loads(line)
+        if event.get("kind") == "build_start":
+            return str(event["run_id"])
+    raise AssertionError("no build_start event in the output")
+
+
+def containers_of(run_id: str) -> list[str]:
+    """Names of the containers (running or not) the docker runner labelled with *run_id*."""
+    import docker
+
+    client = docker.from_env()
+    try:
+        found = client.api.containers(all=True, filters={"label": f"dev.harmont.run={run_id}"})
+    finally:
+        client.close()
+    return [c["Names"][0] for c in found]

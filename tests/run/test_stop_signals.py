@@ -10,7 +10,6 @@ signal forces the exit as a second Ctrl-C does.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import pty
 import signal
@@ -22,7 +21,15 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from tests.run.rig import TIMEOUT_SECONDS, command, live_commands, survivors, until
+from tests.run.rig import (
+    TIMEOUT_SECONDS,
+    command,
+    containers_of,
+    live_commands,
+    run_id_of,
+    survivors,
+    until,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -50,25 +57,6 @@ def _private_tmp(project: Project, tmp_path: Path) -> Path:
     return private
 
 
-def _run_id(stdout: str) -> str:
-    for line in stdout.splitlines():
-        event = json.loads(line)
-        if event.get("kind") == "build_start":
-            return str(event["run_id"])
-    raise AssertionError("no build_start event")
-
-
-def _containers_of(run_id: str) -> list[str]:
-    import docker
-
-    client = docker.from_env()
-    try:
-        found = client.api.containers(all=True, filters={"label": f"dev.harmont.run={run_id}"})
-    finally:
-        client.close()
-    return [c["Names"][0] for c in found]
-
-
 @pytest.mark.parametrize("signum", _SIGNALS)
 def test_signal_during_a_build_cleans_up_as_ctrl_c(
     project: Project, tmp_path: Path, signum: signal.Signals
@@ -91,7 +79,7 @@ def test_signal_during_a_build_cleans_up_as_ctrl_c(
     assert [] == survivors(marker)
     assert [] == list(private.iterdir())
     if project.runner == "docker":
-        assert [] == _containers_of(_run_id(stdout))
+        assert [] == containers_of(run_id_of(stdout))
 
 
 @pytest.mark.parametrize("signum", _SIGNALS)
