@@ -29,6 +29,7 @@ __all__ = [
     "check_document",
     "check_value",
     "describe",
+    "env_problem",
     "located",
     "parse_json",
     "read_source",
@@ -177,6 +178,26 @@ def read_source(
         with located(origin):
             return parse_json(source), origin
     return source, origin
+
+
+def env_problem(env: Mapping[str, str], *, name: str) -> str | None:
+    """
+    What makes *env* (called *name* in the message) impossible to hand to a process: a
+    variable name empty or holding ``=`` or NUL, or a value holding NUL; None if nothing.
+    """
+    for key, value in env.items():
+        if not key or "=" in key or "\0" in key:
+            why = "is empty" if not key else "contains '='" if "=" in key else "contains NUL"
+            return (
+                f"{name}: the variable name {show_text(key)} {why}; a variable name is "
+                "a non-empty word without '=' or NUL (e.g. CI)"
+            )
+        if "\0" in value:
+            return (
+                f"{name}[{show_text(key)}] contains a NUL character, which no process "
+                "environment can carry; remove it"
+            )
+    return None
 
 
 def check_document(data: object) -> None:
@@ -365,18 +386,9 @@ class Fields:
         ``execve`` cannot pass such a variable, and each runner failed its own way.
         """
         env = self.string_map(name)
-        for key, value in (env or {}).items():
-            if not key or "=" in key or "\0" in key:
-                why = "is empty" if not key else "contains '='" if "=" in key else "contains NUL"
-                raise self.fail(
-                    f"{name}: the variable name {show_text(key)} {why}; a variable name is "
-                    "a non-empty word without '=' or NUL (e.g. CI)"
-                )
-            if "\0" in value:
-                raise self.fail(
-                    f"{name}[{show_text(key)}] contains a NUL character, which no process "
-                    "environment can carry; remove it"
-                )
+        problem = env_problem(env or {}, name=name)
+        if problem is not None:
+            raise self.fail(problem)
         return env
 
     def array(self, name: str, *, required: bool = False) -> list[Any]:

@@ -158,6 +158,7 @@ def run(
 
     workers = _parallelism(parallelism)
     policy = PullPolicy.parse(pull)
+    _check_env(env)
     root = Path(directory if directory is not None else Path.cwd()).resolve()
     if debug_shell is not None:
         _need_terminal(debug_shell)
@@ -426,6 +427,15 @@ def _need_terminal(shell: DebugShell) -> None:
     if not sys.stdin.isatty():
         what = "hm debug" if shell.at is not None else "hm run -i"
         raise UsageError(f"{what} opens a shell on your terminal, and stdin is not one")
+
+
+def _check_env(env: Mapping[str, str] | None) -> None:
+    """Refuse ``env`` overrides no process can be given, in the words the loader uses."""
+    from harmont._ir._json import env_problem
+
+    problem = env_problem(env or {}, name="env")
+    if problem is not None:
+        raise UsageError(problem, hint="fix the variables passed with -e/--env or env=")
 
 
 def _parallelism(value: int | None) -> int:

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import harmont
 from tests.run.rig import command
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.run.rig import Project
 
 
@@ -103,3 +106,23 @@ def test_refused_in_one_line_with_exit_2(project: Project, case: str) -> None:
     assert (2, 1, "") == (build.returncode, len(lines), build.stdout), build.stderr
     assert lines[0].startswith("error: pipeline.json: "), lines
     assert expected in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"": "1"}, 'env: the variable name "" is empty'),
+        ({"A=B": "1"}, "env: the variable name \"A=B\" contains '='"),
+        ({"A": "x\x00"}, 'env["A"] contains a NUL character'),
+    ],
+)
+def test_env_overrides_no_process_can_carry_are_refused(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    """harmont.run(env=...) refuses them as the loader does, before anything runs."""
+    document = json.loads(_flat(command("a", "true")))
+
+    with pytest.raises(harmont.UsageError) as refused:
+        harmont.run(document, directory=tmp_path, runner="local", env=env)
+
+    assert refused.value.message.startswith(expected)
