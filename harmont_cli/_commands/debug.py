@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
     ) -> int:
         """Run what STEP needs, then open a shell where STEP runs; exit with the shell's code."""
         import harmont
-        from harmont._orchestrator._signals import ctrl_c_cancels
+        from harmont._orchestrator._signals import signals_cancel
         from harmont._renderers._lines import LinesRenderer
         from harmont._secrets import parse_secrets
         from harmont_cli._commands.run import parse_env
@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         # Plain lines: live progress would draw over the shell.
         renderer = LinesRenderer(typer.get_binary_stream("stderr"), stream_logs=False)
         cancel = threading.Event()
-        with ctrl_c_cancels(cancel, renderer.warn):
+        with signals_cancel(cancel, renderer.warn):
             result = harmont.run(
                 target,
                 slug=slug,
