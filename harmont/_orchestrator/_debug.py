@@ -51,7 +51,7 @@ class DebugShell:
     program: str = DEFAULT_SHELL
     #: ``hm debug``: the step whose environment the shell opens in instead of running it.
     at: str | None = None
-    #: ``hm debug --after``: run that step's command before the shell opens.
+    #: ``hm debug --after``: run that step as a step first, then open the shell where it left off.
     after: bool = False
     #: ``hm run -i``: open a shell where a step's command failed.
     on_failure: bool = False
