@@ -5,8 +5,9 @@ The session is ``sh`` started once per chain in its own session and process grou
 stdin a pipe for scripts, its stdout the status channel of :class:`DescriptorFraming`
 (only the session writes there), its stderr the session's own complaints (shown as the
 step's stderr). Each step gets two fresh FIFOs for its stdout and stderr, opened for
-reading before its script is sent, and runs under ``setsid`` as a process group of its
-own.
+reading before its script is sent, and runs as a process group of its own
+(:func:`._process.group_launcher`: ``setsid`` where there is one, else the Python running
+`hm`).
 
 How a step ends:
 
@@ -87,14 +88,15 @@ class LocalSession:
     One chain's ``sh`` in *cwd* with *env*, started on the first step.
 
     :param fifos: a private directory for the steps' FIFOs.
-    :param setsid: the ``setsid`` command that makes each step a process group.
+    :param launcher: the ``sh`` words that make each step a process group
+        (:func:`._process.group_launcher`).
     """
 
-    def __init__(self, cwd: Path, env: Mapping[str, str], *, fifos: Path, setsid: str) -> None:
+    def __init__(self, cwd: Path, env: Mapping[str, str], *, fifos: Path, launcher: bytes) -> None:
         self._cwd = cwd
         self._env = dict(env)
         self._fifos = fifos
-        self._framing = DescriptorFraming(setsid=setsid, session_cwd=str(cwd))
+        self._framing = DescriptorFraming(launcher=launcher, session_cwd=str(cwd))
         self._process: subprocess.Popen[bytes] | None = None
 
     def close(self) -> None:
@@ -303,13 +305,15 @@ class _StepWait:
                 return
             self.stop_asked_at = time.monotonic()
         # The session names the step's group as soon as it has forked it: wait for that,
-        # or a step that has just called setsid would survive the session's group.
+        # or a step that has just left the session's group would survive it. The session's
+        # group goes first: a step still launching is in it, and one that leaves it after
+        # that kill is in its own group by the next.
         if self.pgid is None and time.monotonic() - self.stop_asked_at < _START_SECONDS:
             return
         self.killed = True
+        kill_group(self.process.pid)
         if self.pgid is not None:
             kill_group(self.pgid)
-        kill_group(self.process.pid)
         self.session_lost = self.session_gone = True
 
     def _outcome(self, *, escaped: bool) -> ProcessOutcome:

@@ -2,10 +2,11 @@
 Steps as process groups on this machine: outcomes, the group registry, one-shot runs.
 
 Every step the local runner starts leads a process group of its own (its chain's shell
-session runs it under ``setsid``, see :mod:`._local_session`), and the group is the unit
-that is killed: on timeout, on cancellation, and once the step's shell has exited, so a
-step that leaves a child behind does not outlive it. Groups in flight are registered here
-and killed at interpreter exit and on a forced exit, so that no step outlives `hm`.
+session starts it through :func:`group_launcher`, see :mod:`._local_session`), and the
+group is the unit that is killed: on timeout, on cancellation, and once the step's shell
+has exited, so a step that leaves a child behind does not outlive it. Groups in flight are
+registered here and killed at interpreter exit and on a forced exit, so that no step
+outlives `hm`.
 
 :func:`run_shell` runs one command the same way in a session of its own.
 """
@@ -17,6 +18,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from harmont._executors._shell_session import quote
 from harmont._orchestrator._cleanup import on_forced_exit
 from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_TIMED_OUT
 
@@ -37,9 +40,9 @@ __all__ = [
     "EXIT_TIMED_OUT",
     "POLL_SECONDS",
     "ProcessOutcome",
+    "group_launcher",
     "kill_group",
     "run_shell",
-    "setsid_command",
     "track_group",
     "untrack_group",
 ]
@@ -98,9 +101,39 @@ def _kill_live_groups() -> None:
         kill_group(pgid)
 
 
-def setsid_command() -> str | None:
-    """The ``setsid`` command of this machine (util-linux or busybox), or None."""
-    return shutil.which("setsid")
+#: What the Python launcher runs: restore ``LC_CTYPE`` as the step set it (Python coerces a
+#: C locale by exporting ``LC_CTYPE=C.UTF-8``, which the step must not inherit), leave the
+#: session, then ``exec`` the rest of its argv.
+_PYTHON_SETSID: Final = (
+    "import os,sys\n"
+    "if sys.argv[1]:os.environ['LC_CTYPE']=sys.argv[2]\n"
+    "else:os.environ.pop('LC_CTYPE',None)\n"
+    "os.setsid()\n"
+    "os.execvp(sys.argv[3],sys.argv[3:])"
+)
+
+
+def group_launcher() -> bytes:
+    """
+    The ``sh`` words put before a step's ``sh -c``, which make it a process group (and a
+    session) of its own.
+
+    POSIX ``sh`` has no way to start a process group but job control, and dash and busybox
+    ash refuse ``set -m`` without a terminal, so a command does it. ``setsid`` (util-linux,
+    busybox) when it is on ``PATH``: it costs a step a few milliseconds. Otherwise (macOS,
+    minimal systems) the Python interpreter running `hm`, which is always there but costs
+    a step an interpreter start (about six times the CPU of ``setsid``).
+
+    :raises FileNotFoundError: neither is available (an embedded Python with no executable).
+    """
+    setsid = shutil.which("setsid")
+    if setsid is not None:
+        return quote(setsid)
+    if not sys.executable:
+        raise FileNotFoundError(2, "no setsid command on PATH and no Python executable", "setsid")
+    # The step's own LC_CTYPE (set or unset) travels in argv, expanded by the step's subshell.
+    python = [quote(sys.executable), b"-I", b"-S", b"-c", quote(_PYTHON_SETSID)]
+    return b" ".join([*python, b'"${LC_CTYPE+set}"', b'"${LC_CTYPE-}"'])
 
 
 def run_shell(
@@ -121,16 +154,13 @@ def run_shell(
         True the whole group is killed and the outcome is :data:`EXIT_CANCELLED`.
     :param timeout_seconds: wall-clock limit; when reached the whole group is killed and
         the outcome is :data:`EXIT_TIMED_OUT`.
-    :raises OSError: ``sh`` or ``setsid`` could not be found or started.
+    :raises OSError: ``sh`` could not be found or started.
     """
     from harmont._executors._local_session import LocalSession
     from harmont._executors._shell_session import StepScript
 
-    setsid = setsid_command()
-    if setsid is None:
-        raise FileNotFoundError(2, "no setsid command on PATH", "setsid")
     fifos = Path(tempfile.mkdtemp(prefix="hm-step-"))
-    session = LocalSession(cwd, env, fifos=fifos, setsid=setsid)
+    session = LocalSession(cwd, env, fifos=fifos, launcher=group_launcher())
     try:
         return session.run(
             StepScript(cmd=cmd, env={}),

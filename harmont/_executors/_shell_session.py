@@ -28,7 +28,8 @@ How the end of a step comes back, with no in-band sentinel a step could forge:
   runner): the step's stdout and stderr go to two paths the host opened for it (FIFOs),
   and the session's own stdout is a channel only the session writes, carrying the
   records ``S <pid>`` (the step started, as process group ``pid``: the subshell ``exec``\\ s
-  ``setsid``) and ``E <status>`` (the step's shell exited with ``status``, 128 + N for
+  a launcher that makes it a process group of its own before it ``exec``\\ s the step's
+  ``sh``) and ``E <status>`` (the step's shell exited with ``status``, 128 + N for
   signal N). The step never holds the session's stdout.
 - :class:`TokenFraming` (transports that carry only stdin, stdout and stderr: a Docker or
   Kubernetes exec): the step writes to the session's stdout and stderr, and once it has
@@ -105,7 +106,7 @@ class StepScript:
         """
         The body of the step's subshell: ``cd``, env, then ``exec [launcher] sh -c cmd``.
 
-        :param launcher: a command word (quoted) put before ``sh``, such as ``setsid``.
+        :param launcher: ``sh`` words (quoted) put before ``sh``, such as ``'setsid'``.
         """
         parts: list[bytes] = []
         if self.cwd is not None and self.cwd != session_cwd:
@@ -145,13 +146,13 @@ class DescriptorFraming:
     """
     Framing for a session whose stdout is a channel of its own (see the module docstring).
 
-    :param setsid: the ``setsid`` command (a path) that makes each step a process group,
-        so that everything it starts can be killed as one.
+    :param launcher: ``sh`` words that run their argv as a process group of its own (such
+        as ``'setsid'``), so that everything a step starts can be killed as one.
     :param session_cwd: the directory the session runs in.
     """
 
-    def __init__(self, *, setsid: str, session_cwd: str | bytes | None = None) -> None:
-        self._launcher = quote(setsid)
+    def __init__(self, *, launcher: bytes, session_cwd: str | bytes | None = None) -> None:
+        self._launcher = launcher
         self._session_cwd = session_cwd
 
     def script(self, step: StepScript, *, stdout: str | bytes, stderr: str | bytes) -> bytes:

@@ -13,7 +13,8 @@ group), following the executor contract:
   ``harmont.plugin.local``.
 - Each chain runs one long-lived ``sh`` session in its directory, and each step is a
   framed script handed to it (:mod:`._local_session`, :mod:`._shell_session`): the
-  step's own env over the session's, a process group of its own under ``setsid``, its
+  step's own env over the session's, a process group of its own (``setsid``, or the
+  Python running `hm` where there is none: nothing to install), its
   output on FIFOs of its own, its exit status on the session's status channel. A
   process of the step that escaped its group and still holds its output is reported in
   one warning line and no longer waited for.
@@ -52,7 +53,7 @@ from harmont._executors._archive import read_archive
 from harmont._executors._common import RunnerHooks
 from harmont._executors._debug_shell import attach, shell_script
 from harmont._executors._local_session import LocalSession
-from harmont._executors._process import EXIT_TIMED_OUT, setsid_command
+from harmont._executors._process import EXIT_TIMED_OUT, group_launcher
 from harmont._executors._shell_session import StepScript
 from harmont._executors._tree_clone import clone_tree, lay_over
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
@@ -218,9 +219,9 @@ class _Run:
             )
         return chain
 
-    def session(self, workspace: Path, setsid: str) -> LocalSession:
+    def session(self, workspace: Path, launcher: bytes) -> LocalSession:
         """A new session for the chain in *workspace*, ended with the run at the latest."""
-        session = LocalSession(workspace, _environment({}), fifos=self.fifos, setsid=setsid)
+        session = LocalSession(workspace, _environment({}), fifos=self.fifos, launcher=launcher)
         with self.lock:
             self.sessions.add(session)
         return session
@@ -295,8 +296,8 @@ class _LocalExecutor:
         pull: PullPolicy,
         on_pull: Callable[[PullProgress], None],
     ) -> None:
-        """A step needs ``sh`` and ``setsid``; images are not used, so nothing is pulled."""
-        _setsid()
+        """A step needs ``sh`` and a way to make it a process group; nothing is pulled."""
+        _launcher()
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether *tag* is a cache snapshot in the persistent store (ephemeral tags never hit)."""
@@ -426,7 +427,7 @@ class _LocalExecutor:
         parent = executor_input.parent_snapshot
         if parent is not None and parent.startswith(_LIVE_PREFIX):
             return state.take(parent)
-        setsid = _setsid()
+        launcher = _launcher()
         source = state.source(context, executor_input.workspace_archive_id)
         workspace = state.new_dir("chains")
         workspace.parent.mkdir(exist_ok=True)
@@ -453,7 +454,7 @@ class _LocalExecutor:
             _remove_tree(workspace)
             raise
         state.note_clone(context, mechanism)
-        return _Chain(workspace, state.session(workspace, setsid))
+        return _Chain(workspace, state.session(workspace, launcher))
 
     def _commit(self, state: _Run, workspace: Path, tag: str) -> None:
         target = self.durable_path(state, tag)
@@ -467,16 +468,16 @@ class _LocalExecutor:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _setsid() -> str:
-    setsid = setsid_command()
-    if setsid is None:
+def _launcher() -> bytes:
+    try:
+        return group_launcher()
+    except FileNotFoundError as exc:
         raise _error(
-            "local: no `setsid` command on PATH: the local runner runs each step as a "
-            "process group of its own with it",
+            "local: no `setsid` command on PATH and no Python executable to run each step "
+            "as a process group of its own",
             "setsid_missing",
             hint="install util-linux (or busybox), or run the steps with `--runner docker`",
-        )
-    return setsid
+        ) from exc
 
 
 _EXECUTOR: Final = _LocalExecutor()

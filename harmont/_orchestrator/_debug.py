@@ -6,8 +6,11 @@ The scheduler asks for a shell at one of two moments, and this module says when 
 it through the owner of the step's runner (:func:`~harmont.hookspecs.hm_open_shell`):
 
 - ``hm debug STEP``: the build is reduced to STEP and what it needs; when STEP's turn
-  comes, the shell opens in the environment it would run in, instead of running it
-  (``--after``: its command first). The shell's exit status is the step's.
+  comes, the shell opens in the environment it would run in, instead of running it: STEP
+  did not run, so it did not fail (it ends with exit 0). With ``--after``, STEP runs as
+  any step (its result is its own, and a failed command's environment is kept), then the
+  shell opens in the environment it left. Either way the shell's exit status is reported
+  apart from every step's (``BuildResult.shell_exit_code``).
 - ``hm run -i``: when a step's command fails, the shell opens in the environment its
   command left (the run keeps failed environments: ``context.keep_failed``), after its
   ``chain_failed`` and before fail-fast stops anything. While a shell is open the build
@@ -48,7 +51,7 @@ class DebugShell:
     program: str = DEFAULT_SHELL
     #: ``hm debug``: the step whose environment the shell opens in instead of running it.
     at: str | None = None
-    #: ``hm debug --after``: run that step's command before the shell opens.
+    #: ``hm debug --after``: run that step as a step first, then open the shell where it left off.
     after: bool = False
     #: ``hm run -i``: open a shell where a step's command failed.
     on_failure: bool = False
@@ -91,22 +94,24 @@ def open_shell(
     shell: DebugShell,
     *,
     failed_with: int | None = None,
+    ran_with: int | None = None,
 ) -> int:
     """
     Open *shell* where *executor_input*'s step runs (or failed); return its exit status.
 
     :param failed_with: the exit code of the step's failed command (``hm run -i``); None
         for ``hm debug``.
+    :param ran_with: the exit code of the step's command, run as a step (``hm debug
+        --after``); None when it did not run.
     :raises PluginRuntimeError: the runner's plugin has no debug shell, or failed to open it.
     """
     step = executor_input.step
     if context.should_cancel():  # Ctrl-C came before the shell could own the terminal
         return EXIT_CANCELLED
-    run_command = failed_with is None and shell.after
     if failed_with is not None:
         said = f"step '{step.key}' failed (exit {failed_with}): a shell where its command ran"
-    elif run_command:
-        said = f"step '{step.key}': its command runs, then a shell opens where it ran"
+    elif ran_with is not None:
+        said = f"step '{step.key}': the step's command exited with {ran_with}, a shell where it ran"
     else:
         said = f"step '{step.key}': a shell where it would run"
     sys.stderr.write(
@@ -119,7 +124,8 @@ def open_shell(
             context=context,
             executor_input=executor_input,
             program=shell.program,
-            run_command=run_command,
+            # The command runs as a step of its own (``--after``), never in the shell.
+            run_command=False,
         )
     except PluginRuntimeError:
         raise

@@ -182,7 +182,7 @@ def run(
         archives=archives,
         cancel=control.stop,
         masker=masker,
-        keep_failed=debug_shell is not None and debug_shell.on_failure,
+        keep_failed=debug_shell is not None and (debug_shell.on_failure or debug_shell.after),
     )
     registry: Registry | None = None
     try:
@@ -239,7 +239,6 @@ def run(
             skipped=[StepSkipped(key=k, reason=SKIPPED_BY_SELECTION) for k in selection.skipped],
             announce=on_event,
             masker=masker,
-            debugged=None if debug_shell is None else debug_shell.at,
         )
     except HarmontError as error:
         masker.mask_error(error)  # in place: the traceback stays the original's
@@ -262,7 +261,6 @@ def _build(
     skipped: list[StepSkipped],
     announce: Callable[[RunEvent], None] | None,
     masker: Masker,
-    debugged: str | None,
 ) -> BuildResult:
     started = time.monotonic()
     exit_code = EXIT_FAILED
@@ -303,9 +301,7 @@ def _build(
         events=tuple(events),
         duration_ms=duration_ms,
         failure=None if failure is None else masker.mask(failure),
-        shell_exit_code=next(
-            (o.exit_code for o in outcomes if o.key == debugged and o.step_id is not None), None
-        ),
+        shell_exit_code=scheduler.shell_exit_code,
     )
 
 

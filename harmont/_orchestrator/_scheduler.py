@@ -203,6 +203,8 @@ class Scheduler:
     ) -> None:
         self._plan = plan
         self._shell = shell
+        #: The exit status of the shell ``hm debug`` opened (``shell.at``); None until then.
+        self.shell_exit_code: int | None = None
         self._gate = ShellGate()
         self._registry = registry
         self._host = host
@@ -412,12 +414,7 @@ class Scheduler:
         )
         started = time.monotonic()
         try:
-            if debugged:
-                assert self._shell is not None
-                shell_status = open_shell(self._registry, context, executor_input, self._shell)
-                result = StepResult(exit_code=shell_status)
-            else:
-                result = self._registry.execute_step(runner, context, executor_input)
+            result = self._execute(runner, context, executor_input, debugged=debugged)
         except PluginError as exc:
             self._host.end_step(step_id)
             self._plugin_failed(chain, step, step_id, started, exc)
@@ -442,11 +439,47 @@ class Scheduler:
                 step.key, status, exit_code=result.exit_code, timeout=step.timeout_seconds
             )
             self._chain_failed(chain, step, step_id, result.exit_code, message)
-            if status is StepStatus.FAILED and not debugged:
-                self._shell_on_failure(context, executor_input, result.exit_code)
-            if not self._keep_going:
-                self._control.halt(Halt.FAILED, message)
+        # Before fail-fast stops anything, so the shell sees the build as the step left it.
+        if debugged:
+            self._shell_after(context, executor_input, result, status)
+        elif status is StepStatus.FAILED:
+            self._shell_on_failure(context, executor_input, result.exit_code)
+        if result.exit_code != 0 and not self._keep_going:
+            self._control.halt(Halt.FAILED, message)
         return result
+
+    def _execute(
+        self, runner: str, context: PluginContext, executor_input: ExecutorInput, *, debugged: bool
+    ) -> StepResult:
+        """The step run by its runner, or (``hm debug``) a shell opened in its place."""
+        if not debugged or self._shell is None or self._shell.after:
+            return self._registry.execute_step(runner, context, executor_input)
+        self.shell_exit_code = open_shell(self._registry, context, executor_input, self._shell)
+        # The shell ran in the step's place: its status is not the step's, which did not
+        # run and so did not fail (a cancelled build still cancels it).
+        return StepResult(exit_code=EXIT_CANCELLED if context.should_cancel() else 0)
+
+    def _shell_after(
+        self,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        result: StepResult,
+        status: StepStatus,
+    ) -> None:
+        """``hm debug --after``: the step ran as a step; a shell where its command left off."""
+        if self._shell is None or not self._shell.after:
+            return
+        if status is not StepStatus.PASSED and status is not StepStatus.FAILED:
+            return  # timed out or cancelled: its environment is gone, and so is the build
+        if result.exit_code == 0:  # the environment it left is its live snapshot
+            executor_input = attrs.evolve(executor_input, parent_snapshot=result.committed_snapshot)
+        with self._gate.hold():
+            try:
+                self.shell_exit_code = open_shell(
+                    self._registry, context, executor_input, self._shell, ran_with=result.exit_code
+                )
+            except PluginError as exc:  # the step's result stands; say why there is no shell
+                logging.getLogger(__name__).warning("no debug shell: %s", exc.message)
 
     def _shell_on_failure(
         self, context: PluginContext, executor_input: ExecutorInput, exit_code: int

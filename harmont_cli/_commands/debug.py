@@ -5,16 +5,21 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
 from harmont._errors import UsageError
+from harmont.protocol import BuildStart, StepEnd, StepQueued
 from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
 from harmont_cli._commands._selection import SecretOptions  # noqa: TC001
 from harmont_cli._commands.pipelines import PipelineSlug, RepoDir  # noqa: TC001
+
+if TYPE_CHECKING:
+    from harmont._orchestrator._result import RunEvent
+    from harmont._renderers._lines import LinesRenderer
 
 __all__ = ["ShellOption", "debug_program", "register"]
 
@@ -88,8 +93,10 @@ def register(app: typer.Typer) -> None:
             )
         target, step = (None, names[0]) if len(names) == 1 else (names[0], names[1])
         disabled = ctx.obj.disabled if isinstance(ctx.obj, AppState) else frozenset[str]()
-        # Plain lines: live progress would draw over the shell.
-        renderer = LinesRenderer(typer.get_binary_stream("stderr"), stream_logs=False)
+        stderr = typer.get_binary_stream("stderr")
+        # Plain lines: live progress would draw over the shell. With --after the step's
+        # command runs as a step: its output is shown as it comes, before the shell opens.
+        renderer = _DebugLines(stderr, LinesRenderer(stderr, stream_logs=after), after=after)
         cancel = threading.Event()
         with signals_cancel(cancel, renderer.warn):
             result = harmont.run(
@@ -107,4 +114,52 @@ def register(app: typer.Typer) -> None:
         renderer.close(result.failure, exit_code=result.exit_code)
         if result.shell_exit_code is None or result.exit_code in {6, 130}:
             return result.exit_code
+        stderr.write(f"debug shell exited {result.shell_exit_code}\n".encode())
+        stderr.flush()
         return result.shell_exit_code
+
+
+class _DebugLines:
+    """
+    The lines of `hm debug`: a build's, except for the step the shell opened in place of.
+
+    That step did not run (without ``--after``): its end is shown as such, never as a pass
+    or a failure. It is the plan's last step to be queued: the build is that step and what
+    it needs, and all of that ends before it starts.
+    """
+
+    def __init__(self, out: BinaryIO, lines: LinesRenderer, *, after: bool) -> None:
+        self._out = out
+        self._lines = lines
+        self._after = after
+        self._planned: int | None = None
+        self._queued = 0
+        self._debugged: StepQueued | None = None
+
+    def on_event(self, event: RunEvent) -> None:
+        if isinstance(event, BuildStart):
+            self._planned = event.plan.step_count
+        elif isinstance(event, StepQueued):
+            self._queued += 1
+            if self._queued == self._planned:
+                self._debugged = event
+        elif (
+            isinstance(event, StepEnd)
+            and not self._after
+            and self._debugged is not None
+            and event.step_id == self._debugged.step_id
+            and event.exit_code == 0
+        ):
+            from harmont._renderers._view import format_duration
+
+            took = format_duration(event.duration_ms)
+            self._out.write(f"· {self._debugged.key}  not run: a debug shell · {took}\n".encode())
+            self._out.flush()
+            return
+        self._lines.on_event(event)
+
+    def warn(self, message: str) -> None:
+        self._lines.warn(message)
+
+    def close(self, failure: str | None, *, exit_code: int) -> None:
+        self._lines.close(failure, exit_code=exit_code)

@@ -110,6 +110,55 @@ class TestDebug:
 
         assert 0 == shell.wait()
 
+    def test_the_shells_status_is_not_the_steps(
+        self, project: Project, key: str, terminals: list[Terminal], tmp_path: Path
+    ) -> None:
+        """The step the shell replaced neither passed nor failed; hm exits with the shell."""
+        _fork(project, key)
+        shell = _hm(project, terminals, tmp_path / "t", "debug", "pipeline.json", key)
+        seen = shell.expect("# ", after=shell.expect("the step's command:"))
+        shell.type("exit 3\n")
+
+        assert 3 == shell.wait()
+        summary = shell.screen[seen:].splitlines()
+        assert f"· {key}  not run: a debug shell" in "\n".join(summary)
+        assert [] == [line for line in summary if "✗" in line or "failed" in line]
+        assert ["build passed", "debug shell exited 3"] == [
+            line.split(" in ")[0] for line in summary if line.startswith(("build ", "debug shell"))
+        ]
+
+    @pytest.mark.parametrize(
+        ("cmd", "shell_exit", "step_line", "outcome"),
+        [
+            ("echo mine > mine.txt", 3, "✓ {key}  ", "build passed"),
+            ("echo mine > mine.txt; exit 4", 0, "✗ {key}  exit 4", "build failed (exit 1)"),
+        ],
+    )
+    def test_after_the_step_has_its_own_result_and_the_shell_its_own(  # noqa: PLR0917
+        self,
+        project: Project,
+        key: str,
+        terminals: list[Terminal],
+        tmp_path: Path,
+        cmd: str,
+        shell_exit: int,
+        step_line: str,
+        outcome: str,
+    ) -> None:
+        """--after: the step's line is what its command did; the shell's exit is apart."""
+        _fork(project, key, cmd=cmd)
+        shell = _hm(project, terminals, tmp_path / "t", "debug", "pipeline.json", key, "--after")
+        seen = shell.expect("# ", after=shell.expect("a shell where it ran"))
+        shell.type(f"cat mine.txt; exit {shell_exit}\n")
+        shell.expect("mine\r\n", after=seen)
+
+        assert shell_exit == shell.wait()
+        summary = shell.screen.splitlines()  # the step's line comes before the shell opens
+        assert 1 == sum(line.startswith(step_line.format(key=key)) for line in summary)
+        assert [outcome, f"debug shell exited {shell_exit}"] == [
+            line.split(" in ")[0] for line in summary if line.startswith(("build ", "debug shell"))
+        ]
+
     def test_ctrl_c_in_the_shell_reaches_only_the_shell(
         self, project: Project, key: str, terminals: list[Terminal], tmp_path: Path
     ) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from typing import TYPE_CHECKING
 
+import pytest
+
 from harmont.protocol import StepQueued
-from tests.run.rig import command
+from tests.run.rig import command, survivors
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,3 +72,50 @@ class TestLocalRunner:
         build = local_project.hm()
 
         assert [f"absent {local_project.env['HOME']}"] == build.logs("env")
+
+
+@pytest.fixture
+def no_setsid_path(tmp_path: Path) -> Path:
+    """A ``PATH`` directory of busybox's applets, every one but ``setsid``."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        pytest.skip("busybox is not installed (.ci/run installs busybox-static)")
+    listed = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for applet in listed.stdout.split():
+        if applet != "setsid":
+            (bin_dir / applet).symlink_to(busybox)
+    return bin_dir
+
+
+class TestWithoutSetsid:
+    """With no ``setsid`` command anywhere, a step is still a process group of its own."""
+
+    def test_steps_are_groups_and_their_children_die_with_them(
+        self, local_project: Project, no_setsid_path: Path
+    ) -> None:
+        """Own group, not the session's; a child left behind dies at the step's end."""
+        local_project.env["PATH"] = str(no_setsid_path)
+        local_project.pipeline(
+            command(
+                "grouped",
+                # Field 5 of /proc/PID/stat is the process group ("sh" holds no space).
+                "pgid() { read -r _ _ _ _ group _ </proc/$1/stat; echo $group; }; "
+                "pgid $$; pgid $PPID; echo $$; "
+                "sleep 733113 & sleep 733114 >/dev/null 2>&1 & "
+                'echo "[${LC_CTYPE-unset}]"',
+                env={"LANG": "C"},
+            ),
+            command("after", "echo after", builds_in="grouped"),
+        )
+
+        build = local_project.hm()
+        [own_group, session_group, pid, locale] = build.logs("grouped")
+
+        assert 0 == build.returncode, build.stderr
+        assert not shutil.which("setsid", path=local_project.env["PATH"])
+        assert (own_group, "[unset]") == (pid, locale)
+        assert session_group != own_group
+        assert ["after"] == build.logs("after")
+        assert [] == survivors("sleep 73311")
