@@ -90,15 +90,18 @@ class KubeSettings:
     start_seconds: float = DEFAULT_START_SECONDS
 
     @classmethod
-    def from_runner_args(cls, step_key: str, args: object) -> KubeSettings:
+    def from_runner_args(
+        cls, step_key: str, args: object, *, pull: str = "missing"
+    ) -> KubeSettings:
         """
         Read a step's ``runner_args``; unknown or ill-typed keys are one-line errors.
 
+        :param pull: the build's pull policy, for a step whose ``runner_args`` name none.
         :raises PluginRuntimeError: with code ``kube_settings``.
         """
         context = os.environ.get(CONTEXT_VARIABLE) or None
         if args is None:
-            return cls(context=context)
+            return cls(context=context, pull_policy=PULL_POLICIES[pull])
         if not isinstance(args, Mapping):
             _refuse(f"step '{step_key}': runner_args must be an object, not {type(args).__name__}")
         known = {"context", "namespace", "snapshot_paths", "pull", "start_timeout"}
@@ -122,7 +125,7 @@ class KubeSettings:
                 f"step '{step_key}': runner_args 'snapshot_paths' must be a non-empty list "
                 "of absolute paths (or paths under $HOME)"
             )
-        pull = args.get("pull", "missing")
+        pull = args.get("pull", pull)
         if pull not in PULL_POLICIES:
             _refuse(
                 f"step '{step_key}': runner_args 'pull' is {pull!r}",

@@ -49,7 +49,13 @@ from harmont._executors._docker_workspace import (
     delete_script,
     stale_paths,
 )
-from harmont._executors._kube_api import PLUGIN_NAME, KubeSettings, api_error, load_client
+from harmont._executors._kube_api import (
+    PLUGIN_NAME,
+    PULL_POLICIES,
+    KubeSettings,
+    api_error,
+    load_client,
+)
 from harmont._executors._kube_pods import (
     create_pod,
     delete_pod,
@@ -211,6 +217,8 @@ class KubernetesExecutor:
         self._clients: dict[str | None, tuple[ApiClient, str]] = {}
         self._live: dict[str, _Pod] = {}
         self._runs: dict[uuid.UUID, _Run] = {}
+        #: The build's pull policy, as the host's pre-flight check passed it.
+        self._pull = "missing"
 
     def client(self, context: str | None) -> tuple[ApiClient, str]:
         """The client of *context* and its namespace, loaded once per context."""
@@ -222,12 +230,17 @@ class KubernetesExecutor:
                 found = self._clients.setdefault(context, found)
         return found
 
-    def check(self, images: Mapping[str, str | None]) -> None:
+    def check(self, images: Mapping[str, str | None], **options: object) -> None:
         """
         The extra is installed, the kubeconfig loads and the apiserver answers.
 
         Images are the cluster's to pull: a missing one fails its step with the reason.
+        A ``pull`` policy the host passes (``missing``, ``always``, ``never``: ``--pull``)
+        becomes the pods' ``imagePullPolicy`` unless a chain's ``runner_args`` names one.
         """
+        pull = options.get("pull")
+        if isinstance(pull, str) and pull in PULL_POLICIES:
+            self._pull = str(pull)
         settings = KubeSettings.from_runner_args("", None)
         api, namespace = self.client(settings.context)
         from kubernetes.client import CoreV1Api
@@ -330,7 +343,7 @@ class KubernetesExecutor:
         parent = executor_input.parent_snapshot
         if parent is not None and parent.startswith(_LIVE_PREFIX):
             return self._take_live(step.key, parent)
-        settings = KubeSettings.from_runner_args(step.key, step.runner_args)
+        settings = KubeSettings.from_runner_args(step.key, step.runner_args, pull=self._pull)
         run_id = executor_input.run_id
         image = step.image or DEFAULT_IMAGE
         snapshot = None
