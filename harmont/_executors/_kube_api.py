@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 __all__ = [
+    "CONTEXT_VARIABLE",
     "DEFAULT_SNAPSHOT_PATHS",
     "LABEL_MANAGED",
     "LABEL_RUN",

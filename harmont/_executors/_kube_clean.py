@@ -66,11 +66,11 @@ def _clean_store(*, dry_run: bool) -> list[Removal]:
 
 
 def _clean_cluster(*, dry_run: bool) -> CleanReport:
-    from harmont._executors._kube_api import load_client
+    from harmont._executors._kube_api import CONTEXT_VARIABLE, load_client
     from harmont._executors._kube_pods import delete_run, list_run
 
     try:
-        api, namespace = load_client(os.environ.get("HM_KUBE_CONTEXT") or None)
+        api, namespace = load_client(os.environ.get(CONTEXT_VARIABLE) or None)
         if dry_run:
             found = list_run(api, namespace, None)
         else:

@@ -269,26 +269,20 @@ def test_without_the_extra_the_runner_is_listed_and_says_how_to_install(
         "import sys; sys.modules['kubernetes'] = None; "
         "from harmont_cli.__main__ import console_main; sys.argv[0] = 'hm'; console_main()"
     )
-    argv = [sys.executable, "-c", hide, *kube_project.argv()[3:], "--format", "human"]
 
-    listed = subprocess.run(
-        [sys.executable, "-c", hide, "plugin", "list"],
-        cwd=kube_project.root,
-        env=kube_project.env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
-    done = subprocess.run(
-        argv,
-        cwd=kube_project.root,
-        env=kube_project.env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
+    def hm(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", hide, *args],
+            cwd=kube_project.root,
+            env=kube_project.env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+
+    listed = hm("plugin", "list")
+    done = hm(*kube_project.argv()[3:], "--format", "human")
 
     assert "kubernetes" in listed.stdout, listed.stderr
     assert "Traceback" not in done.stderr
