@@ -43,6 +43,7 @@ import attrs
 from harmont._errors import PluginRuntimeError
 from harmont._executors._archive import read_archive
 from harmont._executors._common import RunnerHooks
+from harmont._executors._debug_shell import attach, shell_script
 from harmont._executors._docker_workspace import (
     MANIFEST_PATH,
     Workspace,
@@ -122,6 +123,8 @@ _NAME_LIMIT: Final = 50
 _SETTLE_SECONDS: Final = 30.0
 #: How long the pre-flight check waits for the apiserver.
 _CHECK_SECONDS: Final = 10.0
+#: The step's env of a debug shell, written through the exec stream and read once.
+_SHELL_ENV: Final = "/.harmont/shell-env"
 #: Where the harmont manifest of the workspace lives, in every snapshot.
 _STATE_DIR: Final = MANIFEST_PATH.rsplit("/", 1)[0]
 
@@ -217,6 +220,8 @@ class KubernetesExecutor:
         self._clients: dict[str | None, tuple[ApiClient, str]] = {}
         self._live: dict[str, _Pod] = {}
         self._runs: dict[uuid.UUID, _Run] = {}
+        #: Pods of failed steps kept for a debug shell, by step id.
+        self._failed: dict[uuid.UUID, _Pod] = {}
         #: The build's pull policy, as the host's pre-flight check passed it.
         self._pull = "missing"
 
@@ -297,7 +302,12 @@ class KubernetesExecutor:
             message = f"step timed out after {step.timeout_seconds}s\n".encode()
             context.emit_step_log(StdStream.STDERR, lead + message)
         if outcome.exit_code != 0:
-            self._remove(pod)
+            if context.keep_failed and not (outcome.cancelled or outcome.timed_out):
+                # `hm debug`/`hm run -i` opens a shell in it next (see open_shell).
+                with self._lock:
+                    self._failed[executor_input.step_id] = pod
+            else:
+                self._remove(pod)
             return StepResult(exit_code=outcome.exit_code)
         if isinstance(decision, CacheMissBuildAs):
             try:
@@ -309,6 +319,63 @@ class KubernetesExecutor:
         with self._lock:
             self._live[ref] = pod
         return StepResult(exit_code=0, committed_snapshot=ref)
+
+    def open_shell(
+        self,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        program: str,
+        run_command: bool,
+    ) -> int:
+        """
+        *program* on the terminal through ``kubectl exec -it``, in a pod where the step
+        runs (the one its failed command left, or a new one from its parent's state), with
+        the step's env and workdir; the pod goes afterwards.
+
+        The env travels as a file written through the exec stream, never in an argv, so no
+        value (a secret's included) shows in a process listing here or in the pod.
+        """
+        import shutil
+
+        kubectl = shutil.which("kubectl")
+        if kubectl is None:
+            raise PluginRuntimeError(
+                "kubernetes: a shell in a pod needs kubectl, and none is on PATH",
+                plugin=PLUGIN_NAME,
+                code="kube_cli_missing",
+                hint="install kubectl, or debug on --runner local",
+            )
+        self._run(executor_input.run_id)
+        with self._lock:
+            pod = self._failed.pop(executor_input.step_id, None)
+        if pod is None:
+            pod = self._acquire(context, executor_input)
+        try:
+            exports = b"".join(
+                b"export " + name.encode() + b"=" + quote(value) + b"\n"
+                for name, value in executor_input.env.items()
+                if name.isidentifier()
+            )
+            self._exec(pod, ["sh", "-c", f"head -c {len(exports)} > {_SHELL_ENV}"], exports, "env")
+            argv = [kubectl, "exec", "-it", "-n", pod.namespace]
+            if pod.settings.context is not None:
+                argv += ["--context", pod.settings.context]
+            enter = (
+                f". {_SHELL_ENV}; rm -f {_SHELL_ENV}; cd {quote(executor_input.workdir).decode()}"
+                ' && exec "$@"'
+            )
+            script = shell_script(executor_input.step.cmd, program, run_command=run_command)
+            return attach(
+                [*argv, pod.name, "--", "sh", "-c", enter, "sh", *script], env=dict(os.environ)
+            )
+        except OSError as exc:
+            raise PluginRuntimeError(
+                f"kubernetes: cannot run kubectl: {exc.strerror}",
+                plugin=PLUGIN_NAME,
+                code="kube_cli_missing",
+            ) from exc
+        finally:
+            self._remove(pod)
 
     def _take_live(self, step_key: str, ref: str) -> _Pod:
         with self._lock:
@@ -462,7 +529,9 @@ class KubernetesExecutor:
                 return
             run.ending = True
             ended = [ref for ref, pod in self._live.items() if pod.run_id == run_id]
+            failed = [step for step, pod in self._failed.items() if pod.run_id == run_id]
             pods = [self._live.pop(ref) for ref in ended]
+            pods += [self._failed.pop(step) for step in failed]
             places = dict(run.places)
         for pod in pods:
             pod.session.close()
