@@ -4,5 +4,6 @@ from __future__ import annotations
 
 # Our own suite uses the plugin-testing fixtures we ship (hm_home, hm_host, hm_registry).
 # docker_support (tests/docker_support.py): the engine and base-image fixtures that
-# tests/docker and the docker runs of tests/run share.
-pytest_plugins = ["harmont_sdk.testing", "docker_support"]
+# tests/docker and the docker runs of tests/run share. tests/k8s/cluster_support: the
+# Kubernetes test cluster that tests/k8s and the kubernetes runs of tests/run share.
+pytest_plugins = ["harmont_sdk.testing", "docker_support", "tests.k8s.cluster_support"]

@@ -1,11 +1,12 @@
 """
 ``hm cache clean``: remove what the first-party runners keep between runs.
 
-Two stores, cleaned in one call:
+Three stores, cleaned in one call:
 
 - the Docker engine: every container and image labelled by harmont
   (:mod:`~._docker_clean`). An engine that cannot be reached is not an error here, since
   someone who only uses ``--runner local`` has none: the store is reported as skipped.
+- the kubernetes runner's snapshot tars, and its pods of killed runs (:mod:`~._kube_clean`).
 - the local runner's snapshot store (:func:`~.local.snapshot_store`), laid out as
   ``<store>/<repository>/<name>/<version>``: each version directory is one snapshot, and a
   ``.<version>.<id>`` beside it is one a run was storing when it died.
@@ -38,7 +39,7 @@ _KIND_UNFINISHED = "unfinished"
 class Removal:
     """One object a runner stored, and what became of it."""
 
-    #: ``container``, ``image`` or ``snapshot``.
+    #: ``container``, ``image``, ``snapshot``, or a Kubernetes ``pod`` or ``secret``.
     what: str
     #: The container name, the image tag (its id when it has no tag), the snapshot's path.
     name: str
@@ -117,7 +118,7 @@ def clean_snapshot_store(*, dry_run: bool = False, store: Path | None = None) ->
 
 def clean_caches(*, dry_run: bool = False) -> CleanReport:
     """
-    Clean the Docker engine, then the local snapshot store.
+    Clean the Docker engine, the local snapshot store, then the kubernetes runner's.
 
     :param dry_run: list what would be removed without removing anything.
     :returns: both stores' removals; an engine that cannot be reached is in ``skipped``.
@@ -132,9 +133,12 @@ def clean_caches(*, dry_run: bool = False) -> CleanReport:
             removals=(),
             skipped=(f"Docker images and containers not cleaned: {exc.message}",),
         )
+    from harmont._executors._kube_clean import clean as clean_kubernetes
+
     local = clean_snapshot_store(dry_run=dry_run)
+    kubernetes = clean_kubernetes(dry_run=dry_run)
     return CleanReport(
         dry_run=dry_run,
-        removals=engine.removals + local.removals,
-        skipped=engine.skipped + local.skipped,
+        removals=engine.removals + local.removals + kubernetes.removals,
+        skipped=engine.skipped + local.skipped + kubernetes.skipped,
     )

@@ -433,8 +433,8 @@ class TestLoadRegistry:
 
 
 class TestBuiltinRunners:
-    def test_both_runner_modules_implement_every_shared_hook(self, tmp_path: Path) -> None:
-        """Each hook of RunnerHooks is a hook implementation of the local and docker plugins."""
+    def test_every_runner_module_implements_every_shared_hook(self, tmp_path: Path) -> None:
+        """Each hook of RunnerHooks is a hook implementation of every first-party runner."""
         from harmont._executors._common import RunnerHooks
 
         registry = load_registry(env={"HM_NO_PLUGIN_AUTOLOAD": "1"}, project_root=tmp_path)
@@ -449,7 +449,7 @@ class TestBuiltinRunners:
             for hook in shared
         }
 
-        assert {hook: ["docker", "local"] for hook in shared} == implementers
+        assert {hook: ["docker", "kubernetes", "local"] for hook in shared} == implementers
 
 
 class TestLookups:
@@ -487,7 +487,7 @@ class TestLookups:
             registry.resolve_runner("local")
 
         assert (
-            "unknown runner 'local': plugin 'local' is disabled (available: docker)",
+            "unknown runner 'local': plugin 'local' is disabled (available: docker, kubernetes)",
             f"enable it by {undo}",
         ) == (info.value.message, info.value.hint)
 

@@ -8,13 +8,18 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
+from tests.k8s.cluster_support import BUSYBOX_IMAGE
 from tests.run.rig import Project, hm_environment
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 #: The runners the end-to-end suite covers; each test runs once per runner.
-RUNNERS: Final = ("local", pytest.param("docker", marks=pytest.mark.docker))
+RUNNERS: Final = (
+    "local",
+    pytest.param("docker", marks=pytest.mark.docker),
+    pytest.param("kubernetes", marks=pytest.mark.kubernetes),
+)
 
 
 @pytest.fixture(params=RUNNERS)
@@ -25,7 +30,13 @@ def runner(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path, runner: str, request: pytest.FixtureRequest) -> Project:
-    """An empty project with a private home; the docker runner gets its test image."""
+    """An empty project with a private home; docker and kubernetes get their test image."""
+    if runner == "kubernetes":
+        # kube_cluster: the shared test cluster, its kubeconfig passed to `hm` only.
+        kubeconfig = request.getfixturevalue("kube_cluster")
+        built = _project(tmp_path, runner, BUSYBOX_IMAGE)
+        built.env["KUBECONFIG"] = str(kubeconfig)
+        return built
     # docker_engine: the test image, and the lock that keeps `hm cache clean` tests away.
     image = request.getfixturevalue("docker_engine") if runner == "docker" else None
     return _project(tmp_path, runner, image)

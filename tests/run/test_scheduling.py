@@ -117,9 +117,11 @@ class TestOrdering:
 
     def test_parallelism_two_overlaps_independent_chains(self, project: Project) -> None:
         """With --parallelism 2 two independent chains run at the same time."""
+        # Two pods may start seconds apart on a loaded node: each step outlasts that.
+        pause = 8 if project.runner == "kubernetes" else 0.6
         project.pipeline(
-            command("x", "echo begin; sleep 0.6; echo end"),
-            command("y", "echo begin; sleep 0.6; echo end"),
+            command("x", f"echo begin; sleep {pause}; echo end"),
+            command("y", f"echo begin; sleep {pause}; echo end"),
         )
 
         build = project.hm("--parallelism", "2")

@@ -1,0 +1,166 @@
+"""
+How `hm run --runner kubernetes` compares with the kubectl script it replaces.
+
+Two workloads, each run under ``hm run --runner kubernetes --format json`` and as the
+script a person would write with kubectl, on the same image:
+
+- a 20-step chain of ``true``: ``kubectl run`` of a keeper pod, ``kubectl wait`` for it,
+  20 ``kubectl exec``, ``kubectl delete --grace-period=0 --force``;
+- a 4-way fork (one root step, four children from its state): the root pod as above, a
+  ``tar`` of its workspace piped through ``kubectl exec`` into each of four child pods,
+  one ``kubectl exec`` in each, then the five deleted.
+
+The script prints both wall times (median of a few runs) and their ratio hm / script; the
+goal is at most 0.5. hm pays its own start-up and pre-flight check, packs the source and
+streams it into the pod, and streams each step's output as events; it saves a process, a
+TLS handshake and an exec per step, because the chain's steps share one exec.
+
+hm runs with ``--parallelism 8`` (its default is this machine's CPU count, which says
+nothing of the cluster's).
+
+Run: ``python bench/kubernetes_overhead.py [--image IMAGE] [--repeat R]`` with
+``KUBECONFIG`` set (the test cluster: ``bash tests/k8s/cluster/start.sh``, then
+``KUBECONFIG=/tmp/harmont-k8s/pki/admin.kubeconfig``; its image is
+``localhost/busybox:1.35``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_POD_FLAGS = (
+    "--restart=Never --image-pull-policy=IfNotPresent "
+    '--overrides=\'{"spec":{"terminationGracePeriodSeconds":0,'
+    '"automountServiceAccountToken":false}}\''
+)
+
+
+def _chain(steps: int, image: str) -> dict[str, object]:
+    chain: list[dict[str, object]] = []
+    parent = None
+    for index in range(steps):
+        key = f"step-{index}"
+        chain.append({"type": "command", "key": key, "cmd": "true", "builds_in": parent})
+        parent = key
+    return {"version": "0", "default_image": image, "steps": chain}
+
+
+def _fork(children: int, image: str) -> dict[str, object]:
+    steps: list[dict[str, object]] = [
+        {"type": "command", "key": "root", "cmd": "echo state > s.txt", "builds_in": None}
+    ]
+    steps += [
+        {"type": "command", "key": f"child-{i}", "cmd": "cat s.txt", "builds_in": "root"}
+        for i in range(children)
+    ]
+    return {"version": "0", "default_image": image, "steps": steps}
+
+
+def _start(name: str, image: str) -> str:
+    return (
+        f"kubectl run {name} --image={image} {_POD_FLAGS} -- sleep 3600 >/dev/null\n"
+        f"kubectl wait --for=condition=Ready pod/{name} --timeout=120s >/dev/null\n"
+    )
+
+
+def _chain_script(steps: int, image: str) -> str:
+    return (
+        "set -e\n"
+        + _start("bench-chain", image)
+        + f"for i in $(seq {steps}); do kubectl exec bench-chain -- sh -c true; done\n"
+        "kubectl delete pod bench-chain --grace-period=0 --force >/dev/null 2>&1\n"
+    )
+
+
+def _fork_script(children: int, image: str) -> str:
+    names = " ".join(f"bench-child-{i}" for i in range(children))
+    script = "set -e\n" + _start("bench-root", image)
+    script += (
+        "kubectl exec bench-root -- sh -c 'mkdir -p /workspace && echo state > /workspace/s.txt'\n"
+    )
+    for i in range(children):
+        script += (
+            f"kubectl run bench-child-{i} --image={image} {_POD_FLAGS} -- sleep 3600 >/dev/null\n"
+        )
+    script += f"kubectl wait --for=condition=Ready pod {names} --timeout=120s\n"
+    for i in range(children):
+        script += (
+            "kubectl exec bench-root -- tar -cf - -C / workspace"
+            f" | kubectl exec -i bench-child-{i} -- tar -xf - -C /\n"
+            f"kubectl exec bench-child-{i} -- cat /workspace/s.txt >/dev/null\n"
+        )
+    script += f"kubectl delete pod bench-root {names} --grace-period=0 --force >/dev/null 2>&1\n"
+    return script
+
+
+def _time(argv: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def _measure(
+    root: Path,
+    name: str,
+    pipeline: dict[str, object],
+    script: str,
+    *,
+    repeat: int,
+    parallelism: int,
+) -> None:
+    (root / f"{name}.json").write_text(json.dumps(pipeline))
+    (root / f"{name}.sh").write_text(script)
+    hm = [sys.executable, "-m", "harmont_cli", "run", f"{name}.json", "--runner", "kubernetes"]
+    hm += ["--format", "json", "--parallelism", str(parallelism)]
+    shell = ["sh", f"{name}.sh"]
+    _time(hm, root)  # warm the page cache and the kubelet for both sides
+    _time(shell, root)
+    hm_times, shell_times = [], []
+    for _ in range(repeat):
+        hm_times.append(_time(hm, root))
+        shell_times.append(_time(shell, root))
+    hm_median, shell_median = statistics.median(hm_times), statistics.median(shell_times)
+    print(
+        f"{name}: hm {hm_median:.2f}s, kubectl script {shell_median:.2f}s, "
+        f"ratio {hm_median / shell_median:.2f} (goal <= 0.5)"
+    )
+
+
+def main() -> int:
+    """Run both workloads ``--repeat`` times per side and print the medians and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--image", default="localhost/busybox:1.35")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--children", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
+    # hm's default is this machine's CPU count; pods run on the cluster's, so the four
+    # children start at once, as the script starts its four pods.
+    parser.add_argument("--parallelism", type=int, default=8)
+    args = parser.parse_args()
+    if not os.environ.get("KUBECONFIG"):
+        sys.stderr.write(
+            "error: KUBECONFIG is not set\n"
+            "hint: start the test cluster (bash tests/k8s/cluster/start.sh) and set "
+            "KUBECONFIG=/tmp/harmont-k8s/pki/admin.kubeconfig\n"
+        )
+        return 2
+    with tempfile.TemporaryDirectory(prefix="hm-bench-kubernetes-") as tmp:
+        root = Path(tmp)
+        (root / "README").write_text("a one-file project\n")
+        chain, fork = _chain(args.steps, args.image), _fork(args.children, args.image)
+        runs = {"repeat": args.repeat, "parallelism": args.parallelism}
+        _measure(root, "chain", chain, _chain_script(args.steps, args.image), **runs)
+        _measure(root, "fork", fork, _fork_script(args.children, args.image), **runs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

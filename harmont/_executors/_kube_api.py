@@ -1,0 +1,209 @@
+"""
+The seam between harmont and the official ``kubernetes`` client: settings, clients, errors.
+
+The client is an optional extra (``pip install 'harmont[kubernetes]'``): the runner is
+always listed, and only using it without the extra is an error, one line with the
+install command. The client is imported inside the functions that need it, so ``hm
+--help`` and the other runners never pay for it.
+
+Where a run's pods go is the kubeconfig in effect (``KUBECONFIG``, else
+``~/.kube/config``) and its current context, or the context named by ``HM_KUBE_CONTEXT``
+or a step's ``runner_args["context"]``; the namespace is ``runner_args["namespace"]``,
+else the context's, else ``default``. Every object harmont creates carries
+:data:`LABEL_MANAGED` and :data:`LABEL_RUN`, so cleanup finds them by label.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, NoReturn
+
+import attrs
+
+from harmont._errors import EngineUnavailable, PluginRuntimeError
+
+if TYPE_CHECKING:
+    import uuid
+
+    from kubernetes.client import ApiClient
+
+__all__ = [
+    "CONTEXT_VARIABLE",
+    "DEFAULT_SNAPSHOT_PATHS",
+    "LABEL_MANAGED",
+    "LABEL_RUN",
+    "PLUGIN_NAME",
+    "PULL_POLICIES",
+    "KubeSettings",
+    "api_error",
+    "labels",
+    "load_client",
+    "run_selector",
+]
+
+#: The plugin's name in manifests and error messages.
+PLUGIN_NAME: Final = "kubernetes"
+#: Present (value ``1``) on every pod and secret harmont creates.
+LABEL_MANAGED: Final = "harmont.dev/managed"
+#: The ``run_id`` of the ``hm run`` that created the object.
+LABEL_RUN: Final = "harmont.dev/run"
+#: What a chain's state is, by default: its workspace and the home of the pod's user.
+DEFAULT_SNAPSHOT_PATHS: Final = ("/workspace", "$HOME")
+#: ``--pull`` policies as Kubernetes names them.
+PULL_POLICIES: Final = {"missing": "IfNotPresent", "always": "Always", "never": "Never"}
+#: How long a pod may take to start before its step fails, unless the step says otherwise.
+DEFAULT_START_SECONDS: Final = 120.0
+#: The environment variable naming the kubeconfig context (a flag-free ``--kube-context``).
+CONTEXT_VARIABLE: Final = "HM_KUBE_CONTEXT"
+_INSTALL_HINT: Final = "install the extra: pip install 'harmont[kubernetes]'"
+
+
+def labels(run_id: uuid.UUID) -> dict[str, str]:
+    """The labels of every object *run_id* creates."""
+    return {LABEL_MANAGED: "1", LABEL_RUN: str(run_id)}
+
+
+def run_selector(run_id: uuid.UUID | None = None) -> str:
+    """The label selector of *run_id*'s objects, or of every harmont object."""
+    return f"{LABEL_RUN}={run_id}" if run_id is not None else f"{LABEL_MANAGED}=1"
+
+
+def _refuse(message: str, *, hint: str | None = None) -> NoReturn:
+    raise PluginRuntimeError(
+        f"kubernetes: {message}", plugin=PLUGIN_NAME, code="kube_settings", hint=hint
+    )
+
+
+@attrs.frozen(kw_only=True)
+class KubeSettings:
+    """What a chain's ``runner_args`` ask of the cluster."""
+
+    #: The kubeconfig context; None is the current one (or ``HM_KUBE_CONTEXT``).
+    context: str | None = None
+    #: The namespace; None is the context's, else ``default``.
+    namespace: str | None = None
+    #: Absolute paths (``$HOME`` expanded in the pod) that make up a chain's state.
+    snapshot_paths: tuple[str, ...] = DEFAULT_SNAPSHOT_PATHS
+    #: The pod's ``imagePullPolicy``.
+    pull_policy: str = PULL_POLICIES["missing"]
+    #: How long the pod may take to start.
+    start_seconds: float = DEFAULT_START_SECONDS
+
+    @classmethod
+    def from_runner_args(
+        cls, step_key: str, args: object, *, pull: str = "missing"
+    ) -> KubeSettings:
+        """
+        Read a step's ``runner_args``; unknown or ill-typed keys are one-line errors.
+
+        :param pull: the build's pull policy, for a step whose ``runner_args`` name none.
+        :raises PluginRuntimeError: with code ``kube_settings``.
+        """
+        context = os.environ.get(CONTEXT_VARIABLE) or None
+        if args is None:
+            return cls(context=context, pull_policy=PULL_POLICIES[pull])
+        if not isinstance(args, Mapping):
+            _refuse(f"step '{step_key}': runner_args must be an object, not {type(args).__name__}")
+        known = {"context", "namespace", "snapshot_paths", "pull", "start_timeout"}
+        unknown = sorted(set(args) - known)
+        if unknown:
+            _refuse(
+                f"step '{step_key}': unknown runner_args key '{unknown[0]}'",
+                hint=f"the kubernetes runner takes {', '.join(sorted(known))}",
+            )
+        for name in ("context", "namespace"):
+            if name in args and not (isinstance(args[name], str) and args[name]):
+                _refuse(f"step '{step_key}': runner_args '{name}' must be a non-empty string")
+        paths = args.get("snapshot_paths", DEFAULT_SNAPSHOT_PATHS)
+        if (
+            isinstance(paths, str)
+            or not isinstance(paths, Sequence)
+            or not paths
+            or not all(isinstance(p, str) and p.startswith(("/", "$HOME")) for p in paths)
+        ):
+            _refuse(
+                f"step '{step_key}': runner_args 'snapshot_paths' must be a non-empty list "
+                "of absolute paths (or paths under $HOME)"
+            )
+        pull = args.get("pull", pull)
+        if pull not in PULL_POLICIES:
+            _refuse(
+                f"step '{step_key}': runner_args 'pull' is {pull!r}",
+                hint=f"use one of {', '.join(PULL_POLICIES)}",
+            )
+        start = args.get("start_timeout", DEFAULT_START_SECONDS)
+        if isinstance(start, bool) or not isinstance(start, int | float) or start <= 0:
+            _refuse(f"step '{step_key}': runner_args 'start_timeout' must be a positive number")
+        return cls(
+            context=args.get("context", context),
+            namespace=args.get("namespace"),
+            snapshot_paths=tuple(paths),
+            pull_policy=PULL_POLICIES[pull],
+            start_seconds=float(start),
+        )
+
+
+def load_client(context: str | None) -> tuple[ApiClient, str]:
+    """
+    A client of the cluster of *context* (None: the current one) and the context's namespace.
+
+    :raises PluginRuntimeError: the extra is not installed, or no usable kubeconfig.
+    """
+    try:
+        from kubernetes import config
+        from kubernetes.config.config_exception import ConfigException
+    except ImportError:
+        _refuse("the kubernetes client is not installed", hint=_INSTALL_HINT)
+    try:
+        contexts, active = config.list_kube_config_contexts()  # type: ignore[no-untyped-call]
+        if context is not None:
+            matching = [c for c in contexts if c["name"] == context]
+            if not matching:
+                _refuse(f"no context '{context}' in the kubeconfig")
+            active = matching[0]
+        client = config.new_client_from_config(context=context)  # type: ignore[no-untyped-call]
+    except (ConfigException, OSError, ValueError) as exc:
+        where = os.environ.get("KUBECONFIG") or "~/.kube/config"
+        _refuse(
+            f"cannot load the kubeconfig ({where}): {_first_line(str(exc))}",
+            hint="set KUBECONFIG to a kubeconfig file, and HM_KUBE_CONTEXT to pick a context",
+        )
+    namespace = (active or {}).get("context", {}).get("namespace") or "default"
+    return client, str(namespace)
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "no details"
+
+
+def api_error(exc: BaseException, *, code: str, doing: str) -> NoReturn:
+    """
+    Re-raise a client failure while *doing*: unreachable cluster or refused request.
+
+    :raises EngineUnavailable: the apiserver could not be reached.
+    :raises PluginRuntimeError: with *code*, the apiserver refused (its message, one line).
+    """
+    from kubernetes.client.exceptions import ApiException
+
+    if isinstance(exc, ApiException):
+        raise PluginRuntimeError(
+            f"kubernetes: {doing}: {_api_message(exc)}", plugin=PLUGIN_NAME, code=code
+        ) from exc
+    raise EngineUnavailable(
+        f"kubernetes: the cluster cannot be reached while {doing}: {_first_line(str(exc))}",
+        hint="check KUBECONFIG and that the cluster's apiserver is up",
+    ) from exc
+
+
+def _api_message(exc: Any) -> str:
+    """The apiserver's own message of a refusal, or its status line."""
+    import json
+
+    try:
+        body = json.loads(exc.body)
+        message = body.get("message")
+    except (TypeError, ValueError, AttributeError):
+        message = None
+    return _first_line(str(message or f"{exc.status} {exc.reason}"))

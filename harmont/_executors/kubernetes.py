@@ -1,0 +1,569 @@
+"""
+The ``kubernetes`` runner: each chain runs in one pod of the cluster in effect, following
+the executor contract. Needs the extra: ``pip install 'harmont[kubernetes]'``.
+
+- A chain starts a pod from its step's image (the pipeline's default image once the host
+  has patched it in), pulled by the cluster under the chain's ``runner_args["pull"]``
+  (``missing`` → ``IfNotPresent``, ``always``, ``never``). The pod must run within the
+  chain's start timeout; a pod the cluster cannot start fails its step with the cluster's
+  reason (:mod:`._kube_pods`).
+- The run's source archive travels through the exec stream into ``/workspace`` (no
+  volume to provision); the image needs ``sh``, ``tar`` and ``head``.
+- The chain runs one ``sh`` session, a single exec over the apiserver's websocket, and
+  each step is a framed script handed to it (:mod:`._kube_session`,
+  :mod:`._shell_session`): the same per-step semantics as the docker runner.
+- Kubernetes has no container commit, so a durable snapshot is **paths, not a whole
+  file system**: a tar of the chain's ``snapshot_paths`` (``/workspace`` and ``$HOME`` by
+  default, more through ``runner_args``) streamed out of the pod. A fork child, or a
+  chain continuing a cache hit, starts a fresh pod from its image and gets that tar laid
+  over ``/``: what a step installed elsewhere (``apk add`` into ``/usr``...) is not in it.
+  Fork parents' tars live in memory for the run; cache snapshots are tar files in
+  ``$XDG_CACHE_HOME/harmont/kubernetes/`` (the cluster has no image store we may write).
+- ``CacheMissNoCommit`` hands the pod to the next step of the chain under a live ref.
+- Every pod is labelled with the run id and deleted with zero grace: a failed, timed-out
+  or cancelled step's at once, the rest at ``build_end``, at process exit, or on a forced
+  exit; ``hm cache clean`` deletes those of runs that were killed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import secrets
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, final
+
+import attrs
+
+from harmont._errors import PluginRuntimeError
+from harmont._executors._archive import read_archive
+from harmont._executors._common import RunnerHooks
+from harmont._executors._debug_shell import attach, shell_script
+from harmont._executors._docker_workspace import (
+    MANIFEST_PATH,
+    Workspace,
+    delete_script,
+    stale_paths,
+)
+from harmont._executors._kube_api import (
+    PLUGIN_NAME,
+    PULL_POLICIES,
+    KubeSettings,
+    api_error,
+    load_client,
+)
+from harmont._executors._kube_pods import (
+    create_pod,
+    delete_pod,
+    delete_run,
+    pod_manifest,
+    wait_running,
+)
+from harmont._executors._kube_session import WORKSPACE, ExecFailed, KubeSession, exec_bytes
+from harmont._executors._process import EXIT_TIMED_OUT
+from harmont._executors._shell_session import StepScript, quote
+from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY, sanitise
+from harmont._orchestrator._cleanup import FORCE_SECONDS, on_forced_exit
+from harmont._version import __version__
+from harmont.protocol import (
+    API_VERSION,
+    CacheHit,
+    CacheMissBuildAs,
+    HookEventKind,
+    HookPhase,
+    LifecycleHookSpec,
+    PluginManifest,
+    StdStream,
+    StepExecutorSpec,
+    StepResult,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    # attrs reads no annotation at runtime here (postponed annotations): typing only.
+    from kubernetes.client import ApiClient  # noqa: TC004
+
+    from harmont._plugins._context import PluginContext
+    from harmont.protocol import ExecutorInput
+
+__all__ = ["DEFAULT_IMAGE", "RUNNER", "KubernetesExecutor", "snapshot_store"]
+
+#: The runner name steps use to ask for this executor.
+RUNNER: Final = "kubernetes"
+#: The image of a step when neither it nor its pipeline names one, as on docker.
+DEFAULT_IMAGE: Final = "alpine:latest"
+
+_MANIFEST: Final = PluginManifest(
+    api_version=API_VERSION,
+    name=PLUGIN_NAME,
+    version=__version__,
+    description=(
+        "Runs each chain of steps in one pod of the Kubernetes cluster in effect "
+        "(pip install 'harmont[kubernetes]'). Forks and caches snapshot the chain's "
+        "snapshot_paths (/workspace and $HOME by default), not the whole file system."
+    ),
+    capabilities=(
+        StepExecutorSpec(runner=RUNNER, default=False),
+        LifecycleHookSpec(
+            events=(HookEventKind.BUILD_END,), phase=HookPhase.AFTER, timeout_ms=120_000
+        ),
+    ),
+)
+
+_LIVE_PREFIX: Final = "kubernetes-live:"
+#: Pod names are DNS labels: at most 63 characters.
+_NAME_LIMIT: Final = 50
+#: How long ending a run waits for its pods to be gone.
+_SETTLE_SECONDS: Final = 30.0
+#: How long the pre-flight check waits for the apiserver.
+_CHECK_SECONDS: Final = 10.0
+#: The step's env of a debug shell, written through the exec stream and read once.
+_SHELL_ENV: Final = "/.harmont/shell-env"
+#: Where the harmont manifest of the workspace lives, in every snapshot.
+_STATE_DIR: Final = MANIFEST_PATH.rsplit("/", 1)[0]
+
+
+def snapshot_store() -> Path:
+    """Where cache snapshots persist: ``$XDG_CACHE_HOME/harmont/kubernetes`` (or ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "harmont" / "kubernetes"
+
+
+def _tag_path(tag: str) -> Path:
+    """
+    ``<store>/<repository>/<name>/<version>.tar`` for a cache tag; ``<version>.image``
+    beside it names the image its chain ran, which the tar's consumers start from.
+    """
+    repository, _, rest = tag.partition("/")
+    name, _, version = rest.partition(":")
+    parts = (repository, name, version)
+    if not all(parts) or any(p in {".", ".."} or "/" in p for p in parts):
+        raise PluginRuntimeError(
+            f"kubernetes: snapshot tag '{tag}' is not of the form <repository>/<name>:<version>",
+            plugin=PLUGIN_NAME,
+            code="kube_snapshot",
+        )
+    return snapshot_store() / repository / name / f"{version}.tar"
+
+
+def _shell_path(path: str) -> bytes:
+    """*path* as a shell word; a leading ``$HOME`` is expanded in the pod."""
+    if path.startswith("$HOME"):
+        rest = path.removeprefix("$HOME")
+        return b'"$HOME"' + (quote(rest) if rest else b"")
+    return quote(path)
+
+
+def _pack_command(paths: tuple[str, ...]) -> list[str]:
+    """The command that writes a tar of *paths* (those that exist) to stdout, from ``/``."""
+    words = b" ".join(_shell_path(p) for p in (*paths, _STATE_DIR)).decode(
+        "utf-8", "surrogateescape"
+    )
+    script = (
+        f'set --; for p in {words}; do [ -e "$p" ] && set -- "$@" "${{p#/}}"; done; '
+        'cd / && exec tar -cf - "$@"'
+    )
+    return ["sh", "-c", script]
+
+
+def _unpack_command(size: int, into: str, *, gzip: bool = False) -> list[str]:
+    """The command that reads exactly *size* bytes of tar from stdin into *into*."""
+    flags = "-xzf" if gzip else "-xf"
+    return ["sh", "-c", f"mkdir -p {into} && head -c {size} | tar {flags} - -C {into}"]
+
+
+def _pod_name(run_id: uuid.UUID, step_key: str) -> str:
+    """A DNS label: run prefix, the step's key, a random suffix (retries, forks)."""
+    key = sanitise(step_key).replace("_", "-")
+    base = f"hm-{run_id.hex[:8]}-{key}"[:_NAME_LIMIT].rstrip("-")
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+@attrs.frozen(kw_only=True)
+class _Pod:
+    """A chain's running pod and its shell session."""
+
+    name: str
+    namespace: str
+    run_id: uuid.UUID
+    #: The image the chain's pods run: a snapshot records it, its consumers start from it.
+    image: str
+    api: ApiClient = attrs.field(eq=False, repr=False)
+    settings: KubeSettings
+    session: KubeSession = attrs.field(eq=False, repr=False)
+
+
+@attrs.define
+class _Run:
+    """What one run holds: where its pods are, its fork parents' tars."""
+
+    #: (context, namespace) of every place the run created pods in.
+    places: dict[tuple[str | None, str], ApiClient] = attrs.field(factory=dict)
+    #: Fork parents' snapshots: tag to (image, tar).
+    ephemeral: dict[str, tuple[str, bytes]] = attrs.field(factory=dict)
+    workspaces: dict[uuid.UUID, Workspace] = attrs.field(factory=dict)
+    ending: bool = False
+
+
+@final
+class KubernetesExecutor:
+    """The pods and snapshots of the runs in flight in this process; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[str | None, tuple[ApiClient, str]] = {}
+        self._live: dict[str, _Pod] = {}
+        self._runs: dict[uuid.UUID, _Run] = {}
+        #: Pods of failed steps kept for a debug shell, by step id.
+        self._failed: dict[uuid.UUID, _Pod] = {}
+        #: The build's pull policy, as the host's pre-flight check passed it.
+        self._pull = "missing"
+
+    def client(self, context: str | None) -> tuple[ApiClient, str]:
+        """The client of *context* and its namespace, loaded once per context."""
+        with self._lock:
+            found = self._clients.get(context)
+        if found is None:
+            found = load_client(context)
+            with self._lock:
+                found = self._clients.setdefault(context, found)
+        return found
+
+    def check(self, images: Mapping[str, str | None], **options: object) -> None:
+        """
+        The extra is installed, the kubeconfig loads and the apiserver answers.
+
+        Images are the cluster's to pull: a missing one fails its step with the reason.
+        A ``pull`` policy the host passes (``missing``, ``always``, ``never``: ``--pull``)
+        becomes the pods' ``imagePullPolicy`` unless a chain's ``runner_args`` names one.
+        """
+        pull = options.get("pull")
+        if isinstance(pull, str) and pull in PULL_POLICIES:
+            self._pull = str(pull)
+        settings = KubeSettings.from_runner_args("", None)
+        api, namespace = self.client(settings.context)
+        from kubernetes.client import CoreV1Api
+
+        try:
+            CoreV1Api(api).list_namespaced_pod(namespace, limit=1, _request_timeout=_CHECK_SECONDS)
+        except Exception as exc:
+            api_error(exc, code="kube_check", doing=f"listing pods in '{namespace}'")
+
+    def snapshot_exists(self, tag: str) -> bool:
+        """Whether cache snapshot *tag* is stored (ephemeral tags never hit)."""
+        return tag.startswith(f"{CACHE_REPOSITORY}/") and _tag_path(tag).is_file()
+
+    def _run(self, run_id: uuid.UUID) -> _Run:
+        with self._lock:
+            return self._runs.setdefault(run_id, _Run())
+
+    def execute(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        """Run one step per the contract; see the module docstring."""
+        step = executor_input.step
+        decision = executor_input.cache_lookup
+        self._run(executor_input.run_id)
+        parent = executor_input.parent_snapshot
+        if isinstance(decision, CacheHit):
+            if parent is not None and parent.startswith(_LIVE_PREFIX):
+                self._remove(self._take_live(step.key, parent))
+            return StepResult(exit_code=0, committed_snapshot=decision.tag)
+        pod = self._acquire(context, executor_input)
+        stderr_at_line_start = [True]
+
+        def forward(stream: StdStream, data: bytes) -> None:
+            if stream is StdStream.STDERR:
+                stderr_at_line_start[0] = data.endswith(b"\n")
+            context.emit_step_log(stream, data)
+
+        try:
+            outcome = pod.session.run(
+                StepScript(cmd=step.cmd, env=executor_input.env, cwd=executor_input.workdir),
+                on_output=forward,
+                should_cancel=context.should_cancel,
+                stop=lambda: delete_pod(pod.api, pod.namespace, pod.name),
+                timeout_seconds=step.timeout_seconds,
+            )
+        except ValueError as exc:  # a NUL byte, which no command or variable can hold
+            self._remove(pod)
+            raise PluginRuntimeError(
+                f"kubernetes: step '{step.key}': {exc}", plugin=PLUGIN_NAME, code="kube_exec"
+            ) from exc
+        except BaseException:
+            self._remove(pod)
+            raise
+        if outcome.timed_out and outcome.exit_code == EXIT_TIMED_OUT:
+            lead = b"" if stderr_at_line_start[0] else b"\n"
+            message = f"step timed out after {step.timeout_seconds}s\n".encode()
+            context.emit_step_log(StdStream.STDERR, lead + message)
+        if outcome.exit_code != 0:
+            if context.keep_failed and not (outcome.cancelled or outcome.timed_out):
+                # `hm debug`/`hm run -i` opens a shell in it next (see open_shell).
+                with self._lock:
+                    self._failed[executor_input.step_id] = pod
+            else:
+                self._remove(pod)
+            return StepResult(exit_code=outcome.exit_code)
+        if isinstance(decision, CacheMissBuildAs):
+            try:
+                self._store(pod, decision.tag)
+            finally:
+                self._remove(pod)
+            return StepResult(exit_code=0, committed_snapshot=decision.tag)
+        ref = f"{_LIVE_PREFIX}{pod.name}/{executor_input.step_id.hex}"
+        with self._lock:
+            self._live[ref] = pod
+        return StepResult(exit_code=0, committed_snapshot=ref)
+
+    def open_shell(
+        self,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        program: str,
+        run_command: bool,
+    ) -> int:
+        """
+        *program* on the terminal through ``kubectl exec -it``, in a pod where the step
+        runs (the one its failed command left, or a new one from its parent's state), with
+        the step's env and workdir; the pod goes afterwards.
+
+        The env travels as a file written through the exec stream, never in an argv, so no
+        value (a secret's included) shows in a process listing here or in the pod.
+        """
+        import shutil
+
+        kubectl = shutil.which("kubectl")
+        if kubectl is None:
+            raise PluginRuntimeError(
+                "kubernetes: a shell in a pod needs kubectl, and none is on PATH",
+                plugin=PLUGIN_NAME,
+                code="kube_cli_missing",
+                hint="install kubectl, or debug on --runner local",
+            )
+        self._run(executor_input.run_id)
+        with self._lock:
+            pod = self._failed.pop(executor_input.step_id, None)
+        if pod is None:
+            pod = self._acquire(context, executor_input)
+        try:
+            exports = b"".join(
+                b"export " + name.encode() + b"=" + quote(value) + b"\n"
+                for name, value in executor_input.env.items()
+                if name.isidentifier()
+            )
+            self._exec(pod, ["sh", "-c", f"head -c {len(exports)} > {_SHELL_ENV}"], exports, "env")
+            argv = [kubectl, "exec", "-it", "-n", pod.namespace]
+            if pod.settings.context is not None:
+                argv += ["--context", pod.settings.context]
+            enter = (
+                f". {_SHELL_ENV}; rm -f {_SHELL_ENV}; cd {quote(executor_input.workdir).decode()}"
+                ' && exec "$@"'
+            )
+            script = shell_script(executor_input.step.cmd, program, run_command=run_command)
+            return attach(
+                [*argv, pod.name, "--", "sh", "-c", enter, "sh", *script], env=dict(os.environ)
+            )
+        except OSError as exc:
+            raise PluginRuntimeError(
+                f"kubernetes: cannot run kubectl: {exc.strerror}",
+                plugin=PLUGIN_NAME,
+                code="kube_cli_missing",
+            ) from exc
+        finally:
+            self._remove(pod)
+
+    def _take_live(self, step_key: str, ref: str) -> _Pod:
+        with self._lock:
+            pod = self._live.pop(ref, None)
+        if pod is None:
+            raise PluginRuntimeError(
+                f"step '{step_key}': live snapshot '{ref}' is unknown or was already consumed",
+                plugin=PLUGIN_NAME,
+                code="kube_snapshot",
+            )
+        return pod
+
+    def _snapshot(self, run_id: uuid.UUID, step_key: str, tag: str) -> tuple[str, bytes]:
+        """The image and tar of durable snapshot *tag*: a fork parent's, or a cache hit's."""
+        if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
+            found = self._run(run_id).ephemeral.get(tag)
+            if found is not None:
+                return found
+        else:
+            path = _tag_path(tag)
+            with contextlib.suppress(OSError):
+                return path.with_suffix(".image").read_text(), path.read_bytes()
+        raise PluginRuntimeError(
+            f"kubernetes: step '{step_key}': snapshot '{tag}' is gone",
+            plugin=PLUGIN_NAME,
+            code="kube_snapshot",
+            hint="something removed it mid-run (`hm cache clean`?); run again",
+        )
+
+    def _acquire(self, context: PluginContext, executor_input: ExecutorInput) -> _Pod:
+        step = executor_input.step
+        parent = executor_input.parent_snapshot
+        if parent is not None and parent.startswith(_LIVE_PREFIX):
+            return self._take_live(step.key, parent)
+        settings = KubeSettings.from_runner_args(step.key, step.runner_args, pull=self._pull)
+        run_id = executor_input.run_id
+        image = step.image or DEFAULT_IMAGE
+        snapshot = None
+        if parent is not None:
+            image, snapshot = self._snapshot(run_id, step.key, parent)
+        api, context_namespace = self.client(settings.context)
+        namespace = settings.namespace or context_namespace
+        name = _pod_name(run_id, step.key)
+        with self._lock:
+            run = self._runs.setdefault(run_id, _Run())
+            if run.ending:
+                raise PluginRuntimeError(
+                    f"kubernetes: run {run_id} has ended; nothing more is created for it",
+                    plugin=PLUGIN_NAME,
+                    code="kube_run_ended",
+                )
+            run.places[(settings.context, namespace)] = api
+        create_pod(
+            api,
+            namespace,
+            pod_manifest(
+                name,
+                image=image,
+                run_id=run_id,
+                pull_policy=settings.pull_policy,
+            ),
+        )
+        pod = _Pod(
+            name=name,
+            namespace=namespace,
+            run_id=run_id,
+            image=image,
+            api=api,
+            settings=settings,
+            session=KubeSession(api, name, namespace),
+        )
+        try:
+            wait_running(api, namespace, name, step_key=step.key, seconds=settings.start_seconds)
+            if snapshot is not None:
+                self._exec(pod, _unpack_command(len(snapshot), "/"), snapshot, "restoring")
+            self._lay_source(context, pod, executor_input, from_snapshot=snapshot is not None)
+        except BaseException:
+            self._remove(pod)
+            raise
+        return pod
+
+    def _exec(self, pod: _Pod, command: list[str], data: bytes, doing: str) -> bytes:
+        try:
+            return exec_bytes(pod.api, pod.name, pod.namespace, command, data=data, doing=doing)
+        except ExecFailed as exc:
+            raise PluginRuntimeError(
+                f"kubernetes: pod '{pod.name}': {exc}", plugin=PLUGIN_NAME, code="kube_exec"
+            ) from exc
+
+    def _lay_source(
+        self,
+        context: PluginContext,
+        pod: _Pod,
+        executor_input: ExecutorInput,
+        *,
+        from_snapshot: bool,
+    ) -> None:
+        """Lay the run's source over ``/workspace``, deleting what an older one left."""
+        run = self._run(executor_input.run_id)
+        archive_id = executor_input.workspace_archive_id
+        workspace = run.workspaces.get(archive_id)
+        if workspace is None:
+            workspace = Workspace.from_archive(read_archive(context, archive_id))
+            run.workspaces[archive_id] = workspace
+        if from_snapshot:
+            listed = self._exec(
+                pod, ["sh", "-c", f"cat {MANIFEST_PATH} 2>/dev/null; exit 0"], b"", "reading"
+            )
+            previous = [os.fsdecode(n) for n in listed.split(b"\0") if n]
+            stale = stale_paths(previous, workspace.files)
+            if stale:
+                self._exec(pod, ["sh", "-c", delete_script(stale)], b"", "deleting stale files")
+        if workspace.archive:
+            command = _unpack_command(len(workspace.archive), WORKSPACE, gzip=True)
+            self._exec(pod, command, workspace.archive, f"extracting the source into {WORKSPACE}")
+        manifest = workspace.manifest_tar()
+        self._exec(pod, _unpack_command(len(manifest), "/"), manifest, "recording the source")
+
+    def _store(self, pod: _Pod, tag: str) -> None:
+        """Tar the pod's snapshot paths as *tag*: in memory (ephemeral) or the cache."""
+        data = self._exec(pod, _pack_command(pod.settings.snapshot_paths), b"", "packing")
+        if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
+            self._run(pod.run_id).ephemeral[tag] = (pod.image, data)
+            return
+        path = _tag_path(tag)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The image first: a tar that exists always has its image beside it.
+        path.with_suffix(".image").write_text(pod.image)
+        # Written beside, then renamed: a concurrent run or a kill never leaves half a tar.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+            Path(temporary).replace(path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def _remove(self, pod: _Pod) -> None:
+        pod.session.close()
+        delete_pod(pod.api, pod.namespace, pod.name)
+
+    def end_run(self, run_id: uuid.UUID) -> None:
+        """Delete every pod and secret of *run_id* and forget its snapshots; errors ignored."""
+        self._end(run_id, time.monotonic() + _SETTLE_SECONDS)
+
+    def _end(self, run_id: uuid.UUID, deadline: float) -> None:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None:
+                return
+            run.ending = True
+            ended = [ref for ref, pod in self._live.items() if pod.run_id == run_id]
+            failed = [step for step, pod in self._failed.items() if pod.run_id == run_id]
+            pods = [self._live.pop(ref) for ref in ended]
+            pods += [self._failed.pop(step) for step in failed]
+            places = dict(run.places)
+        for pod in pods:
+            pod.session.close()
+        for (_, namespace), api in places.items():
+            # If the cluster went away, `hm cache clean` finds the leftovers by label.
+            with contextlib.suppress(Exception):
+                delete_run(api, namespace, run_id, deadline=deadline)
+        with self._lock:
+            self._runs.pop(run_id, None)
+
+    def force_end(self) -> None:
+        """Forced exit: delete the pods of every run in flight, without waiting for them."""
+        with self._lock:
+            run_ids = list(self._runs)
+        for run_id in run_ids:
+            self._end(run_id, time.monotonic() + FORCE_SECONDS)
+
+    def end_all(self) -> None:
+        """:meth:`end_run` for every run this process still holds (the exit safety net)."""
+        with self._lock:
+            run_ids = list(self._runs)
+        for run_id in run_ids:
+            self.end_run(run_id)
+
+    def held_runs(self) -> frozenset[uuid.UUID]:
+        """The runs this executor holds anything of."""
+        with self._lock:
+            return frozenset(self._runs)
+
+
+_EXECUTOR: Final = KubernetesExecutor()
+atexit.register(_EXECUTOR.end_all)
+on_forced_exit(_EXECUTOR.force_end)
+# The plugin is this module: its hooks are the shared runner hooks over _EXECUTOR.
+RunnerHooks(_MANIFEST, _EXECUTOR).export(globals())
