@@ -122,17 +122,7 @@ class TestNothingLeft:
 
     @pytest.mark.parametrize(
         "signum",
-        [
-            signal.SIGINT,
-            pytest.param(
-                signal.SIGTERM,
-                marks=pytest.mark.xfail(
-                    reason="hm does not yet stop on SIGTERM as on Ctrl-C (it dies by the signal, "
-                    "no cleanup runs); remove this mark once it does",
-                    strict=True,
-                ),
-            ),
-        ],
+        [signal.SIGINT, signal.SIGTERM],
         ids=["sigint", "sigterm"],
     )
     def test_a_signalled_build_leaves_nothing(
