@@ -14,8 +14,9 @@ registry was built from:
 - every file in the native plugin directories (path, size, modification time);
 - the files that define the loaded Python plugins and `hm`'s own commands (size and
   modification time), so editing an editable install is seen too;
-- the interpreter, the working directory (its ``.harmont/plugins``) and the environment
-  variables that steer discovery.
+- the interpreter and the environment variables that steer discovery; of the working
+  directory, only its ``.harmont/plugins`` listing, so projects without native plugins
+  share one index.
 
 A lookup recomputes the fingerprint (directory listings and ``stat`` calls, no import)
 and answers only when it matches, so the index is never stale. It is written only from a
@@ -42,6 +43,8 @@ _FORMAT: Final = 1
 #: The environment variables discovery reads (see ``load_registry``, ``native_dirs``).
 _DISCOVERY_ENV: Final = ("HOME", "HM_NO_PLUGIN_AUTOLOAD", "HM_DISABLE_PLUGINS", "HM_PLUGIN_PATH")
 _DISTRIBUTION_SUFFIXES: Final = (".dist-info", ".egg-info")
+#: The project's native plugin directory, relative to the working directory.
+_PROJECT_PLUGINS: Final = os.path.join(".harmont", "plugins")  # noqa: PTH118
 
 
 def index_path() -> str:
@@ -100,7 +103,8 @@ def store_help(
 
     Best effort: a cache that cannot be written only costs the next run its speed.
     """
-    dirs = sorted({str(directory) for directory in native_dirs})
+    project = os.path.join(os.getcwd(), _PROJECT_PLUGINS)  # noqa: PTH109, PTH118
+    dirs = sorted({str(directory) for directory in native_dirs} - {project})
     watched = sorted(set(files))
     fingerprint = _fingerprint(dirs, watched)
     index = _read()
@@ -153,8 +157,9 @@ def _read() -> dict[str, Any] | None:
 
 def _fingerprint(native_dirs: Iterable[str], files: Iterable[str]) -> str:
     """Everything the registry's capabilities depend on, as one comparable string."""
-    parts = [sys.version, sys.executable, os.getcwd()]  # noqa: PTH109
+    parts = [sys.version, sys.executable]
     parts += [f"{name}={os.environ.get(name, '')}" for name in _DISCOVERY_ENV]
+    parts += ["project", *_listing(_PROJECT_PLUGINS, lambda name: True, size=True)]
     for entry in sys.path:
         parts.append(f"path {entry}")
         parts += _listing(entry, lambda name: name.endswith(_DISTRIBUTION_SUFFIXES), size=False)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-if TYPE_CHECKING:
-    from pathlib import Path
+from tests.run.rig import TIMEOUT_SECONDS
 
+if TYPE_CHECKING:
     from tests.run.rig import Build, Project
 
 #: A plugin distribution's module: it notes each import of itself, then declares a verb.
@@ -153,3 +156,29 @@ def test_a_conflict_fails_every_run(project: Project, site: Site) -> None:
     assert [5, 5] == [run.returncode for run in runs]
     assert runs[0].stderr == runs[1].stderr
     assert "alpha" in runs[1].stderr
+
+
+def test_projects_share_the_index_unless_they_bring_native_plugins(
+    project: Project, site: Site, tmp_path: Path
+) -> None:
+    """Another project reuses the index; one with its own native plugin directory does not."""
+    site.install("alpha")
+    plain, native = tmp_path / "plain", tmp_path / "native"
+    plain.mkdir()
+    (native / ".harmont" / "plugins").mkdir(parents=True)
+    (native / ".harmont" / "plugins" / "junk.so").write_bytes(b"not a library")
+
+    def help_in(directory: Path) -> list[str]:
+        # The console script: `python -m` puts the working directory on sys.path, which
+        # makes every directory an environment of its own.
+        subprocess.run(
+            [Path(sys.executable).with_name("hm"), "--help"],
+            cwd=directory,
+            env=project.env,
+            capture_output=True,
+            check=True,
+            timeout=TIMEOUT_SECONDS,
+        )
+        return site.imported()
+
+    assert (["alpha"], [], ["alpha"]) == (help_in(project.root), help_in(plain), help_in(native))
