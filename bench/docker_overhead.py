@@ -4,7 +4,8 @@ How much `hm run --runner docker` costs over the shell script it automates.
 A 20-step chain of ``true`` runs as a pipeline under ``hm run --runner docker --format
 json``, and as the script a person would write by hand: ``docker run -d`` of a keeper
 container, 20 ``docker exec``, ``docker rm -f``, all on the same image. The script prints
-both wall times (median of a few runs) and their ratio; the goal is at most 1.2.
+both wall times (median of a few runs) as ratios to the script's; the goal is at most
+0.5: one live shell per chain needs no `docker exec` per step, which the script pays.
 
 hm does more than the script: it starts Python and loads its plugins, packs the source and
 extracts it into the container, streams each step's output as events and waits for the
@@ -39,7 +40,7 @@ def _pipeline(steps: int, image: str) -> dict[str, object]:
 def _script(steps: int, image: str) -> str:
     return (
         "set -e\n"
-        f"id=$(docker run -d {image} sleep infinity)\n"
+        f"id=$(docker run -d --label harmont-bench=1 {image} sleep infinity)\n"
         f"for i in $(seq {steps}); do docker exec $id sh -c true; done\n"
         "docker rm -f $id >/dev/null\n"
     )
@@ -83,10 +84,12 @@ def main() -> int:
             shell_times.append(_time(shell, root))
     hm_median = statistics.median(hm_times)
     shell_median = statistics.median(shell_times)
-    print(f"{args.steps}-step chain, median of {args.repeat} runs")
-    print(f"  hm run --runner docker       {hm_median * 1000:8.0f} ms")
-    print(f"  docker run/exec/rm script    {shell_median * 1000:8.0f} ms")
-    print(f"  ratio                        {hm_median / shell_median:8.2f}x  (goal: <= 1.2x)")
+    print(f"{args.steps}-step chain, median of {args.repeat} runs; baseline the script")
+    print(f"  docker run/exec/rm script    {shell_median * 1000:8.0f} ms  x1.00")
+    print(
+        f"  hm run --runner docker       {hm_median * 1000:8.0f} ms"
+        f"  x{hm_median / shell_median:.2f}  (goal: <= x0.5)"
+    )
     return 0
 
 

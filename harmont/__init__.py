@@ -8,29 +8,13 @@ borsh schemas) are imported only by the code paths that need them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
-
-from harmont._errors import AuthError as AuthError
-from harmont._errors import Cancelled as Cancelled
-from harmont._errors import DecodeError as DecodeError
-from harmont._errors import EngineUnavailable as EngineUnavailable
-from harmont._errors import HarmontError as HarmontError
-from harmont._errors import ImageUnavailable as ImageUnavailable
-from harmont._errors import InvalidIR as InvalidIR
-from harmont._errors import PipelineError as PipelineError
-from harmont._errors import PipelineRenderError as PipelineRenderError
-from harmont._errors import PluginConflict as PluginConflict
-from harmont._errors import PluginError as PluginError
-from harmont._errors import PluginLoadError as PluginLoadError
-from harmont._errors import PluginRuntimeError as PluginRuntimeError
-from harmont._errors import SourceError as SourceError
-from harmont._errors import UnknownPipeline as UnknownPipeline
-from harmont._errors import UnknownRunner as UnknownRunner
-from harmont._errors import UnpackError as UnpackError
-from harmont._errors import UsageError as UsageError
 from harmont._lazy import lazy_getattr
 
+# Not `typing.TYPE_CHECKING`: `import harmont` stays free of typing's import time.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Final
+
     from harmont import py as py
     from harmont._dsl import BaseImage as BaseImage
     from harmont._dsl import CacheCompose as CacheCompose
@@ -71,6 +55,24 @@ if TYPE_CHECKING:
     from harmont._dsl import ttl as ttl
     from harmont._dsl import wait as wait
     from harmont._dsl import zig as zig
+    from harmont._errors import AuthError as AuthError
+    from harmont._errors import Cancelled as Cancelled
+    from harmont._errors import DecodeError as DecodeError
+    from harmont._errors import EngineUnavailable as EngineUnavailable
+    from harmont._errors import HarmontError as HarmontError
+    from harmont._errors import ImageUnavailable as ImageUnavailable
+    from harmont._errors import InvalidIR as InvalidIR
+    from harmont._errors import PipelineError as PipelineError
+    from harmont._errors import PipelineRenderError as PipelineRenderError
+    from harmont._errors import PluginConflict as PluginConflict
+    from harmont._errors import PluginError as PluginError
+    from harmont._errors import PluginLoadError as PluginLoadError
+    from harmont._errors import PluginRuntimeError as PluginRuntimeError
+    from harmont._errors import SourceError as SourceError
+    from harmont._errors import UnknownPipeline as UnknownPipeline
+    from harmont._errors import UnknownRunner as UnknownRunner
+    from harmont._errors import UnpackError as UnpackError
+    from harmont._errors import UsageError as UsageError
     from harmont._ir import Chain as Chain
     from harmont._ir import ChainDependency as ChainDependency
     from harmont._ir import Dependency as Dependency
@@ -98,7 +100,8 @@ if TYPE_CHECKING:
     from harmont.hookspecs import hookimpl as hookimpl
 
 #: Public names served lazily, so `import harmont` (and `hm --version`) stays free of
-#: pluggy, attrs, the DSL and the plugin machinery until a caller asks for them.
+#: pluggy, attrs, the DSL, the plugin machinery and even the error classes until a
+#: caller asks for them.
 _LAZY: Final = {
     "zig": "harmont._dsl",
     "ts": "harmont._dsl",
@@ -114,6 +117,24 @@ _LAZY: Final = {
     "JsProject": "harmont._dsl",
     "CMakeToolchain": "harmont._dsl",
     "CMakeProject": "harmont._dsl",
+    "AuthError": "harmont._errors",
+    "Cancelled": "harmont._errors",
+    "DecodeError": "harmont._errors",
+    "EngineUnavailable": "harmont._errors",
+    "HarmontError": "harmont._errors",
+    "ImageUnavailable": "harmont._errors",
+    "InvalidIR": "harmont._errors",
+    "PipelineError": "harmont._errors",
+    "PipelineRenderError": "harmont._errors",
+    "PluginConflict": "harmont._errors",
+    "PluginError": "harmont._errors",
+    "PluginLoadError": "harmont._errors",
+    "PluginRuntimeError": "harmont._errors",
+    "SourceError": "harmont._errors",
+    "UnknownPipeline": "harmont._errors",
+    "UnknownRunner": "harmont._errors",
+    "UnpackError": "harmont._errors",
+    "UsageError": "harmont._errors",
     "__version__": "harmont._version",
     "BaseImage": "harmont._dsl",
     "CacheCompose": "harmont._dsl",

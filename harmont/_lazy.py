@@ -12,10 +12,12 @@ for type checkers and readers.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+# Not `typing.TYPE_CHECKING`: `import harmont` stays free of typing's import time.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from typing import Any
 
 __all__ = ["lazy_getattr"]
 

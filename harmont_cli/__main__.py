@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-from typing import NoReturn
+
+# Not `typing.TYPE_CHECKING`: `hm --version` stays free of typing's import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 __all__ = ["console_main", "main"]
 
@@ -22,6 +25,14 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"hm {__version__}\n")
         return 0
+    help_words = _help_request(args)
+    if help_words is not None:
+        from harmont._plugins._capability_index import lookup_help
+
+        text = lookup_help(help_words)
+        if text is not None:
+            sys.stdout.write(text)
+            return 0
 
     from harmont._errors import Cancelled, HarmontError
     from harmont._orchestrator._signals import exit_status, forget_signals, signals_interrupt
@@ -33,12 +44,25 @@ def main(argv: list[str] | None = None) -> int:
     # itself while it builds. The exit status names the signal (130, 143, 129).
     with signals_interrupt():
         try:
-            app = build_app(args)
+            app = build_app(args, remember_help=help_words)
             return exit_status(app(args))
         except HarmontError as error:
             return exit_status(int(report(error)))
         except KeyboardInterrupt:  # while plugins load, before a command runs
             return exit_status(int(report(Cancelled("cancelled"))))
+
+
+def _help_request(args: list[str]) -> list[str] | None:
+    """
+    The command words of ``hm [WORD...] --help`` (``-h`` too), or None for anything else.
+
+    Only such a request can be answered from the capability index: any option before the
+    help flag (``-p no:NAME``...) takes the ordinary path.
+    """
+    if not args or args[-1] not in ("--help", "-h"):
+        return None
+    words = args[:-1]
+    return None if any(word.startswith("-") for word in words) else words
 
 
 def console_main() -> NoReturn:
@@ -52,6 +76,8 @@ def console_main() -> NoReturn:
     Ignoring them from here on keeps the status.
     """
     code = main()
+    import signal  # here: it imports enum, which `hm --version` and `hm --help` skip
+
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
     sys.exit(code)

@@ -7,22 +7,27 @@ that a command needs and the library lacks belongs in the library.
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 # typer 0.27 vendors click under a private name; the version pin keeps this import valid.
+from typer._click.core import Context
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from harmont._errors import Cancelled, HarmontError, UsageError
-from harmont._plugins._manager import BUILTIN_VERBS
+from harmont._plugins._manager import BUILTIN_VERBS, PluginStatus
 from harmont_cli._exit import ExitCode, report
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from typer._click import Command, Context
+    from typer._click import Command
 
     from harmont import Registry
 
@@ -49,6 +54,11 @@ class AppState:
             from harmont import load_registry
 
             self._registry = load_registry(disabled=self.disabled)
+        return self._registry
+
+    @property
+    def loaded_registry(self) -> Registry | None:
+        """The registry if a command loaded it, else None (asking never loads it)."""
         return self._registry
 
     def close(self) -> None:
@@ -123,13 +133,19 @@ def _print_version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-def build_app(args: Sequence[str] = ()) -> Callable[[list[str]], int]:
+def build_app(
+    args: Sequence[str] = (), *, remember_help: Sequence[str] | None = None
+) -> Callable[[list[str]], int]:
     """
     Build the `hm` command tree for ``args`` and return a callable that runs it.
 
     Plugin verbs are added (which loads the plugins' manifests) unless ``args`` names a
     built-in command. The callable returns the exit code instead of exiting, so tests
     and embedders can call it in-process.
+
+    :param remember_help: the command words of a ``hm [WORD...] --help`` request: once
+        it has been answered, its help goes into the capability index, so the next such
+        request is answered without building anything.
 
     :raises HarmontError: a bad ``-p`` option, or plugins that conflict (exit 5).
     """
@@ -192,6 +208,59 @@ def build_app(args: Sequence[str] = ()) -> Callable[[list[str]], int]:
             return int(ExitCode.USAGE)
         finally:
             state.close()
+        if remember_help is not None and result == 0:
+            _remember_help(command, state, remember_help)
         return int(result) if isinstance(result, int) else 0
 
     return run
+
+
+def _remember_help(command: Command, state: AppState, words: Sequence[str]) -> None:
+    """
+    Put the help of ``hm <words>`` into the capability index, if it can be cached.
+
+    Only the root help and plugin verbs' help are: built-in commands' help is cheap to
+    build without any plugin. Nothing is cached from a registry with a broken plugin,
+    so that every run reports it as it always did.
+    """
+    from harmont._plugins._capability_index import store_help
+
+    registry = state.loaded_registry
+    if registry is None or (words and words[0] in BUILTIN_VERBS):
+        return
+    if any(info.status is PluginStatus.BROKEN for info in registry.plugins()):
+        return
+    text = _help_text(command, words)
+    if text is None:
+        return
+    import harmont_cli
+    from harmont._plugins._discovery import native_dirs
+
+    package = Path(harmont_cli.__file__).parent
+    files = [str(path) for path in package.rglob("*.py")]
+    files += [file for plugin in registry.plugin_manager.get_plugins() if (file := _source(plugin))]
+    store_help(
+        words,
+        text + "\n",
+        native_dirs=native_dirs(env=os.environ, project_root=Path.cwd()),
+        files=files,
+    )
+
+
+def _help_text(command: Command, words: Sequence[str]) -> str | None:
+    """What ``hm <words> --help`` prints (without its last newline); None for no command."""
+    ctx = Context(command, info_name="hm", **command.context_settings)
+    for word in words:
+        found = command.get_command(ctx, word) if isinstance(command, TyperGroup) else None
+        if found is None:
+            return None
+        command = found
+        ctx = Context(command, info_name=word, parent=ctx, **command.context_settings)
+    return ctx.get_help()
+
+
+def _source(plugin: object) -> str | None:
+    """The file that defines *plugin* (a module, or an object of a class), if it has one."""
+    module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
+    file = getattr(module, "__file__", None)
+    return file if isinstance(file, str) else None

@@ -12,14 +12,21 @@ Subscribers are called under one lock, so each sees events one at a time and in 
 global order; hooks are called outside it, because a hook may itself emit an event.
 The bus never raises into its publishers: a failing hook or subscriber is reported to the
 run through ``on_error`` and the run stops.
+
+Step output arrives as :class:`~harmont._plugins._step_output.StepLogBatch` (many lines
+at once). A subscriber marked with :func:`takes_log_batches` receives the batch itself;
+every other subscriber, and hooks subscribed to ``step_log``, receive one ``StepLog`` per
+line, built only when one of them exists. Either way each subscriber sees the lines in
+the same global order as every other event.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from harmont._errors import HarmontError, PluginRuntimeError
+from harmont._plugins._step_output import StepLogBatch
 from harmont.protocol import (
     BuildEnd,
     HookAbort,
@@ -41,7 +48,22 @@ if TYPE_CHECKING:
     from harmont._plugins._manager import Registry
     from harmont.protocol import BuildEvent
 
-__all__ = ["EventBus"]
+__all__ = ["EventBus", "takes_log_batches"]
+
+_F = TypeVar("_F", bound="Callable[..., Any]")
+_BATCHES = "__harmont_log_batches__"
+
+
+def takes_log_batches(subscriber: _F) -> _F:
+    """
+    Mark *subscriber* (a function or method) as accepting ``StepLogBatch`` besides events.
+
+    The bus then hands it a step's lines as one batch instead of one ``StepLog`` per line,
+    which is what lets a renderer write a million lines a second. Unmarked subscribers
+    (an embedder's ``on_event``) keep receiving plain events.
+    """
+    setattr(subscriber, _BATCHES, True)
+    return subscriber
 
 
 def _step_of(event: BuildEvent) -> uuid.UUID | None:
@@ -70,7 +92,9 @@ class EventBus:
         self._registry = registry
         self._host = host
         self._run_id = run_id
-        self._subscribers = tuple(subscribers)
+        self._subscribers = tuple(
+            (subscriber, getattr(subscriber, _BATCHES, False)) for subscriber in subscribers
+        )
         self._on_error = on_error
         self._lock = threading.Lock()
         # Hooks are fixed for the run: knowing who listens keeps step_log cheap.
@@ -80,17 +104,43 @@ class EventBus:
             for phase in HookPhase
         }
 
-    def publish(self, event: BuildEvent) -> HookAbort | None:
+    def publish(self, event: BuildEvent | StepLogBatch) -> HookAbort | None:
         """Deliver *event*; return the first ``before`` hook's abort, if one aborted."""
+        if isinstance(event, StepLogBatch):
+            self._publish_batch(event)
+            return None
         abort = self._hooks(event, HookPhase.BEFORE)
         with self._lock:
-            for subscriber in self._subscribers:
+            for subscriber, _ in self._subscribers:
                 try:
                     subscriber(event)
                 except Exception as exc:  # an embedder's callback: stop the run, keep going here
                     self._on_error(exc)
         self._hooks(event, HookPhase.AFTER)
         return abort
+
+    def _publish_batch(self, batch: StepLogBatch) -> None:
+        if (
+            self._listening[(HookEventKind.STEP_LOG, HookPhase.BEFORE)]
+            or self._listening[(HookEventKind.STEP_LOG, HookPhase.AFTER)]
+        ):
+            # Hooks see every line as its own event, between their subscribers' turns.
+            for event in batch.events():
+                self.publish(event)
+            return
+        events: list[StepLog] | None = None
+        with self._lock:
+            for subscriber, batches in self._subscribers:
+                try:
+                    if batches:
+                        cast("Callable[[StepLogBatch], None]", subscriber)(batch)
+                        continue
+                    if events is None:
+                        events = batch.events()
+                    for event in events:
+                        subscriber(event)
+                except Exception as exc:  # an embedder's callback: stop the run, keep going here
+                    self._on_error(exc)
 
     def _hooks(self, event: BuildEvent, phase: HookPhase) -> HookAbort | None:
         kind = HookEventKind(event.KIND) if event.KIND != "chain_failed" else None

@@ -25,7 +25,7 @@ import attrs
 from harmont._background import Background
 from harmont._errors import Cancelled, HarmontError, UnknownRunner, UsageError
 from harmont._orchestrator._archive import ArchiveStore
-from harmont._orchestrator._bus import EventBus
+from harmont._orchestrator._bus import EventBus, takes_log_batches
 from harmont._orchestrator._preflight import (
     DEFAULT_PULL,
     PullFeed,
@@ -43,6 +43,7 @@ from harmont._orchestrator._result import (
 )
 from harmont._orchestrator._scheduler import Halt, RunControl, Scheduler
 from harmont._orchestrator._source import pack_source
+from harmont._plugins._step_output import StepLogBatch
 from harmont._secrets import Masker
 from harmont.protocol import BuildEnd, BuildStart, StepLog
 
@@ -179,6 +180,7 @@ def run(
     host = Host(
         project_root=root,
         emit=sink,
+        emit_log_batch=sink,
         archives=archives,
         cancel=control.stop,
         masker=masker,
@@ -367,9 +369,9 @@ class _Sink:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._bus: EventBus | None = None
-        self._pending: list[BuildEvent] = []
+        self._pending: list[BuildEvent | StepLogBatch] = []
 
-    def __call__(self, event: BuildEvent) -> None:
+    def __call__(self, event: BuildEvent | StepLogBatch) -> None:
         with self._lock:
             bus = self._bus
             if bus is None:
@@ -409,8 +411,9 @@ def _masking(
 def _without_logs(events: list[BuildEvent]) -> Callable[[BuildEvent], None]:
     """A subscriber that appends every event but ``step_log`` to *events*."""
 
-    def keep(event: BuildEvent) -> None:
-        if not isinstance(event, StepLog):
+    @takes_log_batches  # so that the bus never builds line events only to drop them here
+    def keep(event: BuildEvent | StepLogBatch) -> None:
+        if not isinstance(event, StepLog | StepLogBatch):
             events.append(event)
 
     return keep

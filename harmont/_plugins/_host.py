@@ -18,13 +18,13 @@ import logging
 import os
 import sys
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final, Self, final
 
 from harmont._plugins._context import PluginContext
 from harmont._plugins._kv import MemoryKv, SqliteKv
-from harmont.protocol import KvScope, Level, StdStream, StepLog
+from harmont._plugins._step_output import MAX_LINE_BYTES, LineSplitter, StepLogBatch
+from harmont.protocol import KvScope, Level, StdStream
 
 if TYPE_CHECKING:
     import uuid
@@ -35,11 +35,7 @@ if TYPE_CHECKING:
     from harmont._secrets import Masker, StreamMasker
     from harmont.protocol import BuildEvent
 
-__all__ = ["Host", "HostBinding", "default_state_dir"]
-
-#: A line longer than this is emitted in pieces, so output without newlines (a progress
-#: bar, a binary dump) cannot grow a buffer without bound.
-MAX_LINE_BYTES: Final = 64 * 1024
+__all__ = ["MAX_LINE_BYTES", "Host", "HostBinding", "default_state_dir"]
 
 _LEVELS: Final = {
     Level.TRACE: logging.DEBUG,
@@ -59,57 +55,6 @@ def default_state_dir() -> Path:
     return base / "harmont"
 
 
-def _utf8_cut(data: bytearray, limit: int) -> int:
-    # Back off to a character boundary so a split never mangles a multi-byte character.
-    cut = limit
-    while cut > limit - 3 and cut > 0 and data[cut] & 0xC0 == 0x80:
-        cut -= 1
-    return cut if cut > 0 else limit
-
-
-class _LineBuffer:
-    """The unfinished line of one (step, stream); emits under its lock to keep order."""
-
-    def __init__(self, step_id: uuid.UUID, stream: StdStream) -> None:
-        self.lock = threading.RLock()
-        self._step_id = step_id
-        self._stream = stream
-        self._pending = bytearray()
-
-    def feed(self, data: bytes, emit: Callable[[BuildEvent], None]) -> None:
-        with self.lock:
-            self._pending += data
-            while True:
-                newline = self._pending.find(b"\n")
-                if newline < 0:
-                    if len(self._pending) <= MAX_LINE_BYTES:
-                        return
-                    cut = _utf8_cut(self._pending, MAX_LINE_BYTES)
-                    line, end = self._pending[:cut], cut
-                else:
-                    line, end = self._pending[:newline], newline + 1
-                    if line.endswith(b"\r"):
-                        line = line[:-1]
-                del self._pending[:end]
-                self._send(bytes(line), emit)
-
-    def flush(self, emit: Callable[[BuildEvent], None]) -> None:
-        with self.lock:
-            if self._pending:
-                line, self._pending = bytes(self._pending), bytearray()
-                self._send(line, emit)
-
-    def _send(self, line: bytes, emit: Callable[[BuildEvent], None]) -> None:
-        emit(
-            StepLog(
-                step_id=self._step_id,
-                stream=self._stream,
-                line=line.decode("utf-8", "replace"),
-                ts=datetime.now(UTC),
-            )
-        )
-
-
 @final
 class Host:
     """
@@ -119,6 +64,9 @@ class Host:
         ``.harmont/`` (the current directory when None).
     :param state_dir: where plugin-scope keys persist (default :func:`default_state_dir`).
     :param emit: the run's event sink; None drops events.
+    :param emit_log_batch: where step output goes, a batch of lines at a time (see
+        :mod:`harmont._plugins._step_output`); None sends it to *emit*, one ``StepLog``
+        per line.
     :param archives: the run's archive store; None makes every archive unknown.
     :param cancel: set when the run is cancelled; None means never.
     :param stdout: where ``write_stdout`` goes (default: the process's stdout at write time).
@@ -134,6 +82,7 @@ class Host:
         project_root: Path | None = None,
         state_dir: Path | None = None,
         emit: Callable[[BuildEvent], None] | None = None,
+        emit_log_batch: Callable[[StepLogBatch], None] | None = None,
         archives: ArchiveStore | None = None,
         cancel: threading.Event | None = None,
         stdout: BinaryIO | None = None,
@@ -147,6 +96,7 @@ class Host:
         self._unmasked: dict[tuple[uuid.UUID, StdStream], StreamMasker] = {}
         self._state_dir = default_state_dir() if state_dir is None else state_dir
         self._sink = emit
+        self._log_sink = emit_log_batch
         self._archives = archives
         self._cancel = cancel
         self._stdout = stdout
@@ -155,7 +105,7 @@ class Host:
         self._build_kv = MemoryKv()
         self._step_kv = MemoryKv()
         self._lines_lock = threading.Lock()
-        self._lines: dict[tuple[uuid.UUID, StdStream], _LineBuffer] = {}
+        self._lines: dict[tuple[uuid.UUID, StdStream], LineSplitter] = {}
         self._write_lock = threading.Lock()
         self._bindings_lock = threading.Lock()
         self._bindings: dict[str, HostBinding] = {}
@@ -230,7 +180,7 @@ class Host:
             buffers = [self._lines.pop((step_id, stream), None) for stream in StdStream]
         for buffer in buffers:
             if buffer is not None:
-                buffer.flush(self._deliver)
+                buffer.flush(self._emit_logs)
         self._step_kv.drop(step_id)
 
     def end_build(self, run_id: uuid.UUID) -> None:
@@ -244,7 +194,7 @@ class Host:
         with self._lines_lock:
             buffers, self._lines = list(self._lines.values()), {}
         for buffer in buffers:
-            buffer.flush(self._deliver)
+            buffer.flush(self._emit_logs)
         self._build_kv.clear()
         self._step_kv.clear()
         self._persistent.close()
@@ -291,8 +241,18 @@ class Host:
         if self._sink is not None:
             self._sink(event)
 
+    def _emit_logs(self, batch: StepLogBatch) -> None:
+        """Send step output on, as a batch or line events: made of chunks already masked."""
+        if self._log_sink is not None:
+            self._log_sink(batch)
+        elif self._sink is not None:
+            for event in batch.events():
+                self._sink(event)
+
     def _step_log(self, caller: PluginContext, stream: StdStream, data: bytes) -> None:
-        if self._sink is None:
+        # Every byte a step prints enters the run here, as the executor's chunk: the one
+        # place to transform step output before any renderer, hook or result sees it.
+        if self._sink is None and self._log_sink is None:
             return
         step_id = caller.step_id
         if step_id is None:
@@ -306,14 +266,14 @@ class Host:
         with self._lines_lock:
             buffer = self._lines.get((step_id, stream))
             if buffer is None:
-                buffer = self._lines[(step_id, stream)] = _LineBuffer(step_id, stream)
+                buffer = self._lines[(step_id, stream)] = LineSplitter(step_id, stream)
         if self._masker is None:
-            buffer.feed(data, self._deliver)
+            buffer.feed(data, self._emit_logs)
             return
-        # Every byte a step prints enters the run here: secrets go before any line, event,
-        # hook or result is made of it. The masker and the line buffer advance together.
+        # Secrets go before any line, batch, event, hook or result is made of the chunk.
+        # The masker and the line splitter advance together, under the splitter's lock.
         with buffer.lock:
-            buffer.feed(self._mask_chunk(step_id, stream, data), self._deliver)
+            buffer.feed(self._mask_chunk(step_id, stream, data), self._emit_logs)
 
     def _mask_chunk(self, step_id: uuid.UUID, stream: StdStream, data: bytes) -> bytes:
         assert self._masker is not None
@@ -324,14 +284,14 @@ class Host:
         return masker.feed(data)
 
     def _flush_masked(self, step_id: uuid.UUID) -> None:
-        """Release what the stream maskers of *step_id* held back, into its line buffers."""
+        """Release what the stream maskers of *step_id* held back, into its line splitters."""
         for stream in StdStream:
             with self._lines_lock:
                 masker = self._unmasked.pop((step_id, stream), None)
                 buffer = self._lines.get((step_id, stream))
             if masker is not None and buffer is not None:
                 with buffer.lock:
-                    buffer.feed(masker.flush(), self._deliver)
+                    buffer.feed(masker.flush(), self._emit_logs)
 
     def _cancelled(self) -> bool:
         return self._cancel is not None and self._cancel.is_set()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from typing import TYPE_CHECKING, BinaryIO
 
+from harmont._orchestrator._bus import takes_log_batches
+from harmont._plugins._step_output import StepLogBatch
 from harmont._renderers._pull import PullLog
-from harmont.protocol import to_json
+from harmont.protocol import StepLog, to_json
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -38,9 +41,11 @@ class JsonRenderer:
         if (line := self._pulls.line(progress)) is not None:
             self._note(line)
 
-    def on_event(self, event: RunEvent) -> None:
-        """Write *event* as one line."""
-        data = (to_json(event) + "\n").encode("utf-8")
+    @takes_log_batches
+    def on_event(self, event: RunEvent | StepLogBatch) -> None:
+        """Write *event* as one line, or a batch of output lines as one ``step_log`` each."""
+        text = _step_logs(event) if isinstance(event, StepLogBatch) else to_json(event) + "\n"
+        data = text.encode("utf-8")
         with self._lock:
             self._out.write(data)
             self._out.flush()
@@ -65,3 +70,21 @@ class JsonRenderer:
         with self._lock:
             err.write(f"{text}\n".encode())
             err.flush()
+
+
+def _step_logs(batch: StepLogBatch) -> str:
+    """
+    The ``step_log`` line of every line of *batch*, exactly as :func:`to_json` writes each.
+
+    The lines differ only by their ``line`` field, so one event with an empty line gives
+    the text around it, and one ``json.dumps`` of all the lines, with that text between
+    items, escapes them all in C: the list's ``[``/``]`` become the first event's start and
+    the last event's end. JSON escapes every newline inside a string, so each event stays
+    on its own line.
+    """
+    empty = to_json(StepLog(step_id=batch.step_id, stream=batch.stream, line="", ts=batch.ts))
+    field = ',"line":'
+    at = empty.index(field + '""') + len(field)
+    head, tail = empty[:at], empty[at + 2 :] + "\n"
+    items = json.dumps(batch.lines(), ensure_ascii=False, separators=(tail + head, ":"))
+    return head + items[1:-1] + tail

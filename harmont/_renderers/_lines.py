@@ -17,7 +17,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, BinaryIO, Final
 
+from harmont._orchestrator._bus import takes_log_batches
 from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_OK, StepSkipped, StepStatus
+from harmont._plugins._step_output import StepLogBatch
 from harmont._renderers._pull import PullLog
 from harmont._renderers._view import BuildView, StepView, format_duration
 from harmont.protocol import (
@@ -190,8 +192,12 @@ class LinesRenderer:
         if (line := self._pulls.line(progress)) is not None:
             self._write([line])
 
-    def on_event(self, event: RunEvent) -> None:
-        """Render one event."""
+    @takes_log_batches
+    def on_event(self, event: RunEvent | StepLogBatch) -> None:
+        """Render one event, or a batch of output lines."""
+        if isinstance(event, StepLogBatch):
+            self._output(event)
+            return
         lines = []
         for step in self._view.apply(event):
             lines.append(self._status_line(step))
@@ -218,6 +224,20 @@ class LinesRenderer:
             lines += summary_lines(self._view, skipped)
             lines.append(outcome_line(self._view.end, failure, exit_code))
         self._write(lines)
+
+    def _output(self, batch: StepLogBatch) -> None:
+        # The whole batch in one write, prefixed by C-level replaces: no object per line.
+        step = self._view.steps.get(batch.step_id)
+        if not self._stream_logs:
+            if step is not None:
+                step.output.extend(batch.text)
+            return
+        prefix = f"[{step.key if step is not None else '?'}] "
+        text = prefix + batch.text[:-1].replace("\n", "\n" + prefix) + "\n"
+        data = text.encode("utf-8", "replace")
+        with self._lock:
+            self._out.write(data)
+            self._out.flush()
 
     def _status_line(self, view: StepView) -> str:
         glyph, color = MARKS[view.status] if view.status is not None else ("·", "")

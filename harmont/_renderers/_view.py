@@ -73,6 +73,17 @@ class Tail:
             self.size -= len(self.lines.popleft().encode("utf-8", "replace"))
             self.dropped += 1
 
+    def extend(self, text: str) -> None:
+        """Keep the lines of *text* (each ended by ``\\n``), splitting only those that can stay."""
+        lines = text[:-1].rsplit("\n", REPLAY_LINES)
+        if len(lines) > REPLAY_LINES:
+            older = lines.pop(0)
+            self.dropped += older.count("\n") + 1 + len(self.lines)
+            self.lines.clear()
+            self.size = 0
+        for line in lines:
+            self.append(line)
+
     def clear(self) -> None:
         """Forget everything (the step passed: its output is never replayed)."""
         self.lines.clear()

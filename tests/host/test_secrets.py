@@ -5,21 +5,24 @@ from __future__ import annotations
 import base64
 import logging
 import urllib.parse
+import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
 import harmont
+from harmont._plugins._host import Host
 from harmont._secrets import Masker, parse_secrets
-from harmont.protocol import ChainFailed, Level, StepLog
+from harmont.protocol import ChainFailed, Level, StdStream, StepLog
 from harmont_sdk import StepExecutor, StepResult, executor, manifest
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from harmont import PluginContext
-    from harmont.protocol import ExecutorInput
+    from harmont._plugins._step_output import StepLogBatch
+    from harmont.protocol import BuildEvent, ExecutorInput
 
 SECRET: Final = "t0ken/with+chars"
 ENCODED: Final = (
@@ -145,3 +148,36 @@ def test_results_events_errors_and_logs_hold_no_value(
     assert "about to fail with ***" in caplog.text
     everything = repr(seen) + repr(result) + caplog.text
     assert [] == [form for form in (SECRET, *ENCODED) if form in everything]
+
+
+@pytest.mark.parametrize("batches", [True, False], ids=["batches", "line-events"])
+def test_host_output_is_masked_however_the_chunks_cut_it(tmp_path: Path, batches: bool) -> None:
+    """
+    The host masks chunks before cutting lines: batches and line events alike hold ***
+    wherever a read splits a value, and a tail held back as a possible value start comes
+    out at step end, in order, before the unfinished line.
+    """
+    data = f"a {SECRET}\nb {ENCODED[0]} c\nend {SECRET[:3]}".encode()
+    lines: dict[uuid.UUID, list[str]] = {}
+
+    def batch(b: StepLogBatch) -> None:
+        lines.setdefault(b.step_id, []).extend(b.lines())
+
+    def event(e: BuildEvent) -> None:
+        assert isinstance(e, StepLog)
+        lines.setdefault(e.step_id, []).append(e.line)
+
+    with Host(
+        state_dir=tmp_path,
+        emit=event,
+        emit_log_batch=batch if batches else None,
+        masker=Masker([SECRET]),
+    ) as host:
+        for cut in range(len(data) + 1):
+            step_id = uuid.uuid4()
+            context = host.context("local", step_id=step_id)
+            context.emit_step_log(StdStream.STDOUT, data[:cut])
+            context.emit_step_log(StdStream.STDOUT, data[cut:])
+            host.end_step(step_id)
+
+            assert ["a ***", "b *** c", f"end {SECRET[:3]}"] == lines[step_id], cut

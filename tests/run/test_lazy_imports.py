@@ -23,8 +23,11 @@ _RUN_TIME_ONLY = (
 )
 
 
-def test_help_loads_the_built_in_executors_but_nothing_a_build_needs() -> None:
-    """The local and docker plugins are imported for their manifests, and that is all."""
+def test_help_loads_the_built_in_executors_but_nothing_a_build_needs(tmp_path: Path) -> None:
+    """
+    The local and docker plugins are imported for their manifests, and that is all (on a
+    first `hm --help`; the next ones answer from the capability index, importing neither).
+    """
     code = (
         "import contextlib, io, sys; from harmont_cli.__main__ import main\n"
         "with contextlib.redirect_stdout(io.StringIO()): main(['--help'])\n"
@@ -34,6 +37,7 @@ def test_help_loads_the_built_in_executors_but_nothing_a_build_needs() -> None:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("HM_")}
     env["HM_NO_PLUGIN_AUTOLOAD"] = "1"
+    env["XDG_CACHE_HOME"] = str(tmp_path)  # an empty capability index
 
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
@@ -63,6 +67,7 @@ def test_a_local_build_does_not_import_the_docker_library(tmp_path: Path) -> Non
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("HM_")}
     env["HM_NO_PLUGIN_AUTOLOAD"] = "1"
+    env["XDG_CACHE_HOME"] = str(tmp_path)  # an empty capability index
 
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True

@@ -1,0 +1,200 @@
+"""
+The capability index: what the installed plugins' manifests render to, cached per environment.
+
+`hm --help` must list every plugin verb, and ``hm <verb> --help`` must describe it; both
+come from the plugins' manifests, and loading every plugin (importing it, or starting a
+native library) to read them costs more than the rest of `hm` together. So the help
+those manifests render to is kept in ``$XDG_CACHE_HOME/harmont/capabilities-<id>.json``
+(one file per Python environment), together with a fingerprint of everything the
+registry was built from:
+
+- every distribution on ``sys.path`` (its ``*.dist-info``/``*.egg-info`` name, which holds
+  its version, and the time it was installed), so installing, upgrading or removing any
+  distribution, a plugin or not, rebuilds the index;
+- every file in the native plugin directories (path, size, modification time);
+- the files that define the loaded Python plugins and `hm`'s own commands (size and
+  modification time), so editing an editable install is seen too;
+- the interpreter and the environment variables that steer discovery; of the working
+  directory, only its ``.harmont/plugins`` listing, so projects without native plugins
+  share one index.
+
+A lookup recomputes the fingerprint (directory listings and ``stat`` calls, no import)
+and answers only when it matches, so the index is never stale. It is written only from a
+registry in which every plugin loaded: a broken or conflicting plugin is never cached, so
+it surfaces on every run exactly as it does without the index.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Not `typing.TYPE_CHECKING`: a lookup must cost less than importing typing (or pathlib).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from pathlib import Path
+    from typing import Any, Final
+
+__all__ = ["index_path", "lookup_help", "store_help", "terminal_columns"]
+
+#: Bump when the file's layout changes; a file of another format is rebuilt.
+_FORMAT: Final = 1
+#: The environment variables discovery reads (see ``load_registry``, ``native_dirs``).
+_DISCOVERY_ENV: Final = ("HOME", "HM_NO_PLUGIN_AUTOLOAD", "HM_DISABLE_PLUGINS", "HM_PLUGIN_PATH")
+_DISTRIBUTION_SUFFIXES: Final = (".dist-info", ".egg-info")
+#: The project's native plugin directory, relative to the working directory.
+_PROJECT_PLUGINS: Final = os.path.join(".harmont", "plugins")  # noqa: PTH118
+
+
+def index_path() -> str:
+    """
+    This environment's index file, under ``$XDG_CACHE_HOME/harmont`` (or ``~/.cache``).
+
+    One file per interpreter and import path: `hm` and ``python -m harmont_cli`` see
+    different ``sys.path`` entries, and must not keep rebuilding each other's index.
+    """
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = xdg if os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")  # noqa: PTH111, PTH117, PTH118
+    environment = _fnv1a("\0".join([sys.prefix, sys.executable, *sys.path]).encode())
+    return os.path.join(base, "harmont", f"capabilities-{environment:08x}.json")  # noqa: PTH118
+
+
+def terminal_columns() -> int:
+    """
+    The width click formats help for: ``shutil.get_terminal_size().columns``, without
+    importing :mod:`shutil` (which costs more than this whole lookup).
+    """
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+def lookup_help(words: Sequence[str]) -> str | None:
+    """
+    The help ``hm <words> --help`` prints, if the index holds it and is fresh; else None.
+    """
+    index = _read()
+    if index is None:
+        return None
+    fingerprint = _fingerprint(index["native_dirs"], index["files"])
+    if fingerprint != index["fingerprint"]:
+        return None
+    text = index["help"].get(_entry(words))
+    return text if isinstance(text, str) else None
+
+
+def store_help(
+    words: Sequence[str], text: str, *, native_dirs: Iterable[Path], files: Iterable[str]
+) -> None:
+    """
+    Remember *text* as the help of ``hm <words> --help``.
+
+    :param native_dirs: the directories the registry scanned for native libraries.
+    :param files: the files whose contents shaped *text*: the loaded Python plugins'
+        modules and `hm`'s own command modules.
+
+    Best effort: a cache that cannot be written only costs the next run its speed.
+    """
+    project = os.path.join(os.getcwd(), _PROJECT_PLUGINS)  # noqa: PTH109, PTH118
+    dirs = sorted({str(directory) for directory in native_dirs} - {project})
+    watched = sorted(set(files))
+    fingerprint = _fingerprint(dirs, watched)
+    index = _read()
+    if index is None or index["fingerprint"] != fingerprint:
+        index = {
+            "format": _FORMAT,
+            "fingerprint": fingerprint,
+            "native_dirs": dirs,
+            "files": watched,
+            "help": {},
+        }
+    index["help"][_entry(words)] = text
+    import json
+    from pathlib import Path
+
+    path = Path(index_path())
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(index), encoding="utf-8")
+        temporary.replace(path)  # readers see the old index or the new one, whole
+    except OSError:
+        temporary.unlink(missing_ok=True)
+
+
+def _fnv1a(data: bytes) -> int:
+    """A stable 32-bit hash (``hash()`` is salted per process, and zlib costs a dlopen)."""
+    value = 0x811C9DC5
+    for byte in data:
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def _entry(words: Sequence[str]) -> str:
+    return f"{terminal_columns()} {' '.join(words)}"
+
+
+def _read() -> dict[str, Any] | None:
+    import json
+
+    try:
+        with open(index_path(), encoding="utf-8") as file:  # noqa: PTH123
+            index = json.load(file)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(index, dict) or index.get("format") != _FORMAT:
+        return None
+    return index
+
+
+def _fingerprint(native_dirs: Iterable[str], files: Iterable[str]) -> str:
+    """Everything the registry's capabilities depend on, as one comparable string."""
+    parts = [sys.version, sys.executable]
+    parts += [f"{name}={os.environ.get(name, '')}" for name in _DISCOVERY_ENV]
+    parts += ["project", *_listing(_PROJECT_PLUGINS, lambda name: True, size=True)]
+    for entry in sys.path:
+        parts.append(f"path {entry}")
+        parts += _listing(entry, lambda name: name.endswith(_DISTRIBUTION_SUFFIXES), size=False)
+    for directory in native_dirs:
+        parts.append(f"native {directory}")
+        parts += _listing(directory, lambda name: True, size=True)
+    for file in files:
+        parts.append(f"file {file} {_stat(file)}")
+    return "\n".join(parts)
+
+
+def _listing(directory: str, wanted: Callable[[str], bool], *, size: bool) -> list[str]:
+    """``name [size] mtime`` of each entry of *directory* that *wanted* accepts, sorted."""
+    try:
+        entries = list(os.scandir(directory or "."))
+    except OSError:
+        return []
+    rows = []
+    for entry in entries:
+        if wanted(entry.name):
+            rows.append(f"{entry.name} {_stat(entry.path) if size else _mtime(entry)}")
+    rows.sort()
+    return rows
+
+
+def _mtime(entry: os.DirEntry[str]) -> str:
+    try:
+        return str(entry.stat().st_mtime_ns)
+    except OSError:
+        return "-"
+
+
+def _stat(path: str) -> str:
+    try:
+        stat = os.stat(path)  # noqa: PTH116
+    except OSError:
+        return "-"
+    return f"{stat.st_size} {stat.st_mtime_ns}"

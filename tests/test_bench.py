@@ -1,0 +1,56 @@
+"""Every bench script runs to the end at a tiny size: a smoke test, untimed (CI runs it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.run.rig import hm_environment
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _bench(script: str, *args: str, home: Path) -> str:
+    """Run ``bench/<script>`` with *args*; return its output, which must give ratios."""
+    home.mkdir(exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        env=hm_environment(home),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert 0 == done.returncode, done.stderr
+    assert " x1.00" in done.stdout, done.stdout  # the baseline's own line
+    return done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("script", "args"),
+    [
+        ("startup.py", ("--runs", "1")),
+        ("log_throughput.py", ("--lines", "1000", "--repeat", "1")),
+        ("run_overhead.py", ("--sections", "1", "--repeat", "1")),
+    ],
+)
+def test_bench_runs(script: str, args: tuple[str, ...], tmp_path: Path) -> None:
+    """The bench completes and prints its figures as ratios to its baseline."""
+    _bench(script, *args, home=tmp_path / "home")
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_docker_bench_runs(docker_image: str, tmp_path: Path) -> None:
+    """The docker bench completes against the test image."""
+    out = _bench(
+        "docker_overhead.py",
+        *("--image", docker_image, "--steps", "2", "--repeat", "1"),
+        home=tmp_path / "home",
+    )
+
+    assert "hm run --runner docker" in out
