@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Final
 
 from harmont._orchestrator._cleanup import force_cleanup
 from harmont._orchestrator._result import EXIT_CANCELLED
+from harmont._plugins._dispatch import Interrupted
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -154,7 +155,9 @@ def signals_interrupt() -> Iterator[None]:
         if signum == signal.SIGHUP:
             _hang_up(terminals)
         if _first_signal(signum):
-            raise KeyboardInterrupt
+            # Interrupted, not a bare KeyboardInterrupt: a plugin call running on the main
+            # thread passes it on as the user's stop, not as the plugin's failure.
+            raise Interrupted
         _force_exit(signum, _to_stderr)
 
     previous = _install(on_signal, (signal.SIGTERM, signal.SIGHUP))

@@ -71,7 +71,10 @@ SLICE_S: Final = 0.05
 
 
 class Interrupted(KeyboardInterrupt):
-    """A real Ctrl-C that arrived while a plugin call ran on the main thread."""
+    """
+    The user's stop (Ctrl-C, or SIGTERM or SIGHUP, which `hm` treats alike) that arrived
+    while a plugin call ran on the main thread: never the plugin's failure.
+    """
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import struct
 import subprocess
@@ -173,6 +174,10 @@ class _Worker:
             [sys.executable, "-m", "harmont._plugins._native_worker", str(path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            # A process group of its own, so that whatever the plugin forks goes with it
+            # (a child left behind would hold hm's output open), and so that a Ctrl-C on
+            # the terminal reaches hm, which decides what becomes of the worker.
+            start_new_session=True,
         )
         assert self.process.stdin is not None
         assert self.process.stdout is not None
@@ -222,8 +227,9 @@ class _Worker:
             self.kill()
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
+        """Kill the worker and everything the plugin started in it (its process group)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def _serve(self) -> None:
         while (frame := self.channel.receive()) is not None:
@@ -244,6 +250,10 @@ class _Worker:
                 future.set_result(frame)
             if done:
                 self.kill()
+        # Whatever the plugin forked would outlive a worker that ended on its own. Killed
+        # before the worker is reaped, while its group id cannot name another process;
+        # the worker's own status is settled by now (its end closed the stream).
+        self.kill()
         self.process.wait()
         reason = self._death()
         with self.lock:

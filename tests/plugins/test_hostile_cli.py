@@ -208,8 +208,15 @@ class TestBaseExceptions:
             == done.stderr.splitlines()[0]
         )
 
-    def test_a_real_ctrl_c_still_cancels_a_verb(self, project: Project) -> None:
-        """SIGINT to `hm` while a plugin verb runs exits 130, as it did."""
+    @pytest.mark.parametrize(
+        ("signum", "code"),
+        [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+        ids=["sigint", "sigterm", "sighup"],
+    )
+    def test_a_real_stop_signal_still_cancels_a_verb(
+        self, project: Project, signum: signal.Signals, code: int
+    ) -> None:
+        """A stop signal to `hm` while a plugin verb runs is the user's: 128+N, not exit 6."""
         _install(project, "raiser", _RAISER)
         process = subprocess.Popen(
             [sys.executable, "-m", "harmont_cli", "nap"],
@@ -222,10 +229,10 @@ class TestBaseExceptions:
         assert process.stdout is not None
         assert "ready\n" == process.stdout.readline()
 
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, err = process.communicate(timeout=TIMEOUT_SECONDS)
 
-        assert (130, "error: cancelled\n") == (process.returncode, err)
+        assert (code, "error: cancelled\n") == (process.returncode, err)
 
 
 class TestContexts:
