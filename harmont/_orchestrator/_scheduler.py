@@ -78,6 +78,7 @@ from harmont._orchestrator._result import (
     failure_message,
 )
 from harmont._orchestrator._waits import Segment, WaitBoard
+from harmont._plugins._dispatch import Interrupted
 from harmont.protocol import (
     CacheHit,
     CacheMissNoCommit,
@@ -587,11 +588,14 @@ class Scheduler:
         hook = self._registry.plugin_manager.hook.hm_snapshot_exists
         try:
             answer = hook(runner=runner, tag=tag)
-        except EngineUnavailable:
+        except (EngineUnavailable, Interrupted):
             raise
-        except Exception as exc:
+        except BaseException as exc:  # a plugin's SystemExit or KeyboardInterrupt is its failure
+            detail = str(exc)
+            if not isinstance(exc, Exception):  # `SystemExit: 4` says more than `4`
+                detail = type(exc).__name__ + (f": {detail}" if detail else "")
             raise PluginRuntimeError(
-                f"runner '{runner}': checking cache snapshot '{tag}' failed: {exc}",
+                f"runner '{runner}': checking cache snapshot '{tag}' failed: {detail}",
                 capability="snapshot_exists",
                 code="unhandled_exception",
             ) from exc

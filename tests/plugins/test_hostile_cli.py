@@ -61,6 +61,29 @@ _RAISER = """
     plugin = Plugin
 """
 
+#: Runner ``shaky``: its cache lookup raises SystemExit.
+_SHAKY = """
+    import sys
+
+    from harmont_sdk import StepExecutor, StepResult, executor, hookimpl, manifest
+
+
+    class Plugin(StepExecutor):
+        manifest = manifest("shaky", "1.0.0", executor("shaky"))
+
+        @hookimpl
+        def hm_snapshot_exists(self, runner, tag):
+            if runner == "shaky":
+                sys.exit(4)
+            return None
+
+        def execute_step(self, context, executor_input):
+            return StepResult(exit_code=0)
+
+
+    plugin = Plugin
+"""
+
 #: Verb ``snoop``: tries every way through its context to read plugin ``victim``'s keys.
 _SNOOP = """
     from harmont.protocol import KvScope
@@ -191,6 +214,23 @@ class TestBaseExceptions:
         assert 6 == done.returncode, done.stderr
         assert {"boom": 1} == _statuses(done)
         assert [message] == [e.message.split(" (hint:")[0] for e in done.of(ChainFailed)]
+        assert [6] == [e.exit_code for e in done.of(BuildEnd)]
+        assert [] == done.logs("after")
+
+    def test_a_cache_lookup_that_raises_it_errors_its_step(self, project: Project) -> None:
+        """SystemExit from a runner's hm_snapshot_exists: the step errored, exit 6."""
+        _install(project, "shaky", _SHAKY)
+        project.pipeline(
+            command("boom", "true", runner="shaky", cache={"policy": "forever", "key": "k"}),
+            command("after", "echo no", builds_in="boom"),
+        )
+
+        done = project.hm()
+
+        assert 6 == done.returncode, done.stderr
+        (failed,) = done.of(ChainFailed)
+        assert failed.message.startswith("runner 'shaky': checking cache snapshot"), failed
+        assert "failed: SystemExit: 4" in failed.message
         assert [6] == [e.exit_code for e in done.of(BuildEnd)]
         assert [] == done.logs("after")
 
