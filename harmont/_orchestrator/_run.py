@@ -15,7 +15,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from harmont._orchestrator._result import RunEvent
     from harmont._plugins._host import Host
     from harmont._plugins._manager import Registry
-    from harmont.protocol import BuildEvent, HookAbort
+    from harmont.protocol import BuildEvent, CommandStep, HookAbort
 
 __all__ = ["run"]
 
@@ -75,6 +75,7 @@ def run(
     env: Mapping[str, str] | None = None,
     keep_going: bool = False,
     on_event: Callable[[RunEvent], None] | None = None,
+    on_plan: Callable[[Sequence[CommandStep]], None] | None = None,
     cancel: threading.Event | None = None,
     plugins: Iterable[object] = (),
     disabled_plugins: Iterable[str] = (),
@@ -101,6 +102,10 @@ def run(
     :param env: variables that win over every pipeline and step env (``hm run -e``).
     :param keep_going: let independent chains finish after a failure.
     :param on_event: receives every build event, in order, on the thread that produced it.
+    :param on_plan: receives the command steps of the run (key, label, image...) once,
+        before any pull and ``build_start``: events name steps by key only, and a display
+        shows labels. The planned steps come first, then those ``only`` left out (which
+        :class:`~harmont.StepSkipped` records name); secrets read ``***`` in their env.
     :param cancel: set it (from any thread) to cancel the build, as Ctrl-C does; the build
         then ends with exit code 130. This function never touches signal handlers.
     :param plugins: extra plugin objects, registered after the installed ones.
@@ -195,6 +200,8 @@ def run(
             runners=registry.runners(),
             env={**(env or {}), **(secrets or {})},
         )
+        if on_plan is not None:
+            on_plan(_run_steps(plan, loaded, selection.skipped, masker))
         _check_runners(registry, plan, pull=policy, on_pull=on_pull, cancel=cancel)
         source = _cancellable(
             functools.partial(pack_source, root), cancel=cancel, doing=f"packing {root}"
@@ -306,6 +313,26 @@ def _build(
             (o.exit_code for o in outcomes if o.key == debugged and o.step_id is not None), None
         ),
     )
+
+
+def _run_steps(
+    plan: Plan, loaded: PipelineIR, left_out: Iterable[str], masker: Masker
+) -> list[CommandStep]:
+    """The planned steps, then the *left_out* ones of *loaded*, their secrets masked."""
+    unselected = frozenset(left_out)
+    steps = [
+        *(step for chain in plan.chains for step in chain.steps),
+        *(step for step in loaded.steps if step.key in unselected),
+    ]
+    if not masker.active:
+        return steps
+    return [
+        attrs.evolve(
+            masker.mask_fields(step),
+            env=None if step.env is None else {k: masker.mask(v) for k, v in step.env.items()},
+        )
+        for step in steps
+    ]
 
 
 def _failure(control: RunControl, outcomes: tuple[StepOutcome, ...]) -> str | None:

@@ -157,8 +157,7 @@ class TestLines:
             "build: 4 steps in 2 chains, default runner local",
             "[ok] start (runner local)",
             "✓ ok  12ms",
-            "[cached] cache hit (harmont-local/cached:kkkk)",
-            "[cached] start (runner local)",
+            "[cached] cache hit (runner local, from harmont-local/cached:kkkk)",
             "✓ cached  cached · 1ms",
             "[bad] start (runner local, image alpine)",
             "✗ bad  exit 2 · 1.5s",
@@ -166,7 +165,7 @@ class TestLines:
             "[bold]not markup[/]",
             "1 passed, 1 cached, 1 failed, 1 skipped",
             "skipped: deploy",
-            "build failed (exit 1) in 1.6s: step 'bad' exited with code 2",
+            "build failed (exit 1) in 1.6s: 1 step failed: bad (exit 2)",
         ]
 
         assert expected == _lines(stream_logs=False)
@@ -243,7 +242,7 @@ class TestLines:
         """An error raised after build_start shows the code hm exits with, not the build's."""
         lines = _lines(stream_logs=False, events=_one_step(1), exit_code=6, failure=None)
 
-        assert "build failed (exit 6) in 2.1s" == lines[-1]
+        assert "build failed (exit 6) in 2.1s: 1 step failed: s (exit 1)" == lines[-1]
 
     def test_the_replay_keeps_a_bounded_tail(self) -> None:
         """A failed step's replay shows its last REPLAY_LINES lines and counts the others."""
@@ -305,7 +304,7 @@ class TestHuman:
         assert "✓ cached  cached · 1ms" in shown
         assert "✗ bad  exit 2 · 1.5s" in shown
         assert "1 passed, 1 cached, 1 failed, 1 skipped\nskipped: deploy\n" in shown
-        assert "build failed (exit 1) in 1.6s: step 'bad' exited with code 2" in shown
+        assert "build failed (exit 1) in 1.6s: 1 step failed: bad (exit 2)" in shown
         assert "--- bad: exit 2 · 1.5s ---\n[bold]not markup[/]\n" == raw.getvalue().decode()
 
     def test_plugin_errors_are_replayed_and_marked_errored(self) -> None:
@@ -320,7 +319,7 @@ class TestHuman:
         assert ("✗ one  errored · 3ms", "✗ two  errored · 3ms") == tuple(
             line for line in shown.splitlines() if line.startswith("✗")
         )
-        assert "build: 2 steps in 2 chains\n" in shown
+        assert "build: 2 steps in 2 chains, default runner local\n" in shown
         assert (
             "--- one: errored · 3ms ---\nerror: farm down for one (hint: fix one)\n"
             "--- two: errored · 3ms ---\nerror: farm down for two (hint: fix two)\n"
