@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Final
 # typer 0.27 vendors click under a private name; the version pin keeps these imports valid.
 from typer._click.globals import get_current_context
 from typer._click.types import IntRange
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from harmont.protocol import FlagArg, OptionArg, PositionalArg, SubcommandInput, ValueType
+from harmont_cli._help import HelpCommand, HelpGroup
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -94,7 +95,7 @@ def command_for_spec(
         def leaf(**_: object) -> int:
             return _invoke(get_current_context(), invoke, keys)
 
-        return TyperCommand(
+        return HelpCommand(
             spec.verb,
             params=params,
             callback=leaf,
@@ -109,7 +110,7 @@ def command_for_spec(
             return _invoke(ctx, invoke, keys)
         return None
 
-    group = TyperGroup(
+    group = HelpGroup(
         name=spec.verb,
         params=params,
         callback=node,

@@ -11,6 +11,7 @@ a plugin except loading and the listing.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import logging
 import os
@@ -641,7 +642,17 @@ def load_registry(
         # A conflict ends the load: stop the workers of the plugins loaded so far.
         registry.close()
         raise
+    if autoload:  # without autoload, an installed plugin is unknown here, not misspelt
+        _warn_unknown(by_option, {info.name for info in registry.plugins()})
     return registry
+
+
+def _warn_unknown(disabled: set[str], known: set[str]) -> None:
+    """Warn about each ``-p no:NAME`` that names no plugin: most likely a typo."""
+    for name in sorted(disabled - known):
+        near = difflib.get_close_matches(name, sorted(known), n=1)
+        which = f"did you mean '{near[0]}'?" if near else f"plugins: {', '.join(sorted(known))}"
+        _log.warning("-p no:%s: no plugin is named '%s' (%s)", name, name, which)
 
 
 def _load_entry_point(registry: Registry, candidate: Candidate) -> None:

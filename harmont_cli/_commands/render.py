@@ -13,6 +13,7 @@ from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineTarget,
     RepoDir,
 )
+from harmont_cli._help import HelpCommand
 
 __all__ = ["register"]
 
@@ -20,7 +21,7 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Add `hm render` to ``app``."""
 
-    @app.command("render")
+    @app.command("render", cls=HelpCommand)
     def render_command(
         target: PipelineTarget = None,
         directory: RepoDir = Path(),

@@ -257,7 +257,7 @@ class TestExitCodes:
 
         assert 2 == result.returncode
         assert result.stderr.startswith("error: unknown command 'deploy' (available: ")
-        assert "hint: a plugin may provide it: `hm plugin install <source>`\n" in result.stderr
+        assert "hint: a plugin may provide it: `hm plugin install SOURCE`\n" in result.stderr
 
 
 class TestPluginVerbs:
@@ -286,9 +286,9 @@ class TestPluginVerbs:
     @pytest.mark.parametrize(
         ("args", "message"),
         [
-            (["echo", "say"], "Missing argument 'WORD'"),
+            (["echo", "say"], "error: missing argument 'WORD'"),
             (["echo", "say", "hi", "--times", "many"], "'many' is not a valid integer"),
-            (["echo", "say", "hi", "--volume", "3"], "No such option: --volume"),
+            (["echo", "say", "hi", "--volume", "3"], "no such option for `hm echo say`: --volume"),
         ],
     )
     def test_usage_errors_exit_2(self, hm: Hm, site: Path, args: list[str], message: str) -> None:
@@ -401,14 +401,17 @@ class TestInstallRefusals:
         )
 
     def test_native_library_is_refused(self, hm: Hm, tmp_path: Path) -> None:
-        """A native library that does not load is refused with exit 5, before any copy."""
+        """A file that is no shared library is refused with exit 5, saying why, before any copy."""
         library = tmp_path / "libthing.so"
         library.write_bytes(b"\x7fELF")
 
         result = hm("plugin", "install", str(library))
 
         assert 5 == result.returncode
-        assert result.stderr.startswith(f"error: native plugin {library}: cannot open: ")
+        assert result.stderr.startswith(
+            f"error: native plugin '{library}': not a valid shared library: "
+            "its ELF header is cut short or damaged (4 bytes)\n"
+        )
 
     def test_remove_needs_confirmation(self, hm: Hm, site: Path) -> None:
         """Without --yes and without a terminal, remove refuses and changes nothing."""
