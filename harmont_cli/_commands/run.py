@@ -93,9 +93,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--runner",
                 metavar="NAME",
-                help="The runner of steps that name none: docker (in containers), local "
-                "(shell processes on this machine) or a plugin's.",
-                show_default="docker",
+                help="The runner of steps that name none: docker (the default: in "
+                "containers), local (shell processes on this machine) or a plugin's.",
             ),
         ] = None,
         parallelism: Annotated[
