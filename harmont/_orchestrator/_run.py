@@ -49,6 +49,7 @@ from harmont.protocol import BuildEnd, BuildStart, StepLog
 if TYPE_CHECKING:
     from harmont._ir._model import PipelineIR
     from harmont._ir._plan import Plan
+    from harmont._ir._select import Selection
     from harmont._orchestrator._debug import DebugShell
     from harmont._orchestrator._result import RunEvent
     from harmont._plugins._host import Host
@@ -157,7 +158,6 @@ def run(
     any event.
     """
     from harmont._ir._plan import plan as make_plan
-    from harmont._ir._select import select
     from harmont._plugins._host import Host
     from harmont._plugins._manager import load_registry
 
@@ -167,13 +167,7 @@ def run(
     if debug_shell is not None:
         _need_terminal(debug_shell)
     loaded = _load(pipeline, slug=slug, root=root, cancel=cancel)
-    if debug_shell is not None and debug_shell.at is not None:
-        from harmont._ir._select import resolve_step
-
-        debugged = resolve_step(loaded, debug_shell.at)
-        debug_shell = attrs.evolve(debug_shell, at=debugged)
-        only = [*only, debugged]
-    selection = select(loaded, only)
+    selection, debug_shell = _select(loaded, only, debug_shell)
     ir = selection.ir
     control = RunControl()
     archives = ArchiveStore()
@@ -200,6 +194,7 @@ def run(
             runners=registry.runners(),
             env={**(env or {}), **(secrets or {})},
         )
+        host.planned_steps = tuple(step.key for chain in plan.chains for step in chain.steps)
         if on_plan is not None:
             on_plan(_run_steps(plan, loaded, selection.skipped, masker))
         _check_runners(registry, plan, pull=policy, on_pull=on_pull, cancel=cancel)
@@ -313,6 +308,22 @@ def _build(
             (o.exit_code for o in outcomes if o.key == debugged and o.step_id is not None), None
         ),
     )
+
+
+def _select(
+    loaded: PipelineIR, only: Iterable[str], shell: DebugShell | None
+) -> tuple[Selection, DebugShell | None]:
+    """
+    The steps to build: *only*'s, and the debugged step (named by its key from now on,
+    in *shell* too) with what it needs.
+    """
+    from harmont._ir._select import resolve_step, select
+
+    if shell is not None and shell.at is not None:
+        debugged = resolve_step(loaded, shell.at)
+        shell = attrs.evolve(shell, at=debugged)
+        only = [*only, debugged]
+    return select(loaded, only), shell
 
 
 def _run_steps(

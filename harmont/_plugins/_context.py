@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, final
 
 if TYPE_CHECKING:
     import uuid
+    from pathlib import Path
 
     from harmont._plugins._host import Host
     from harmont.protocol import BuildEvent, KvScope, Level, StdStream
@@ -63,6 +64,23 @@ class PluginContext:
     def step_id(self) -> uuid.UUID | None:
         """The step execution this call serves; None for calls not made for one step."""
         return self._step_id
+
+    @property
+    def project_root(self) -> Path | None:
+        """
+        The project of this call (``hm run -d DIR``); None outside a build. Python plugins
+        only: what a report is written under.
+        """
+        return self._host.project_root if self._run_id is not None else None
+
+    @property
+    def planned_steps(self) -> tuple[str, ...]:
+        """
+        The keys of every step of the build's plan, in plan order; empty outside a build.
+        Python plugins only. Events name only the steps that were queued: those missing
+        from them never ran (skipped).
+        """
+        return self._host.planned_steps if self._run_id is not None else ()
 
     def log(self, level: Level, message: str) -> None:
         """

@@ -153,6 +153,8 @@ class Host:
         self._lines_lock = threading.Lock()
         self._lines: dict[tuple[uuid.UUID, StdStream], _LineBuffer] = {}
         self._write_lock = threading.Lock()
+        #: Set by the run once its plan is made (:attr:`PluginContext.planned_steps`).
+        self.planned_steps: tuple[str, ...] = ()
 
     @classmethod
     def noop(cls, *, state_dir: Path | None = None) -> Self:

@@ -649,6 +649,7 @@ def load_registry(
 def _warn_unknown(disabled: set[str], known: set[str]) -> None:
     """Warn about each ``-p no:NAME`` that names no plugin: most likely a typo."""
     import difflib  # only for a name that is unknown, rarely: `hm --help` is timed
+
     for name in sorted(disabled - known):
         near = difflib.get_close_matches(name, sorted(known), n=1)
         which = f"did you mean '{near[0]}'?" if near else f"plugins: {', '.join(sorted(known))}"
