@@ -5,4 +5,5 @@ from __future__ import annotations
 # Our own suite uses the plugin-testing fixtures we ship (hm_home, hm_host, hm_registry).
 # docker_support (tests/docker_support.py): the engine and base-image fixtures that
 # tests/docker and the docker runs of tests/run share.
-pytest_plugins = ["harmont_sdk.testing", "docker_support"]
+# skip_summary (tests/skip_summary.py): names every component a run skipped, at its end.
+pytest_plugins = ["harmont_sdk.testing", "docker_support", "skip_summary"]
