@@ -17,7 +17,14 @@ from typer._click.globals import get_current_context
 from typer._click.types import IntRange
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from harmont.protocol import FlagArg, OptionArg, PositionalArg, SubcommandInput, ValueType
+from harmont.protocol import (
+    FlagArg,
+    OptionArg,
+    PositionalArg,
+    PositionalListArg,
+    SubcommandInput,
+    ValueType,
+)
 from harmont_cli._help import HelpCommand, HelpGroup
 
 if TYPE_CHECKING:
@@ -136,8 +143,10 @@ def _invoke(
     while node is not None and node.parent is not None:  # the root is `hm` itself
         path.append(node.info_name or "")
         node = node.parent
+    # An absent optional argument is left out, never null; a positional list arrives
+    # as a list, possibly empty.
     args: dict[str, Value] = {
-        keys[name]: value
+        keys[name]: list(value) if isinstance(value, tuple) else value
         for name, value in ctx.params.items()
         if name in keys and value is not None
     }
@@ -145,7 +154,7 @@ def _invoke(
 
 
 def _declared_name(arg: ArgSpec) -> str:
-    return arg.name if isinstance(arg, PositionalArg) else arg.long
+    return arg.name if isinstance(arg, PositionalArg | PositionalListArg) else arg.long
 
 
 def _param(arg: ArgSpec) -> Parameter:
@@ -156,6 +165,15 @@ def _param(arg: ArgSpec) -> Parameter:
             type=_type(arg.value_type),
             help=arg.help,
             metavar=arg.name.upper(),
+        )
+    if isinstance(arg, PositionalListArg):
+        return TyperArgument(
+            param_decls=[arg.name],
+            required=False,
+            nargs=-1,
+            type=_type(arg.value_type),
+            help=arg.help,
+            metavar=f"[{arg.name.upper()}]...",
         )
     if isinstance(arg, OptionArg):
         decls = [f"--{arg.long}", *([f"-{arg.short}"] if arg.short else [])]

@@ -53,6 +53,7 @@ from harmont.protocol._manifest import LifecycleHookSpec as LifecycleHookSpec
 from harmont.protocol._manifest import OptionArg as OptionArg
 from harmont.protocol._manifest import PluginManifest as PluginManifest
 from harmont.protocol._manifest import PositionalArg as PositionalArg
+from harmont.protocol._manifest import PositionalListArg as PositionalListArg
 from harmont.protocol._manifest import StepExecutorSpec as StepExecutorSpec
 from harmont.protocol._manifest import SubcommandSpec as SubcommandSpec
 from harmont.protocol._subcommand import ExitInfo as ExitInfo
@@ -100,6 +101,7 @@ __all__ = [
     "PluginError",
     "PluginManifest",
     "PositionalArg",
+    "PositionalListArg",
     "StdStream",
     "StepCacheHit",
     "StepEnd",

@@ -44,6 +44,12 @@ ECHO_SOURCE = """
                         option("loud", value_type=ValueType.BOOL),
                         flag("dry-run"),
                     ),
+                    subcommand(
+                        "many",
+                        "collect words",
+                        positional("first", required=False),
+                        positional("rest", value_type=ValueType.INT, many=True),
+                    ),
                     subcommand("fail", "fail on purpose"),
                     subcommand("crash", "raise a bug"),
                 ],
@@ -282,6 +288,64 @@ class TestPluginVerbs:
         result = hm("echo", "say", "-n", "-42", "hi")
 
         assert {"word": "hi", "times": -42, "dry-run": False} == json.loads(result.stdout)["args"]
+
+    @pytest.mark.parametrize(
+        ("words", "expected"),
+        [
+            ([], {"rest": []}),
+            (["a"], {"first": "a", "rest": []}),
+            (["a", "1", "20", "3"], {"first": "a", "rest": [1, 20, 3]}),
+        ],
+    )
+    def test_a_positional_list_takes_every_remaining_word(
+        self, hm: Hm, site: Path, words: list[str], expected: dict[str, object]
+    ) -> None:
+        """`positional(many=True)` is a list, possibly empty; an absent optional is missing."""
+        write_dist(site, "echo", ECHO_SOURCE)
+
+        result = hm("echo", "many", *words)
+
+        # The echo plugin ends every call with its exit code 3.
+        assert (3, expected) == (result.returncode, json.loads(result.stdout)["args"])
+
+    def test_a_positional_list_before_a_positional_is_a_broken_plugin(
+        self, hm: Hm, site: Path
+    ) -> None:
+        """A positional list that is not the verb's last positional refuses the manifest."""
+        source = """
+            from harmont_sdk import ExitInfo, Subcommand, manifest, positional, subcommand
+
+
+            class Plugin(Subcommand):
+                manifest = manifest(
+                    "greedy",
+                    "1.0.0",
+                    subcommand("greedy", "g", positional("rest", many=True), positional("x")),
+                )
+
+                def run(self, context, subcommand_input):
+                    return ExitInfo(exit_code=0)
+
+
+            plugin = Plugin
+        """
+        write_dist(site, "greedy", source)
+
+        rows = json.loads(hm("plugin", "list", "--format", "json").stdout)
+        greedy = next(row for row in rows if row["name"] == "greedy")
+
+        assert ("broken", True) == (
+            greedy["status"],
+            "a positional list must be the last positional argument" in greedy["error"],
+        )
+
+    def test_a_positional_list_shows_in_help(self, hm: Hm, site: Path) -> None:
+        """The usage line of a verb with a positional list ends in ``[REST]...``."""
+        write_dist(site, "echo", ECHO_SOURCE)
+
+        result = hm("echo", "many", "--help")
+
+        assert "Usage: hm echo many [OPTIONS] [FIRST] [REST]..." in result.stdout
 
     @pytest.mark.parametrize(
         ("args", "message"),

@@ -59,6 +59,19 @@ class TestVerbs:
             "the fixture reports an error"
         ) == done.stderr.splitlines()[0]
 
+    def test_a_positional_list_arrives_as_an_array(self, native: Built, project: Project) -> None:
+        """A native verb's positional list gets every remaining word, parsed, possibly none."""
+        native.install("failing-subcommand", _plugins(project), "harmont-fixture-failing")
+
+        some = project.hm("fixture-args", "1", "20", "300", raw=True)
+        none = project.hm("fixture-args", raw=True)
+
+        assert (0, 'Object({"numbers": Array([Int(1), Int(20), Int(300)])})\n') == (
+            some.returncode,
+            some.stdout,
+        )
+        assert (0, 'Object({"numbers": Array([])})\n') == (none.returncode, none.stdout)
+
     def test_the_c_example_runs_as_a_verb(self, native: Built, project: Project) -> None:
         """The C example plugin, built with cc from the header alone, answers `hm c-hello`."""
         native.install("hm_c_hello", _plugins(project), "hm-c-hello")

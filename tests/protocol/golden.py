@@ -39,7 +39,16 @@ MANIFEST: Final = p.PluginManifest(
                 ),
                 p.FlagArg(long="v"),
             ),
-            subcommands=(p.SubcommandSpec(verb="ls", about="", args=(), subcommands=()),),
+            subcommands=(
+                p.SubcommandSpec(
+                    verb="ls",
+                    about="",
+                    args=(
+                        p.PositionalListArg(name="paths", help="p", value_type=p.ValueType.STRING),
+                    ),
+                    subcommands=(),
+                ),
+            ),
         ),
         p.StepExecutorSpec(runner="docker", default=True),
         p.LifecycleHookSpec(

@@ -43,6 +43,7 @@ EXPECTED_NAMES = [
     "PluginError",
     "PluginManifest",
     "PositionalArg",
+    "PositionalListArg",
     "StdStream",
     "StepCacheHit",
     "StepEnd",

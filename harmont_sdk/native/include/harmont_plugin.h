@@ -118,6 +118,20 @@ enum hm_level { HM_LEVEL_TRACE = 0, HM_LEVEL_DEBUG = 1, HM_LEVEL_INFO = 2, HM_LE
 enum hm_kv_scope { HM_KV_PLUGIN = 0, HM_KV_BUILD = 1, HM_KV_STEP = 2 };
 enum hm_stream { HM_STDOUT = 0, HM_STDERR = 1 };
 
+/* The variant index of each ArgSpec of a SubcommandSpec's args. A positional
+ * list takes every remaining word and arrives in SubcommandInput.args as an
+ * Array, possibly empty; it must be the verb's last positional, on a verb
+ * without sub-verbs. Its fields: name (string), help (option<string>),
+ * value_type (u8). It was appended, so manifests without it are unchanged and
+ * HM_PLUGIN_API_VERSION stayed 2. An optional positional or option that was
+ * not given is absent from args (never Null). */
+enum hm_arg_kind {
+    HM_ARG_POSITIONAL = 0,
+    HM_ARG_OPTION = 1,
+    HM_ARG_FLAG = 2,
+    HM_ARG_POSITIONAL_LIST = 3
+};
+
 /* Marks the entry symbol as exported from the shared library. */
 #if defined(_WIN32)
 #define HM_EXPORT __declspec(dllexport)
