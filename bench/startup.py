@@ -2,7 +2,7 @@
 Start-up cost of `hm`: `hm --help` with 20 installed entry-point plugins, against `python -c pass`.
 
 `hm --help` must list plugin verbs, so it imports every plugin and reads its manifest; this
-measures what that costs on top of a bare interpreter (DESIGN.md §1). The 20 plugins are
+measures what that costs on top of a bare interpreter. The 20 plugins are
 fake distributions (a dist-info with a `harmont.plugins` entry point and a small module
 declaring a runner and a verb) on a temporary PYTHONPATH.
 

@@ -7,6 +7,7 @@ that a command needs and the library lacks belongs in the library.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -23,13 +24,13 @@ from harmont_cli._exit import report
 from harmont_cli._help import HelpGroup, closest, exit_code_section, usage_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from typer._click import Command, Context, HelpFormatter
 
     from harmont import Registry
 
-__all__ = ["AppState", "build_app", "scan_global_plugin_options"]
+__all__ = ["AppState", "build_app", "scan_global_plugin_options", "warnings_to_stderr"]
 
 _HELP = "hm: run Harmont CI pipelines locally."
 
@@ -52,13 +53,8 @@ class AppState:
             from harmont import load_registry
 
             # `hm run` shows warnings through its renderer; other commands on stderr.
-            handler = _WarningsToStderr()
-            logger = logging.getLogger("harmont")
-            logger.addHandler(handler)
-            try:
+            with warnings_to_stderr():
                 self._registry = load_registry(disabled=self.disabled)
-            finally:
-                logger.removeHandler(handler)
         return self._registry
 
     def close(self) -> None:
@@ -75,6 +71,18 @@ class _WarningsToStderr(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         sys.stderr.write(f"warning: {record.getMessage()}\n")
+
+
+@contextlib.contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Show harmont's warnings as ``warning:`` lines on stderr while the block runs."""
+    handler = _WarningsToStderr()
+    logger = logging.getLogger("harmont")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def scan_global_plugin_options(args: Sequence[str]) -> tuple[frozenset[str], str | None]:

@@ -2,7 +2,7 @@
 Plugin verbs: each plugin's ``SubcommandSpec`` tree as click commands under `hm`.
 
 The specs become real click commands before argv is parsed, so `hm` parses a plugin
-verb exactly once (SPEC.md §7.2), `hm --help` lists plugin verbs beside the built-ins,
+verb exactly once, `hm --help` lists plugin verbs beside the built-ins,
 and help and usage errors come from the same parser as everywhere else.
 """
 
@@ -74,7 +74,7 @@ def run_plugin_verb(
 
 
 def harmont_env() -> dict[str, str]:
-    """Every ``HARMONT_*`` variable of the process environment (SPEC.md §2.6)."""
+    """Every ``HARMONT_*`` variable of the process environment (docs/protocol.md)."""
     return {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIX)}
 
 
@@ -191,5 +191,5 @@ def _param(arg: ArgSpec) -> Parameter:
 
 
 def _type(value_type: ValueType) -> object:
-    # bool stays a string, as the reference host parses it (SPEC.md §2.3).
+    # bool stays a string, as the reference host parses it (docs/protocol.md).
     return _I64_TYPE if value_type is ValueType.INT else str

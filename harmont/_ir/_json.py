@@ -10,7 +10,9 @@ the place it was found (``where``) and says what was expected and what came.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
+import logging
 import math
 import os
 from typing import TYPE_CHECKING, Any, Final
@@ -20,7 +22,19 @@ from harmont._errors import InvalidIR, UsageError
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-__all__ = ["Fields", "check_value", "describe", "located", "parse_json", "read_source"]
+__all__ = [
+    "STRICT",
+    "Fields",
+    "check_value",
+    "describe",
+    "located",
+    "parse_json",
+    "read_source",
+]
+
+#: Whether an unknown field is an error (`hm render --strict`) rather than a warning.
+STRICT: Final = contextvars.ContextVar("harmont_ir_strict", default=False)
+_log = logging.getLogger("harmont.ir")
 
 #: Largest ``timeout_seconds`` the wire type (a Rust ``u32``) can carry.
 U32_MAX: Final = 2**32 - 1
@@ -124,7 +138,7 @@ def read_source(
 
 def check_value(value: object, *, where: str, name: str) -> None:
     """
-    Check that ``value`` is a wire ``Value`` (SPEC.md §2.8): JSON data whose integers fit
+    Check that ``value`` is a wire ``Value`` (docs/protocol.md): JSON data whose integers fit
     in 64 bits and whose numbers are finite.
     """
     stack: list[object] = [value]
@@ -165,7 +179,8 @@ class Fields:
     """
     Typed, named access to the fields of one JSON object of an IR document.
 
-    Unknown fields are ignored (SPEC.md §1.2); a field that is present with the wrong type
+    Unknown fields are ignored with a warning, or rejected under :data:`STRICT`
+    (:meth:`known`, docs/ir.md); a field that is present with the wrong type
     is an error naming the object (``where``), the field, the expected type and the value.
     ``null`` counts as absent for optional fields, as the DSL writes ``"builds_in": null``.
     """
@@ -258,6 +273,23 @@ class Fields:
         if not isinstance(value, list):
             raise self._wrong(name, "an array", value)
         return value
+
+    def known(self, names: frozenset[str]) -> None:
+        """
+        Report each field of this object outside *names*, naming the closest known one:
+        one warning each (IR written for a newer hm still loads), or an error under
+        :data:`STRICT`.
+        """
+        for name in self._data:
+            if name in names:
+                continue
+            import difflib  # only for an unknown field
+
+            near = difflib.get_close_matches(name, sorted(names), n=1)
+            message = f"unknown field {name!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+            if STRICT.get():
+                raise self.fail(f"{message}; remove it")
+            _log.warning("%s: %s", self.where or "the document", message)
 
     def raw(self, name: str) -> Any:
         """Return a field as it is, ``None`` when absent."""

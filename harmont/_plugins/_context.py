@@ -1,10 +1,10 @@
 """
-The per-call view of the host API that every plugin call receives (SPEC.md §2.10, §3).
+The per-call view of the host API that every plugin call receives (docs/plugins.md).
 
 A context binds the shared :class:`~harmont._plugins._host.Host` to one plugin and, when
 there is one, the run and step the call serves. That binding is what lets the host
 attribute ``log`` and ``emit_step_log`` to their step and keep each plugin's keys out of
-every other plugin's reach (SPEC.md §10 items 1-3).
+every other plugin's reach.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ __all__ = ["PluginContext"]
 @final
 class PluginContext:
     """
-    What a plugin call can ask of the host: the eleven calls of SPEC.md §2.10, typed.
+    What a plugin call can ask of the host: the eleven host calls of docs/native-abi.md, typed.
 
     Made by :meth:`Host.context` for each call, cheap to create, immutable and safe to use
     from any thread (a plugin may hand it to worker threads of its own).

@@ -1,7 +1,7 @@
 """
 The host: per-process state behind the host API, shared by every plugin of a registry.
 
-There are two kinds (SPEC.md §3): the run host, built by the orchestrator with the run's
+There are two kinds (docs/plugins.md): the run host, built by the orchestrator with the run's
 event sink, cancellation event, archive store and project root; and :meth:`Host.noop` for
 CLI dispatch, which has no listener and is never cancelled. Both keep plugin-scope keys
 persistently under the state directory. Plugins never see a host, only the

@@ -403,7 +403,7 @@ class Registry:
         """
         Return the runner a step runs on: ``runner``, or the default when it is None.
 
-        An unknown name is an error, never a silent fall-back to the default (SPEC §10.8).
+        An unknown name is an error, never a silent fall-back to the default.
 
         :raises UnknownRunner: no plugin provides the runner (or there is no default).
         """

@@ -1,5 +1,5 @@
 """
-Static validation of one plugin's manifest, before it meets any other plugin (SPEC.md §2.3).
+Static validation of one plugin's manifest, before it meets any other plugin (docs/protocol.md).
 
 Checks run in a fixed order and the first failure wins, so an author fixes one problem
 at a time: the type, ``api_version`` (first, so a plugin built for another protocol says

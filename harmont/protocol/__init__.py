@@ -1,5 +1,5 @@
 """
-The wire protocol every plugin speaks, Python or native (SPEC.md §2).
+The wire protocol every plugin speaks, Python or native (docs/protocol.md).
 
 Each type is a frozen attrs class whose field order is its borsh field order; the ``#:``
 comment on each field names its Rust type. Tagged enums (``BuildEvent``, ``Capability``,

@@ -1,5 +1,5 @@
 """
-What a plugin declares about itself at load time (SPEC.md §2.3).
+What a plugin declares about itself at load time (docs/protocol.md).
 
 ``Capability`` and ``ArgSpec`` are unions of classes: each variant is its own frozen class
 carrying its JSON tag in ``KIND``, and its borsh variant index is its position in the

@@ -386,7 +386,7 @@ class TestPluginVerbs:
 
 
 def test_help_imports_neither_rich_nor_docker(site: Path) -> None:
-    """`hm --help` loads plugin manifests but never pays for rich or docker (STYLE.md)."""
+    """`hm --help` loads plugin manifests but never pays for rich or docker."""
     write_dist(site, "echo", ECHO_SOURCE)
     code = (
         "import contextlib, io, sys; from harmont_cli.__main__ import main\n"

@@ -108,7 +108,7 @@ class TestOneRegistry:
         assert native.path("noop-executor").read_bytes() == target.read_bytes()
 
     def test_install_refuses_a_wrong_api_version(self, native: Built, project: Project) -> None:
-        """A plugin for another API version is refused at install time (SPEC §10.9), exit 5."""
+        """A plugin for another API version is refused at install time, exit 5."""
         library = native.path("bad_api_version")
 
         done = project.hm("plugin", "install", str(library), raw=True)

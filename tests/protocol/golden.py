@@ -1,7 +1,7 @@
 """
 Golden values shared by the golden-byte tests and the Rust cross-check.
 
-The bytes in ``test_golden.py`` are written out by hand from SPEC.md §2; the Rust program
+The bytes in ``test_golden.py`` are written out by hand from docs/protocol.md; the Rust program
 in ``rust_golden/`` builds these same values with the ``borsh`` crate.
 """
 

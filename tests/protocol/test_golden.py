@@ -1,4 +1,4 @@
-"""Golden bytes written out by hand from the SPEC.md §2 tables, against both codecs."""
+"""Golden bytes written out by hand from the docs/protocol.md tables, against both codecs."""
 
 from __future__ import annotations
 
