@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 SCREENS = [
     [],
     ["run"],
+    ["init"],
     ["render"],
     ["pipelines"],
     ["version"],
@@ -104,8 +105,8 @@ def test_plugin_install_help_mentions_native_libraries(tmp_path: Path) -> None:
         (
             ["rnu"],
             [
-                "error: unknown command 'rnu' (available: cache, pipelines, plugin, render, "
-                "run, version)",
+                "error: unknown command 'rnu' (available: cache, init, pipelines, plugin, "
+                "render, run, version)",
                 "hint: did you mean 'run'? (a plugin may provide it: `hm plugin install SOURCE`)",
             ],
         ),
