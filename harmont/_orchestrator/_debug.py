@@ -103,12 +103,16 @@ def open_shell(
     if context.should_cancel():  # Ctrl-C came before the shell could own the terminal
         return EXIT_CANCELLED
     run_command = failed_with is None and shell.after
+    # By label, as the build's lines show it, with the key `hm debug` takes.
+    name = (
+        f"'{step.label}' ({step.key})" if step.label and step.label != step.key else f"'{step.key}'"
+    )
     if failed_with is not None:
-        said = f"step '{step.key}' failed (exit {failed_with}): a shell where its command ran"
+        said = f"step {name} failed (exit {failed_with}): a shell where its command ran"
     elif run_command:
-        said = f"step '{step.key}': its command runs, then a shell opens where it ran"
+        said = f"step {name}: its command runs, then a shell opens where it ran"
     else:
-        said = f"step '{step.key}': a shell where it would run"
+        said = f"step {name}: a shell where it would run"
     sys.stderr.write(
         f"hm: {said}; exit the shell to go on\nhm: the step's command:\n{_indent(step.cmd)}\n"
     )

@@ -13,8 +13,13 @@ from harmont._errors import UsageError
 from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
-from harmont_cli._commands._selection import SecretOptions  # noqa: TC001
+from harmont_cli._commands._selection import (  # noqa: TC001
+    EnvOptions,
+    RunnerOption,
+    SecretOptions,
+)
 from harmont_cli._commands.pipelines import PipelineSlug, RepoDir  # noqa: TC001
+from harmont_cli._help import HelpCommand
 
 __all__ = ["ShellOption", "debug_program", "register"]
 
@@ -40,7 +45,7 @@ def debug_program(shell: str | None) -> str:
 def register(app: typer.Typer) -> None:
     """Add `hm debug` to ``app``."""
 
-    @app.command("debug")
+    @app.command("debug", cls=HelpCommand)
     def debug_command(  # noqa: PLR0917 - Typer maps each option to one parameter
         ctx: typer.Context,
         names: Annotated[
@@ -53,19 +58,8 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         directory: RepoDir = Path(),
-        env: Annotated[
-            list[str] | None,
-            typer.Option(
-                "-e",
-                "--env",
-                metavar="KEY=VALUE",
-                help="Set a variable in every step, over pipeline and step env (repeatable).",
-            ),
-        ] = None,
-        runner: Annotated[
-            str | None,
-            typer.Option("--runner", help="The runner of steps that name none (e.g. local)."),
-        ] = None,
+        env: EnvOptions = None,
+        runner: RunnerOption = None,
         secret: SecretOptions = None,
         after: Annotated[
             bool,
@@ -100,6 +94,8 @@ def register(app: typer.Typer) -> None:
                 env=parse_env(env or []),
                 secrets=parse_secrets(secret or [], os.environ),
                 on_event=renderer.on_event,
+                on_plan=renderer.describe,
+                on_pull=renderer.on_pull,
                 cancel=cancel,
                 disabled_plugins=disabled,
                 debug_shell=harmont.DebugShell(at=step, after=after, program=debug_program(shell)),

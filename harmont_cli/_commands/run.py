@@ -14,7 +14,12 @@ from harmont._errors import HarmontError, UsageError
 from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
-from harmont_cli._commands._selection import OnlySteps, SecretOptions  # noqa: TC001
+from harmont_cli._commands._selection import (  # noqa: TC001
+    EnvOptions,
+    OnlySteps,
+    RunnerOption,
+    SecretOptions,
+)
 from harmont_cli._commands.debug import ShellOption, debug_program
 from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineSlug,
@@ -79,24 +84,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         target: PipelineTarget = None,
         directory: RepoDir = Path(),
-        env: Annotated[
-            list[str] | None,
-            typer.Option(
-                "-e",
-                "--env",
-                metavar="KEY=VALUE",
-                help="Set a variable in every step, over pipeline and step env (repeatable).",
-            ),
-        ] = None,
-        runner: Annotated[
-            str | None,
-            typer.Option(
-                "--runner",
-                metavar="NAME",
-                help="The runner of steps that name none: docker (the default: in "
-                "containers), local (shell processes on this machine) or a plugin's.",
-            ),
-        ] = None,
+        env: EnvOptions = None,
+        runner: RunnerOption = None,
         parallelism: Annotated[
             int | None,
             typer.Option(
@@ -140,7 +129,9 @@ def register(app: typer.Typer) -> None:
         pull: Annotated[
             PullOption,
             typer.Option(
-                "--pull", help="Pull chain images: missing (not stored), always, or never."
+                "--pull",
+                metavar="missing|always|never",
+                help="Pull chain images: missing (not stored), always, or never.",
             ),
         ] = PullOption.MISSING,
         slug: PipelineSlug = None,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 SCREENS = [
     [],
     ["run"],
+    ["debug"],
     ["init"],
     ["render"],
     ["pipelines"],
@@ -52,7 +53,7 @@ def test_help_is_whole_and_uses_one_placeholder_style(words: list[str], tmp_path
 
     assert 0 == done.returncode, done.stderr
     assert re.search(r"\w\.\.\.$", done.stdout, re.MULTILINE) is None, done.stdout
-    assert re.search(r"[{<][a-zA-Z_]+[}>]", done.stdout) is None, done.stdout
+    assert re.search(r"[{<][a-zA-Z_|]+[}>]", done.stdout) is None, done.stdout
 
 
 def test_top_level_help_lists_the_exit_codes(tmp_path: Path) -> None:
@@ -72,6 +73,42 @@ def test_run_help_names_the_default_runner_and_the_logs_prefix(tmp_path: Path) -
 
     assert "--runner NAME The runner of steps that name none: docker (the default" in text
     assert "the step key, not its label" in text
+
+
+@pytest.mark.parametrize(
+    ("words", "options"),
+    [
+        (
+            ["run"],
+            [
+                "--pull missing|always|never",
+                "--only STEP[,STEP...]",
+                "--secret NAME[=VALUE]",
+                "-i, --interactive",
+                "--shell PROGRAM",
+            ],
+        ),
+        (
+            ["debug"],
+            [
+                "Usage: hm debug [OPTIONS] [PIPELINE|FILE|-] STEP",
+                "-e, --env KEY=VALUE",
+                "--runner NAME The runner of steps that name none: docker (the default",
+                "--secret NAME[=VALUE]",
+                "--after",
+                "--shell PROGRAM",
+            ],
+        ),
+    ],
+    ids=["hm run", "hm debug"],
+)
+def test_every_option_is_listed_with_its_placeholder(
+    words: list[str], options: list[str], tmp_path: Path
+) -> None:
+    """The selection, secret, pull and shell options show in the one placeholder style."""
+    text = " ".join(_hm(*words, "--help", cwd=tmp_path).stdout.split())
+
+    assert [] == [option for option in options if option not in text], text
 
 
 def test_plugin_install_help_mentions_native_libraries(tmp_path: Path) -> None:
@@ -105,7 +142,7 @@ def test_plugin_install_help_mentions_native_libraries(tmp_path: Path) -> None:
         (
             ["rnu"],
             [
-                "error: unknown command 'rnu' (available: cache, init, pipelines, plugin, "
+                "error: unknown command 'rnu' (available: cache, debug, init, pipelines, plugin, "
                 "render, run, version)",
                 "hint: did you mean 'run'? (a plugin may provide it: `hm plugin install SOURCE`)",
             ],

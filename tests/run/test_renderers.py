@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 import harmont
-from harmont._orchestrator._result import StepStatus, failure_message, failure_status
+from harmont._orchestrator._preflight import PullProgress
+from harmont._orchestrator._result import (
+    StepSkipped,
+    StepStatus,
+    failure_message,
+    failure_status,
+)
 from harmont._renderers import color_enabled
 from harmont._renderers._human import HumanRenderer
 from harmont._renderers._json import JsonRenderer
@@ -22,6 +28,7 @@ from harmont.protocol import (
     BuildEvent,
     BuildStart,
     ChainFailed,
+    CommandStep,
     PlanSummary,
     StdStream,
     StepCacheHit,
@@ -34,6 +41,8 @@ from harmont.protocol import (
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from harmont._orchestrator._result import RunEvent
 
 #: Terminal control sequences (cursor, style): what rich draws besides the text.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -288,6 +297,74 @@ class TestJson:
             out.getvalue(),
             err.getvalue(),
         )
+
+
+#: Three steps --only left out: one by a label of its own, two by a label they share.
+_UNSELECTED = [
+    CommandStep(key="lint", cmd="true", label="check the style of every file of the tree"),
+    CommandStep(key="unit", cmd="true", label="test"),
+    CommandStep(key="e2e", cmd="true", label="test"),
+]
+
+
+def _skipped_records() -> list[RunEvent]:
+    start = BuildStart(
+        run_id=uuid.UUID(int=9),
+        plan=PlanSummary(step_count=0, chain_count=0, default_runner=None),
+        started_at=_NOW,
+    )
+    return [start, *(StepSkipped(key=step.key, reason="selection") for step in _UNSELECTED)]
+
+
+class TestSkippedBySelection:
+    def test_plain_lines_name_the_label_with_a_shared_ones_key(self) -> None:
+        """`- label  skipped: not selected`, the key added where two steps share the label."""
+        out = io.BytesIO()
+        renderer = LinesRenderer(out, stream_logs=False)
+        renderer.describe(_UNSELECTED)
+        for event in _skipped_records():
+            renderer.on_event(event)
+
+        assert [
+            "- check the style of every file of the tree  skipped: not selected",
+            "- test (unit)  skipped: not selected",
+            "- test (e2e)  skipped: not selected",
+        ] == out.getvalue().decode().splitlines()[1:]
+
+    def test_on_a_terminal_they_fit_the_width_and_a_shared_labels_key_is_dim(self) -> None:
+        """A long label is cut with `…` so the reason stays on the line; the lines are dim."""
+        text = io.StringIO()
+        renderer = HumanRenderer(text, io.BytesIO(), color=True, width=40)
+        renderer.describe(_UNSELECTED)
+        for event in _skipped_records():
+            renderer.on_event(event)
+        renderer.close()
+        drawn = text.getvalue()
+        lines = [line for line in _ANSI.sub("", drawn).splitlines() if line.startswith("- ")]
+
+        assert [
+            "- check the styl…  skipped: not selected",
+            "- test (unit)  skipped: not selected",
+            "- test (e2e)  skipped: not selected",
+        ] == lines
+        assert 40 == len(lines[0])
+        assert "\x1b[2m (unit)" in drawn, drawn
+
+
+class TestPulls:
+    def test_a_finished_pulls_line_is_cut_to_the_width_on_a_terminal(self) -> None:
+        """The line a pull leaves never wraps, however long the image's name."""
+        text = io.StringIO()
+        renderer = HumanRenderer(text, io.BytesIO(), color=True, width=40)
+        image = "registry.example:5000/team/a-very-long-image-name:1.2.3"
+        renderer.on_pull(PullProgress(image=image, layers=2, layers_done=2, size=9))
+        renderer.on_pull(PullProgress(image=image, layers=2, finished=True, updated=True))
+        renderer.close()
+        lines = [line for line in _ANSI.sub("", text.getvalue()).splitlines() if line.strip()]
+
+        assert [line for line in lines if line.startswith("pulled ")] == [
+            "pulled registry.example:5000/team/a-ver…"
+        ]
 
 
 class TestHuman:
