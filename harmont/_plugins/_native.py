@@ -134,7 +134,7 @@ class ContextHost:
         self._context = context
 
     def log(self, level: int, message: bytes) -> None:
-        # SPEC §3.1: an unknown level byte logs as error; bad UTF-8 is replaced.
+        # An unknown level byte logs as error; bad UTF-8 is replaced.
         resolved = _LEVELS[level] if level < len(_LEVELS) else Level.ERROR
         self._context.log(resolved, message.decode("utf-8", "replace"))
 
@@ -152,7 +152,7 @@ class ContextHost:
         self._context.emit_event(decoded)
 
     def emit_step_log(self, stream: int, data: bytes) -> None:
-        # SPEC §2.10: 0 is stdout, anything else stderr.
+        # As harmont_plugin.h says: 0 is stdout, anything else stderr.
         self._context.emit_step_log(StdStream.STDOUT if stream == 0 else StdStream.STDERR, data)
 
     def should_cancel(self) -> bool:
@@ -410,7 +410,7 @@ def validate_native(path: Path, *, source: str) -> PluginManifest:
     Load the library at ``path`` in a worker process and validate its manifest.
 
     What `hm plugin install` checks before copying a library where hm will load it: a
-    library that crashes while loading costs the worker, not hm (SPEC §10.9).
+    library that crashes while loading costs the worker, not hm.
 
     :param source: what the user named (a path or URL), for messages.
     :raises PluginLoadError: it is not a valid plugin for this host.
