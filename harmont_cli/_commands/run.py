@@ -15,6 +15,7 @@ from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
 from harmont_cli._commands._selection import OnlySteps, SecretOptions  # noqa: TC001
+from harmont_cli._commands.config import ConfiguredCommand
 from harmont_cli._commands.debug import ShellOption, debug_program
 from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineSlug,
@@ -73,7 +74,7 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
 def register(app: typer.Typer) -> None:
     """Add `hm run` to ``app``."""
 
-    @app.command("run")
+    @app.command("run", cls=ConfiguredCommand)
     def run_command(  # noqa: PLR0917 - Typer maps each option to one parameter
         ctx: typer.Context,
         target: PipelineTarget = None,
