@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from harmont._plugins._native import isolation_for
 from tests.run.rig import command
 
@@ -83,6 +85,17 @@ class TestPrecedence:
         done = _run(project, "--format", "human")
 
         assert (0, "") == (done.returncode, done.stdout)
+
+    def test_a_repeatable_option_takes_a_list_or_a_spaced_variable(self, project: Project) -> None:
+        """`env = [...]` in a file, `HM_ENV="A=1 B=2"` over it: the steps see the variable's."""
+        project.pipeline(command("say", 'echo "$A $B"'))
+        _repo_config(project, '[run]\nrunner = "local"\nformat = "json"\nenv = ["A=file"]\n')
+        from_file = _run(project)
+        project.env["HM_ENV"] = "A=1 B=2"
+
+        from_variable = _run(project)
+
+        assert (["file "], ["1 2"]) == (from_file.logs("say"), from_variable.logs("say"))
 
     def test_hm_dir_names_the_project_whose_config_is_read(
         self, project: Project, tmp_path: Path
@@ -171,6 +184,27 @@ class TestMistakes:
         assert (2, "") == (done.returncode, done.stdout)
         assert f"error: {repo}:3: run.parallelism: 'four' is not a valid int.\n" == done.stderr
 
+    @pytest.mark.parametrize(
+        ("text", "line"),
+        [
+            ('# tuning\nrun.runner = "local"\nrun.parallelism = "four"\n', 3),
+            ('[other]\nx = 1\n\n[run]\nparallelism = "four"\n', 5),
+            ('run = { runner = "local", parallelism = "four" }\n', 1),
+            ('[run]\n"parallelism" = "four"\n', 2),
+        ],
+        ids=["dotted", "second-table", "inline-table", "quoted"],
+    )
+    def test_the_line_is_found_however_the_key_is_written(
+        self, project: Project, text: str, line: int
+    ) -> None:
+        """Dotted keys, later tables, inline tables and quoted keys all name their line."""
+        repo = _repo_config(project, text)
+
+        done = project.hm("config", "show", raw=True)
+
+        assert 2 == done.returncode
+        assert done.stderr.startswith(f"error: {repo}:{line}: run.parallelism: ")
+
     def test_a_bad_choice_in_a_variable_is_exit_2_naming_it(self, project: Project) -> None:
         """HM_FORMAT=xml names the variable and what is allowed."""
         project.pipeline(command("say", "echo hi"))
@@ -229,3 +263,16 @@ class TestPluginSettings:
             isolation_for("risky", env=env, project_root=project.root),
             isolation_for("steady", env=env, project_root=project.root),
         )
+
+
+def test_the_readme_example_is_understood(project: Project) -> None:
+    """The config file under README's Configuration has no key `hm` does not know."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    example = re.search(r"^## Configuration\n.*?```toml\n(.*?)```", readme, re.S | re.M)
+    assert example is not None
+    _user_config(project).write_text(example.group(1))
+
+    done = project.hm("config", "show", raw=True)
+
+    assert (0, "") == (done.returncode, done.stderr)
+    assert '"process"' in _show(project)["plugins.hello.isolation"]
