@@ -43,7 +43,8 @@ class ConfiguredCommand(TyperCommand):
 
     def invoke(self, ctx: Context) -> object:
         # After parsing, so `--help` never reads a file, and `-d DIR` names the project.
-        settings = _load(ctx, [self])
+        # Every configured command's keys are known, so another's table is no warning here.
+        settings = _load(ctx, _configured(ctx))
         options = _options(self)
         for name, setting in settings.table(_table(self)).items():
             param = options[name]
