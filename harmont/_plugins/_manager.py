@@ -83,7 +83,7 @@ _T = TypeVar("_T")
 
 #: Top-level words owned by `hm` itself; a plugin verb that shadows one is a conflict.
 BUILTIN_VERBS: Final[frozenset[str]] = frozenset(
-    {"run", "render", "pipelines", "plugin", "version", "cache", "debug", "help", "init"}
+    {"run", "render", "pipelines", "plugin", "version", "cache", "debug", "help", "init", "config"}
 )
 
 #: Which hook each capability kind needs the plugin to implement.

@@ -20,6 +20,7 @@ from harmont_cli._commands._selection import (  # noqa: TC001
     RunnerOption,
     SecretOptions,
 )
+from harmont_cli._commands.config import ConfiguredCommand
 from harmont_cli._commands.debug import ShellOption, debug_program
 from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineSlug,
@@ -27,7 +28,6 @@ from harmont_cli._commands.pipelines import (  # noqa: TC001
     RepoDir,
 )
 from harmont_cli._exit import exit_code_for
-from harmont_cli._help import HelpCommand
 
 if TYPE_CHECKING:
     from harmont._renderers import Renderer
@@ -79,7 +79,7 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
 def register(app: typer.Typer) -> None:
     """Add `hm run` to ``app``."""
 
-    @app.command("run", cls=HelpCommand)
+    @app.command("run", cls=ConfiguredCommand)
     def run_command(  # noqa: PLR0917 - Typer maps each option to one parameter
         ctx: typer.Context,
         target: PipelineTarget = None,
