@@ -10,6 +10,7 @@ that resemble a builtin also subclass it, so ``except ValueError`` keeps working
 
     HarmontError
     ├── UsageError                      bad flags or arguments
+    │   └── SettingsError                a config file or HM_* variable is wrong
     ├── PipelineError
     │   ├── InvalidIR (ValueError)       the IR document is malformed
     │   ├── PipelineRenderError          a pipeline file raised while being imported
@@ -46,6 +47,7 @@ __all__ = [
     "PluginError",
     "PluginLoadError",
     "PluginRuntimeError",
+    "SettingsError",
     "SourceError",
     "UnknownPipeline",
     "UnknownRunner",
@@ -72,6 +74,10 @@ class HarmontError(Exception):
 
 class UsageError(HarmontError):
     """Raised for command-line or API arguments that cannot be honoured."""
+
+
+class SettingsError(UsageError):
+    """Raised for a config file or ``HM_*`` variable that cannot be read or holds a bad value."""
 
 
 class PipelineError(HarmontError):

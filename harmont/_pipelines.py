@@ -3,7 +3,7 @@ Pipeline discovery: import a repo's pipeline files and read the envelope they de
 
 Pipeline files are arbitrary Python. They are imported in a child interpreter, never in
 this process, so that whatever they do (change the environment, register things, hang,
-exit) stays in the child. The child's world is fixed (SPEC.md §1.7): a cleared environment
+exit) stays in the child. The child's world is fixed (docs/ir.md, Discovery): a cleared environment
 holding only ``PYTHONPATH`` (our ``harmont``, then the repo's pipeline directories),
 ``PATH`` of the three system bin directories and ``LANG=C.UTF-8``; the repo root as working
 directory; stdin at end of file; and a time limit. Rendering therefore sees the same
@@ -237,7 +237,7 @@ def load_pipeline(
 ) -> Definition:
     """
     Discover the pipelines of the repo at ``root`` and return the one named ``slug`` (or
-    the only one, when ``slug`` is None), by the rules and messages of SPEC.md §1.7.
+    the only one, when ``slug`` is None), by the rules of docs/ir.md (Discovery).
     """
     envelope = json.loads(render_envelope(root, timeout=timeout, cancel=cancel))
     return select_definition(envelope, slug, source="this repo")

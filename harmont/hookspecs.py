@@ -89,7 +89,7 @@ def hm_plugin_manifest() -> PluginManifest:  # type: ignore[empty-body]
 
     Called once per plugin, on the main thread, while the registry loads, before any
     other hook of that plugin. It must be cheap and must not touch the network: `hm
-    --help` calls it for every installed plugin. The result is validated (SPEC.md §2.3)
+    --help` calls it for every installed plugin. The result is validated (docs/protocol.md)
     and cached for the life of the registry.
 
     .. versionadded:: 2

@@ -7,6 +7,8 @@ that a command needs and the library lacks belongs in the library.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -22,16 +24,17 @@ from typer.core import TyperGroup
 
 from harmont._errors import Cancelled, HarmontError, UsageError
 from harmont._plugins._manager import BUILTIN_VERBS, PluginStatus
-from harmont_cli._exit import ExitCode, report
+from harmont_cli._exit import report
+from harmont_cli._help import HelpGroup, closest, exit_code_section, usage_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
-    from typer._click import Command
+    from typer._click import Command, HelpFormatter
 
     from harmont import Registry
 
-__all__ = ["AppState", "build_app", "scan_global_plugin_options"]
+__all__ = ["AppState", "build_app", "scan_global_plugin_options", "warnings_to_stderr"]
 
 _HELP = "hm: run Harmont CI pipelines locally."
 
@@ -53,7 +56,9 @@ class AppState:
         if self._registry is None:
             from harmont import load_registry
 
-            self._registry = load_registry(disabled=self.disabled)
+            # `hm run` shows warnings through its renderer; other commands on stderr.
+            with warnings_to_stderr():
+                self._registry = load_registry(disabled=self.disabled)
         return self._registry
 
     @property
@@ -65,6 +70,28 @@ class AppState:
         """Close the registry (and its host) if it was loaded."""
         if self._registry is not None:
             self._registry.close()
+
+
+class _WarningsToStderr(logging.Handler):
+    """harmont's warnings as ``warning:`` lines on stderr, as errors are ``error:`` lines."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(f"warning: {record.getMessage()}\n")
+
+
+@contextlib.contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Show harmont's warnings as ``warning:`` lines on stderr while the block runs."""
+    handler = _WarningsToStderr()
+    logger = logging.getLogger("harmont")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def scan_global_plugin_options(args: Sequence[str]) -> tuple[frozenset[str], str | None]:
@@ -98,11 +125,15 @@ def scan_global_plugin_options(args: Sequence[str]) -> tuple[frozenset[str], str
     return frozenset(disabled), None
 
 
-class _RootGroup(TyperGroup):
+class _RootGroup(HelpGroup):
     """
     The `hm` group: an unknown command word is one `error:` line, exit 2; Ctrl-C in a
-    command is :class:`~harmont.Cancelled`, reported as every error is, exit 130.
+    command is :class:`~harmont.Cancelled`, reported as every error is, exit 130. Its
+    help ends with the exit codes.
     """
+
+    def format_epilog(self, ctx: Context, formatter: HelpFormatter) -> None:
+        exit_code_section(formatter)
 
     def invoke(self, ctx: Context) -> object:
         # Left to Typer, a KeyboardInterrupt becomes a bare exit 130 with nothing said.
@@ -116,10 +147,12 @@ class _RootGroup(TyperGroup):
         self, ctx: Context, args: list[str]
     ) -> tuple[str | None, Command | None, list[str]]:
         if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
-            available = ", ".join(sorted(self.list_commands(ctx)))
+            commands = sorted(self.list_commands(ctx))
+            near = closest(args[0], commands)
+            install = "a plugin may provide it: `hm plugin install SOURCE`"
             raise UsageError(
-                f"unknown command '{args[0]}' (available: {available})",
-                hint="a plugin may provide it: `hm plugin install <source>`",
+                f"unknown command '{args[0]}' (available: {', '.join(commands)})",
+                hint=f"did you mean '{near}'? ({install})" if near is not None else install,
             )
         return super().resolve_command(ctx, args)
 
@@ -204,8 +237,7 @@ def build_app(
         except typer.Abort:  # a confirmation answered no, or end of input at a prompt
             return int(report(Cancelled("cancelled")))
         except ClickException as error:  # usage errors from the parser
-            error.show()
-            return int(ExitCode.USAGE)
+            return int(report(usage_error(error)))
         finally:
             state.close()
         if remember_help is not None and result == 0:

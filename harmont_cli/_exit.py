@@ -23,7 +23,7 @@ __all__ = ["ExitCode", "exit_code_for", "report"]
 
 
 class ExitCode(enum.IntEnum):
-    """Process exit codes of `hm` (DESIGN.md §5)."""
+    """Process exit codes of `hm`."""
 
     #: Every step passed (or the command succeeded).
     OK = EXIT_OK

@@ -2,7 +2,7 @@
 Plugin verbs: each plugin's ``SubcommandSpec`` tree as click commands under `hm`.
 
 The specs become real click commands before argv is parsed, so `hm` parses a plugin
-verb exactly once (SPEC.md §7.2), `hm --help` lists plugin verbs beside the built-ins,
+verb exactly once, `hm --help` lists plugin verbs beside the built-ins,
 and help and usage errors come from the same parser as everywhere else.
 """
 
@@ -15,9 +15,17 @@ from typing import TYPE_CHECKING, Final
 # typer 0.27 vendors click under a private name; the version pin keeps these imports valid.
 from typer._click.globals import get_current_context
 from typer._click.types import IntRange
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from harmont.protocol import FlagArg, OptionArg, PositionalArg, SubcommandInput, ValueType
+from harmont.protocol import (
+    FlagArg,
+    OptionArg,
+    PositionalArg,
+    PositionalListArg,
+    SubcommandInput,
+    ValueType,
+)
+from harmont_cli._help import HelpCommand, HelpGroup
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -66,7 +74,7 @@ def run_plugin_verb(
 
 
 def harmont_env() -> dict[str, str]:
-    """Every ``HARMONT_*`` variable of the process environment (SPEC.md §2.6)."""
+    """Every ``HARMONT_*`` variable of the process environment (docs/protocol.md)."""
     return {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIX)}
 
 
@@ -94,7 +102,7 @@ def command_for_spec(
         def leaf(**_: object) -> int:
             return _invoke(get_current_context(), invoke, keys)
 
-        return TyperCommand(
+        return HelpCommand(
             spec.verb,
             params=params,
             callback=leaf,
@@ -109,7 +117,7 @@ def command_for_spec(
             return _invoke(ctx, invoke, keys)
         return None
 
-    group = TyperGroup(
+    group = HelpGroup(
         name=spec.verb,
         params=params,
         callback=node,
@@ -135,8 +143,10 @@ def _invoke(
     while node is not None and node.parent is not None:  # the root is `hm` itself
         path.append(node.info_name or "")
         node = node.parent
+    # An absent optional argument is left out, never null; a positional list arrives
+    # as a list, possibly empty.
     args: dict[str, Value] = {
-        keys[name]: value
+        keys[name]: list(value) if isinstance(value, tuple) else value
         for name, value in ctx.params.items()
         if name in keys and value is not None
     }
@@ -144,7 +154,7 @@ def _invoke(
 
 
 def _declared_name(arg: ArgSpec) -> str:
-    return arg.name if isinstance(arg, PositionalArg) else arg.long
+    return arg.name if isinstance(arg, PositionalArg | PositionalListArg) else arg.long
 
 
 def _param(arg: ArgSpec) -> Parameter:
@@ -155,6 +165,15 @@ def _param(arg: ArgSpec) -> Parameter:
             type=_type(arg.value_type),
             help=arg.help,
             metavar=arg.name.upper(),
+        )
+    if isinstance(arg, PositionalListArg):
+        return TyperArgument(
+            param_decls=[arg.name],
+            required=False,
+            nargs=-1,
+            type=_type(arg.value_type),
+            help=arg.help,
+            metavar=f"[{arg.name.upper()}]...",
         )
     if isinstance(arg, OptionArg):
         decls = [f"--{arg.long}", *([f"-{arg.short}"] if arg.short else [])]
@@ -172,5 +191,5 @@ def _param(arg: ArgSpec) -> Parameter:
 
 
 def _type(value_type: ValueType) -> object:
-    # bool stays a string, as the reference host parses it (SPEC.md §2.3).
+    # bool stays a string, as the reference host parses it (docs/protocol.md).
     return _I64_TYPE if value_type is ValueType.INT else str

@@ -45,6 +45,7 @@ from harmont.protocol import PlanSummary as PlanSummary
 from harmont.protocol import PluginError as PluginError
 from harmont.protocol import PluginManifest as PluginManifest
 from harmont.protocol import PositionalArg as PositionalArg
+from harmont.protocol import PositionalListArg as PositionalListArg
 from harmont.protocol import StdStream as StdStream
 from harmont.protocol import StepCacheHit as StepCacheHit
 from harmont.protocol import StepEnd as StepEnd
@@ -106,6 +107,7 @@ __all__ = [
     "PluginManifest",
     "PluginRuntimeError",
     "PositionalArg",
+    "PositionalListArg",
     "StdStream",
     "StepCacheHit",
     "StepEnd",

@@ -18,6 +18,7 @@ from harmont.protocol import (
     OptionArg,
     PluginManifest,
     PositionalArg,
+    PositionalListArg,
     StepExecutorSpec,
     SubcommandSpec,
     ValueType,
@@ -109,14 +110,28 @@ def positional(
     name: str,
     *,
     help: str | None = None,
-    required: bool = True,
+    required: bool | None = None,
     value_type: ValueType = ValueType.STRING,
-) -> PositionalArg:
+    many: bool = False,
+) -> PositionalArg | PositionalListArg:
     """
     Declare a positional argument, required by default.
 
+    With ``many=True`` it takes every remaining word (``hm VERB a b c``) and the plugin
+    gets a list, possibly empty: it must be the verb's last positional, and cannot be
+    required. An optional positional that was not given is missing from the ``args``
+    object (never null); a ``many`` one is always there.
+
     .. versionadded:: 2
+    .. versionchanged:: 2 ``many``.
     """
+    if many:
+        if required:
+            raise ValueError(
+                f"positional '{name}': many=True is a list, possibly empty: not required"
+            )
+        return PositionalListArg(name=name, help=help, value_type=value_type)
+    required = True if required is None else required
     return PositionalArg(name=name, help=help, required=required, value_type=value_type)
 
 
@@ -190,6 +205,8 @@ def spec_from_command(command: Any, *, verb: str | None = None) -> SubcommandSpe
 
 
 def _arg_from_param(param: Any) -> ArgSpec | None:
+    if param.param_type_name == "argument" and param.nargs == -1:
+        return PositionalListArg(name=param.name, help=None, value_type=_value_type(param))
     if param.param_type_name == "argument":
         return PositionalArg(
             name=param.name,

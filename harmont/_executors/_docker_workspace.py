@@ -3,7 +3,7 @@ Laying a run's source archive over ``/workspace`` in a container, idempotently.
 
 A container that starts from a snapshot already holds a workspace: the one extracted when
 the snapshot's chain started, plus whatever its steps built. Extraction must give fresh
-source without destroying build outputs (SPEC.md §10 item 14), so every extraction
+source without destroying build outputs, so every extraction
 records the files it laid down in :data:`MANIFEST_PATH`, outside the workspace; the next
 extraction over that state first deletes the recorded files the new archive no longer
 has (and the directories that leaves empty), then unpacks the new archive over the rest.

@@ -2,7 +2,7 @@
 The ``docker`` runner, the default: each chain runs in one live container of the local
 engine (docker-py), following the executor contract.
 
-- A chain starts a container from, in the order of SPEC.md §5.6, the durable snapshot it
+- A chain starts a container from, in this order, the durable snapshot it
   continues (a fork parent's image or a cache hit's tag) or the step's image (the
   pipeline's default image once the host has patched it in), then lays the run's source
   archive over ``/workspace`` (:mod:`._docker_workspace`). Its first process is a shell
@@ -96,7 +96,7 @@ __all__ = [
 
 #: The runner name steps use to ask for this executor.
 RUNNER: Final = "docker"
-#: The image of a step when neither it nor its pipeline names one (SPEC.md §5.6).
+#: The image of a step when neither it nor its pipeline names one.
 DEFAULT_IMAGE: Final = "alpine:latest"
 
 _MANIFEST: Final = PluginManifest(

@@ -1,5 +1,5 @@
 """
-The discovery envelope (SPEC.md §1.1) and the rules for choosing one pipeline from it.
+The discovery envelope (docs/ir.md) and the rules for choosing one pipeline from it.
 
 ``{"schema_version": "1", "pipelines": [{"slug", "name", "allow_manual", "triggers",
 "definition"}, ...]}`` is what importing a repo's pipeline files produces; each
@@ -26,6 +26,8 @@ __all__ = ["SLUG_PATTERN", "Entry", "choose_slug", "envelope_entries", "is_envel
 SLUG_PATTERN: Final = re.compile(r"[a-z][a-z0-9-]{0,63}")
 
 #: Where to tell the user to add a pipeline, when a repo declares none.
+_ENVELOPE_FIELDS: Final = frozenset({"schema_version", "pipelines"})
+_REGISTRATION_FIELDS: Final = frozenset({"slug", "name", "allow_manual", "triggers", "definition"})
 _ADD_ONE: Final = 'add @hm.pipeline("slug") to a function in .harmont/pipeline.py'
 
 
@@ -66,6 +68,7 @@ def _entry(fields: Fields, slug: str) -> Entry:
 
 def envelope_entries(document: Fields) -> list[Entry]:
     """Check an envelope's own fields and return its registrations in order."""
+    document.known(_ENVELOPE_FIELDS)
     version = document.raw("schema_version")
     if version != "1":
         raise document.fail(
@@ -75,6 +78,7 @@ def envelope_entries(document: Fields) -> list[Entry]:
     first: dict[str, int] = {}
     for index, raw in enumerate(document.array("pipelines", required=True)):
         fields = Fields(raw, where=f"pipelines[{index}]")
+        fields.known(_REGISTRATION_FIELDS)
         slug = fields.name("slug")
         if not SLUG_PATTERN.fullmatch(slug):
             raise fields.fail(
@@ -100,7 +104,7 @@ def choose_slug(
     how: str = "as the first argument",
 ) -> str:
     """
-    Pick the pipeline to use (SPEC.md §1.7 items 4 and 6).
+    Pick the pipeline to use (docs/ir.md, Discovery).
 
     The one named by ``wanted``; else the only one there is; else an error that lists them.
 

@@ -1,5 +1,5 @@
 """
-The flat form of the IR (SPEC.md §1.2-1.3): a list of command and wait steps.
+The flat form of the IR (docs/ir.md): a list of command and wait steps.
 
 ``{"version": "0", "env"?, "default_image"?, "timeout_seconds"?, "steps": [...]}``, where a
 command step names its parent with ``builds_in`` and a ``{"type": "wait"}`` step is a
@@ -8,17 +8,27 @@ barrier between stages.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from harmont._errors import InvalidIR
 from harmont._ir._json import Fields, describe
 from harmont._ir._model import Dependency, PipelineIR
-from harmont._ir._steps import check_acyclic, command_step, step_key, unique_keys
+from harmont._ir._steps import (
+    COMMAND_FIELDS,
+    check_acyclic,
+    command_step,
+    step_key,
+    unique_keys,
+)
 
 if TYPE_CHECKING:
     from harmont.protocol import CommandStep
 
 __all__ = ["parse_flat"]
+
+_DOCUMENT_FIELDS: Final = frozenset({"version", "env", "default_image", "timeout_seconds", "steps"})
+_STEP_FIELDS: Final = COMMAND_FIELDS | {"type", "builds_in", "env"}
+_WAIT_FIELDS: Final = frozenset({"type", "continue_on_failure"})
 
 
 def parse_flat(document: Fields) -> PipelineIR:
@@ -29,9 +39,10 @@ def parse_flat(document: Fields) -> PipelineIR:
     the stage before it, as the DSL's graph form has it; consecutive waits act as one, which
     lets the steps after it run despite failures only if every one of them says
     ``continue_on_failure``. The reference host made each step depend on *all* earlier
-    steps and ignored ``continue_on_failure`` (SPEC.md §1.8, a Gap); ordering is the same,
+    steps and ignored ``continue_on_failure``; ordering is the same,
     and the flag now means what it says.
     """
+    document.known(_DOCUMENT_FIELDS)
     env = document.environment("env") or {}
     default_image = document.string("default_image")
     timeout_seconds = document.seconds("timeout_seconds")
@@ -47,6 +58,7 @@ def parse_flat(document: Fields) -> PipelineIR:
     for index, raw in enumerate(document.array("steps", required=True)):
         fields = Fields(raw, where=f"steps[{index}]")
         kind = fields.raw("type")
+        fields.known(_WAIT_FIELDS if kind == "wait" else _STEP_FIELDS)
         if kind == "wait":
             continues = fields.boolean("continue_on_failure", default=False)
             if current:

@@ -20,12 +20,22 @@ import attrs
 from harmont._errors import InvalidIR
 from harmont._ir._json import Fields, describe
 from harmont._ir._model import Dependency, PipelineIR
-from harmont._ir._steps import check_acyclic, command_step, step_key, unique_keys
+from harmont._ir._steps import (
+    COMMAND_FIELDS,
+    check_acyclic,
+    command_step,
+    step_key,
+    unique_keys,
+)
 
 if TYPE_CHECKING:
     from harmont.protocol import CommandStep
 
 __all__ = ["EDGE_KINDS", "parse_graph"]
+
+_DOCUMENT_FIELDS: Final = frozenset({"version", "timeout_seconds", "graph"})
+_GRAPH_FIELDS: Final = frozenset({"nodes", "node_holes", "edge_property", "edges"})
+_NODE_FIELDS: Final = frozenset({"step", "env"})
 
 #: Edge kinds, each mapped to whether ``to`` needs ``from`` to have succeeded (None:
 #: ``builds_in``, which always does and is not a dependency of the model).
@@ -64,7 +74,9 @@ def _edge(raw: object, *, where: str, node_count: int) -> tuple[int, int, str]:
 def parse_graph(document: Fields) -> PipelineIR:
     """Load a graph-form document whose version has been checked."""
     timeout_seconds = document.seconds("timeout_seconds")
+    document.known(_DOCUMENT_FIELDS)
     graph = Fields(document.required("graph", "an object with nodes and edges"), where="graph")
+    graph.known(_GRAPH_FIELDS)
     if graph.array("node_holes"):
         raise graph.fail("'node_holes' must be empty: this hm reads dense node lists only")
     direction = graph.raw("edge_property")
@@ -78,6 +90,8 @@ def parse_graph(document: Fields) -> PipelineIR:
         node = Fields(raw, where=f"node {index}")
         step = Fields(node.required("step", "an object with key and cmd"), where=node.where)
         key = step_key(step)
+        node.known(_NODE_FIELDS)
+        step.known(COMMAND_FIELDS)
         keyed.append((key, node.where))
         node.where = step.where = where_of.setdefault(key, f"node {index} (step {key!r})")
         steps.append(command_step(step, key=key, builds_in=None, env=node.environment("env")))

@@ -10,7 +10,9 @@ the place it was found (``where``) and says what was expected and what came.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
+import logging
 import math
 import os
 import re
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTROL",
     "MAX_DEPTH",
+    "STRICT",
     "Fields",
     "check_document",
     "check_value",
@@ -35,6 +38,10 @@ __all__ = [
     "read_source",
     "show_text",
 ]
+
+#: Whether an unknown field is an error (`hm render --strict`) rather than a warning.
+STRICT: Final = contextvars.ContextVar("harmont_ir_strict", default=False)
+_log = logging.getLogger("harmont.ir")
 
 #: Largest ``timeout_seconds`` the wire type (a Rust ``u32``) can carry.
 U32_MAX: Final = 2**32 - 1
@@ -251,7 +258,7 @@ def check_document(data: object) -> None:
 
 def check_value(value: object, *, where: str, name: str) -> None:
     """
-    Check that ``value`` is a wire ``Value`` (SPEC.md §2.8): JSON data whose integers fit
+    Check that ``value`` is a wire ``Value`` (docs/protocol.md): JSON data whose integers fit
     in 64 bits and whose numbers are finite.
     """
     stack: list[object] = [value]
@@ -292,7 +299,8 @@ class Fields:
     """
     Typed, named access to the fields of one JSON object of an IR document.
 
-    Unknown fields are ignored (SPEC.md §1.2); a field that is present with the wrong type
+    Unknown fields are ignored with a warning, or rejected under :data:`STRICT`
+    (:meth:`known`, docs/ir.md); a field that is present with the wrong type
     is an error naming the object (``where``), the field, the expected type and the value.
     ``null`` counts as absent for optional fields, as the DSL writes ``"builds_in": null``.
     """
@@ -399,6 +407,23 @@ class Fields:
         if not isinstance(value, list):
             raise self._wrong(name, "an array", value)
         return value
+
+    def known(self, names: frozenset[str]) -> None:
+        """
+        Report each field of this object outside *names*, naming the closest known one:
+        one warning each (IR written for a newer hm still loads), or an error under
+        :data:`STRICT`.
+        """
+        for name in self._data:
+            if name in names:
+                continue
+            import difflib  # only for an unknown field
+
+            near = difflib.get_close_matches(name, sorted(names), n=1)
+            message = f"unknown field {name!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+            if STRICT.get():
+                raise self.fail(f"{message}; remove it")
+            _log.warning("%s: %s", self.where or "the document", message)
 
     def raw(self, name: str) -> Any:
         """Return a field as it is, ``None`` when absent."""

@@ -75,7 +75,7 @@ def select_definition(
     """
     Return the definition in ``data``: the document itself, or one pipeline of an envelope.
 
-    For an envelope, ``slug`` picks the pipeline by the rules of SPEC.md §1.7
+    For an envelope, ``slug`` picks the pipeline by the rules of docs/ir.md (Discovery)
     (:func:`choose_slug`); ``source`` and ``how`` word its messages.
 
     :raises UsageError: if a slug is given for a document that is not an envelope.

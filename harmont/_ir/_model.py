@@ -72,7 +72,7 @@ class PipelineIR:
 
 @attrs.frozen(kw_only=True)
 class Registration:
-    """One ``@hm.pipeline`` of a discovery envelope (SPEC.md §1.1), with its definition."""
+    """One ``@hm.pipeline`` of a discovery envelope (docs/ir.md), with its definition."""
 
     slug: str
     name: str

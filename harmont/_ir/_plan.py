@@ -3,7 +3,7 @@ The planner: turns a validated :class:`PipelineIR` into chains a scheduler can r
 
 A chain is the unit that owns one live execution environment (one container, one working
 directory): its steps run in order, each starting from the state the previous one left.
-The rule (DESIGN.md §4, "one live environment per chain"; SPEC.md §1.8 rule 7 relaxed):
+The rule ("one live environment per chain", docs/ir.md):
 
 - a step continues its parent's chain when it is its ``builds_in`` parent's only child,
   even when it also waits for other steps (a ``depends_on`` edge, a wait barrier): the

@@ -5,7 +5,7 @@ checks over the whole DAG (duplicate keys, dangling references, cycles).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from harmont._errors import InvalidIR
 from harmont._ir._json import CONTROL, Fields, check_value, describe, show_text
@@ -16,7 +16,25 @@ if TYPE_CHECKING:
 
     from harmont._ir._model import Dependency
 
-__all__ = ["check_acyclic", "command_step", "expect_version", "step_key", "unique_keys"]
+__all__ = [
+    "CACHE_FIELDS",
+    "COMMAND_FIELDS",
+    "check_acyclic",
+    "command_step",
+    "expect_version",
+    "step_key",
+    "unique_keys",
+]
+
+
+#: The fields of a command step in both forms (the flat form adds type, builds_in, env).
+COMMAND_FIELDS: Final = frozenset(
+    {"key", "cmd", "label", "image", "timeout_seconds", "cache", "runner", "runner_args"}
+)
+#: The fields of a cache object: the host reads policy and key; the DSL writes the rest.
+CACHE_FIELDS: Final = frozenset(
+    {"policy", "key", "env_keys", "duration_seconds", "paths", "sub_policies"}
+)
 
 
 def step_key(fields: Fields) -> str:
@@ -39,6 +57,7 @@ def _cache(fields: Fields) -> CacheSpec | None:
     if raw is None:
         return None
     cache = Fields(raw, where=f"{fields.where} cache")
+    cache.known(CACHE_FIELDS)
     return CacheSpec(policy=cache.name("policy"), key=cache.string("key"))
 
 
@@ -76,7 +95,7 @@ def command_step(
 
 def unique_keys(keyed: Iterable[tuple[str, str]]) -> None:
     """
-    Reject two steps with one key (SPEC.md §1.8 rule 2, a Gap: the reference keeps the last).
+    Reject two steps with one key.
 
     :param keyed: ``(key, where)`` pairs in document order.
     """
@@ -143,7 +162,7 @@ def check_acyclic(
 
 
 def expect_version(fields: Fields) -> None:
-    """Require ``"version": "0"`` (SPEC.md §10 item 7: the reference never checked it)."""
+    """Require ``"version": "0"``."""
     if "version" not in fields or fields.raw("version") is None:
         raise fields.fail('missing "version": add "version": "0"')
     version = fields.raw("version")

@@ -1,5 +1,5 @@
 """
-The per-run archive store: packed source trees served to executors by id (SPEC.md §3.7).
+The per-run archive store: packed source trees served to executors by id (docs/native-abi.md).
 
 The orchestrator packs the working tree once per run and registers the bytes here; the
 host API's ``archive_read``/``archive_total_size`` read them back in slices, which is all a

@@ -1,7 +1,7 @@
 """
 The host's cache verdict for each step, and the snapshot tags it names.
 
-Per the executor contract (SPEC.md §5.7 with Gap 13 fixed), a tag is
+Per the executor contract (docs/native-abi.md), a tag is
 ``<repository>/<sanitised step key>:<version>``, all lower case, so the same string is a
 valid Docker image reference and a safe relative path for the local runner:
 
@@ -41,7 +41,7 @@ CACHE_REPOSITORY: Final = "harmont-local"
 EPHEMERAL_REPOSITORY: Final = "harmont-ephemeral"
 
 _UNSAFE: Final = re.compile(r"[^a-z0-9_-]")
-#: Length of the cache-key prefix in a cache tag (SPEC.md §5.7).
+#: Length of the cache-key prefix in a cache tag.
 _KEY_PREFIX: Final = 16
 
 

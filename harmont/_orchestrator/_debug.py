@@ -108,12 +108,16 @@ def open_shell(
     step = executor_input.step
     if context.should_cancel():  # Ctrl-C came before the shell could own the terminal
         return EXIT_CANCELLED
+    # By label, as the build's lines show it, with the key `hm debug` takes.
+    name = (
+        f"'{step.label}' ({step.key})" if step.label and step.label != step.key else f"'{step.key}'"
+    )
     if failed_with is not None:
-        said = f"step '{step.key}' failed (exit {failed_with}): a shell where its command ran"
+        said = f"step {name} failed (exit {failed_with}): a shell where its command ran"
     elif ran_with is not None:
-        said = f"step '{step.key}': the step's command exited with {ran_with}, a shell where it ran"
+        said = f"step {name}: the step's command exited with {ran_with}, a shell where it ran"
     else:
-        said = f"step '{step.key}': a shell where it would run"
+        said = f"step {name}: a shell where it would run"
     sys.stderr.write(
         f"hm: {said}; exit the shell to go on\nhm: the step's command:\n{_indent(step.cmd)}\n"
     )

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -50,11 +50,12 @@ from harmont.protocol import BuildEnd, BuildStart, StepLog
 if TYPE_CHECKING:
     from harmont._ir._model import PipelineIR
     from harmont._ir._plan import Plan
+    from harmont._ir._select import Selection
     from harmont._orchestrator._debug import DebugShell
     from harmont._orchestrator._result import RunEvent
     from harmont._plugins._host import Host
     from harmont._plugins._manager import Registry
-    from harmont.protocol import BuildEvent, HookAbort
+    from harmont.protocol import BuildEvent, CommandStep, HookAbort
 
 __all__ = ["run"]
 
@@ -76,6 +77,7 @@ def run(
     env: Mapping[str, str] | None = None,
     keep_going: bool = False,
     on_event: Callable[[RunEvent], None] | None = None,
+    on_plan: Callable[[Sequence[CommandStep]], None] | None = None,
     cancel: threading.Event | None = None,
     plugins: Iterable[object] = (),
     disabled_plugins: Iterable[str] = (),
@@ -102,6 +104,10 @@ def run(
     :param env: variables that win over every pipeline and step env (``hm run -e``).
     :param keep_going: let independent chains finish after a failure.
     :param on_event: receives every build event, in order, on the thread that produced it.
+    :param on_plan: receives the command steps of the run (key, label, image...) once,
+        before any pull and ``build_start``: events name steps by key only, and a display
+        shows labels. The planned steps come first, then those ``only`` left out (which
+        :class:`~harmont.StepSkipped` records name); secrets read ``***`` in their env.
     :param cancel: set it (from any thread) to cancel the build, as Ctrl-C does; the build
         then ends with exit code 130. This function never touches signal handlers.
     :param plugins: extra plugin objects, registered after the installed ones.
@@ -153,7 +159,6 @@ def run(
     any event.
     """
     from harmont._ir._plan import plan as make_plan
-    from harmont._ir._select import select
     from harmont._plugins._host import Host
     from harmont._plugins._manager import load_registry
 
@@ -164,13 +169,7 @@ def run(
     if debug_shell is not None:
         _need_terminal(debug_shell)
     loaded = _load(pipeline, slug=slug, root=root, cancel=cancel)
-    if debug_shell is not None and debug_shell.at is not None:
-        from harmont._ir._select import resolve_step
-
-        debugged = resolve_step(loaded, debug_shell.at)
-        debug_shell = attrs.evolve(debug_shell, at=debugged)
-        only = [*only, debugged]
-    selection = select(loaded, only)
+    selection, debug_shell = _select(loaded, only, debug_shell)
     ir = selection.ir
     control = RunControl()
     archives = ArchiveStore()
@@ -198,6 +197,9 @@ def run(
             runners=registry.runners(),
             env={**(env or {}), **(secrets or {})},
         )
+        host.planned_steps = tuple(step.key for chain in plan.chains for step in chain.steps)
+        if on_plan is not None:
+            on_plan(_run_steps(plan, loaded, selection.skipped, masker))
         _check_runners(registry, plan, pull=policy, on_pull=on_pull, cancel=cancel)
         source = _cancellable(
             functools.partial(pack_source, root), cancel=cancel, doing=f"packing {root}"
@@ -305,6 +307,42 @@ def _build(
         failure=None if failure is None else masker.mask(failure),
         shell_exit_code=scheduler.shell_exit_code,
     )
+
+
+def _select(
+    loaded: PipelineIR, only: Iterable[str], shell: DebugShell | None
+) -> tuple[Selection, DebugShell | None]:
+    """
+    The steps to build: *only*'s, and the debugged step (named by its key from now on,
+    in *shell* too) with what it needs.
+    """
+    from harmont._ir._select import resolve_step, select
+
+    if shell is not None and shell.at is not None:
+        debugged = resolve_step(loaded, shell.at)
+        shell = attrs.evolve(shell, at=debugged)
+        only = [*only, debugged]
+    return select(loaded, only), shell
+
+
+def _run_steps(
+    plan: Plan, loaded: PipelineIR, left_out: Iterable[str], masker: Masker
+) -> list[CommandStep]:
+    """The planned steps, then the *left_out* ones of *loaded*, their secrets masked."""
+    unselected = frozenset(left_out)
+    steps = [
+        *(step for chain in plan.chains for step in chain.steps),
+        *(step for step in loaded.steps if step.key in unselected),
+    ]
+    if not masker.active:
+        return steps
+    return [
+        attrs.evolve(
+            masker.mask_fields(step),
+            env=None if step.env is None else {k: masker.mask(v) for k, v in step.env.items()},
+        )
+        for step in steps
+    ]
 
 
 def _failure(control: RunControl, outcomes: tuple[StepOutcome, ...]) -> str | None:

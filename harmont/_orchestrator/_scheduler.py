@@ -30,7 +30,7 @@ What ends a build early, first cause wins:
 Cancellation is one event shared with the host (``context.should_cancel()``): executors
 poll it, kill their step and report exit code 130.
 
-Event fields, as emitted here (SPEC.md §2.7, with its Gap 15 settled):
+Event fields, as emitted here (docs/protocol.md):
 
 - ``step_queued.chain_idx`` is the index of the step's chain in the plan (the same index as
   ``chain_failed.chain_idx``), not the step's position inside its chain;

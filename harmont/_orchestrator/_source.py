@@ -1,5 +1,5 @@
 """
-Source packing: the working tree as a deterministic ``.tar.gz`` (SPEC.md §5.3).
+Source packing: the working tree as a deterministic ``.tar.gz``.
 
 What goes in is what git would track, decided by git's own gitignore rules
 (:mod:`._gitignore`): ``.git/info/exclude``, then the root ``.gitignore``, then nested

@@ -1,5 +1,5 @@
 """
-The per-call view of the host API that every plugin call receives (SPEC.md §2.10, §3).
+The per-call view of the host API that every plugin call receives (docs/plugins.md).
 
 A context binds the shared :class:`~harmont._plugins._host.Host` to one plugin and, when
 there is one, the run and step the call serves. That binding is what lets the host
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, final
 
 if TYPE_CHECKING:
     import uuid
+    from pathlib import Path
 
     from harmont._plugins._host import HostBinding
     from harmont.protocol import BuildEvent, KvScope, Level, StdStream
@@ -25,7 +26,7 @@ __all__ = ["PluginContext"]
 @final
 class PluginContext:
     """
-    What a plugin call can ask of the host: the eleven calls of SPEC.md §2.10, typed.
+    What a plugin call can ask of the host: the eleven host calls of docs/native-abi.md, typed.
 
     Made by :meth:`Host.context` for each call, cheap to create, immutable and safe to use
     from any thread (a plugin may hand it to worker threads of its own).
@@ -76,6 +77,23 @@ class PluginContext:
     def step_id(self) -> uuid.UUID | None:
         """The step execution this call serves; None for calls not made for one step."""
         return self._step_id
+
+    @property
+    def project_root(self) -> Path | None:
+        """
+        The project of this call (``hm run -d DIR``); None outside a build. Python plugins
+        only: what a report is written under.
+        """
+        return self._host.project_root if self._run_id is not None else None
+
+    @property
+    def planned_steps(self) -> tuple[str, ...]:
+        """
+        The keys of every step of the build's plan, in plan order; empty outside a build.
+        Python plugins only. Events name only the steps that were queued: those missing
+        from them never ran (skipped).
+        """
+        return self._host.planned_steps if self._run_id is not None else ()
 
     def log(self, level: Level, message: str) -> None:
         """

@@ -1,7 +1,7 @@
 """
 The host: per-process state behind the host API, shared by every plugin of a registry.
 
-There are two kinds (SPEC.md §3): the run host, built by the orchestrator with the run's
+There are two kinds (docs/plugins.md): the run host, built by the orchestrator with the run's
 event sink, cancellation event, archive store and project root; and :meth:`Host.noop` for
 CLI dispatch, which has no listener and is never cancelled. Both keep plugin-scope keys
 persistently under the state directory. Plugins never see a host, only the
@@ -109,6 +109,8 @@ class Host:
         self._write_lock = threading.Lock()
         self._bindings_lock = threading.Lock()
         self._bindings: dict[str, HostBinding] = {}
+        #: Set by the run once its plan is made (:attr:`PluginContext.planned_steps`).
+        self.planned_steps: tuple[str, ...] = ()
 
     @classmethod
     def noop(cls, *, state_dir: Path | None = None) -> Self:
@@ -364,6 +366,16 @@ class HostBinding:
     def keep_failed(self) -> bool:
         """Whether executors keep failed steps' environments for a debug shell."""
         return self.__host.keep_failed
+
+    @property
+    def project_root(self) -> Path | None:
+        """The repository root of the run, if any (:attr:`PluginContext.project_root`)."""
+        return self.__host.project_root
+
+    @property
+    def planned_steps(self) -> tuple[str, ...]:
+        """The keys of the run's planned steps (:attr:`PluginContext.planned_steps`)."""
+        return self.__host.planned_steps
 
     def _log(self, caller: PluginContext, level: Level, message: str) -> None:
         self.__host._log(caller, level, message)

@@ -4,12 +4,19 @@ Installing and removing plugins: `hm plugin install` and `hm plugin remove` as l
 Python plugins are distributions, so pip installs and uninstalls them into the running
 interpreter. Native libraries are single files under ``~/.harmont/plugins/``, named for
 their manifest; each is loaded in a worker process and its manifest validated before it is
-copied there, so a library hm cannot load is never installed (SPEC §10.9).
+copied there, so a library hm cannot load is never installed; a file that is no shared
+library at all is refused first, saying why (:mod:`~harmont._plugins._shared_library`).
+
+pip's own output is shown only when pip fails (or when asked for). A distribution that
+declares no harmont plugin is uninstalled again: `hm plugin install` never leaves behind
+something that is not a plugin.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
+import json
 import os
 import re
 import shutil
@@ -20,7 +27,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 import attrs
 
@@ -28,10 +35,19 @@ from harmont._errors import PluginLoadError, UsageError
 from harmont._plugins._discovery import NATIVE_SUFFIX, entry_point_candidates, user_plugin_dir
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from harmont._plugins._manager import PluginInfo
+
+#: Receives pip's output when pip fails; None lets pip write to the terminal as it runs.
+PipOutput: TypeAlias = "Callable[[str], None] | None"
+#: Told, in one line, what is about to take a while (pip resolving and installing).
+Progress: TypeAlias = "Callable[[str], None] | None"
 
 __all__ = [
     "Installed",
+    "PipOutput",
+    "Progress",
     "Removal",
     "install_plugin",
     "plan_removal",
@@ -75,7 +91,13 @@ class Removal:
     plugins: tuple[str, ...] = ()
 
 
-def install_plugin(source: str, *, pin: str | None = None) -> Installed:
+def install_plugin(
+    source: str,
+    *,
+    pin: str | None = None,
+    pip_output: PipOutput = None,
+    progress: Progress = None,
+) -> Installed:
     """
     Install the plugin named by ``source`` into the running interpreter.
 
@@ -84,7 +106,11 @@ def install_plugin(source: str, *, pin: str | None = None) -> Installed:
     the files (then ``pin``, its SHA-256, is mandatory). A pin given for a local file is
     checked too.
 
-    :raises UsageError: a plain ``http://`` URL, a missing pin or file, a malformed pin.
+    :param pip_output: where pip's output goes if pip fails (it is dropped if pip
+        succeeds); None: pip writes to this process's stdout and stderr as it runs.
+    :param progress: told ``installing SOURCE with pip...`` before pip runs.
+    :raises UsageError: a plain ``http://`` URL, a missing pin or file, a malformed pin;
+        a distribution that declares no harmont plugin (uninstalled again).
     :raises PluginLoadError: an invalid native library, a pin mismatch, a failed download or
         pip run.
     """
@@ -108,7 +134,7 @@ def install_plugin(source: str, *, pin: str | None = None) -> Installed:
             local.write_bytes(data)
             if local.suffix == NATIVE_SUFFIX:
                 return _install_native(local, shown=source)
-            return _pip_install(str(local), shown=source)
+            return _pip_install(str(local), shown=source, output=pip_output, progress=progress)
 
     path = Path(source)
     if path.exists():
@@ -125,12 +151,12 @@ def install_plugin(source: str, *, pin: str | None = None) -> Installed:
                 return _install_native(path, shown=source)
         elif expected is not None:
             raise UsageError(f"plugin source '{source}': --pin needs a file, not a directory")
-        return _pip_install(str(path.resolve()), shown=source)
+        return _pip_install(str(path.resolve()), shown=source, output=pip_output, progress=progress)
     if "/" in source or source.startswith(".") or path.suffix in _NATIVE_SUFFIXES:
         raise UsageError(f"plugin source '{source}': no file at {path}")
     if expected is not None:
         raise UsageError(f"plugin source '{source}': --pin applies to files and https URLs")
-    return _pip_install(source, shown=source)
+    return _pip_install(source, shown=source, output=pip_output, progress=progress)
 
 
 def plan_removal(name: str, plugins: list[PluginInfo]) -> Removal:
@@ -220,9 +246,17 @@ def _install_native(library: Path, *, shown: str) -> Installed:
     """
     from harmont._plugins._manager import BUILTIN_VERBS
     from harmont._plugins._native import validate_native
+    from harmont._plugins._shared_library import shared_library_problem
 
     # The very file that is copied is the one validated, never one dlopen finds elsewhere.
     library = library.absolute()
+    problem = shared_library_problem(library) if NATIVE_SUFFIX == ".so" else None
+    if problem is not None:
+        raise PluginLoadError(
+            f"native plugin '{shown}': not a valid shared library: {problem}",
+            source=shown,
+            hint="build it as a shared library (crate-type cdylib, or cc -shared -fPIC)",
+        )
     manifest = validate_native(library, source=shown)
     builtin_plugins = {c.name for c in entry_point_candidates(include_third_party=False)}
     for reserved, what in ((builtin_plugins, "a built-in plugin"), (BUILTIN_VERBS, "a command")):
@@ -257,18 +291,77 @@ def _download(url: str) -> bytes:
     return data
 
 
-def _pip_install(target: str, *, shown: str) -> Installed:
-    before = _entry_point_values()
-    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", target]
-    status = subprocess.run(command, check=False).returncode
-    if status != 0:
-        raise PluginLoadError(
-            f"plugin source '{shown}': pip install failed (exit status {status})",
-            source=shown,
-        )
+def _pip_install(target: str, *, shown: str, output: PipOutput, progress: Progress) -> Installed:
+    if progress is not None:
+        progress(f"installing {shown} with pip...")
+    before, distributions = _entry_point_values(), _distributions()
+    with tempfile.TemporaryDirectory(prefix="hm-pip-") as tmp:
+        report = Path(tmp) / "report.json"
+        _pip(["install", "--report", str(report), target], shown=shown, output=output)
+        # Only what pip (re)installed for this source: the distributions to roll back.
+        requested = [
+            item["metadata"]["name"]
+            for item in json.loads(report.read_text())["install"]
+            if item.get("requested")
+        ]
+    importlib.invalidate_caches()
     after = _entry_point_values()
     added = tuple(sorted(name for name, value in after.items() if before.get(name) != value))
-    return Installed(target=shown, plugins=added)
+    if added or not requested or _declares_plugins(requested):
+        return Installed(target=shown, plugins=added)
+    new = sorted(set(_distributions()) - set(distributions))
+    if new:
+        _pip(["uninstall", "--yes", *new], shown=shown, output=output)
+    names = ", ".join(f"'{name}'" for name in requested)
+    raise UsageError(
+        f"plugin source '{shown}': {names} declares no harmont plugin; uninstalled it again",
+        hint='a plugin declares an entry point in group "harmont.plugins" '
+        '([project.entry-points."harmont.plugins"] in pyproject.toml)',
+    )
+
+
+def _pip(args: list[str], *, shown: str, output: PipOutput) -> None:
+    """Run pip with *args*, its output kept for *output* (see :func:`install_plugin`)."""
+    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
+    if output is None:
+        status = subprocess.run(command, check=False).returncode
+    else:
+        done = subprocess.run(
+            command, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        status = done.returncode
+        if status != 0:
+            output(done.stdout)
+    if status != 0:
+        raise PluginLoadError(
+            f"plugin source '{shown}': pip {args[0]} failed (exit status {status})",
+            source=shown,
+        )
+
+
+def _distributions() -> dict[str, str]:
+    """Every installed distribution's normalised name, with its version."""
+    from importlib.metadata import distributions
+
+    return {
+        re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower(): dist.version
+        for dist in distributions()
+        if dist.metadata["Name"]
+    }
+
+
+def _declares_plugins(names: list[str]) -> bool:
+    """Whether any of the distributions *names* declares a ``harmont.plugins`` entry point."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    for name in names:
+        try:
+            points = distribution(name).entry_points
+        except PackageNotFoundError:
+            continue
+        if any(point.group == "harmont.plugins" for point in points):
+            return True
+    return False
 
 
 def _entry_point_values() -> dict[str, str]:

@@ -1,5 +1,5 @@
 """
-The key-value stores behind ``kv_get``/``kv_set`` (SPEC.md §3.2, with Gap 3 fixed).
+The key-value stores behind ``kv_get``/``kv_set`` (docs/plugins.md, Key-value scopes).
 
 Plugin scope is persistent: one sqlite database per plugin under the state directory, so
 isolation between plugins is physical (a plugin's keys live in a file no other plugin's

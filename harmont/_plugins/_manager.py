@@ -83,7 +83,7 @@ _T = TypeVar("_T")
 
 #: Top-level words owned by `hm` itself; a plugin verb that shadows one is a conflict.
 BUILTIN_VERBS: Final[frozenset[str]] = frozenset(
-    {"run", "render", "pipelines", "plugin", "version", "cache", "debug", "help", "init"}
+    {"run", "render", "pipelines", "plugin", "version", "cache", "debug", "help", "init", "config"}
 )
 
 #: Which hook each capability kind needs the plugin to implement.
@@ -422,7 +422,7 @@ class Registry:
         """
         Return the runner a step runs on: ``runner``, or the default when it is None.
 
-        An unknown name is an error, never a silent fall-back to the default (SPEC §10.8).
+        An unknown name is an error, never a silent fall-back to the default.
 
         :raises UnknownRunner: no plugin provides the runner (or there is no default).
         """
@@ -678,7 +678,19 @@ def load_registry(
         # A conflict ends the load: stop the workers of the plugins loaded so far.
         registry.close()
         raise
+    if autoload:  # without autoload, an installed plugin is unknown here, not misspelt
+        _warn_unknown(by_option, {info.name for info in registry.plugins()})
     return registry
+
+
+def _warn_unknown(disabled: set[str], known: set[str]) -> None:
+    """Warn about each ``-p no:NAME`` that names no plugin: most likely a typo."""
+    import difflib  # only for a name that is unknown, rarely: `hm --help` is timed
+
+    for name in sorted(disabled - known):
+        near = difflib.get_close_matches(name, sorted(known), n=1)
+        which = f"did you mean '{near[0]}'?" if near else f"plugins: {', '.join(sorted(known))}"
+        _log.warning("-p no:%s: no plugin is named '%s' (%s)", name, name, which)
 
 
 def _load_entry_point(registry: Registry, candidate: Candidate) -> None:

@@ -1,5 +1,5 @@
 """
-Static validation of one plugin's manifest, before it meets any other plugin (SPEC.md §2.3).
+Static validation of one plugin's manifest, before it meets any other plugin (docs/protocol.md).
 
 Checks run in a fixed order and the first failure wins, so an author fixes one problem
 at a time: the type, ``api_version`` (first, so a plugin built for another protocol says
@@ -25,6 +25,7 @@ from harmont.protocol import (
     OptionArg,
     PluginManifest,
     PositionalArg,
+    PositionalListArg,
     StepExecutorSpec,
     SubcommandSpec,
 )
@@ -145,6 +146,7 @@ def _check_subcommand(spec: SubcommandSpec, *, path: tuple[str, ...]) -> None:
     if not _is_word(spec.verb) or spec.verb.startswith("-"):
         raise ValueError(f"subcommand verb '{where}' is empty, has whitespace or starts with '-'")
     _check_args(spec.args, where=where)
+    _check_positional_list(spec, where=where)
     seen: set[str] = set()
     for child in spec.subcommands:
         if child.verb in seen:
@@ -157,7 +159,7 @@ def _check_args(args: Iterable[ArgSpec], *, where: str) -> None:
     names: set[str] = set()
     shorts: set[str] = {"h"}
     for arg in args:
-        name = arg.name if isinstance(arg, PositionalArg) else arg.long
+        name = arg.name if isinstance(arg, PositionalArg | PositionalListArg) else arg.long
         if not _is_word(name) or name.startswith("-"):
             raise ValueError(f"subcommand '{where}': argument name '{name}' is not a plain word")
         if name == "help":
@@ -169,6 +171,22 @@ def _check_args(args: Iterable[ArgSpec], *, where: str) -> None:
             if arg.short in shorts:
                 raise ValueError(f"subcommand '{where}': short option '-{arg.short}' is taken")
             shorts.add(arg.short)
+
+
+def _check_positional_list(spec: SubcommandSpec, *, where: str) -> None:
+    """A positional list takes every remaining word: it must be the verb's last positional."""
+    positionals = [a for a in spec.args if isinstance(a, PositionalArg | PositionalListArg)]
+    lists = [i for i, a in enumerate(positionals) if isinstance(a, PositionalListArg)]
+    if not lists:
+        return
+    if lists != [len(positionals) - 1]:
+        raise ValueError(
+            f"subcommand '{where}': a positional list must be the last positional argument"
+        )
+    if spec.subcommands:
+        raise ValueError(
+            f"subcommand '{where}': a positional list would take its subcommands' words"
+        )
 
 
 def _is_word(text: str) -> bool:

@@ -13,12 +13,11 @@ this module is the seam where a native plugin's error payloads and garbage becom
 from __future__ import annotations
 
 import logging
-import tomllib
 import uuid
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, final
 
 from harmont._background import Background
-from harmont._errors import DecodeError, PluginLoadError, PluginRuntimeError
+from harmont._errors import DecodeError, PluginLoadError, PluginRuntimeError, SettingsError
 from harmont._plugins._dispatch import MANIFEST_TIMEOUT_MS, Bound
 from harmont._plugins._native_abi import (
     HM_ERR,
@@ -66,7 +65,6 @@ _log = logging.getLogger("harmont.plugins.native")
 
 #: How a native plugin runs: inside hm, or in a worker process of its own.
 Isolation = Literal["in-process", "process"]
-_ISOLATIONS: Final[tuple[Isolation, ...]] = ("in-process", "process")
 
 _LEVELS: Final = tuple(Level)
 _SCOPES: Final = tuple(KvScope)
@@ -134,7 +132,7 @@ class ContextHost:
         self._context = context
 
     def log(self, level: int, message: bytes) -> None:
-        # SPEC §3.1: an unknown level byte logs as error; bad UTF-8 is replaced.
+        # An unknown level byte logs as error; bad UTF-8 is replaced.
         resolved = _LEVELS[level] if level < len(_LEVELS) else Level.ERROR
         self._context.log(resolved, message.decode("utf-8", "replace"))
 
@@ -152,7 +150,7 @@ class ContextHost:
         self._context.emit_event(decoded)
 
     def emit_step_log(self, stream: int, data: bytes) -> None:
-        # SPEC §2.10: 0 is stdout, anything else stderr.
+        # As harmont_plugin.h says: 0 is stdout, anything else stderr.
         self._context.emit_step_log(StdStream.STDOUT if stream == 0 else StdStream.STDERR, data)
 
     def should_cancel(self) -> bool:
@@ -410,7 +408,7 @@ def validate_native(path: Path, *, source: str) -> PluginManifest:
     Load the library at ``path`` in a worker process and validate its manifest.
 
     What `hm plugin install` checks before copying a library where hm will load it: a
-    library that crashes while loading costs the worker, not hm (SPEC §10.9).
+    library that crashes while loading costs the worker, not hm.
 
     :param source: what the user named (a path or URL), for messages.
     :raises PluginLoadError: it is not a valid plugin for this host.
@@ -430,28 +428,18 @@ def isolation_for(name: str, *, env: Mapping[str, str], project_root: Path) -> I
     Decide where the native plugin ``name`` runs.
 
     ``HM_NATIVE_ISOLATION`` (``process`` or ``in-process``) applies to every native
-    plugin; otherwise ``[plugins.NAME] isolation = "..."`` in the project's
-    ``.harmont/plugins.toml``; otherwise in process. ``name`` is the library's file name
+    plugin; otherwise ``[plugins.NAME] isolation = "..."`` in the settings files
+    (``harmont._settings``: the user's and the project's config.toml, and the older
+    ``.harmont/plugins.toml``); otherwise in process. ``name`` is the library's file name
     without its extension, which `hm plugin install` makes the manifest name.
 
-    :raises PluginLoadError: an unknown isolation value or an unreadable plugins.toml.
+    :raises PluginLoadError: an unknown isolation value or an unreadable settings file.
     """
-    chosen = env.get("HM_NATIVE_ISOLATION")
-    origin = "HM_NATIVE_ISOLATION"
-    if not chosen:
-        config = project_root / ".harmont" / "plugins.toml"
-        origin = f"{config} [plugins.{name}] isolation"
-        try:
-            document = tomllib.loads(config.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return "in-process"
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise PluginLoadError(f"cannot read {config}: {exc}", plugin=name) from exc
-        section = document.get("plugins", {}).get(name, {})
-        chosen = section.get("isolation", "in-process") if isinstance(section, dict) else None
-    for isolation in _ISOLATIONS:
-        if chosen == isolation:
-            return isolation
-    raise PluginLoadError(
-        f"{origin}: expected one of {', '.join(_ISOLATIONS)}, got {chosen!r}", plugin=name
-    )
+    from harmont._settings import PLUGIN_FIELDS, load_settings
+
+    try:
+        settings = load_settings(PLUGIN_FIELDS, project_root=project_root, env=env)
+    except SettingsError as exc:
+        raise PluginLoadError(exc.message, plugin=name) from exc
+    chosen = settings.get(f"plugins.{name}.isolation")
+    return "process" if chosen is not None and chosen.value == "process" else "in-process"

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from harmont._orchestrator._preflight import PullProgress
     from harmont._orchestrator._result import RunEvent
+    from harmont.protocol import CommandStep
 
 __all__ = ["JsonRenderer"]
 
@@ -35,6 +36,9 @@ class JsonRenderer:
         self._err = err
         self._lock = threading.Lock()
         self._pulls = PullLog()
+
+    def describe(self, steps: Sequence[CommandStep]) -> None:
+        """Nothing to learn: events carry keys, and consumers read labels from the IR."""
 
     def on_pull(self, progress: PullProgress) -> None:
         """Write one line per image pull to stderr, when it ends: stdout is for events."""

@@ -7,6 +7,10 @@ lines and replays the output of failed steps at the end. Step output is written 
 (never through rich, whose markup would eat brackets and whose speed caps at a few
 thousand lines a second), so a build's log is exactly what its steps printed.
 
+Steps are shown by label (:class:`~harmont._renderers._view.StepName`), except in the
+``[key]`` prefixes of ``--logs``, which stay keys: one word per step, stable to grep; there
+the ``start`` line of a step whose label differs names the label once.
+
 Each step gets one status line once its status is settled (a failed step's by the
 ``chain_failed`` after its ``step_end``, see :mod:`harmont._renderers._view`); the closing
 summary only counts them, names the steps that never ran, and says how the build ended.
@@ -22,10 +26,10 @@ from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_OK, StepSkipped, 
 from harmont._plugins._step_output import StepLogBatch
 from harmont._renderers._pull import PullLog
 from harmont._renderers._view import BuildView, StepView, format_duration
+from harmont._step_env import DEFAULT_IMAGE
 from harmont.protocol import (
     BuildStart,
     ChainFailed,
-    StepCacheHit,
     StepLog,
     StepStart,
 )
@@ -35,9 +39,10 @@ if TYPE_CHECKING:
 
     from harmont._orchestrator._preflight import PullProgress
     from harmont._orchestrator._result import RunEvent
-    from harmont.protocol import BuildEnd, PlanSummary
+    from harmont.protocol import BuildEnd, BuildEvent, CommandStep, PlanSummary
 
 __all__ = [
+    "NOT_SELECTED",
     "LinesRenderer",
     "counted",
     "outcome_line",
@@ -46,11 +51,13 @@ __all__ = [
     "skipped_line",
     "status_text",
     "summary_lines",
+    "truncate",
 ]
 
 _GREEN: Final = "\x1b[32m"
 _RED: Final = "\x1b[31m"
 _YELLOW: Final = "\x1b[33m"
+_DIM: Final = "\x1b[2m"
 _RESET: Final = "\x1b[0m"
 
 #: Glyph and colour of each final status.
@@ -71,8 +78,16 @@ _COUNTED: Final = (
     (StepStatus.CANCELLED, "cancelled"),
     (StepStatus.ERRORED, "errored"),
 )
-#: Skipped steps named in the summary before the rest is only counted.
+#: Skipped (or failed) steps named in the summary before the rest is only counted.
 _NAMED_SKIPS: Final = 10
+#: What a step ``--only`` left out says after its name.
+NOT_SELECTED: Final = "skipped: not selected"
+#: What a failed step is called in the closing line's list of failures.
+_FAILED_AS: Final = {
+    StepStatus.TIMED_OUT: "timed out",
+    StepStatus.ERRORED: "errored",
+    StepStatus.CANCELLED: "cancelled",
+}
 
 
 def counted(count: int, noun: str) -> str:
@@ -80,10 +95,28 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def truncate(text: str, width: int) -> str:
+    """*text* cut to *width* characters, ending in ``…`` when it was cut."""
+    if len(text) <= width:
+        return text
+    return text[: max(width - 1, 0)] + "…" if width > 0 else ""
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``a, b`` or ``a, b ... and 3 more``: at most :data:`_NAMED_SKIPS` names."""
+    shown = ", ".join(names[:_NAMED_SKIPS])
+    more = len(names) - _NAMED_SKIPS
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
 def plan_line(plan: PlanSummary) -> str:
-    """``build: 3 steps in 1 chain``: the shape of the build, announced at its start."""
+    """
+    ``build: 3 steps in 1 chain, default runner docker``: the shape of the build,
+    announced at its start (the runner only when some step relies on the default).
+    """
     steps, chains = counted(plan.step_count, "step"), counted(plan.chain_count, "chain")
-    return f"build: {steps} in {chains}"
+    runner = f", default runner {plan.default_runner}" if plan.default_runner else ""
+    return f"build: {steps} in {chains}{runner}"
 
 
 def status_text(view: StepView) -> str:
@@ -115,7 +148,7 @@ def replay(view: BuildView) -> list[str]:
         error = step.failure if step.status is StepStatus.ERRORED else None
         if not output.lines and error is None:
             continue
-        lines.append(f"--- {step.key}: {status_text(step)} ---")
+        lines.append(f"--- {step.name.plain()}: {status_text(step)} ---")
         if output.dropped:
             lines.append(f"({counted(output.dropped, 'earlier line')} not shown)")
         lines.extend(output.lines)
@@ -129,7 +162,8 @@ def summary_lines(view: BuildView, skipped: Sequence[str] = ()) -> list[str]:
     The counts of each final status, then the steps that never ran, by name.
 
     :param skipped: the keys of the plan's steps that never ran (the event stream names
-        only the steps that were queued); without them, only their number is known.
+        only the steps that were queued); without them, only their number is known. They
+        are shown by label.
     """
     counts = {status: 0 for status, _ in _COUNTED}
     for step in view.steps.values():
@@ -144,23 +178,32 @@ def summary_lines(view: BuildView, skipped: Sequence[str] = ()) -> list[str]:
         parts.append(f"{len(view.unselected)} not selected")
     lines = [", ".join(parts)] if parts else []
     if skipped:
-        named = ", ".join(skipped[:_NAMED_SKIPS])
-        more = f" and {len(skipped) - _NAMED_SKIPS} more" if len(skipped) > _NAMED_SKIPS else ""
-        lines.append(f"skipped: {named}{more}")
+        lines.append(f"skipped: {_listed([view.name(key).plain() for key in skipped])}")
     return lines
 
 
-def skipped_line(record: StepSkipped) -> str:
-    """``- lint  skipped: not selected``: a step the run leaves out, and why."""
-    return f"- {record.key}  skipped: not selected"
+def skipped_line(record: StepSkipped, view: BuildView) -> str:
+    """``- lint  skipped: not selected``: a step the run leaves out (by name), and why."""
+    return f"- {view.name(record.key).plain()}  {NOT_SELECTED}"
 
 
-def outcome_line(end: BuildEnd, failure: str | None, exit_code: int | None = None) -> str:
+def outcome_line(
+    end: BuildEnd,
+    failure: str | None,
+    exit_code: int | None = None,
+    view: BuildView | None = None,
+) -> str:
     """
     The closing line: passed, failed or cancelled, with the exit code, in how long, and why.
 
+    Why is the steps that failed, counted and named by label (``2 steps failed: lint
+    (exit 1), test (timed out)``), whenever *failure* is one of theirs or there is none
+    (with ``--keep-going`` nothing stopped the build); otherwise *failure* itself (a
+    pipeline timeout, a hook's abort).
+
     :param exit_code: the process's exit code when it differs from the build's (an error
         raised after ``build_start``); default: ``build_end``'s.
+    :param view: the build's steps, to name the failed ones.
     """
     code = end.exit_code if exit_code is None else exit_code
     took = format_duration(end.duration_ms)
@@ -168,8 +211,27 @@ def outcome_line(end: BuildEnd, failure: str | None, exit_code: int | None = Non
         return f"build passed in {took}"
     if code == EXIT_CANCELLED:
         return f"build cancelled (exit {code}) in {took}"
+    causes = [] if view is None else _causes(view)
+    if causes and (failure is None or failure in {step.failure for step in causes}):
+        named = [f"{step.name.plain()} ({_failed_as(step)})" for step in causes]
+        return f"build failed (exit {code}) in {took}: {counted(len(causes), 'step')} failed: " + (
+            _listed(named)
+        )
     reason = f": {failure}" if failure else ""
     return f"build failed (exit {code}) in {took}{reason}"
+
+
+def _causes(view: BuildView) -> list[StepView]:
+    """The failed steps that failed the build (not those fail-fast cancelled after them)."""
+    failed = view.failed()
+    causes = [step for step in failed if step.status is not StepStatus.CANCELLED]
+    return causes or failed
+
+
+def _failed_as(step: StepView) -> str:
+    if step.status is StepStatus.FAILED:
+        return f"exit {step.exit_code}"
+    return _FAILED_AS.get(step.status, "failed") if step.status is not None else "failed"
 
 
 class LinesRenderer:
@@ -204,7 +266,9 @@ class LinesRenderer:
             if self._stream_logs and step.status is StepStatus.ERRORED:
                 # Nothing is replayed after streamed output: the plugin's error shows now.
                 lines.append(f"[{step.key}] error: {step.failure}")
-        text = self._line(event)
+        text = (
+            skipped_line(event, self._view) if isinstance(event, StepSkipped) else self._line(event)
+        )
         self._write(lines if text is None else [*lines, text])
 
     def warn(self, message: str) -> None:
@@ -222,7 +286,7 @@ class LinesRenderer:
         lines = [] if self._stream_logs else replay(self._view)
         if self._view.end is not None:
             lines += summary_lines(self._view, skipped)
-            lines.append(outcome_line(self._view.end, failure, exit_code))
+            lines.append(outcome_line(self._view.end, failure, exit_code, self._view))
         self._write(lines)
 
     def _output(self, batch: StepLogBatch) -> None:
@@ -239,37 +303,51 @@ class LinesRenderer:
             self._out.write(data)
             self._out.flush()
 
+    def describe(self, steps: Sequence[CommandStep]) -> None:
+        """Learn the planned steps' labels (see :meth:`BuildView.describe`)."""
+        self._view.describe(steps)
+
     def _status_line(self, view: StepView) -> str:
         glyph, color = MARKS[view.status] if view.status is not None else ("·", "")
+        name = view.name.plain()
         if self._color:
             glyph = f"{color}{glyph}{_RESET}"
-        return f"{glyph} {view.key}  {status_text(view)}"
+            if view.name.key is not None:
+                name = f"{view.name.label} {_DIM}({view.name.key}){_RESET}"
+        return f"{glyph} {name}  {status_text(view)}"
 
-    def _line(self, event: RunEvent) -> str | None:
-        if isinstance(event, StepSkipped):
-            return skipped_line(event)
+    def _line(self, event: BuildEvent) -> str | None:
         if isinstance(event, BuildStart):
-            plan = event.plan
-            runner = f", default runner {plan.default_runner}" if plan.default_runner else ""
-            return f"{plan_line(plan)}{runner}"
+            return plan_line(event.plan)
         if isinstance(event, ChainFailed):
             if event.failed_step_id in self._view.steps:
                 return None  # the step's own status line (and the replay) say it
             return f"chain {event.chain_idx} failed: {event.message}"
-        if isinstance(event, (StepStart, StepCacheHit, StepLog)):
+        if isinstance(event, StepStart) and (step := self._view.steps.get(event.step_id)):
+            return self._start_line(event, step)
+        if isinstance(event, StepLog) and self._stream_logs:
             step = self._view.steps.get(event.step_id)
-            return self._prefixed(event, step.key if step is not None else "?")
+            return f"[{step.key if step is not None else '?'}] {event.line}"
         return None
 
-    def _prefixed(self, event: StepStart | StepCacheHit | StepLog, key: str) -> str | None:
-        if isinstance(event, StepStart):
-            image = f", image {event.image}" if event.image else ""
-            return f"[{key}] start (runner {event.runner}{image})"
-        if isinstance(event, StepCacheHit):
-            return f"[{key}] cache hit ({event.tag})"
-        if isinstance(event, StepLog) and self._stream_logs:
-            return f"[{key}] {event.line}"
-        return None
+    def _start_line(self, event: StepStart, step: StepView) -> str:
+        """
+        ``[name] start (runner local)``, or ``[name] cache hit (runner local, from TAG)``:
+        a cached step also starts (from its snapshot), but says so once. With ``--logs``
+        the prefix is the key, and a label that differs follows ``start``.
+        """
+        details = [f"runner {event.runner}"]
+        # The DSL stamps its default image on every chain root that names none: showing
+        # it would name an image the author never chose (and the local runner ignores).
+        if event.image and event.image != DEFAULT_IMAGE:
+            details.append(f"image {event.image}")
+        if step.cached:
+            details.append(f"from {step.cache_tag}")
+        what = "cache hit" if step.cached else "start"
+        if not self._stream_logs:
+            return f"[{step.name.plain()}] {what} ({', '.join(details)})"
+        label = f" {step.name.label}" if step.name.label != step.key else ""
+        return f"[{step.key}] {what}{label} ({', '.join(details)})"
 
     def _write(self, lines: list[str]) -> None:
         if not lines:

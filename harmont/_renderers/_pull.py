@@ -103,7 +103,8 @@ class PullTasks:
                 # The live display re-draws its last frame under a printed line: without
                 # a refresh first, that frame still shows the pull that just ended.
                 self._progress.refresh()
-            self._console.print(Text(line, style="dim"))
+            # Cut, never wrapped, to the width, as every line of the live display.
+            self._console.print(Text(line, style="dim"), no_wrap=True, overflow="ellipsis")
         elif task is None:
             self._tasks[progress.image] = self._progress.add_task(live_text(progress))
         else:

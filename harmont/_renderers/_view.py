@@ -12,6 +12,10 @@ failed command and a plugin's error apart (:func:`failure_status`). A failed ste
 ``chain_failed`` never came (the build stopped on an error) is settled as failed by
 ``build_end``.
 
+Events name a step by its key; the view shows it by its label (falling back to the key),
+learnt from the planned steps before the build starts (:meth:`BuildView.describe`). Where
+two steps share a label, each also carries its key, for a renderer to add in dim text.
+
 Output is kept only as a bounded tail per step (:data:`REPLAY_LINES` lines and
 :data:`REPLAY_BYTES` bytes, whichever is hit first), and dropped as soon as a step
 passes: a step printing a million lines costs a renderer no more than one printing a
@@ -40,10 +44,20 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
-    from harmont._orchestrator._result import RunEvent
-    from harmont.protocol import PlanSummary
+    from collections.abc import Iterable
 
-__all__ = ["REPLAY_BYTES", "REPLAY_LINES", "BuildView", "StepView", "Tail", "format_duration"]
+    from harmont._orchestrator._result import RunEvent
+    from harmont.protocol import CommandStep, PlanSummary
+
+__all__ = [
+    "REPLAY_BYTES",
+    "REPLAY_LINES",
+    "BuildView",
+    "StepName",
+    "StepView",
+    "Tail",
+    "format_duration",
+]
 
 #: Lines of output kept per step for the replay of a failed step; older ones are counted.
 REPLAY_LINES: Final = 1000
@@ -90,6 +104,19 @@ class Tail:
         self.size = 0
 
 
+@attrs.frozen
+class StepName:
+    """How a step is shown: its label (else its key), and its key where the label is shared."""
+
+    label: str
+    #: The step key, only when another step has the same label.
+    key: str | None = None
+
+    def plain(self) -> str:
+        """``label``, or ``label (key)`` for a shared label: for output without styles."""
+        return self.label if self.key is None else f"{self.label} ({self.key})"
+
+
 @attrs.define(kw_only=True)
 class StepView:
     """One step execution, from its ``step_queued`` on."""
@@ -97,10 +124,13 @@ class StepView:
     step_id: uuid.UUID
     key: str
     chain_idx: int
+    name: StepName
     #: None until settled (see the module docstring).
     status: StepStatus | None = None
     runner: str | None = None
     cached: bool = False
+    #: The snapshot a cache hit continues from.
+    cache_tag: str | None = None
     #: Monotonic time of ``step_start``.
     started: float | None = None
     exit_code: int | None = None
@@ -124,6 +154,20 @@ class BuildView:
         self.end: BuildEnd | None = None
         #: The steps the run left out (``--only``), in document order.
         self.unselected: list[str] = []
+        self._names: dict[str, StepName] = {}
+
+    def describe(self, steps: Iterable[CommandStep]) -> None:
+        """Learn the label of each step of the run, to show instead of its key."""
+        steps = list(steps)
+        labels = collections.Counter(step.label or step.key for step in steps)
+        for step in steps:
+            label = step.label or step.key
+            shared = labels[label] > 1 and label != step.key
+            self._names[step.key] = StepName(label, step.key if shared else None)
+
+    def name(self, key: str) -> StepName:
+        """How step *key* is shown (its key, for a step :meth:`describe` never saw)."""
+        return self._names.get(key) or StepName(key)
 
     def apply(self, event: RunEvent) -> list[StepView]:
         """Fold *event* in; return the steps whose final status it settled, each once."""
@@ -133,7 +177,10 @@ class BuildView:
             self.plan = event.plan
         elif isinstance(event, StepQueued):
             self.steps[event.step_id] = StepView(
-                step_id=event.step_id, key=event.key, chain_idx=event.chain_idx
+                step_id=event.step_id,
+                key=event.key,
+                chain_idx=event.chain_idx,
+                name=self.name(event.key),
             )
         elif isinstance(event, ChainFailed):
             return self._chain_failed(event)
@@ -154,7 +201,7 @@ class BuildView:
         if isinstance(event, StepStart):
             view.runner, view.started = event.runner, time.monotonic()
         elif isinstance(event, StepCacheHit):
-            view.cached = True
+            view.cached, view.cache_tag = True, event.tag
         elif isinstance(event, StepLog):
             view.output.append(event.line)
         else:

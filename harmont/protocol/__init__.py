@@ -1,5 +1,5 @@
 """
-The wire protocol every plugin speaks, Python or native (SPEC.md §2).
+The wire protocol every plugin speaks, Python or native (docs/protocol.md).
 
 Each type is a frozen attrs class whose field order is its borsh field order; the ``#:``
 comment on each field names its Rust type. Tagged enums (``BuildEvent``, ``Capability``,
@@ -53,6 +53,7 @@ from harmont.protocol._manifest import LifecycleHookSpec as LifecycleHookSpec
 from harmont.protocol._manifest import OptionArg as OptionArg
 from harmont.protocol._manifest import PluginManifest as PluginManifest
 from harmont.protocol._manifest import PositionalArg as PositionalArg
+from harmont.protocol._manifest import PositionalListArg as PositionalListArg
 from harmont.protocol._manifest import StepExecutorSpec as StepExecutorSpec
 from harmont.protocol._manifest import SubcommandSpec as SubcommandSpec
 from harmont.protocol._subcommand import ExitInfo as ExitInfo
@@ -100,6 +101,7 @@ __all__ = [
     "PluginError",
     "PluginManifest",
     "PositionalArg",
+    "PositionalListArg",
     "StdStream",
     "StepCacheHit",
     "StepEnd",

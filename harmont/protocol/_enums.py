@@ -1,5 +1,5 @@
 """
-The small wire enums of SPEC.md §2.2 and §2.9.
+The small wire enums (docs/protocol.md).
 
 Each member's value is its snake_case JSON name; its borsh variant index is its position
 in the class body, so the member order below is part of the protocol.
@@ -16,7 +16,7 @@ class ValueType(enum.Enum):
     """
     How the host parses a subcommand argument before handing it to the plugin.
 
-    ``BOOL`` is accepted by the reference host but parsed as a string there (SPEC.md §2.3).
+    ``BOOL`` is accepted by the reference host but parsed as a string there (docs/protocol.md).
     """
 
     STRING = "string"

@@ -1,5 +1,5 @@
 """
-The build event stream (SPEC.md §2.7): what renderers, hooks and ``--format json`` see.
+The build event stream (docs/protocol.md): what renderers, hooks and ``--format json`` see.
 
 ``BuildEvent`` is a union of eight classes; each carries its JSON tag in ``KIND`` and its
 borsh variant index is its position in the union alias.

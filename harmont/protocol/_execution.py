@@ -1,5 +1,5 @@
 """
-What the host sends a step executor and what it gets back (SPEC.md §2.4).
+What the host sends a step executor and what it gets back (docs/protocol.md).
 
 ``CacheDecision`` is a union of three classes; each carries its JSON tag in ``KIND`` and
 its borsh variant index is its position in the union alias.

@@ -1,5 +1,5 @@
 """
-What a lifecycle hook receives and answers (SPEC.md §2.5).
+What a lifecycle hook receives and answers (docs/protocol.md).
 
 ``HookOutcome`` is a union of two classes; each carries its JSON tag in ``KIND`` and its
 borsh variant index is its position in the union alias.

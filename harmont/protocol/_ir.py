@@ -1,5 +1,5 @@
 """
-The IR command step as the host hands it to an executor (SPEC.md §1.3-1.4).
+The IR command step as the host hands it to an executor (docs/ir.md).
 
 This is the wire view inside :class:`~harmont.protocol.ExecutorInput`, not the IR loader's
 model: the IR package normalises both IR forms and produces these for dispatch.

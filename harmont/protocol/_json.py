@@ -1,5 +1,5 @@
 """
-The JSON codec: exactly the serde shapes of SPEC.md §2.2, through one cattrs Converter.
+The JSON codec: exactly the serde shapes of docs/protocol.md, through one cattrs Converter.
 
 Tagged enums carry their tag first (``{"kind": "step_log", ...}``), UUIDs are hyphenated
 strings, timestamps RFC 3339 UTC with ``Z``, ``Value`` is untagged and round-trips with

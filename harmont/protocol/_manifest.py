@@ -1,5 +1,5 @@
 """
-What a plugin declares about itself at load time (SPEC.md §2.3).
+What a plugin declares about itself at load time (docs/protocol.md).
 
 ``Capability`` and ``ArgSpec`` are unions of classes: each variant is its own frozen class
 carrying its JSON tag in ``KIND``, and its borsh variant index is its position in the
@@ -24,6 +24,7 @@ __all__ = [
     "OptionArg",
     "PluginManifest",
     "PositionalArg",
+    "PositionalListArg",
     "StepExecutorSpec",
     "SubcommandSpec",
 ]
@@ -79,8 +80,32 @@ class FlagArg:
     help: str | None = None
 
 
+@attrs.frozen(kw_only=True)
+class PositionalListArg:
+    """
+    The last positional argument of a subcommand, taking every remaining word: the
+    plugin gets a list, possibly empty (``hm VERB a b c``).
+
+    A variant of its own, appended to ``ArgSpec`` (borsh index 3) rather than a field of
+    :class:`PositionalArg`: a manifest that does not use it encodes exactly as before,
+    so plugins built against this ``api_version`` stay valid (a new required field
+    would have changed every manifest's layout and the version with it).
+
+    .. versionadded:: 2
+    """
+
+    KIND: ClassVar[str] = "positional_list"
+
+    #: String
+    name: str
+    #: Option<String>
+    help: str | None = None
+    #: ValueType: of each item.
+    value_type: ValueType
+
+
 #: One argument of a subcommand (JSON tag ``kind``; borsh index = position here).
-ArgSpec: TypeAlias = PositionalArg | OptionArg | FlagArg
+ArgSpec: TypeAlias = PositionalArg | OptionArg | FlagArg | PositionalListArg
 
 
 @attrs.frozen(kw_only=True)

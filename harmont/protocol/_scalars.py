@@ -1,5 +1,5 @@
 """
-The scalar wire types of SPEC.md §2.2, as ``Annotated`` aliases.
+The scalar wire types (docs/protocol.md), as ``Annotated`` aliases.
 
 A field's annotation is the one place its wire type is written down: the Python type is
 what mypy and users see (``int``, ``str``), the marker in the metadata is what both codecs
@@ -60,7 +60,7 @@ class TextKind:
 
 U32_WIDTH: Final = IntWidth("u32", "<I", 0, 2**32 - 1)
 U64_WIDTH: Final = IntWidth("u64", "<Q", 0, 2**64 - 1)
-#: ``usize`` travels as u64 (SPEC.md §2.2) but keeps its Rust name in error messages.
+#: ``usize`` travels as u64 (docs/protocol.md) but keeps its Rust name in error messages.
 USIZE_WIDTH: Final = IntWidth("usize", "<Q", 0, 2**64 - 1)
 I32_WIDTH: Final = IntWidth("i32", "<i", -(2**31), 2**31 - 1)
 I64_WIDTH: Final = IntWidth("i64", "<q", -(2**63), 2**63 - 1)

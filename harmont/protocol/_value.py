@@ -1,5 +1,5 @@
 """
-``Value``: the dynamic JSON-like value that crosses the plugin boundary (SPEC.md §2.8).
+``Value``: the dynamic JSON-like value that crosses the plugin boundary (docs/protocol.md).
 
 It is plain Python data, not a wrapper class, so plugin code reads ``runner_args["region"]``
 directly. On the borsh wire it is an enum (Null, Bool, Int, Float, Str, Array, Object);

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harmont._plugins._manager import BUILTIN_VERBS
-from harmont_cli._commands import cache, debug, init, pipelines, plugin, render, run, version
+from harmont_cli._commands import (
+    cache,
+    config,
+    debug,
+    init,
+    pipelines,
+    plugin,
+    render,
+    run,
+    version,
+)
 
 if TYPE_CHECKING:
     import typer
@@ -23,3 +33,4 @@ def register(app: typer.Typer) -> None:
     debug.register(app)
     cache.register(app)
     init.register(app)
+    config.register(app)

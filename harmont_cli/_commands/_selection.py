@@ -1,7 +1,8 @@
 """
-The options of `hm run`, `hm render` and `hm debug` that pick steps and hand them secrets.
+The options `hm run`, `hm render` and `hm debug` share: the steps to pick, their
+variables and secrets, and the default runner.
 
-Shared so the three commands spell, document and parse them the same way.
+Shared so the commands spell, document and parse them the same way.
 """
 
 from __future__ import annotations
@@ -10,7 +11,29 @@ from typing import Annotated, TypeAlias
 
 import typer
 
-__all__ = ["OnlySteps", "SecretOptions"]
+__all__ = ["EnvOptions", "OnlySteps", "RunnerOption", "SecretOptions"]
+
+#: ``-e KEY=VALUE`` (repeatable): a variable every step gets, over the pipeline's.
+EnvOptions: TypeAlias = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-e",
+        "--env",
+        metavar="KEY=VALUE",
+        help="Set a variable in every step, over pipeline and step env (repeatable).",
+    ),
+]
+
+#: ``--runner NAME``: the runner of steps that name none.
+RunnerOption: TypeAlias = Annotated[
+    str | None,
+    typer.Option(
+        "--runner",
+        metavar="NAME",
+        help="The runner of steps that name none: docker (the default: in "
+        "containers), local (shell processes on this machine) or a plugin's.",
+    ),
+]
 
 #: ``--only STEP[,STEP...]`` (repeatable): the steps to build, with what they need.
 OnlySteps: TypeAlias = Annotated[

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from harmont_cli._exit import ExitCode
+from harmont_cli._help import HelpCommand, HelpGroup
 
 __all__ = ["register"]
 
@@ -14,11 +15,14 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Add the `hm cache` group to ``app``."""
     group = typer.Typer(
-        help="Manage the snapshots harmont keeps.", no_args_is_help=True, rich_markup_mode=None
+        help="Manage the snapshots harmont keeps.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        cls=HelpGroup,
     )
     app.add_typer(group, name="cache")
 
-    @group.command("clean")
+    @group.command("clean", cls=HelpCommand)
     def clean_command(
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Print what would be removed; remove nothing.")

@@ -14,12 +14,21 @@ from harmont.protocol import BuildStart, StepEnd, StepQueued
 from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
-from harmont_cli._commands._selection import SecretOptions  # noqa: TC001
+from harmont_cli._commands._selection import (  # noqa: TC001
+    EnvOptions,
+    RunnerOption,
+    SecretOptions,
+)
 from harmont_cli._commands.pipelines import PipelineSlug, RepoDir  # noqa: TC001
+from harmont_cli._help import HelpCommand
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from harmont._orchestrator._preflight import PullProgress
     from harmont._orchestrator._result import RunEvent
     from harmont._renderers._lines import LinesRenderer
+    from harmont.protocol import CommandStep
 
 __all__ = ["ShellOption", "debug_program", "register"]
 
@@ -45,7 +54,7 @@ def debug_program(shell: str | None) -> str:
 def register(app: typer.Typer) -> None:
     """Add `hm debug` to ``app``."""
 
-    @app.command("debug")
+    @app.command("debug", cls=HelpCommand)
     def debug_command(  # noqa: PLR0917 - Typer maps each option to one parameter
         ctx: typer.Context,
         names: Annotated[
@@ -58,19 +67,8 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         directory: RepoDir = Path(),
-        env: Annotated[
-            list[str] | None,
-            typer.Option(
-                "-e",
-                "--env",
-                metavar="KEY=VALUE",
-                help="Set a variable in every step, over pipeline and step env (repeatable).",
-            ),
-        ] = None,
-        runner: Annotated[
-            str | None,
-            typer.Option("--runner", help="The runner of steps that name none (e.g. local)."),
-        ] = None,
+        env: EnvOptions = None,
+        runner: RunnerOption = None,
         secret: SecretOptions = None,
         after: Annotated[
             bool,
@@ -107,6 +105,8 @@ def register(app: typer.Typer) -> None:
                 env=parse_env(env or []),
                 secrets=parse_secrets(secret or [], os.environ),
                 on_event=renderer.on_event,
+                on_plan=renderer.describe,
+                on_pull=renderer.on_pull,
                 cancel=cancel,
                 disabled_plugins=disabled,
                 debug_shell=harmont.DebugShell(at=step, after=after, program=debug_program(shell)),
@@ -157,6 +157,12 @@ class _DebugLines:
             self._out.flush()
             return
         self._lines.on_event(event)
+
+    def describe(self, steps: Sequence[CommandStep]) -> None:
+        self._lines.describe(steps)
+
+    def on_pull(self, progress: PullProgress) -> None:
+        self._lines.on_pull(progress)
 
     def warn(self, message: str) -> None:
         self._lines.warn(message)

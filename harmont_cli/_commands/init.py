@@ -10,6 +10,7 @@ import typer
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
 from harmont_cli._commands.pipelines import RepoDir  # noqa: TC001
+from harmont_cli._help import HelpCommand
 
 __all__ = ["register"]
 
@@ -17,7 +18,7 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Add `hm init` to ``app``."""
 
-    @app.command("init")
+    @app.command("init", cls=HelpCommand)
     def init_command(
         template: Annotated[
             str | None,

@@ -7,6 +7,8 @@ from typing import Annotated, TypeAlias
 
 import typer
 
+from harmont_cli._help import HelpCommand
+
 __all__ = ["PipelineSlug", "PipelineTarget", "RepoDir", "register"]
 
 #: The ``-d/--dir`` option of the commands that read a repo's pipeline files or source.
@@ -15,6 +17,7 @@ RepoDir: TypeAlias = Annotated[
     typer.Option(
         "-d",
         "--dir",
+        metavar="DIR",
         help="The project root: holds the .harmont/ (or .hm/) pipeline files and the "
         "source a run packs.",
         file_okay=False,
@@ -49,7 +52,7 @@ PipelineSlug: TypeAlias = Annotated[
 def register(app: typer.Typer) -> None:
     """Add `hm pipelines` to ``app``."""
 
-    @app.command("pipelines")
+    @app.command("pipelines", cls=HelpCommand)
     def pipelines_command(directory: RepoDir = Path()) -> None:
         """Print every pipeline of the repo as one JSON envelope (schema_version 1)."""
         from harmont._pipelines import render_envelope

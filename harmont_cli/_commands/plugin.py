@@ -11,12 +11,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harmont._errors import UsageError
+from harmont_cli._help import HelpCommand, HelpGroup
 
 if TYPE_CHECKING:
     from harmont import PluginInfo
     from harmont_cli._app import AppState
 
 __all__ = ["app_state", "format_plugin_table", "register"]
+
+
+def _stderr(text: str) -> None:
+    """Show *text* on stderr: progress, and pip's output (of a failed run) before hm's error."""
+    sys.stderr.write(text if text.endswith("\n") or not text else f"{text}\n")
 
 
 class ListFormat(enum.Enum):
@@ -32,15 +38,18 @@ def register(app: typer.Typer) -> None:
         help="List, inspect, install and remove plugins.",
         no_args_is_help=True,
         rich_markup_mode=None,
+        cls=HelpGroup,
     )
     app.add_typer(group, name="plugin")
 
-    @group.command("list")
+    @group.command("list", cls=HelpCommand)
     def list_command(
         ctx: typer.Context,
         output: Annotated[
             ListFormat,
-            typer.Option("--format", help="human (a table) or json (one array)."),
+            typer.Option(
+                "--format", metavar="human|json", help="human (a table) or json (one array)."
+            ),
         ] = ListFormat.HUMAN,
     ) -> None:
         """List every plugin found: loaded, broken or disabled."""
@@ -50,10 +59,10 @@ def register(app: typer.Typer) -> None:
             return
         typer.echo(format_plugin_table(plugins), nl=False)
 
-    @group.command("info")
+    @group.command("info", cls=HelpCommand)
     def info_command(
         ctx: typer.Context,
-        name: Annotated[str, typer.Argument(help="The plugin's name.")],
+        name: Annotated[str, typer.Argument(metavar="NAME", help="The plugin's name.")],
     ) -> None:
         """Print a loaded plugin's manifest as JSON."""
         from harmont.protocol import to_dict
@@ -66,33 +75,50 @@ def register(app: typer.Typer) -> None:
             raise UsageError(exc.message, hint=f"loaded plugins: {loaded}") from exc
         typer.echo(json.dumps(to_dict(manifest), indent=2, ensure_ascii=False))
 
-    @group.command("install")
+    @group.command("install", cls=HelpCommand)
     def install_command(
         source: Annotated[
             str,
             typer.Argument(
-                help="A distribution name, a wheel, an sdist, a project directory, or an "
-                "https:// URL of one (with --pin)."
+                metavar="SOURCE",
+                help="A Python distribution (a name, a wheel, an sdist or a project "
+                "directory), a native plugin library (a .so built against "
+                "harmont_plugin.h or the harmont-plugin crate), or an https:// URL of a "
+                "file (with --pin).",
+                show_default=False,
             ),
         ],
         pin: Annotated[
             str | None,
             typer.Option("--pin", metavar="SHA256", help="Expected SHA-256 of the file."),
         ] = None,
+        verbose: Annotated[
+            bool,
+            typer.Option("--verbose", "-v", help="Show pip's output as it runs."),
+        ] = False,
     ) -> None:
-        """Install a plugin into the environment hm runs in."""
+        """
+        Install a plugin into the environment hm runs in.
+
+        A Python distribution goes through pip (its output is shown only if it fails, or
+        with -v) and is uninstalled again if it declares no harmont plugin. A native
+        library is loaded in a worker process and its manifest checked, then copied to
+        ~/.harmont/plugins/NAME.so.
+        """
         from harmont._plugins._install import install_plugin
 
-        installed = install_plugin(source, pin=pin)
+        installed = install_plugin(
+            source, pin=pin, pip_output=None if verbose else _stderr, progress=_stderr
+        )
         if installed.plugins:
             typer.echo(f"Installed {installed.target}: plugins {', '.join(installed.plugins)}")
         else:
-            typer.echo(f"Installed {installed.target}; it declares no new harmont plugin")
+            typer.echo(f"Installed {installed.target}; its plugins were installed already")
 
-    @group.command("remove")
+    @group.command("remove", cls=HelpCommand)
     def remove_command(
         ctx: typer.Context,
-        name: Annotated[str, typer.Argument(help="The plugin's name.")],
+        name: Annotated[str, typer.Argument(metavar="NAME", help="The plugin's name.")],
         yes: Annotated[
             bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
         ] = False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -13,6 +14,7 @@ from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineTarget,
     RepoDir,
 )
+from harmont_cli._help import HelpCommand
 
 __all__ = ["register"]
 
@@ -20,18 +22,33 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Add `hm render` to ``app``."""
 
-    @app.command("render")
+    @app.command("render", cls=HelpCommand)
     def render_command(
         target: PipelineTarget = None,
         directory: RepoDir = Path(),
         slug: PipelineSlug = None,
         only: OnlySteps = None,
+        strict: Annotated[
+            bool,
+            typer.Option(
+                "--strict",
+                help="Reject unknown fields (by default each is a warning naming the "
+                "closest known field, and is ignored).",
+            ),
+        ] = False,
     ) -> None:
         """Validate one pipeline's IR and print it as JSON (with --only, reduced)."""
+        from harmont._ir._json import STRICT
         from harmont._ir._select import reduce_text, select
         from harmont._pipelines import resolve_definition
+        from harmont_cli._app import warnings_to_stderr
 
-        definition = resolve_definition(target, root=directory, slug=slug)
+        token = STRICT.set(strict)
+        try:
+            with warnings_to_stderr():
+                definition = resolve_definition(target, root=directory, slug=slug)
+        finally:
+            STRICT.reset(token)
         if not only:
             typer.echo(definition.text)
             return

@@ -14,7 +14,13 @@ from harmont._errors import HarmontError, UsageError
 from harmont_cli._app import AppState
 
 # Typer reads these annotations at run time, so they cannot move under TYPE_CHECKING.
-from harmont_cli._commands._selection import OnlySteps, SecretOptions  # noqa: TC001
+from harmont_cli._commands._selection import (  # noqa: TC001
+    EnvOptions,
+    OnlySteps,
+    RunnerOption,
+    SecretOptions,
+)
+from harmont_cli._commands.config import ConfiguredCommand
 from harmont_cli._commands.debug import ShellOption, debug_program
 from harmont_cli._commands.pipelines import (  # noqa: TC001
     PipelineSlug,
@@ -30,7 +36,7 @@ __all__ = ["register"]
 
 
 class OutputFormat(enum.Enum):
-    """What ``--format`` accepts (SPEC.md §10 item 12: nothing else)."""
+    """What ``--format`` accepts, and nothing else."""
 
     HUMAN = "human"
     JSON = "json"
@@ -73,29 +79,19 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
 def register(app: typer.Typer) -> None:
     """Add `hm run` to ``app``."""
 
-    @app.command("run")
+    @app.command("run", cls=ConfiguredCommand)
     def run_command(  # noqa: PLR0917 - Typer maps each option to one parameter
         ctx: typer.Context,
         target: PipelineTarget = None,
         directory: RepoDir = Path(),
-        env: Annotated[
-            list[str] | None,
-            typer.Option(
-                "-e",
-                "--env",
-                metavar="KEY=VALUE",
-                help="Set a variable in every step, over pipeline and step env (repeatable).",
-            ),
-        ] = None,
-        runner: Annotated[
-            str | None,
-            typer.Option("--runner", help="The runner of steps that name none (e.g. local)."),
-        ] = None,
+        env: EnvOptions = None,
+        runner: RunnerOption = None,
         parallelism: Annotated[
             int | None,
             typer.Option(
                 "--parallelism",
                 "-j",
+                metavar="N",
                 help="Chains to run at once.",
                 show_default="the CPU count",
             ),
@@ -109,20 +105,33 @@ def register(app: typer.Typer) -> None:
         output_format: Annotated[
             OutputFormat,
             typer.Option(
-                "--format", help="human: progress on stderr; json: one event per stdout line."
+                "--format",
+                metavar="human|json",
+                help="human: progress on stderr; json: one event per stdout line.",
             ),
         ] = OutputFormat.HUMAN,
         logs: Annotated[
             bool,
-            typer.Option("--logs", help="Stream every step's output as [key] lines."),
+            typer.Option(
+                "--logs",
+                help="Stream every step's output as lines prefixed [KEY] (the step key, "
+                "not its label; each step's start line names its label).",
+            ),
         ] = False,
         no_color: Annotated[
-            bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")
+            bool,
+            typer.Option(
+                "--no-color",
+                help="Plain lines: no colour, no live display, no escape sequence (also: "
+                "NO_COLOR set).",
+            ),
         ] = False,
         pull: Annotated[
             PullOption,
             typer.Option(
-                "--pull", help="Pull chain images: missing (not stored), always, or never."
+                "--pull",
+                metavar="missing|always|never",
+                help="Pull chain images: missing (not stored), always, or never.",
             ),
         ] = PullOption.MISSING,
         slug: PipelineSlug = None,
@@ -177,6 +186,7 @@ def register(app: typer.Typer) -> None:
                     env=overrides,
                     keep_going=keep_going,
                     on_event=renderer.on_event,
+                    on_plan=renderer.describe,
                     cancel=cancel,
                     disabled_plugins=disabled,
                     only=only or (),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from harmont_cli._help import HelpCommand
+
 __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
     """Add `hm version` to ``app``."""
 
-    @app.command("version")
+    @app.command("version", cls=HelpCommand)
     def version_command(ctx: typer.Context) -> None:
         """Print the hm version, the plugin API version and how many plugins loaded."""
         from harmont import PluginStatus

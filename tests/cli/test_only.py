@@ -80,7 +80,10 @@ class TestRunOnly:
         assert ["a", "b", "lint", "setup"] == _ran(build)
 
     def test_human_output_says_skipped_not_selected(self, project: Project) -> None:
-        """The plain output names each unselected step as skipped and counts them."""
+        """
+        The plain output names each unselected step as skipped, by label (with its key
+        where the label is shared), and counts them.
+        """
         project.pipeline(*_STEPS)
 
         build = project.hm(
@@ -89,7 +92,8 @@ class TestRunOnly:
 
         lines = build.stderr.splitlines()
         assert 0 == build.returncode
-        assert "- final  skipped: not selected" in lines
+        assert "- build a  skipped: not selected" in lines
+        assert "- check (final)  skipped: not selected" in lines
         assert "1 passed, 4 not selected" in lines
         assert not [line for line in lines if "fail" in line]
 

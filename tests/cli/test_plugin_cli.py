@@ -44,6 +44,12 @@ ECHO_SOURCE = """
                         option("loud", value_type=ValueType.BOOL),
                         flag("dry-run"),
                     ),
+                    subcommand(
+                        "many",
+                        "collect words",
+                        positional("first", required=False),
+                        positional("rest", value_type=ValueType.INT, many=True),
+                    ),
                     subcommand("fail", "fail on purpose"),
                     subcommand("crash", "raise a bug"),
                 ],
@@ -257,7 +263,7 @@ class TestExitCodes:
 
         assert 2 == result.returncode
         assert result.stderr.startswith("error: unknown command 'deploy' (available: ")
-        assert "hint: a plugin may provide it: `hm plugin install <source>`\n" in result.stderr
+        assert "hint: a plugin may provide it: `hm plugin install SOURCE`\n" in result.stderr
 
 
 class TestPluginVerbs:
@@ -284,11 +290,69 @@ class TestPluginVerbs:
         assert {"word": "hi", "times": -42, "dry-run": False} == json.loads(result.stdout)["args"]
 
     @pytest.mark.parametrize(
+        ("words", "expected"),
+        [
+            ([], {"rest": []}),
+            (["a"], {"first": "a", "rest": []}),
+            (["a", "1", "20", "3"], {"first": "a", "rest": [1, 20, 3]}),
+        ],
+    )
+    def test_a_positional_list_takes_every_remaining_word(
+        self, hm: Hm, site: Path, words: list[str], expected: dict[str, object]
+    ) -> None:
+        """`positional(many=True)` is a list, possibly empty; an absent optional is missing."""
+        write_dist(site, "echo", ECHO_SOURCE)
+
+        result = hm("echo", "many", *words)
+
+        # The echo plugin ends every call with its exit code 3.
+        assert (3, expected) == (result.returncode, json.loads(result.stdout)["args"])
+
+    def test_a_positional_list_before_a_positional_is_a_broken_plugin(
+        self, hm: Hm, site: Path
+    ) -> None:
+        """A positional list that is not the verb's last positional refuses the manifest."""
+        source = """
+            from harmont_sdk import ExitInfo, Subcommand, manifest, positional, subcommand
+
+
+            class Plugin(Subcommand):
+                manifest = manifest(
+                    "greedy",
+                    "1.0.0",
+                    subcommand("greedy", "g", positional("rest", many=True), positional("x")),
+                )
+
+                def run(self, context, subcommand_input):
+                    return ExitInfo(exit_code=0)
+
+
+            plugin = Plugin
+        """
+        write_dist(site, "greedy", source)
+
+        rows = json.loads(hm("plugin", "list", "--format", "json").stdout)
+        greedy = next(row for row in rows if row["name"] == "greedy")
+
+        assert ("broken", True) == (
+            greedy["status"],
+            "a positional list must be the last positional argument" in greedy["error"],
+        )
+
+    def test_a_positional_list_shows_in_help(self, hm: Hm, site: Path) -> None:
+        """The usage line of a verb with a positional list ends in ``[REST]...``."""
+        write_dist(site, "echo", ECHO_SOURCE)
+
+        result = hm("echo", "many", "--help")
+
+        assert "Usage: hm echo many [OPTIONS] [FIRST] [REST]..." in result.stdout
+
+    @pytest.mark.parametrize(
         ("args", "message"),
         [
-            (["echo", "say"], "Missing argument 'WORD'"),
+            (["echo", "say"], "error: missing argument 'WORD'"),
             (["echo", "say", "hi", "--times", "many"], "'many' is not a valid integer"),
-            (["echo", "say", "hi", "--volume", "3"], "No such option: --volume"),
+            (["echo", "say", "hi", "--volume", "3"], "no such option for `hm echo say`: --volume"),
         ],
     )
     def test_usage_errors_exit_2(self, hm: Hm, site: Path, args: list[str], message: str) -> None:
@@ -322,7 +386,7 @@ class TestPluginVerbs:
 
 
 def test_help_imports_neither_rich_nor_docker(site: Path) -> None:
-    """`hm --help` loads plugin manifests but never pays for rich or docker (STYLE.md)."""
+    """`hm --help` loads plugin manifests but never pays for rich or docker."""
     write_dist(site, "echo", ECHO_SOURCE)
     code = (
         "import contextlib, io, sys; from harmont_cli.__main__ import main\n"
@@ -401,14 +465,17 @@ class TestInstallRefusals:
         )
 
     def test_native_library_is_refused(self, hm: Hm, tmp_path: Path) -> None:
-        """A native library that does not load is refused with exit 5, before any copy."""
+        """A file that is no shared library is refused with exit 5, saying why, before any copy."""
         library = tmp_path / "libthing.so"
         library.write_bytes(b"\x7fELF")
 
         result = hm("plugin", "install", str(library))
 
         assert 5 == result.returncode
-        assert result.stderr.startswith(f"error: native plugin {library}: cannot open: ")
+        assert result.stderr.startswith(
+            f"error: native plugin '{library}': not a valid shared library: "
+            "its ELF header is cut short or damaged (4 bytes)\n"
+        )
 
     def test_remove_needs_confirmation(self, hm: Hm, site: Path) -> None:
         """Without --yes and without a terminal, remove refuses and changes nothing."""

@@ -293,7 +293,7 @@ class TestSlugSelection:
         assert "only" == load_pipeline(repo).slug
 
     def test_several_pipelines_need_a_slug(self) -> None:
-        """The message lists the repo's pipelines and says to pass one (SPEC.md §1.7)."""
+        """The message lists the repo's pipelines and says to pass one (docs/ir.md, Discovery)."""
         with pytest.raises(UnknownPipeline) as info:
             load_pipeline(EXAMPLE)
 

@@ -277,7 +277,7 @@ class TestPreparedSteps:
         assert UnknownRunner.DEFAULT_HINT == info.value.hint
 
     def test_runner_args_are_carried_unchanged(self) -> None:
-        """runner_args reach the plan as they were written (SPEC.md §8.3)."""
+        """runner_args reach the plan as they were written."""
         plan = _plan(_cmd("a", runner="vm", runner_args={"cpus": 2}), runners={"vm"})
 
         assert {"cpus": 2} == plan.chains[0].steps[0].runner_args

@@ -59,6 +59,19 @@ class TestVerbs:
             "the fixture reports an error"
         ) == done.stderr.splitlines()[0]
 
+    def test_a_positional_list_arrives_as_an_array(self, native: Built, project: Project) -> None:
+        """A native verb's positional list gets every remaining word, parsed, possibly none."""
+        native.install("failing-subcommand", _plugins(project), "harmont-fixture-failing")
+
+        some = project.hm("fixture-args", "1", "20", "300", raw=True)
+        none = project.hm("fixture-args", raw=True)
+
+        assert (0, 'Object({"numbers": Array([Int(1), Int(20), Int(300)])})\n') == (
+            some.returncode,
+            some.stdout,
+        )
+        assert (0, 'Object({"numbers": Array([])})\n') == (none.returncode, none.stdout)
+
     def test_the_c_example_runs_as_a_verb(self, native: Built, project: Project) -> None:
         """The C example plugin, built with cc from the header alone, answers `hm c-hello`."""
         native.install("hm_c_hello", _plugins(project), "hm-c-hello")
@@ -95,7 +108,7 @@ class TestOneRegistry:
         assert native.path("noop-executor").read_bytes() == target.read_bytes()
 
     def test_install_refuses_a_wrong_api_version(self, native: Built, project: Project) -> None:
-        """A plugin for another API version is refused at install time (SPEC §10.9), exit 5."""
+        """A plugin for another API version is refused at install time, exit 5."""
         library = native.path("bad_api_version")
 
         done = project.hm("plugin", "install", str(library), raw=True)

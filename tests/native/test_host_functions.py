@@ -1,4 +1,4 @@
-"""The host functions as a native plugin sees them (SPEC.md §8.3)."""
+"""The host functions as a native plugin sees them."""
 
 from __future__ import annotations
 

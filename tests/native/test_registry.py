@@ -1,4 +1,4 @@
-"""Native plugins in the registry: loading, validation, conflicts (SPEC.md §8.3)."""
+"""Native plugins in the registry: loading, validation, conflicts."""
 
 from __future__ import annotations
 

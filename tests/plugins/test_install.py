@@ -69,14 +69,16 @@ class TestInstallRefusals:
         assert "--pin must be 64 hexadecimal digits (a SHA-256), got 'abc'" == info.value.message
 
     def test_native_file_is_refused(self, tmp_path: Path) -> None:
-        """A native library is loaded before it is copied: one that does not load is refused."""
+        """A file that is no shared library is refused before it is loaded or copied."""
         library = tmp_path / "libx.so"
         library.write_bytes(b"\x7fELF")
 
         with pytest.raises(PluginLoadError) as info:
             install_plugin(str(library))
 
-        assert info.value.message.startswith(f"native plugin {library}: cannot open: ")
+        assert info.value.message.startswith(
+            f"native plugin '{library}': not a valid shared library: "
+        )
 
     def test_local_pin_mismatch(self, tmp_path: Path) -> None:
         """A pin given for a local file is checked, and a mismatch names both digests."""

@@ -240,3 +240,62 @@ class TestJUnitExample:
 
         assert 1 == result.returncode, result.stderr
         assert {"build": [], "test": ["failure"], "lint": []} == outcomes
+
+
+class TestJUnitReportOfARun:
+    def test_the_report_is_written_under_the_project_with_hms_statuses(
+        self, junit_venv: Path, tmp_path: Path
+    ) -> None:
+        """`hm run -d DIR` from elsewhere: the report is DIR's, one case per step hm reports."""
+        project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+        project.mkdir()
+        elsewhere.mkdir()
+        (project / "pipeline.json").write_text(
+            json.dumps(
+                {
+                    "version": "0",
+                    "steps": [
+                        {"type": "command", "key": "ok", "cmd": "true"},
+                        {"type": "command", "key": "bad", "cmd": "exit 3"},
+                        {"type": "command", "key": "slow", "cmd": "sleep 5", "timeout_seconds": 1},
+                        {"type": "wait"},
+                        {"type": "command", "key": "after", "cmd": "true"},
+                    ],
+                }
+            )
+        )
+
+        done = _hm(
+            junit_venv,
+            "run",
+            str(project / "pipeline.json"),
+            "-d",
+            str(project),
+            "--runner",
+            "local",
+            "--keep-going",
+            cwd=elsewhere,
+        )
+        root = ET.parse(project / ".harmont" / "junit.xml").getroot()
+        suite = root.find("testsuite")
+        assert suite is not None
+        cases = {
+            c.get("name"): [(e.tag, e.get("type"), e.get("message")) for e in c]
+            for c in suite.findall("testcase")
+        }
+
+        assert 1 == done.returncode, done.stderr
+        assert "1 passed, 1 failed, 1 timed out, 1 skipped" in done.stderr
+        assert not (elsewhere / ".harmont").exists()
+        assert {
+            "ok": [],
+            "bad": [("failure", "exit_code", "exited with code 3")],
+            "slow": [("failure", "exit_code", "exited with code 124")],
+            "after": [("skipped", None, "the step did not run")],
+        } == cases
+        assert ("4", "2", "0", "1") == (
+            suite.get("tests"),
+            suite.get("failures"),
+            suite.get("errors"),
+            suite.get("skipped"),
+        )

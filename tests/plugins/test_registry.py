@@ -510,7 +510,7 @@ class TestLookups:
             registry.owner_of_verb("junk")
 
         assert info.value.message.startswith(
-            "unknown command 'junk' (available: cache, debug, help, init, junit"
+            "unknown command 'junk' (available: cache, config, debug, help, init, junit"
         )
 
     def test_manifest_lookup(self, registry: Registry) -> None:

@@ -1,7 +1,7 @@
 """
 Golden values shared by the golden-byte tests and the Rust cross-check.
 
-The bytes in ``test_golden.py`` are written out by hand from SPEC.md §2; the Rust program
+The bytes in ``test_golden.py`` are written out by hand from docs/protocol.md; the Rust program
 in ``rust_golden/`` builds these same values with the ``borsh`` crate.
 """
 
@@ -39,7 +39,16 @@ MANIFEST: Final = p.PluginManifest(
                 ),
                 p.FlagArg(long="v"),
             ),
-            subcommands=(p.SubcommandSpec(verb="ls", about="", args=(), subcommands=()),),
+            subcommands=(
+                p.SubcommandSpec(
+                    verb="ls",
+                    about="",
+                    args=(
+                        p.PositionalListArg(name="paths", help="p", value_type=p.ValueType.STRING),
+                    ),
+                    subcommands=(),
+                ),
+            ),
         ),
         p.StepExecutorSpec(runner="docker", default=True),
         p.LifecycleHookSpec(

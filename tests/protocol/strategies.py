@@ -86,7 +86,13 @@ option_args = st.builds(
     default=st.none() | text,
 )
 flag_args = st.builds(p.FlagArg, long=text, short=st.none() | chars, help=st.none() | text)
-arg_specs = positional_args | option_args | flag_args
+positional_list_args = st.builds(
+    p.PositionalListArg,
+    name=text,
+    help=st.none() | text,
+    value_type=st.sampled_from(p.ValueType),
+)
+arg_specs = positional_args | option_args | flag_args | positional_list_args
 subcommand_specs = st.recursive(
     st.builds(
         p.SubcommandSpec, verb=text, about=text, args=_tuples(arg_specs), subcommands=st.just(())

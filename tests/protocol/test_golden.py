@@ -1,4 +1,4 @@
-"""Golden bytes written out by hand from the SPEC.md §2 tables, against both codecs."""
+"""Golden bytes written out by hand from the docs/protocol.md tables, against both codecs."""
 
 from __future__ import annotations
 
@@ -44,7 +44,11 @@ MANIFEST_BYTES: Final = (
     b"\x01\x00\x00\x00"  # subcommands: 1 (a bare SubcommandSpec, no tag)
     b"\x02\x00\x00\x00ls"  # verb
     b"\x00\x00\x00\x00"  # about: ""
-    b"\x00\x00\x00\x00"  # args: 0
+    b"\x01\x00\x00\x00"  # args: 1
+    b"\x03"  # ArgSpec 3: positional_list (appended: older manifests are unchanged)
+    b"\x05\x00\x00\x00paths"  # name
+    b"\x01\x01\x00\x00\x00p"  # help: Some("p")
+    b"\x00"  # value_type: string
     b"\x00\x00\x00\x00"  # subcommands: 0
     b"\x01"  # Capability 1: step_executor
     b"\x06\x00\x00\x00docker"  # runner

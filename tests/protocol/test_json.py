@@ -1,4 +1,4 @@
-"""The JSON codec writes and reads exactly the serde shapes of SPEC.md §2.2."""
+"""The JSON codec writes and reads exactly the serde shapes of docs/protocol.md."""
 
 from __future__ import annotations
 

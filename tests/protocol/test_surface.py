@@ -43,6 +43,7 @@ EXPECTED_NAMES = [
     "PluginError",
     "PluginManifest",
     "PositionalArg",
+    "PositionalListArg",
     "StdStream",
     "StepCacheHit",
     "StepEnd",
@@ -73,7 +74,7 @@ def test_exported_names() -> None:
 
 
 def test_command_step_field_order() -> None:
-    """CommandStep's fields come in the order of SPEC.md §1.3, which is its borsh order."""
+    """CommandStep's fields come in the order of docs/protocol.md, which is its borsh order."""
     expected = [
         "key",
         "cmd",

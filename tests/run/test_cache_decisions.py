@@ -19,7 +19,7 @@ def _step(cache: CacheSpec | None = None, key: str = "Build App") -> CommandStep
 
 class TestTags:
     def test_sanitise_lowercases_and_replaces_unsafe_characters(self) -> None:
-        """Step keys become lower-case [a-z0-9_-] (SPEC §5.7 with Gap 13 fixed)."""
+        """Step keys become lower-case [a-z0-9_-]."""
         assert "build-app_2-x" == sanitise("Build App_2/x")
 
     def test_cache_tag_uses_the_first_16_chars_of_the_key(self) -> None:

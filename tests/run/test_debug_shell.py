@@ -96,6 +96,18 @@ class TestDebug:
         )
         assert [] == _leftovers(project, key, tmp_path / "t")
 
+    def test_the_step_is_named_by_its_label_and_its_key(
+        self, local_project: Project, key: str, terminals: list[Terminal], tmp_path: Path
+    ) -> None:
+        """As the build's lines show steps by label, so does the shell's announcement."""
+        local_project.pipeline(command(key, "true", label="deploy the thing"))
+        shell = _hm(local_project, terminals, tmp_path / "t", "debug", "pipeline.json", key)
+
+        shell.expect("# ", after=shell.expect(f"step 'deploy the thing' ({key}): a shell"))
+        shell.type("exit\n")
+
+        assert 0 == shell.wait()
+
     def test_after_runs_the_command_first(
         self, project: Project, key: str, terminals: list[Terminal], tmp_path: Path
     ) -> None:

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 import harmont
-from harmont._orchestrator._result import StepStatus, failure_message, failure_status
+from harmont._orchestrator._preflight import PullProgress
+from harmont._orchestrator._result import (
+    StepSkipped,
+    StepStatus,
+    failure_message,
+    failure_status,
+)
 from harmont._renderers import color_enabled
 from harmont._renderers._human import HumanRenderer
 from harmont._renderers._json import JsonRenderer
@@ -22,6 +28,7 @@ from harmont.protocol import (
     BuildEvent,
     BuildStart,
     ChainFailed,
+    CommandStep,
     PlanSummary,
     StdStream,
     StepCacheHit,
@@ -34,6 +41,8 @@ from harmont.protocol import (
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from harmont._orchestrator._result import RunEvent
 
 #: Terminal control sequences (cursor, style): what rich draws besides the text.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -157,8 +166,7 @@ class TestLines:
             "build: 4 steps in 2 chains, default runner local",
             "[ok] start (runner local)",
             "✓ ok  12ms",
-            "[cached] cache hit (harmont-local/cached:kkkk)",
-            "[cached] start (runner local)",
+            "[cached] cache hit (runner local, from harmont-local/cached:kkkk)",
             "✓ cached  cached · 1ms",
             "[bad] start (runner local, image alpine)",
             "✗ bad  exit 2 · 1.5s",
@@ -166,7 +174,7 @@ class TestLines:
             "[bold]not markup[/]",
             "1 passed, 1 cached, 1 failed, 1 skipped",
             "skipped: deploy",
-            "build failed (exit 1) in 1.6s: step 'bad' exited with code 2",
+            "build failed (exit 1) in 1.6s: 1 step failed: bad (exit 2)",
         ]
 
         assert expected == _lines(stream_logs=False)
@@ -243,7 +251,7 @@ class TestLines:
         """An error raised after build_start shows the code hm exits with, not the build's."""
         lines = _lines(stream_logs=False, events=_one_step(1), exit_code=6, failure=None)
 
-        assert "build failed (exit 6) in 2.1s" == lines[-1]
+        assert "build failed (exit 6) in 2.1s: 1 step failed: s (exit 1)" == lines[-1]
 
     def test_the_replay_keeps_a_bounded_tail(self) -> None:
         """A failed step's replay shows its last REPLAY_LINES lines and counts the others."""
@@ -291,6 +299,74 @@ class TestJson:
         )
 
 
+#: Three steps --only left out: one by a label of its own, two by a label they share.
+_UNSELECTED = [
+    CommandStep(key="lint", cmd="true", label="check the style of every file of the tree"),
+    CommandStep(key="unit", cmd="true", label="test"),
+    CommandStep(key="e2e", cmd="true", label="test"),
+]
+
+
+def _skipped_records() -> list[RunEvent]:
+    start = BuildStart(
+        run_id=uuid.UUID(int=9),
+        plan=PlanSummary(step_count=0, chain_count=0, default_runner=None),
+        started_at=_NOW,
+    )
+    return [start, *(StepSkipped(key=step.key, reason="selection") for step in _UNSELECTED)]
+
+
+class TestSkippedBySelection:
+    def test_plain_lines_name_the_label_with_a_shared_ones_key(self) -> None:
+        """`- label  skipped: not selected`, the key added where two steps share the label."""
+        out = io.BytesIO()
+        renderer = LinesRenderer(out, stream_logs=False)
+        renderer.describe(_UNSELECTED)
+        for event in _skipped_records():
+            renderer.on_event(event)
+
+        assert [
+            "- check the style of every file of the tree  skipped: not selected",
+            "- test (unit)  skipped: not selected",
+            "- test (e2e)  skipped: not selected",
+        ] == out.getvalue().decode().splitlines()[1:]
+
+    def test_on_a_terminal_they_fit_the_width_and_a_shared_labels_key_is_dim(self) -> None:
+        """A long label is cut with `…` so the reason stays on the line; the lines are dim."""
+        text = io.StringIO()
+        renderer = HumanRenderer(text, io.BytesIO(), color=True, width=40)
+        renderer.describe(_UNSELECTED)
+        for event in _skipped_records():
+            renderer.on_event(event)
+        renderer.close()
+        drawn = text.getvalue()
+        lines = [line for line in _ANSI.sub("", drawn).splitlines() if line.startswith("- ")]
+
+        assert [
+            "- check the styl…  skipped: not selected",
+            "- test (unit)  skipped: not selected",
+            "- test (e2e)  skipped: not selected",
+        ] == lines
+        assert 40 == len(lines[0])
+        assert "\x1b[2m (unit)" in drawn, drawn
+
+
+class TestPulls:
+    def test_a_finished_pulls_line_is_cut_to_the_width_on_a_terminal(self) -> None:
+        """The line a pull leaves never wraps, however long the image's name."""
+        text = io.StringIO()
+        renderer = HumanRenderer(text, io.BytesIO(), color=True, width=40)
+        image = "registry.example:5000/team/a-very-long-image-name:1.2.3"
+        renderer.on_pull(PullProgress(image=image, layers=2, layers_done=2, size=9))
+        renderer.on_pull(PullProgress(image=image, layers=2, finished=True, updated=True))
+        renderer.close()
+        lines = [line for line in _ANSI.sub("", text.getvalue()).splitlines() if line.strip()]
+
+        assert [line for line in lines if line.startswith("pulled ")] == [
+            "pulled registry.example:5000/team/a-ver…"
+        ]
+
+
 class TestHuman:
     def test_status_replay_and_summary(self) -> None:
         """The live renderer leaves ✓/✗ lines, the raw replay and a one-line summary."""
@@ -305,7 +381,7 @@ class TestHuman:
         assert "✓ cached  cached · 1ms" in shown
         assert "✗ bad  exit 2 · 1.5s" in shown
         assert "1 passed, 1 cached, 1 failed, 1 skipped\nskipped: deploy\n" in shown
-        assert "build failed (exit 1) in 1.6s: step 'bad' exited with code 2" in shown
+        assert "build failed (exit 1) in 1.6s: 1 step failed: bad (exit 2)" in shown
         assert "--- bad: exit 2 · 1.5s ---\n[bold]not markup[/]\n" == raw.getvalue().decode()
 
     def test_plugin_errors_are_replayed_and_marked_errored(self) -> None:
@@ -320,7 +396,7 @@ class TestHuman:
         assert ("✗ one  errored · 3ms", "✗ two  errored · 3ms") == tuple(
             line for line in shown.splitlines() if line.startswith("✗")
         )
-        assert "build: 2 steps in 2 chains\n" in shown
+        assert "build: 2 steps in 2 chains, default runner local\n" in shown
         assert (
             "--- one: errored · 3ms ---\nerror: farm down for one (hint: fix one)\n"
             "--- two: errored · 3ms ---\nerror: farm down for two (hint: fix two)\n"

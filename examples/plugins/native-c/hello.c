@@ -4,7 +4,7 @@
  * It offers the verb `hm c-hello` and the runner `c-true` (every step succeeds
  * without running anything). The borsh payloads are written by hand: integers are
  * little-endian, strings are a u32 length and the bytes, an enum is its variant index
- * followed by its fields (SPEC.md §2.2).
+ * followed by its fields (docs/protocol.md).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -33,7 +33,7 @@
  * 3. Payloads
  * -----------
  * Every structured value crossing the boundary is borsh-encoded, with the
- * field orders and variant indexes of the harmont protocol (SPEC.md §2):
+ * field orders and variant indexes of the harmont protocol (docs/protocol.md):
  * a Rust plugin derives them with the borsh crate; a C plugin writes them
  * by hand (see examples/plugins/native-c). Plugin functions take the input
  * payload as (ptr, len) and write their result into an hm_buf:
@@ -96,7 +96,7 @@
 extern "C" {
 #endif
 
-/* The wire protocol version (SPEC.md §2.1): bumped on any new required
+/* The wire protocol version (docs/protocol.md, Versioning): bumped on any new required
  * field in any wire struct. */
 #define HM_PLUGIN_API_VERSION 2u
 
@@ -113,10 +113,24 @@ extern "C" {
 #define HM_NONE 0
 #define HM_EINVAL (-1)
 
-/* The byte values of the small enums (SPEC.md §2.2). */
+/* The byte values of the small enums (docs/protocol.md). */
 enum hm_level { HM_LEVEL_TRACE = 0, HM_LEVEL_DEBUG = 1, HM_LEVEL_INFO = 2, HM_LEVEL_WARN = 3, HM_LEVEL_ERROR = 4 };
 enum hm_kv_scope { HM_KV_PLUGIN = 0, HM_KV_BUILD = 1, HM_KV_STEP = 2 };
 enum hm_stream { HM_STDOUT = 0, HM_STDERR = 1 };
+
+/* The variant index of each ArgSpec of a SubcommandSpec's args. A positional
+ * list takes every remaining word and arrives in SubcommandInput.args as an
+ * Array, possibly empty; it must be the verb's last positional, on a verb
+ * without sub-verbs. Its fields: name (string), help (option<string>),
+ * value_type (u8). It was appended, so manifests without it are unchanged and
+ * HM_PLUGIN_API_VERSION stayed 2. An optional positional or option that was
+ * not given is absent from args (never Null). */
+enum hm_arg_kind {
+    HM_ARG_POSITIONAL = 0,
+    HM_ARG_OPTION = 1,
+    HM_ARG_FLAG = 2,
+    HM_ARG_POSITIONAL_LIST = 3
+};
 
 /* Marks the entry symbol as exported from the shared library. */
 #if defined(_WIN32)
@@ -140,7 +154,7 @@ typedef struct hm_ctx {
     void *host_data;
 } hm_ctx;
 
-/* The functions the host offers a plugin during a call (SPEC.md §3). Every
+/* The functions the host offers a plugin during a call (docs/plugins.md). Every
  * string argument is UTF-8 bytes with an explicit length, not
  * NUL-terminated. */
 struct hm_host {

@@ -62,7 +62,11 @@ fn golden() -> Vec<(&'static str, Vec<u8>)> {
                 subcommands: vec![SubcommandSpec {
                     verb: s("ls"),
                     about: s(""),
-                    args: vec![],
+                    args: vec![ArgSpec::PositionalList {
+                        name: s("paths"),
+                        help: Some(s("p")),
+                        value_type: ValueType::String,
+                    }],
                     subcommands: vec![],
                 }],
             }),

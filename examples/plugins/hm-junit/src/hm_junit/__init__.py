@@ -3,7 +3,14 @@ hm-junit: a JUnit XML report of every `hm` build, and `hm junit show FILE`.
 
 The hook keeps one in-memory report per run (keyed by the context's run id, guarded by a
 lock, since steps of parallel chains report from several threads) and writes it at
-``build_end``. The report path is ``$HM_JUNIT_PATH`` or ``.harmont/junit.xml``.
+``build_end``. The report path is ``$HM_JUNIT_PATH`` or ``.harmont/junit.xml`` under the
+project (``hm run -d DIR``).
+
+Every step of the plan is a test case: passed and cached steps pass (a cached one says so
+in its output), a step that exited non-zero is a ``<failure>`` naming its exit code (124
+for a timeout), and a step that was cancelled (exit 130) or never ran (behind a failure,
+after Ctrl-C) is ``<skipped>``, with the reason. Steps that never ran are not in the event
+stream: the plan's keys (:attr:`PluginContext.planned_steps`) name them.
 """
 
 from __future__ import annotations
@@ -42,11 +49,16 @@ if TYPE_CHECKING:
 __all__ = ["Case", "JUnitPlugin", "default_report_path", "read_report", "render_report"]
 
 _DEFAULT_PATH = Path(".harmont") / "junit.xml"
+#: The exit code `hm` gives a step it cancelled (fail-fast, Ctrl-C).
+_EXIT_CANCELLED = 130
 
 
-def default_report_path() -> Path:
-    """Where the report is written: ``$HM_JUNIT_PATH`` or ``.harmont/junit.xml``."""
-    return Path(os.environ.get("HM_JUNIT_PATH") or _DEFAULT_PATH)
+def default_report_path(project: Path | None = None) -> Path:
+    """
+    Where the report is written: ``$HM_JUNIT_PATH``, or ``.harmont/junit.xml`` under
+    *project* (default: the current directory); a relative ``$HM_JUNIT_PATH`` is too.
+    """
+    return (project or Path()) / (os.environ.get("HM_JUNIT_PATH") or _DEFAULT_PATH)
 
 
 @attrs.define
@@ -57,11 +69,26 @@ class _Step:
     duration_ms: int = 0
     cache_tag: str | None = None
 
+    def verdict(self) -> tuple[str, str, str] | None:
+        """The JUnit element of the step, its ``type`` and ``message``; None for a pass."""
+        if self.exit_code is None:
+            return ("skipped", "not_run", "the step did not run")
+        if self.exit_code == 0:
+            return None
+        if self.exit_code == _EXIT_CANCELLED:
+            return ("skipped", "cancelled", "the step was cancelled")
+        return ("failure", "exit_code", f"exited with code {self.exit_code}")
+
 
 @attrs.define
 class _Run:
     started: datetime = attrs.field(factory=lambda: datetime.now(UTC))
     steps: dict[uuid.UUID, _Step] = attrs.field(factory=dict)
+
+    def all_steps(self, planned: tuple[str, ...]) -> list[_Step]:
+        """The steps that were queued, then those of the plan that never were."""
+        queued = {step.key for step in self.steps.values()}
+        return [*self.steps.values(), *(_Step(key=k) for k in planned if k not in queued)]
 
 
 class JUnitPlugin(LifecycleHook, Subcommand):
@@ -105,8 +132,9 @@ class JUnitPlugin(LifecycleHook, Subcommand):
                 run.steps[event.step_id].duration_ms = event.duration_ms
             elif isinstance(event, BuildEnd):
                 del self._runs[context.run_id]
-                path = default_report_path()
-                _write_atomically(path, _report_xml(run, event, context.run_id))
+                path = default_report_path(context.project_root)
+                steps = run.all_steps(context.planned_steps)
+                _write_atomically(path, _report_xml(run, steps, event, context.run_id))
                 context.log(Level.INFO, f"wrote JUnit report {path}")
         return HookContinue()
 
@@ -125,11 +153,16 @@ class JUnitPlugin(LifecycleHook, Subcommand):
         return ExitInfo(exit_code=0)
 
 
-def _report_xml(run: _Run, end: BuildEnd, run_id: uuid.UUID | None) -> bytes:
-    failures = sum(1 for s in run.steps.values() if s.exit_code not in (None, 0))
-    skipped = sum(1 for s in run.steps.values() if s.exit_code is None)
+def _report_xml(run: _Run, steps: list[_Step], end: BuildEnd, run_id: uuid.UUID | None) -> bytes:
+    verdicts = [step.verdict() for step in steps]
+    kinds = [verdict[0] if verdict is not None else "passed" for verdict in verdicts]
+    skipped = kinds.count("skipped")
     seconds = f"{end.duration_ms / 1000:.3f}"
-    counts = {"tests": str(len(run.steps)), "failures": str(failures), "errors": "0"}
+    counts = {
+        "tests": str(len(steps)),
+        "failures": str(kinds.count("failure")),
+        "errors": str(kinds.count("error")),
+    }
     root = ET.Element("testsuites", name="hm", time=seconds, **counts)
     suite = ET.SubElement(
         root,
@@ -140,7 +173,7 @@ def _report_xml(run: _Run, end: BuildEnd, run_id: uuid.UUID | None) -> bytes:
         timestamp=run.started.isoformat(timespec="seconds"),
         **counts,
     )
-    for step in run.steps.values():
+    for step, verdict in zip(steps, verdicts, strict=True):
         case = ET.SubElement(
             suite,
             "testcase",
@@ -148,12 +181,12 @@ def _report_xml(run: _Run, end: BuildEnd, run_id: uuid.UUID | None) -> bytes:
             classname=f"hm.{step.runner or 'unknown'}",
             time=f"{step.duration_ms / 1000:.3f}",
         )
-        if step.exit_code is None:
-            ET.SubElement(case, "skipped", message="the step did not run")
-        elif step.exit_code != 0:
-            ET.SubElement(
-                case, "failure", type="exit_code", message=f"exited with code {step.exit_code}"
-            )
+        if verdict is not None:
+            element, kind, message = verdict
+            if element == "skipped":
+                ET.SubElement(case, "skipped", message=message)
+            else:
+                ET.SubElement(case, element, type=kind, message=message)
         if step.cache_tag is not None:
             ET.SubElement(case, "system-out").text = f"cache hit: {step.cache_tag}"
     ET.indent(root)

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 use crate::abi::{HmBuf, HmCtx, HmHost, HM_SOME};
 use crate::protocol::{ArchiveId, BuildEvent, KvScope, Level, StdStream};
 
-/// What a capability call can ask of the host (SPEC.md §3).
+/// What a capability call can ask of the host (docs/plugins.md).
 ///
 /// A context is valid for the call it was passed to. It is `Send` and `Sync`: threads the
 /// call starts may use it, and the borrow makes them finish before the call returns (use

@@ -179,6 +179,17 @@ pub enum ArgSpec {
         /// One line of help.
         help: Option<String>,
     },
+    /// The last positional argument, taking every remaining word: the plugin gets an
+    /// array, possibly empty. Appended as variant 3, so manifests without it encode as
+    /// before (no api_version change).
+    PositionalList {
+        /// The argument's name in help and in the parsed `args` object.
+        name: String,
+        /// One line of help.
+        help: Option<String>,
+        /// How the host parses each item.
+        value_type: ValueType,
+    },
 }
 
 /// How the host parses a subcommand argument.
