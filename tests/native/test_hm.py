@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
-
-from harmont._plugins._host import Host
-from harmont.protocol import BuildEnd, ChainFailed, KvScope
-from tests.run.rig import Project, command, hm_environment
+from harmont.protocol import BuildEnd, ChainFailed
+from tests.native.conftest import plugin_kv, plugins_dir
+from tests.run.rig import Project, command
 
 if TYPE_CHECKING:
+    import pytest
+
     from tests.native.conftest import Built
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """A project with a private home, run on the local runner."""
-    (tmp_path / "project").mkdir()
-    (tmp_path / "home").mkdir()
-    return Project(root=tmp_path / "project", runner="local", env=hm_environment(tmp_path / "home"))
-
-
-def _plugins(project: Project) -> Path:
-    return Path(project.env["HOME"]) / ".harmont" / "plugins"
-
-
-def _kv(project: Project, plugin: str, key: str) -> bytes | None:
-    state = Path(project.env["XDG_STATE_HOME"]) / "harmont"
-    with Host(project_root=project.root, state_dir=state) as host:
-        return host.context(plugin).kv_get(KvScope.PLUGIN, key)
 
 
 class TestVerbs:
@@ -39,7 +20,7 @@ class TestVerbs:
         self, native: Built, project: Project
     ) -> None:
         """`hm fixture-fail` exits with the plugin's code and prints its message on stderr."""
-        native.install("failing-subcommand", _plugins(project), "harmont-fixture-failing")
+        native.install("failing-subcommand", plugins_dir(project), "harmont-fixture-failing")
 
         done = project.hm("fixture-fail", raw=True)
 
@@ -49,7 +30,7 @@ class TestVerbs:
         self, native: Built, project: Project
     ) -> None:
         """A PluginError from a native verb is a one-line error and exit 6."""
-        native.install("failing-subcommand", _plugins(project), "harmont-fixture-failing")
+        native.install("failing-subcommand", plugins_dir(project), "harmont-fixture-failing")
 
         done = project.hm("fixture-error", raw=True)
 
@@ -61,7 +42,7 @@ class TestVerbs:
 
     def test_a_positional_list_arrives_as_an_array(self, native: Built, project: Project) -> None:
         """A native verb's positional list gets every remaining word, parsed, possibly none."""
-        native.install("failing-subcommand", _plugins(project), "harmont-fixture-failing")
+        native.install("failing-subcommand", plugins_dir(project), "harmont-fixture-failing")
 
         some = project.hm("fixture-args", "1", "20", "300", raw=True)
         none = project.hm("fixture-args", raw=True)
@@ -74,7 +55,7 @@ class TestVerbs:
 
     def test_the_c_example_runs_as_a_verb(self, native: Built, project: Project) -> None:
         """The C example plugin, built with cc from the header alone, answers `hm c-hello`."""
-        native.install("hm_c_hello", _plugins(project), "hm-c-hello")
+        native.install("hm_c_hello", plugins_dir(project), "hm-c-hello")
 
         done = project.hm("c-hello", raw=True)
 
@@ -86,7 +67,7 @@ class TestOneRegistry:
         self, native: Built, project: Project
     ) -> None:
         """`hm plugin list` shows the built-in Python executor beside a native plugin."""
-        native.install("noop-executor", _plugins(project), "harmont-fixture-noop")
+        native.install("noop-executor", plugins_dir(project), "harmont-fixture-noop")
 
         done = project.hm("plugin", "list", "--format", "json", raw=True)
         rows = {row["name"]: (row["kind"], row["status"]) for row in json.loads(done.stdout)}
@@ -99,7 +80,7 @@ class TestOneRegistry:
     ) -> None:
         """`hm plugin install` of a library copies it to ~/.harmont/plugins/<manifest name>."""
         done = project.hm("plugin", "install", str(native.path("noop-executor")), raw=True)
-        target = _plugins(project) / f"harmont-fixture-noop{native.path('noop-executor').suffix}"
+        target = plugins_dir(project) / f"harmont-fixture-noop{native.path('noop-executor').suffix}"
 
         assert (0, f"Installed {target}: plugins harmont-fixture-noop\n") == (
             done.returncode,
@@ -118,7 +99,7 @@ class TestOneRegistry:
             f"error: native plugin {library}: api_version mismatch (plugin: 9999, host: 2) "
             "(isolated)"
         ) == done.stderr.splitlines()[0]
-        assert not _plugins(project).exists()
+        assert not plugins_dir(project).exists()
 
 
 class TestHooksOfBothKinds:
@@ -160,14 +141,14 @@ class TestHooksOfBothKinds:
 
         for name, value in project.env.items():
             monkeypatch.setenv(name, value)
-        native.install("recording-hook", _plugins(project), "harmont-fixture-rec-hook")
+        native.install("recording-hook", plugins_dir(project), "harmont-fixture-rec-hook")
         pipeline = project.pipeline(command("one", "true"), command("two", "true"))
 
         result = harmont.run(
             pipeline, directory=project.root, runner="local", plugins=[PythonHook()]
         )
         counts = {
-            kind: _kv(project, "harmont-fixture-rec-hook", f"hook:{kind}")
+            kind: plugin_kv(project, "harmont-fixture-rec-hook", f"hook:{kind}")
             for kind in ("build_start", "step_end", "build_end")
         }
 
@@ -185,20 +166,22 @@ class TestRun:
         self, native: Built, project: Project
     ) -> None:
         """A step naming `runner: freestyle` runs on the fixture, which records the step key."""
-        native.install("freestyle-runner", _plugins(project), "harmont-fixture-freestyle")
+        native.install("freestyle-runner", plugins_dir(project), "harmont-fixture-freestyle")
         project.pipeline(command("free-step", "ignored", runner="freestyle"))
 
         done = project.hm()
 
         assert 0 == done.returncode, done.stderr
         assert ["freestyle ran free-step"] == done.logs("free-step")
-        assert b"free-step" == _kv(project, "harmont-fixture-freestyle", "freestyle_called_with")
+        assert b"free-step" == plugin_kv(
+            project, "harmont-fixture-freestyle", "freestyle_called_with"
+        )
 
     def test_a_segfaulting_isolated_runner_fails_its_step_and_hm_survives(
         self, native: Built, project: Project
     ) -> None:
         """SIGSEGV in an isolated executor fails its step; the other chain completes; exit 6."""
-        native.install("crashing-executor", _plugins(project), "harmont-fixture-crash")
+        native.install("crashing-executor", plugins_dir(project), "harmont-fixture-crash")
         (project.root / ".harmont").mkdir()
         (project.root / ".harmont" / "plugins.toml").write_text(
             '[plugins.harmont-fixture-crash]\nisolation = "process"\n'

@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harmont._plugins._host import Host
-from harmont.protocol import BuildEnd, ChainFailed, KvScope, StepEnd
+from harmont.protocol import BuildEnd, ChainFailed, StepEnd
+from tests.native.conftest import plugin_kv, plugins_dir
 from tests.run.rig import (
     TIMEOUT_SECONDS,
     Build,
     Project,
     command,
-    hm_environment,
     survivors,
 )
 
@@ -28,24 +27,6 @@ if TYPE_CHECKING:
     from tests.native.conftest import Built
 
 pytestmark = pytest.mark.cargo
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """A project with a private home, run on the local runner."""
-    (tmp_path / "project").mkdir()
-    (tmp_path / "home").mkdir()
-    return Project(root=tmp_path / "project", runner="local", env=hm_environment(tmp_path / "home"))
-
-
-def _plugins(project: Project) -> Path:
-    return Path(project.env["HOME"]) / ".harmont" / "plugins"
-
-
-def _kv(project: Project, plugin: str, key: str) -> bytes | None:
-    state = Path(project.env["XDG_STATE_HOME"]) / "harmont"
-    with Host(project_root=project.root, state_dir=state) as host:
-        return host.context(plugin).kv_get(KvScope.PLUGIN, key)
 
 
 def _statuses(done: Build) -> dict[str, int]:
@@ -91,7 +72,7 @@ class TestNames:
 
         assert 5 == done.returncode, done.stderr
         assert "the name is taken by a" in done.stderr.splitlines()[0]
-        assert not _plugins(project).exists()
+        assert not plugins_dir(project).exists()
 
     def test_a_relative_path_installs_the_file_it_names(
         self, native: Built, project: Project, tmp_path: Path
@@ -107,7 +88,7 @@ class TestNames:
 
         assert 0 == done.returncode, done.stderr
         assert ["harmont-fixture-freestyle" + suffix] == [
-            p.name for p in _plugins(project).iterdir()
+            p.name for p in plugins_dir(project).iterdir()
         ]
 
 
@@ -118,7 +99,7 @@ class TestBoundedManifests:
         self, native: Built, project: Project, isolation: str
     ) -> None:
         """A library whose manifest never returns is broken, with why; `hm run` still runs."""
-        native.install("shifty", _plugins(project), "shifty")
+        native.install("shifty", plugins_dir(project), "shifty")
         project.env.update(HM_FIXTURE_MANIFEST="hang", HM_NATIVE_ISOLATION=isolation)
         project.pipeline(command("hello", "echo hi"))
 
@@ -134,7 +115,7 @@ class TestBoundedManifests:
 class TestIsolation:
     @pytest.fixture
     def isolated(self, native: Built, project: Project) -> Project:
-        native.install("shifty", _plugins(project), "shifty")
+        native.install("shifty", plugins_dir(project), "shifty")
         project.env["HM_NATIVE_ISOLATION"] = "process"
         return project
 
@@ -147,7 +128,7 @@ class TestIsolation:
         )
 
         done = isolated.hm()
-        seen = [_kv(isolated, "harmont-fixture-shifty", f"seen:line {i}") for i in range(20)]
+        seen = [plugin_kv(isolated, "harmont-fixture-shifty", f"seen:line {i}") for i in range(20)]
 
         assert 0 == done.returncode, done.stderr
         assert [f"line {i}" for i in range(20)] == done.logs("one") == done.logs("two")
@@ -197,7 +178,7 @@ class TestIsolation:
         assert [1] == [e.exit_code for e in done.of(BuildEnd)]
         assert 1 == done.returncode
         assert "pipeline timed out after 3s" in done.stderr
-        assert [] == survivors(str(_plugins(isolated)))
+        assert [] == survivors(str(plugins_dir(isolated)))
 
 
 class TestImpossibleLengths:
@@ -206,7 +187,7 @@ class TestImpossibleLengths:
         self, native: Built, project: Project, isolation: str
     ) -> None:
         """A returned length of 1 TiB errors the step (exit 6) and says what came back."""
-        native.install("huge_length", _plugins(project), "harmont-fixture-huge")
+        native.install("huge_length", plugins_dir(project), "harmont-fixture-huge")
         project.env["HM_NATIVE_ISOLATION"] = isolation
         project.pipeline(command("big", "ignored", runner="huge"))
 
