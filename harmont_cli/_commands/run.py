@@ -99,7 +99,10 @@ def register(app: typer.Typer) -> None:
         keep_going: Annotated[
             bool,
             typer.Option(
-                "--keep-going", "-k", help="After a failure, let independent chains finish."
+                "--keep-going/--no-keep-going",
+                "-k",
+                show_default=False,
+                help="After a failure, let independent chains finish.",
             ),
         ] = False,
         output_format: Annotated[
@@ -113,7 +116,8 @@ def register(app: typer.Typer) -> None:
         logs: Annotated[
             bool,
             typer.Option(
-                "--logs",
+                "--logs/--no-logs",
+                show_default=False,
                 help="Stream every step's output as lines prefixed [KEY] (the step key, "
                 "not its label; each step's start line names its label).",
             ),
@@ -121,7 +125,8 @@ def register(app: typer.Typer) -> None:
         no_color: Annotated[
             bool,
             typer.Option(
-                "--no-color",
+                "--no-color/--color",
+                show_default=False,
                 help="Plain lines: no colour, no live display, no escape sequence (also: "
                 "NO_COLOR set).",
             ),
@@ -140,8 +145,9 @@ def register(app: typer.Typer) -> None:
         interactive: Annotated[
             bool,
             typer.Option(
-                "--interactive",
+                "--interactive/--no-interactive",
                 "-i",
+                show_default=False,
                 help="When a step fails, open a shell where it failed; the build holds "
                 "until the shell exits (needs a terminal).",
             ),

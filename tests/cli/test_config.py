@@ -86,6 +86,34 @@ class TestPrecedence:
 
         assert (0, "") == (done.returncode, done.stdout)
 
+    def test_a_flag_set_in_config_is_turned_off_by_its_no_switch(self, project: Project) -> None:
+        """`logs = true` in the repo config streams the step's lines; `--no-logs` undoes it."""
+        project.pipeline(command("say", "echo hi-from-say"))
+        _repo_config(project, '[run]\nrunner = "local"\nlogs = true\nno_color = true\n')
+
+        configured = _run(project)
+        switched_off = _run(project, "--no-logs")
+
+        assert (0, 0) == (configured.returncode, switched_off.returncode), switched_off.stderr
+        assert "[say] hi-from-say" in configured.stdout + configured.stderr
+        assert "hi-from-say" not in switched_off.stdout + switched_off.stderr
+
+    def test_keep_going_set_in_config_is_turned_off_on_the_command_line(
+        self, project: Project
+    ) -> None:
+        """`keep_going = true` lets the slow chain finish; `--no-keep-going` stops it."""
+        project.pipeline(
+            command("fail", "exit 3"),
+            command("slow", "sleep 1; echo finished"),
+        )
+        _repo_config(project, '[run]\nrunner = "local"\nformat = "json"\nkeep_going = true\n')
+
+        configured = _run(project)
+        switched_off = _run(project, "--no-keep-going")
+
+        assert ["finished"] == configured.logs("slow")
+        assert [] == switched_off.logs("slow")
+
     def test_a_repeatable_option_takes_a_list_or_a_spaced_variable(self, project: Project) -> None:
         """`env = [...]` in a file, `HM_ENV="A=1 B=2"` over it: the steps see the variable's."""
         project.pipeline(command("say", 'echo "$A $B"'))
@@ -130,8 +158,9 @@ class TestShow:
         } == {k: shown[k] for k in ("run.parallelism", "run.runner", "run.keep_going", "run.logs")}
 
     def test_every_run_option_is_a_setting(self, project: Project) -> None:
-        """The keys are `hm run`'s long options (but -d and --help): none is listed by hand."""
+        """The keys are `hm run`'s long options (but -d, --help and a flag's --no- switch)."""
         help_text = project.hm("run", "--help", raw=True).stdout
+        help_text = re.sub(r" / --[a-z-]+", "", help_text)
         options = set(re.findall(r"--([a-z][a-z-]*)", help_text)) - {"dir", "help"}
 
         shown = {k.removeprefix("run.") for k in _show(project) if k.startswith("run.")}
