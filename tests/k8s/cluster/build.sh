@@ -4,6 +4,7 @@
 # A finished build is reused: it is keyed by version under $HM_K8S_CACHE. About 6 minutes cold on 2 cores.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+hold_build_lock
 if [ -x "$BIN/kubelet" ] && [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-scheduler" ] && [ -x "$BIN/kube-controller-manager" ]; then
   echo "kubernetes v$K8S_VERSION: cached in $BIN"; exit 0
 fi

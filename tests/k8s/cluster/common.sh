@@ -10,3 +10,7 @@ IMAGES=$CACHE/images
 RUN=${HM_K8S_RUN:-/tmp/harmont-k8s}
 SOCK=/run/harmont-k8s/containerd/containerd.sock
 PKI=$RUN/pki
+
+# One build at a time per cache: a second caller (another checkout, a test fixture) waits on the
+# first and then finds its result, instead of compiling into the same files beside it.
+hold_build_lock() { mkdir -p "$CACHE"; exec 9>"$CACHE/.build.lock"; flock 9; }

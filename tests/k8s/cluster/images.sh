@@ -3,6 +3,7 @@
 # localhost/pause:3.2 is Kubernetes' own pause.c, linked statically; localhost/busybox:1.35 is busybox-static.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+hold_build_lock
 [ -f "$IMAGES/pause-image.tar" ] && [ -f "$IMAGES/busybox-image.tar" ] && exit 0
 PAUSE_C=$CACHE/build/kubernetes-$K8S_VERSION/build/pause/linux/pause.c
 mkdir -p "$IMAGES"; cd "$IMAGES"
