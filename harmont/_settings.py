@@ -37,6 +37,7 @@ __all__ = [
     "Setting",
     "Settings",
     "config_files",
+    "line_of",
     "load_settings",
     "one_of",
 ]
@@ -195,7 +196,7 @@ def load_settings(
         except (OSError, UnicodeDecodeError) as exc:
             raise SettingsError(f"cannot read {path}: {exc}") from exc
         for key, raw in _leaves(_parse(path, text)):
-            origin = Origin(str(path), _line_of(text, key))
+            origin = Origin(str(path), line_of(text, key))
             field = next((f for f in known if f.matches(key)), None)
             if field is None:
                 warnings.append(_unknown(key, origin, known))
@@ -257,7 +258,7 @@ def _split_key(text: str) -> Key:
     return tuple(part.strip().strip("\"'") for part in text.split("."))
 
 
-def _line_of(text: str, key: Key) -> int | None:
+def line_of(text: str, key: Key) -> int | None:
     """
     The line that sets ``key``, found by reading table headers and assignments.
 

@@ -6,6 +6,9 @@ interpreter. Native libraries are single files under ``~/.harmont/plugins/``, na
 their manifest; each is loaded in a worker process and its manifest validated before it is
 copied there, so a library hm cannot load is never installed; a file that is no shared
 library at all is refused first, saying why (:mod:`~harmont._plugins._shared_library`).
+Beside each library, ``<name>.origin.json`` keeps where it was installed from and its
+SHA-256, which the library itself cannot say: `hm plugin freeze` writes both into a
+plugin set, and `hm plugin sync` fetches the library from there again.
 
 pip's own output is shown only when pip fails (or when asked for). A distribution that
 declares no harmont plugin is uninstalled again: `hm plugin install` never leaves behind
@@ -19,7 +22,6 @@ import importlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,12 +48,18 @@ Progress: TypeAlias = "Callable[[str], None] | None"
 
 __all__ = [
     "Installed",
+    "NativeOrigin",
     "PipOutput",
     "Progress",
     "Removal",
+    "check_native",
     "install_plugin",
+    "native_origin",
+    "place_native",
     "plan_removal",
+    "read_source",
     "remove_plugin",
+    "run_pip",
 ]
 
 #: Suffixes pip installs from a file: a wheel or an sdist.
@@ -62,6 +70,8 @@ _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
 #: A download larger than this is refused rather than held in memory.
 _MAX_DOWNLOAD_BYTES: Final = 512 * 1024 * 1024
 _DOWNLOAD_TIMEOUT_S: Final = 60.0
+#: Beside ``<name>.so``: where the library came from (see :class:`NativeOrigin`).
+_ORIGIN_SUFFIX: Final = ".origin.json"
 
 
 @attrs.frozen(kw_only=True)
@@ -71,6 +81,15 @@ class Installed:
     target: str
     #: Entry-point names under ``harmont.plugins`` that were new or changed.
     plugins: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class NativeOrigin:
+    """Where an installed native library was copied from, and the SHA-256 it had then."""
+
+    #: An ``https://`` URL or an absolute file path.
+    source: str
+    sha256: str
 
 
 @attrs.frozen(kw_only=True)
@@ -127,13 +146,13 @@ def install_plugin(
             )
         filename = Path(urllib.parse.urlparse(source).path).name
         _check_platform(filename)
-        data = _download(source)
+        data = read_source(source)
         _check_pin(source, data, expected)
         with tempfile.TemporaryDirectory(prefix="hm-plugin-") as tmp:
             local = Path(tmp) / (filename or "plugin")
             local.write_bytes(data)
             if local.suffix == NATIVE_SUFFIX:
-                return _install_native(local, shown=source)
+                return _install_native(local, shown=source, origin=source)
             return _pip_install(str(local), shown=source, output=pip_output, progress=progress)
 
     path = Path(source)
@@ -148,7 +167,7 @@ def install_plugin(
             if expected is not None:
                 _check_pin(source, path.read_bytes(), expected)
             if path.suffix == NATIVE_SUFFIX:
-                return _install_native(path, shown=source)
+                return _install_native(path, shown=source, origin=str(path.absolute()))
         elif expected is not None:
             raise UsageError(f"plugin source '{source}': --pin needs a file, not a directory")
         return _pip_install(str(path.resolve()), shown=source, output=pip_output, progress=progress)
@@ -190,6 +209,7 @@ def remove_plugin(removal: Removal) -> None:
     """
     if removal.path is not None:
         try:
+            removal.path.with_name(f"{removal.path.stem}{_ORIGIN_SUFFIX}").unlink(missing_ok=True)
             removal.path.unlink()
         except OSError as exc:
             raise PluginLoadError(
@@ -236,20 +256,55 @@ def _check_platform(filename: str) -> None:
         )
 
 
-def _install_native(library: Path, *, shown: str) -> Installed:
+def read_source(source: str) -> bytes:
     """
-    Validate a native library, then copy it to ``~/.harmont/plugins/<name><suffix>``.
+    The bytes of ``source``: an ``https://`` URL, downloaded, or a local file.
 
-    The manifest's name is a plain word (validation checks it), so the target stays in
-    the plugin directory; a name hm itself uses is refused, or the library would lose to
-    the built-in at every load and `hm plugin remove NAME` would find the built-in.
+    :raises PluginLoadError: a failed download, a file that cannot be read.
+    """
+    if source.startswith("https://"):
+        return _download(source)
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise PluginLoadError(
+            f"plugin source '{source}': cannot read it: {exc.strerror}", source=source
+        ) from exc
+
+
+def native_origin(library: Path) -> NativeOrigin | None:
+    """
+    Where the installed ``library`` was installed from; None if hm did not record it.
+
+    A library copied into the plugin directory by hand, or replaced since, has no
+    origin: the recorded one is returned only while the file still has its SHA-256.
+    """
+    import json
+
+    try:
+        record = json.loads(library.with_name(f"{library.stem}{_ORIGIN_SUFFIX}").read_text())
+        origin = NativeOrigin(source=str(record["source"]), sha256=str(record["sha256"]))
+        actual = hashlib.sha256(library.read_bytes()).hexdigest()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return origin if origin.sha256 == actual else None
+
+
+def check_native(library: Path, *, shown: str) -> str:
+    """
+    Validate the native library file ``library`` as `hm plugin install` would; return its name.
+
+    The manifest's name is a plain word (validation checks it), so the library's place in
+    the plugin directory stays inside it; a name hm itself uses is refused, or the library
+    would lose to the built-in at every load and `hm plugin remove NAME` would find the
+    built-in.
+
+    :raises PluginLoadError: not a shared library, an invalid manifest, a reserved name.
     """
     from harmont._plugins._manager import BUILTIN_VERBS
     from harmont._plugins._native import validate_native
     from harmont._plugins._shared_library import shared_library_problem
 
-    # The very file that is copied is the one validated, never one dlopen finds elsewhere.
-    library = library.absolute()
     problem = shared_library_problem(library) if NATIVE_SUFFIX == ".so" else None
     if problem is not None:
         raise PluginLoadError(
@@ -267,14 +322,38 @@ def _install_native(library: Path, *, shown: str) -> Installed:
                 source=shown,
                 hint="rename the plugin in its manifest",
             )
+    return manifest.name
+
+
+def place_native(library: Path, *, name: str, origin: str) -> Installed:
+    """
+    Copy the library :func:`check_native` accepted as ``name`` to ``~/.harmont/plugins``.
+
+    ``origin`` (a URL or an absolute path) is recorded beside it with the file's SHA-256.
+    """
+    import json
+
     directory = user_plugin_dir(os.environ)
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{manifest.name}{NATIVE_SUFFIX}"
-    # Copy then rename: a half-written library is never in the plugin directory.
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(library, partial)
-    partial.replace(target)
-    return Installed(target=str(target), plugins=(manifest.name,))
+    target = directory / f"{name}{NATIVE_SUFFIX}"
+    data = library.read_bytes()
+    record = {"source": origin, "sha256": hashlib.sha256(data).hexdigest()}
+    # Write then rename: a half-written library or record is never in the plugin directory.
+    for path, content in (
+        (target.with_name(f"{name}{_ORIGIN_SUFFIX}"), json.dumps(record).encode()),
+        (target, data),
+    ):
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_bytes(content)
+        partial.replace(path)
+    return Installed(target=str(target), plugins=(name,))
+
+
+def _install_native(library: Path, *, shown: str, origin: str) -> Installed:
+    """Validate a native library, then copy it to ``~/.harmont/plugins/<name><suffix>``."""
+    # The very file that is copied is the one validated, never one dlopen finds elsewhere.
+    library = library.absolute()
+    return place_native(library, name=check_native(library, shown=shown), origin=origin)
 
 
 def _download(url: str) -> bytes:
@@ -297,7 +376,7 @@ def _pip_install(target: str, *, shown: str, output: PipOutput, progress: Progre
     before, distributions = _entry_point_values(), _distributions()
     with tempfile.TemporaryDirectory(prefix="hm-pip-") as tmp:
         report = Path(tmp) / "report.json"
-        _pip(["install", "--report", str(report), target], shown=shown, output=output)
+        run_pip(["install", "--report", str(report), target], shown=shown, output=output)
         # Only what pip (re)installed for this source: the distributions to roll back.
         requested = [
             item["metadata"]["name"]
@@ -311,7 +390,7 @@ def _pip_install(target: str, *, shown: str, output: PipOutput, progress: Progre
         return Installed(target=shown, plugins=added)
     new = sorted(set(_distributions()) - set(distributions))
     if new:
-        _pip(["uninstall", "--yes", *new], shown=shown, output=output)
+        run_pip(["uninstall", "--yes", *new], shown=shown, output=output)
     names = ", ".join(f"'{name}'" for name in requested)
     raise UsageError(
         f"plugin source '{shown}': {names} declares no harmont plugin; uninstalled it again",
@@ -320,7 +399,7 @@ def _pip_install(target: str, *, shown: str, output: PipOutput, progress: Progre
     )
 
 
-def _pip(args: list[str], *, shown: str, output: PipOutput) -> None:
+def run_pip(args: list[str], *, shown: str, output: PipOutput) -> None:
     """Run pip with *args*, its output kept for *output* (see :func:`install_plugin`)."""
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
     if output is None:
@@ -343,8 +422,10 @@ def _distributions() -> dict[str, str]:
     """Every installed distribution's normalised name, with its version."""
     from importlib.metadata import distributions
 
+    from harmont._plugins._plugin_set import normalise_distribution
+
     return {
-        re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower(): dist.version
+        normalise_distribution(dist.metadata["Name"]): dist.version
         for dist in distributions()
         if dist.metadata["Name"]
     }

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harmont._errors import UsageError
+from harmont_cli._commands import plugin_freeze
 from harmont_cli._help import HelpCommand, HelpGroup
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class ListFormat(enum.Enum):
 def register(app: typer.Typer) -> None:
     """Add the `hm plugin` group to ``app``."""
     group = typer.Typer(
-        help="List, inspect, install and remove plugins.",
+        help="List, inspect, install, remove, freeze and sync plugins.",
         no_args_is_help=True,
         rich_markup_mode=None,
         cls=HelpGroup,
@@ -140,6 +141,8 @@ def register(app: typer.Typer) -> None:
             typer.confirm(f"Remove {what}?", abort=True)
         remove_plugin(removal)
         typer.echo(f"Removed {what}")
+
+    plugin_freeze.register(group)
 
 
 def format_plugin_table(plugins: list[PluginInfo]) -> str:
