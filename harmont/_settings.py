@@ -260,7 +260,8 @@ def _split_key(text: str) -> Key:
 
 def line_of(text: str, key: Key) -> int | None:
     """
-    The line that sets ``key``, found by reading table headers and assignments.
+    The line that sets ``key`` (or opens it, for a table), found by reading table headers
+    and assignments.
 
     tomllib gives no positions; this is enough for what people write (tables, dotted
     keys, inline tables, which resolve to the line of their assignment).
@@ -271,6 +272,8 @@ def line_of(text: str, key: Key) -> int | None:
         stripped = line.strip()
         if header := _HEADER.match(stripped):
             table = _split_key(header.group(1))
+            if table == key:
+                return number
             continue
         if assign := _ASSIGN.match(stripped):
             full = table + _split_key(assign.group(1))

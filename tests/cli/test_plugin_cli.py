@@ -382,7 +382,8 @@ class TestPluginVerbs:
 
         assert 0 == result.returncode
         assert "  echo       echo the parsed input (plugin echo)" in result.stdout.splitlines()
-        assert "  plugin     List, inspect, install, remove, freeze and sync plugins." in result.stdout
+        plugin = "  plugin     List, inspect, install, remove, freeze and sync plugins."
+        assert plugin in result.stdout
 
 
 def test_help_imports_neither_rich_nor_docker(site: Path) -> None:

@@ -6,11 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
+
+from tests.plugins.conftest import make_light_venv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,13 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def light_venv(tmp_path: Path) -> Path:
     """A venv that sees this checkout through a .pth file: pip installs into it alone."""
-    target = tmp_path / "venv"
-    venv.create(target, with_pip=False)
-    purelib = Path(
-        sysconfig.get_path("purelib", vars={"base": str(target), "platbase": str(target)})
-    )
-    (purelib / "outer.pth").write_text(f"{REPO}\n{sysconfig.get_path('purelib')}\n")
-    return target
+    return make_light_venv(tmp_path / "venv")
 
 
 def _hm(python: Path | str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

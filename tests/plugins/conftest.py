@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import sysconfig
 import textwrap
 import uuid
-from typing import TYPE_CHECKING, Protocol
+import venv
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Protocol
 
 import pytest
 
 from harmont import Registry
 
+REPO: Final = Path(__file__).resolve().parents[2]
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from harmont import Host
 
@@ -91,3 +98,50 @@ PLUGIN_SOURCE = """
 
     plugin = Plugin
 """
+
+
+def build_wheel(directory: Path, name: str, *, version: str = "1.0.0") -> Path:
+    """Build a minimal wheel by hand: one module, one ``harmont.plugins`` entry point."""
+    module = name.replace("-", "_")
+    info = f"{module}-{version}.dist-info"
+    files = {
+        f"{module}.py": PLUGIN_SOURCE.format(name=name, runner=name, verb=name).encode(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+        f"{info}/entry_points.txt": f"[harmont.plugins]\n{name} = {module}:plugin\n".encode(),
+    }
+    record = [
+        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
+        for path, data in files.items()
+    ]
+    record.append(f"{info}/RECORD,,")
+    wheel = directory / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+        archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+def make_light_venv(target: Path) -> Path:
+    """
+    Create a venv at ``target`` that sees this checkout and its dependencies through a
+    .pth file; return it.
+
+    pip installs into the venv's own site-packages, so installs and removals are real
+    while the outer environment is untouched, and nothing is fetched from an index.
+    """
+    venv.create(target, with_pip=False)
+    purelib = Path(
+        sysconfig.get_path("purelib", vars={"base": str(target), "platbase": str(target)})
+    )
+    (purelib / "outer.pth").write_text(f"{REPO}\n{sysconfig.get_path('purelib')}\n")
+    return target
+
+
+@pytest.fixture
+def light_venv(tmp_path: Path) -> Path:
+    """A venv of its own (:func:`make_light_venv`), seeing this checkout."""
+    return make_light_venv(tmp_path / "venv")

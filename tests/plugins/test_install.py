@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import http.server
@@ -10,10 +9,7 @@ import os
 import shutil
 import ssl
 import subprocess
-import sysconfig
 import threading
-import venv
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +18,7 @@ import pytest
 import harmont
 from harmont import PluginInfo, PluginLoadError, PluginStatus, UsageError
 from harmont._plugins._install import Removal, install_plugin, plan_removal, remove_plugin
-from tests.plugins.conftest import PLUGIN_SOURCE
+from tests.plugins.conftest import build_wheel
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -138,34 +134,6 @@ class TestRemoval:
 # -- a real pip round trip over https ------------------------------------------------------
 
 
-def _wheel(directory: Path, name: str) -> Path:
-    """Build a minimal wheel by hand: one module, one ``harmont.plugins`` entry point."""
-    module = name.replace("-", "_")
-    files = {
-        f"{module}.py": PLUGIN_SOURCE.format(name=name, runner=name, verb=name).encode(),
-        f"{module}-1.0.0.dist-info/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0.0\n".encode()
-        ),
-        f"{module}-1.0.0.dist-info/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-        f"{module}-1.0.0.dist-info/entry_points.txt": (
-            f"[harmont.plugins]\n{name} = {module}:plugin\n".encode()
-        ),
-    }
-    record = [
-        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
-        for path, data in files.items()
-    ]
-    record.append(f"{module}-1.0.0.dist-info/RECORD,,")
-    wheel = directory / f"{module}-1.0.0-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
-        archive.writestr(f"{module}-1.0.0.dist-info/RECORD", "\n".join(record) + "\n")
-    return wheel
-
-
 @pytest.fixture
 def https_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """Serve ``tmp_path/www`` over TLS on localhost; yield (base URL, root, CA file)."""
@@ -205,7 +173,7 @@ class TestHttpsDownload:
     ) -> None:
         """The downloaded bytes are hashed and a wrong pin stops the install."""
         url, root, cert = https_server
-        wheel = _wheel(root, "hm-remote")
+        wheel = build_wheel(root, "hm-remote")
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         wrong = "1" * 64
 
@@ -222,28 +190,10 @@ class TestHttpsDownload:
     ) -> None:
         """A server whose certificate is not trusted is a failed download, not an install."""
         url, root, _ = https_server
-        wheel = _wheel(root, "hm-remote")
+        wheel = build_wheel(root, "hm-remote")
 
         with pytest.raises(PluginLoadError, match="download failed"):
             install_plugin(f"{url}/{wheel.name}", pin=_sha256(wheel.read_bytes()))
-
-
-@pytest.fixture
-def light_venv(tmp_path: Path) -> Path:
-    """
-    A venv that sees this checkout and its dependencies through a .pth file.
-
-    pip installs into the venv's own site-packages, so the install and the removal are
-    real while the outer environment is untouched.
-    """
-    target = tmp_path / "venv"
-    venv.create(target, with_pip=False)
-    purelib = Path(
-        sysconfig.get_path("purelib", vars={"base": str(target), "platbase": str(target)})
-    )
-    outer = sysconfig.get_path("purelib")
-    (purelib / "outer.pth").write_text(f"{REPO}\n{outer}\n")
-    return target
 
 
 @pytest.mark.slow
@@ -252,7 +202,7 @@ def test_install_from_https_then_remove(
 ) -> None:
     """A pinned https wheel is installed by pip, listed by hm, and removed with --yes."""
     url, root, cert = https_server
-    wheel = _wheel(root, "hm-remote")
+    wheel = build_wheel(root, "hm-remote")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HM_", "PYTHON"))}
     env.update(HOME=str(tmp_path), SSL_CERT_FILE=str(cert))
     hm = [str(light_venv / "bin" / "python"), "-m", "harmont_cli"]
