@@ -101,6 +101,21 @@ def test_a_plugin_verbs_help_comes_from_the_index_too(project: Project, site: Si
     assert "checks the alphabet" in second
 
 
+def test_the_cached_root_help_names_every_plugin_verb_of_hm(project: Project, site: Site) -> None:
+    """The index's `hm --help` says what `hm plugin` does, freezing and syncing sets too."""
+    site.install("alpha")
+    _help(project)
+    site.imported()
+
+    cached = _help(project).stdout
+    plugin = next(line.strip() for line in cached.splitlines() if line.strip().startswith("plugin"))
+
+    assert ([], "plugin     List, inspect, install, remove, freeze and sync plugins.") == (
+        site.imported(),
+        plugin,
+    )
+
+
 def test_installing_and_removing_a_distribution_rebuild_the_index(
     project: Project, site: Site
 ) -> None:
