@@ -250,11 +250,7 @@ def _stage_native(path: Path, pin: NativePin, directory: Path) -> Path:
     """Fetch ``pin``'s library, check its digest and load it in a worker; return the copy."""
     assert pin.source is not None  # plan_sync refuses a pin without one
     where = _where(path, "native", pin.name)
-    try:
-        data = read_source(pin.source)
-    except PluginLoadError as exc:
-        raise UsageError(f"{where}: {exc.message}", hint=exc.hint) from exc
-    _check_digest(where, pin.source, data, pin.sha256)
+    data = _fetch(where, pin.source, pin.sha256)
     library = directory / f"{pin.name}{NATIVE_SUFFIX}"
     library.write_bytes(data)
     name = check_native(library, shown=pin.source)
@@ -270,16 +266,19 @@ def _check_local_archive(path: Path, pin: PythonPin) -> None:
     """A pinned local wheel is checked here, so its mismatch reads as a native one's does."""
     if pin.sha256 is None or pin.url is None or not pin.url.startswith("file:"):
         return
-    where = _where(path, "python", pin.name)
-    file = _file_of(pin.url)
+    _fetch(_where(path, "python", pin.name), str(_file_of(pin.url)), pin.sha256)
+
+
+def _fetch(where: str, source: str, expected: str) -> bytes:
+    """The bytes of ``source`` (a file or an https URL), if their SHA-256 is ``expected``."""
     try:
-        data = file.read_bytes()
-    except OSError as exc:
+        data = read_source(source)
+    except PluginLoadError as exc:
         raise UsageError(
-            f"{where}: cannot read {file}: {exc.strerror}",
-            hint="put the wheel back, or remove the url to let pip find it by its sha256",
+            f"{where}: {exc.message}", hint="restore the file, or freeze the set again"
         ) from exc
-    _check_digest(where, str(file), data, pin.sha256)
+    _check_digest(where, source, data, expected)
+    return data
 
 
 def _check_digest(where: str, source: str, data: bytes, expected: str) -> None:

@@ -57,6 +57,12 @@ _SHA256: Final = re.compile(r"[0-9a-f]{64}")
 _DISTRIBUTION: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 _HOW_TO_WRITE: Final = "write the file with `hm plugin freeze -o FILE`"
 
+#: What a set says where it cannot give a value, so that no reader takes it for an oversight.
+_UNKNOWN: Final = {
+    ("python", "sha256"): "# sha256 unknown: pip keeps no digest of what it installs from an index",
+    ("native", "source"): "# source unknown: not installed by `hm plugin install`",
+}
+
 _Pin = TypeVar("_Pin", "PythonPin", "NativePin")
 
 
@@ -100,27 +106,27 @@ def normalise_distribution(name: str) -> str:
 
 def dump_plugin_set(plugin_set: PluginSet) -> str:
     """The TOML text of ``plugin_set``, sorted; what is not known is said in a comment."""
+    entries: list[tuple[str, str, list[tuple[str, str | bool | None]]]] = [
+        ("python", pin.name, [("version", pin.version), ("sha256", pin.sha256),
+                              ("url", pin.url), ("editable", pin.editable or None)])
+        for pin in sorted(plugin_set.python, key=lambda p: p.name)
+    ]  # fmt: skip
+    entries += [
+        ("native", pin.name, [("sha256", pin.sha256), ("source", pin.source)])
+        for pin in sorted(plugin_set.native, key=lambda p: p.name)
+    ]
     lines = [
         "# The plugins of an hm environment, written by `hm plugin freeze`.",
         "# Install them elsewhere with `hm plugin sync FILE`.",
         f"format = {FORMAT}",
     ]
-    for pin in sorted(plugin_set.python, key=lambda p: p.name):
-        lines += ["", f"[python.{_key(pin.name)}]", f"version = {_string(pin.version)}"]
-        if pin.sha256 is not None:
-            lines.append(f"sha256 = {_string(pin.sha256)}")
-        else:
-            lines.append("# sha256 unknown: pip keeps no digest of what it installs from an index")
-        if pin.url is not None:
-            lines.append(f"url = {_string(pin.url)}")
-        if pin.editable:
-            lines.append("editable = true")
-    for native in sorted(plugin_set.native, key=lambda p: p.name):
-        lines += ["", f"[native.{_key(native.name)}]", f"sha256 = {_string(native.sha256)}"]
-        if native.source is not None:
-            lines.append(f"source = {_string(native.source)}")
-        else:
-            lines.append("# source unknown: not installed by `hm plugin install`")
+    for kind, name, keys in entries:
+        lines += ["", f"[{kind}.{_key(name)}]"]
+        for key, value in keys:
+            if value is None:
+                lines += [comment] if (comment := _UNKNOWN.get((kind, key))) else []
+            else:
+                lines.append(f"{key} = {'true' if value is True else _string(str(value))}")
     return "\n".join(lines) + "\n"
 
 
