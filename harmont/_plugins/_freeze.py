@@ -24,7 +24,7 @@ import urllib.parse
 import urllib.request
 from importlib.metadata import distribution
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
     from harmont._plugins._install import PipOutput
     from harmont._plugins._manager import PluginInfo
+
+#: What pip prints when a file does not match its ``--hash`` (pip 20 to 24 alike).
+_PIP_HASH_MISMATCH: Final = "DO NOT MATCH THE HASHES"
 
 __all__ = ["SyncPlan", "freeze_plugins", "plan_sync", "sync_plugins"]
 
@@ -187,11 +190,7 @@ def sync_plugins(
                 progress(f"installing python {_shown(pin)}...")
             requirements = Path(tmp) / "requirements.txt"
             requirements.write_text("".join(f"{_requirement(pin)}\n" for pin in group))
-            run_pip(
-                ["install", *options, "-r", str(requirements)],
-                shown=str(path),
-                output=pip_output,
-            )
+            _pip_install(path, ["install", *options, "-r", str(requirements)], pip_output)
         for native, library in zip(plan.native, staged, strict=True):
             progress(f"installing native {native.name} from {native.source}")
             assert native.source is not None  # plan_sync refuses a native without one
@@ -199,6 +198,32 @@ def sync_plugins(
     for removal in plan.removals:
         progress(f"removing {removal.kind} {', '.join(removal.plugins)}")
         remove_plugin(removal)
+
+
+def _pip_install(path: Path, args: list[str], output: PipOutput) -> None:
+    """
+    Run pip; a digest pip refused is reported as hm reports its own: exit 2.
+
+    pip checks every digest before it installs anything, so nothing is half-installed.
+    Its report is only read where hm captures it (without ``-v``).
+    """
+    refused: list[bool] = []
+
+    def read(text: str) -> None:
+        refused.append(_PIP_HASH_MISMATCH in text)
+        if output is not None:
+            output(text)
+
+    try:
+        run_pip(args, shown=str(path), output=read if output is not None else None)
+    except PluginLoadError:
+        if any(refused):
+            raise UsageError(
+                f"{path}: pip found a distribution whose SHA-256 is not the one the set pins "
+                "(pip's report is above); nothing was installed",
+                hint="the index or file changed since the set was frozen; freeze the set again",
+            ) from None
+        raise
 
 
 def _python_pin(name: str) -> PythonPin:

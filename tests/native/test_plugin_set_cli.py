@@ -182,6 +182,24 @@ class TestRoundTrip:
         assert "hm-" not in machine.distributions(second)
         assert not machine.plugin_dir.exists()
 
+    def test_a_digest_pip_refuses_installs_nothing(self, machine: Machine) -> None:
+        """A wheel pip finds with another digest than the pinned one: exit 2, pip's report kept."""
+        (machine.root / "plugins.toml").write_text(
+            f'format = 1\n\n[python.hm-indexed]\nversion = "2.1.0"\nsha256 = "{"0" * 64}"\n'
+        )
+        python = machine.venv("env")
+
+        done = machine.hm(python, "plugin", "sync", "plugins.toml")
+
+        assert 2 == done.returncode
+        assert "THESE PACKAGES DO NOT MATCH THE HASHES" in done.stderr
+        assert [
+            "error: plugins.toml: pip found a distribution whose SHA-256 is not the one the set "
+            "pins (pip's report is above); nothing was installed",
+            "hint: the index or file changed since the set was frozen; freeze the set again",
+        ] == done.stderr.splitlines()[-2:]
+        assert "hm-" not in machine.distributions(python)
+
     def test_exact_removes_what_the_set_does_not_name(self, machine: Machine) -> None:
         """--dry-run says what --exact removes and changes nothing; then it removes just that."""
         python = machine.venv("env")
@@ -234,6 +252,20 @@ class TestWithoutPip:
             f"native.{_NATIVE}: no source to install it from",
             'hint: add source = "PATH or https URL" of the library with this sha256',
         ]) == (synced.returncode, synced.stderr.splitlines())  # fmt: skip
+
+    def test_a_library_replaced_since_its_install_loses_its_source(self, machine: Machine) -> None:
+        """The recorded origin holds only while the file has the digest it was installed with."""
+        machine.ok(sys.executable, "plugin", "install", str(machine.root / "libhm_c_hello.so"))
+        installed = machine.ok(sys.executable, "plugin", "freeze").stdout
+        library = machine.plugin_dir / f"{_NATIVE}.so"
+        with library.open("ab") as file:
+            file.write(b"\0")
+
+        replaced = machine.ok(sys.executable, "plugin", "freeze")
+
+        assert f'source = "{machine.root / "libhm_c_hello.so"}"' in installed
+        assert "source =" not in replaced.stdout
+        assert replaced.stderr.startswith(f"warning: native plugin '{_NATIVE}': ")
 
     def test_bad_input_is_one_error_line_and_exit_2(self, machine: Machine) -> None:
         """A set of an unknown format is refused before anything loads or installs."""
