@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from harmont._errors import UsageError
 from harmont_cli._help import HelpCommand
 
 if TYPE_CHECKING:
@@ -62,9 +63,17 @@ def register(group: typer.Typer) -> None:
         if output is None:
             typer.echo(text, nl=False)
             return
+        # Write then rename: a set that was there is never left half-written.
         partial = output.with_name(f".{output.name}.partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(output)
+        try:
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(output)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise UsageError(
+                f"cannot write the plugin set to {output}: {exc.strerror}",
+                hint="pass -o a file in a directory that exists and you can write to",
+            ) from exc
         _stderr(f"Wrote the plugin set to {output}")
 
     @group.command("sync", cls=HelpCommand)

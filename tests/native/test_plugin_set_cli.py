@@ -267,6 +267,17 @@ class TestWithoutPip:
         assert "source =" not in replaced.stdout
         assert replaced.stderr.startswith(f"warning: native plugin '{_NATIVE}': ")
 
+    def test_an_output_that_cannot_be_written_is_one_error_line(self, machine: Machine) -> None:
+        """-o into a directory that does not exist: exit 2, the reason, nothing left behind."""
+        target = machine.root / "missing" / "plugins.toml"
+
+        done = machine.hm(sys.executable, "plugin", "freeze", "-o", str(target))
+
+        assert (2, [
+            f"error: cannot write the plugin set to {target}: No such file or directory",
+            "hint: pass -o a file in a directory that exists and you can write to",
+        ]) == (done.returncode, done.stderr.splitlines())  # fmt: skip
+
     def test_bad_input_is_one_error_line_and_exit_2(self, machine: Machine) -> None:
         """A set of an unknown format is refused before anything loads or installs."""
         (machine.root / "plugins.toml").write_text("format = 7\n")
