@@ -147,19 +147,15 @@ def plan_sync(
         native.append(native_pin)
     removals: list[Removal] = []
     if exact:
-        kept = {pin.name for pin in wanted.python}
-        gone = {pin.name for pin in current.python} - kept
-        gone_native = {pin.name for pin in current.native} - {pin.name for pin in wanted.native}
-        done: set[str] = set()
+        gone = {pin.name for pin in current.python} - {pin.name for pin in wanted.python}
+        gone |= {pin.name for pin in current.native} - {pin.name for pin in wanted.native}
         for info in plugins:
-            dist = normalise_distribution(info.distribution or "")
-            if info.builtin or dist in done:
-                continue
-            if (info.kind == "python" and dist in gone) or (
-                info.kind == "native" and info.name in gone_native
-            ):
+            # A distribution goes once, with all its plugins; a library is its plugin.
+            what = info.name if info.kind == "native" else info.distribution
+            key = normalise_distribution(what or "") if info.kind == "python" else what
+            if not info.builtin and key in gone:
                 removals.append(plan_removal(info.name, list(plugins)))
-                done.add(dist)
+                gone.discard(key)
     return SyncPlan(
         python=tuple(python),
         native=tuple(native),

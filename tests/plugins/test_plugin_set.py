@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import TYPE_CHECKING
 
@@ -204,6 +205,36 @@ class TestPlan:
 
         assert ["remove python gone (plugins: gone, gone-too)"] == plan.describe()
         assert (("kept",), []) == (lenient.unchanged, lenient.describe())
+
+    def test_exact_removes_every_library_the_set_lacks(self, tmp_path: Path) -> None:
+        """Each native library of ~/.harmont/plugins not in the set is removed, by its path."""
+        directory = tmp_path / ".harmont" / "plugins"
+        directory.mkdir(parents=True)
+        plugins = []
+        for name in ("alpha", "beta", "kept"):
+            (directory / f"{name}.so").write_bytes(name.encode())
+            plugins.append(
+                PluginInfo(
+                    name=name,
+                    version="1",
+                    kind="native",
+                    status=PluginStatus.LOADED,
+                    source=str(directory / f"{name}.so"),
+                )
+            )
+        wanted = PluginSet(
+            native=(NativePin(name="kept", sha256=hashlib.sha256(b"kept").hexdigest()),)
+        )
+
+        plan = plan_sync(
+            tmp_path / "set.toml", wanted, plugins, env={"HOME": str(tmp_path)}, exact=True
+        )
+
+        assert [
+            f"remove native {directory / 'alpha.so'} (plugins: alpha)",
+            f"remove native {directory / 'beta.so'} (plugins: beta)",
+        ] == plan.describe()
+        assert ("kept",) == plan.unchanged
 
     def test_a_different_version_or_digest_is_installed_again(
         self, make_dist: MakeDist, tmp_path: Path
