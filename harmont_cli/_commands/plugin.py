@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harmont._errors import UsageError
+from harmont_cli._commands import plugin_check
 from harmont_cli._help import HelpCommand, HelpGroup
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def register(app: typer.Typer) -> None:
         cls=HelpGroup,
     )
     app.add_typer(group, name="plugin")
+    plugin_check.register(group)
 
     @group.command("list", cls=HelpCommand)
     def list_command(
