@@ -81,9 +81,9 @@ def open_subject(target: str, *, host: Host) -> Subject:
         file, attr = target, ""
     path = Path(file)
     if path.suffix == NATIVE_SUFFIX and not attr:
-        return _open_native(_readable(path, target), host=host)
+        return _open_native(_readable(path, file), host=host)
     if path.suffix == ".py":
-        return _open_python(_readable(path, target), attr, target, host=host)
+        return _open_python(_readable(path, file), attr, target, host=host)
     if is_plugin_name(target):
         return _open_installed(target, host=host)
     raise UsageError(f"cannot check '{target}': it is not {_FORMS}", hint=_FORMS_HINT)

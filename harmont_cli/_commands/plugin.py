@@ -36,7 +36,7 @@ class ListFormat(enum.Enum):
 def register(app: typer.Typer) -> None:
     """Add the `hm plugin` group to ``app``."""
     group = typer.Typer(
-        help="List, inspect, install and remove plugins.",
+        help="List, inspect, install, remove and check plugins.",
         no_args_is_help=True,
         rich_markup_mode=None,
         cls=HelpGroup,

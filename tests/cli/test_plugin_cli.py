@@ -382,7 +382,7 @@ class TestPluginVerbs:
 
         assert 0 == result.returncode
         assert "  echo       echo the parsed input (plugin echo)" in result.stdout.splitlines()
-        assert "  plugin     List, inspect, install and remove plugins." in result.stdout
+        assert "  plugin     List, inspect, install, remove and check plugins." in result.stdout
 
 
 def test_help_imports_neither_rich_nor_docker(site: Path) -> None:
