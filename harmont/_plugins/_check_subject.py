@@ -28,6 +28,7 @@ import attrs
 
 from harmont._errors import PluginLoadError, PluginRuntimeError, UsageError
 from harmont._plugins._discovery import NATIVE_SUFFIX, PluginKind
+from harmont._plugins._dispatch import Interrupted, real_interrupt
 from harmont._plugins._manager import PluginStatus, Registry, load_registry
 from harmont._plugins._manifest import is_plugin_name
 from harmont.protocol import PluginManifest
@@ -137,74 +138,75 @@ def _open_native(path: Path, *, host: Host) -> Subject:
     """The library at *path*, alone in a registry, in a worker process of its own."""
     from harmont._plugins._native import load_native
 
-    registry = Registry(host=host)
-    started = time.monotonic()
-    try:
+    def make() -> tuple[object, Callable[[], None]]:
         plugin = load_native(path, isolation="process")
-    except PluginLoadError as exc:
-        return Subject(
-            registry=registry,
-            source=str(path),
-            kind="native",
-            load_seconds=time.monotonic() - started,
-            load_error=exc.message,
-        )
-    try:
-        manifest = registry.register(plugin, source=str(path))
-    except (PluginLoadError, PluginRuntimeError) as exc:
-        plugin.close()
-        return Subject(
-            registry=registry,
-            source=str(path),
-            kind="native",
-            load_seconds=time.monotonic() - started,
-            load_error=exc.message,
-        )
-    return Subject(
-        registry=registry,
-        source=str(path),
-        kind="native",
-        load_seconds=time.monotonic() - started,
-        manifest=manifest,
-        release=plugin.close,
-    )
+        return plugin, plugin.close
+
+    return _load_alone(str(path), "native", make, host=host)
 
 
 def _open_python(path: Path, attr: str, target: str, *, host: Host) -> Subject:
     """The plugin object of the Python file *path* (its ATTR, or the module), alone."""
+
+    def make() -> tuple[object, Callable[[], None]]:
+        return _plugin_object(_import_file(path), attr), _nothing
+
+    return _load_alone(target, "python", make, host=host)
+
+
+def _load_alone(
+    source: str,
+    kind: PluginKind,
+    make: Callable[[], tuple[object, Callable[[], None]]],
+    *,
+    host: Host,
+) -> Subject:
+    """
+    The plugin *make* returns (with what releases it), alone in a registry: the registry's
+    validation is the manifest check, and whatever loading raises fails it.
+    """
     registry = Registry(host=host)
     started = time.monotonic()
+    release = _nothing
     try:
-        plugin = _plugin_object(_import_file(path), attr)
-        manifest = registry.register(plugin, source=target)
+        with real_interrupt():
+            plugin, release = make()
+            manifest = registry.register(plugin, source=source)
+    except Interrupted:
+        raise
     except (PluginLoadError, PluginRuntimeError) as exc:
         error = exc.message
     except BaseException as exc:  # a module that calls sys.exit() is broken, not hm's exit
-        error = f"cannot import {target}: {type(exc).__name__}: {exc}"
+        error = f"cannot load {source}: {type(exc).__name__}: {exc}"
     else:
+        seconds = time.monotonic() - started
         return Subject(
             registry=registry,
-            source=target,
-            kind="python",
-            load_seconds=time.monotonic() - started,
+            source=source,
+            kind=kind,
+            load_seconds=seconds,
             manifest=manifest,
+            release=release,
         )
+    release()
+    seconds = time.monotonic() - started
     return Subject(
-        registry=registry,
-        source=target,
-        kind="python",
-        load_seconds=time.monotonic() - started,
-        load_error=error,
+        registry=registry, source=source, kind=kind, load_seconds=seconds, load_error=error
     )
+
+
+def _nothing() -> None:
+    """What releases a plugin that holds nothing beyond the registry."""
 
 
 def _import_file(path: Path) -> ModuleType:
     """
-    Import *path* as a module; a package's ``__init__.py`` as that package, so that its
+    Import *path* as a module of a name of its own (a file called ``json.py`` must not
+    replace the standard library's); a package's ``__init__.py`` as a package, so that its
     relative imports work.
     """
     package = path.name == "__init__.py"
-    name = path.parent.name if package else path.stem
+    name = f"_hm_check_{path.parent.name if package else path.stem}"
     spec = importlib.util.spec_from_file_location(
         name, path, submodule_search_locations=[str(path.parent)] if package else None
     )

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _check(target: str, project: Project, *args: str) -> Checked:
-    return check(target, *args, cwd=project.root, env=project.env)
+    return check(project, target, *args)
 
 
 def test_the_c_example_passes_every_check(native: Built, project: Project) -> None:

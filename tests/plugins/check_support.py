@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from tests.run.rig import TIMEOUT_SECONDS
-
 if TYPE_CHECKING:
-    from pathlib import Path
+    from tests.run.rig import Project
 
 #: One report line: the verdict, the check's name, its time.
 LINE: Final = re.compile(r"(ok|FAIL)  +(\S.*?) +\d+\.\d ms")
@@ -59,15 +55,7 @@ class Checked:
         return loaded
 
 
-def check(target: str, *args: str, cwd: Path, env: dict[str, str]) -> Checked:
-    """Run `hm plugin check TARGET ARGS` to completion."""
-    done = subprocess.run(
-        [sys.executable, "-m", "harmont_cli", "plugin", "check", target, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
+def check(project: Project, target: str, *args: str) -> Checked:
+    """Run `hm plugin check TARGET ARGS` in *project* to completion."""
+    done = project.hm("plugin", "check", target, *args, raw=True)
     return Checked(done.returncode, done.stdout, done.stderr)

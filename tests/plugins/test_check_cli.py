@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +9,7 @@ import pytest
 
 from tests.plugins.check_support import check
 from tests.plugins.conftest import write_dist
-from tests.run.rig import hm_environment
+from tests.run.rig import Project, hm_environment
 
 if TYPE_CHECKING:
     from tests.plugins.check_support import Checked
@@ -22,20 +20,21 @@ WRONG = Path(__file__).resolve().parent / "check_fixtures" / "wrong.py"
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def project(tmp_path: Path) -> Project:
     """A private home; PYTHONPATH holds a site directory for installed test plugins."""
-    (tmp_path / "home").mkdir()
-    (tmp_path / "site").mkdir()
-    return {**hm_environment(tmp_path / "home"), "PYTHONPATH": str(tmp_path / "site")}
+    for directory in ("project", "home", "site"):
+        (tmp_path / directory).mkdir()
+    env = {**hm_environment(tmp_path / "home"), "PYTHONPATH": str(tmp_path / "site")}
+    return Project(root=tmp_path / "project", runner="local", env=env)
 
 
-def _check(target: str | Path, tmp_path: Path, env: dict[str, str], *args: str) -> Checked:
-    return check(str(target), *args, cwd=tmp_path, env=env)
+def _check(target: str | Path, project: Project, *args: str) -> Checked:
+    return check(project, str(target), *args)
 
 
-def test_the_junit_example_passes_every_check(tmp_path: Path, env: dict[str, str]) -> None:
+def test_the_junit_example_passes_every_check(project: Project) -> None:
     """Each event kind it subscribes to in both phases, its verb, all again from 8 threads."""
-    done = _check(f"{JUNIT}:JUnitPlugin", tmp_path, env)
+    done = _check(f"{JUNIT}:JUnitPlugin", project)
 
     kinds = ["step_queued", "step_start", "step_cache_hit", "step_end", "build_end"]
     alone = [f"hook:{k} {p}" for k in kinds for p in ("before", "after")] + ["verb:junit show"]
@@ -46,9 +45,9 @@ def test_the_junit_example_passes_every_check(tmp_path: Path, env: dict[str, str
     assert done.stdout.splitlines()[-1].endswith(": all 23 checks passed")
 
 
-def test_json_reports_every_check_with_its_time(tmp_path: Path, env: dict[str, str]) -> None:
+def test_json_reports_every_check_with_its_time(project: Project) -> None:
     """`--format json` is one object: the plugin, whether it passed, each check timed."""
-    done = _check(f"{JUNIT}:JUnitPlugin", tmp_path, env, "--format", "json")
+    done = _check(f"{JUNIT}:JUnitPlugin", project, "--format", "json")
 
     data = done.data()
     checks = data["checks"]
@@ -64,9 +63,9 @@ def test_json_reports_every_check_with_its_time(tmp_path: Path, env: dict[str, s
     assert all(c["ok"] and c["reason"] is None and c["ms"] >= 0 for c in checks)
 
 
-def test_a_built_in_runner_passes_by_name(tmp_path: Path, env: dict[str, str]) -> None:
+def test_a_built_in_runner_passes_by_name(project: Project) -> None:
     """`local` really runs the steps: a failing one reports its code, from 8 threads too."""
-    done = _check("local", tmp_path, env)
+    done = _check("local", project)
 
     assert 0 == done.returncode, done.stdout + done.stderr
     assert {
@@ -111,10 +110,10 @@ def test_a_built_in_runner_passes_by_name(tmp_path: Path, env: dict[str, str]) -
     ],
 )
 def test_a_wrong_plugin_fails_the_check_it_breaks(
-    tmp_path: Path, env: dict[str, str], attr: str, failed: set[str], reason: str
+    project: Project, attr: str, failed: set[str], reason: str
 ) -> None:
     """Exit 1, the broken checks named FAIL with what came back, the others still ok."""
-    done = _check(f"{WRONG}:{attr}", tmp_path, env)
+    done = _check(f"{WRONG}:{attr}", project)
 
     first = sorted(failed)[0]
     assert (1, failed) == (done.returncode, done.failed())
@@ -123,11 +122,9 @@ def test_a_wrong_plugin_fails_the_check_it_breaks(
 
 
 @pytest.mark.slow
-def test_a_runner_deaf_to_cancel_and_timeout_fails_and_hm_goes_on(
-    tmp_path: Path, env: dict[str, str]
-) -> None:
+def test_a_runner_deaf_to_cancel_and_timeout_fails_and_hm_goes_on(project: Project) -> None:
     """A runner that never returns is abandoned past the grace period; hm reports and exits."""
-    done = _check(f"{WRONG}:DeafRunner", tmp_path, env)
+    done = _check(f"{WRONG}:DeafRunner", project)
 
     assert (1, {"runner:deaf cancel", "runner:deaf timeout"}) == (done.returncode, done.failed())
     assert done.reason("runner:deaf cancel") == (
@@ -140,23 +137,21 @@ def test_a_runner_deaf_to_cancel_and_timeout_fails_and_hm_goes_on(
     )
 
 
-def test_an_installed_plugin_that_does_not_load_fails_its_manifest(
-    tmp_path: Path, env: dict[str, str]
-) -> None:
+def test_an_installed_plugin_that_does_not_load_fails_its_manifest(project: Project) -> None:
     """By name, a broken installed plugin is a failed manifest check, with the load error."""
-    write_dist(tmp_path / "site", "brittle", "raise ImportError('no such thing')\n")
+    write_dist(Path(project.env["PYTHONPATH"]), "brittle", "raise ImportError('no such thing')\n")
 
-    done = _check("brittle", tmp_path, env)
+    done = _check("brittle", project)
 
     assert (1, {"manifest": "FAIL"}) == (done.returncode, done.verdicts())
     assert "ImportError: no such thing" in done.reason("manifest")
 
 
-def test_a_file_without_a_plugin_fails_its_manifest(tmp_path: Path, env: dict[str, str]) -> None:
+def test_a_file_without_a_plugin_fails_its_manifest(project: Project) -> None:
     """A Python file whose module is no plugin: the registry's own validation says so."""
-    (tmp_path / "empty.py").write_text("X = 1\n")
+    (project.root / "empty.py").write_text("X = 1\n")
 
-    done = _check(tmp_path / "empty.py", tmp_path, env)
+    done = _check(project.root / "empty.py", project)
 
     assert (1, {"manifest": "FAIL"}) == (done.returncode, done.verdicts())
     assert "does not implement hm_plugin_manifest" in done.reason("manifest")
@@ -175,30 +170,22 @@ def test_a_file_without_a_plugin_fails_its_manifest(tmp_path: Path, env: dict[st
         ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(
-    tmp_path: Path, env: dict[str, str], target: str, message: str
-) -> None:
+def test_bad_input_is_one_line_and_exit_2(project: Project, target: str, message: str) -> None:
     """An unknown name or an unreadable file: an error line and a hint, no report."""
-    (tmp_path / "pipeline.json").write_text("{}")
+    (project.root / "pipeline.json").write_text("{}")
 
-    done = _check(target, tmp_path, env)
+    done = _check(target, project)
 
     assert (2, "", message) == (done.returncode, done.stdout, done.stderr.splitlines()[0])
     assert done.stderr.splitlines()[1].startswith("hint: ")
 
 
-def test_hm_help_lists_the_check_verb(tmp_path: Path, env: dict[str, str]) -> None:
+def test_hm_help_lists_the_check_verb(project: Project) -> None:
     """`hm plugin --help` lists `check`; `hm --help`, cached or not, says the group checks."""
 
     def hm(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "harmont_cli", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        done = project.hm(*args, raw=True)
+        assert 0 == done.returncode, done.stderr
         return done.stdout
 
     roots = [hm("--help") for _ in range(2)]  # the second is answered from the index
