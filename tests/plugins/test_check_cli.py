@@ -107,6 +107,12 @@ def test_a_built_in_runner_passes_by_name(project: Project) -> None:
             "but ExitInfo(exit_code=0, message=None) when called alone",
             id="a verb that is wrong under 8 threads",
         ),
+        pytest.param(
+            "SharedStateRunner",
+            {"runner:shared fail x8"},
+            "ended with exit 1",
+            id="a runner that mixes up the steps of 8 threads",
+        ),
     ],
 )
 def test_a_wrong_plugin_fails_the_check_it_breaks(

@@ -85,3 +85,18 @@ class DeafRunner(StepExecutor):
         if words[0] == "sleep":
             time.sleep(float(words[1]))
         return StepResult(exit_code=0)
+
+
+class SharedStateRunner(StepExecutor):
+    """Runs `exit N` from the command it was last given, which another thread may have set."""
+
+    manifest = manifest("check-shared-state", "0.1.0", executor("shared"))
+
+    def __init__(self) -> None:
+        self._command = ""
+
+    def execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        self._command = executor_input.step.cmd
+        time.sleep(0.05)  # the work
+        words = self._command.split()
+        return StepResult(exit_code=int(words[1]) if words[0] == "exit" else 0)
