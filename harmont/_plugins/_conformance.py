@@ -279,15 +279,14 @@ class _Session:
             for index, (_, _, reason) in enumerate(outcomes, start=1)
             if reason is not None
         ]
+        reason = None
+        if failures:
+            reason = failures[0] + (f" (and {len(failures) - 1} more)" if failures[1:] else "")
         return Check(
             name=f"{probe.name} x{THREADS}",
             ok=not failures,
             seconds=max(seconds for seconds, _, _ in outcomes),
-            reason=(
-                f"{failures[0]}" + (f" (and {len(failures) - 1} more)" if failures[1:] else "")
-                if failures
-                else None
-            ),
+            reason=reason,
         )
 
     # -- runners -----------------------------------------------------------------------
