@@ -88,9 +88,12 @@ def test_a_hanging_hook_fails_at_its_timeout(native: Built, project: Project) ->
         done.returncode,
         done.failed(),
     )
-    assert done.reason("hook:step_start before") == (
-        "plugin 'harmont-fixture-hang' timed out after 300ms during 'on_hook_event'"
-    )
+    # Whichever gives up first at 300 ms: the host's wait, or the worker's own bound.
+    assert done.reason("hook:step_start before") in {
+        "plugin 'harmont-fixture-hang' timed out after 300ms during 'on_hook_event'",
+        "plugin 'harmont-fixture-hang' failed during 'on_hook_event': "
+        "no answer within 0.3s; the call was abandoned",
+    }
 
 
 def test_undecodable_results_fail_naming_what_came_back(native: Built, project: Project) -> None:
