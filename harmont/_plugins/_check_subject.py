@@ -28,7 +28,12 @@ import attrs
 
 from harmont._errors import PluginLoadError, PluginRuntimeError, UsageError
 from harmont._plugins._discovery import NATIVE_SUFFIX, PluginKind
-from harmont._plugins._dispatch import Interrupted, real_interrupt
+from harmont._plugins._dispatch import (
+    MANIFEST_TIMEOUT_MS,
+    Interrupted,
+    call_with_timeout,
+    real_interrupt,
+)
 from harmont._plugins._manager import PluginStatus, Registry, load_registry
 from harmont._plugins._manifest import is_plugin_name
 from harmont.protocol import PluginManifest
@@ -149,7 +154,14 @@ def _open_python(path: Path, attr: str, target: str, *, host: Host) -> Subject:
     """The plugin object of the Python file *path* (its ATTR, or the module), alone."""
 
     def make() -> tuple[object, Callable[[], None]]:
-        return _plugin_object(_import_file(path), attr), _nothing
+        # Bounded like a manifest: a module that loops at import is a failed check.
+        plugin = call_with_timeout(
+            lambda: _plugin_object(_import_file(path), attr),
+            timeout_ms=MANIFEST_TIMEOUT_MS,
+            plugin=target,
+            capability="import",
+        )
+        return plugin, _nothing
 
     return _load_alone(target, "python", make, host=host)
 

@@ -143,6 +143,15 @@ def test_a_runner_deaf_to_cancel_and_timeout_fails_and_hm_goes_on(project: Proje
     )
 
 
+@pytest.mark.slow
+def test_a_module_that_never_finishes_importing_fails_its_manifest(project: Project) -> None:
+    """Importing a plugin file is bounded as reading a manifest is: 10 s, then a failure."""
+    done = _check(WRONG.parent / "stuck.py", project)
+
+    assert (1, {"manifest": "FAIL"}) == (done.returncode, done.verdicts())
+    assert done.reason("manifest").endswith("timed out after 10000ms during 'import'")
+
+
 def test_an_installed_plugin_that_does_not_load_fails_its_manifest(project: Project) -> None:
     """By name, a broken installed plugin is a failed manifest check, with the load error."""
     write_dist(Path(project.env["PYTHONPATH"]), "brittle", "raise ImportError('no such thing')\n")
