@@ -501,26 +501,38 @@ class Registry:
         :raises UnknownRunner: no plugin provides ``runner``.
         :raises PluginRuntimeError: the plugin failed (exit 6).
         """
-        owner = self.owner_of_runner(runner)
-        plugin = self._loaded[owner].plugin
         try:
-            return call_bounded(
-                lambda: self._call_one(
-                    owner,
-                    "hm_execute_step",
-                    StepResult,
-                    context=context,
-                    executor_input=executor_input,
-                ),
-                limit_s=executor_input.step.timeout_seconds,
-                cancelled=context.should_cancel,
-                plugin=owner,
-                capability="execute_step",
-                on_abandon=lambda: _abandon(plugin, executor_input.step_id),
-            )
+            return self.call_runner(runner, context, executor_input)
         except Abandoned as exc:
             _log.warning("step '%s': %s", executor_input.step.key, exc.message)
             return StepResult(exit_code=EXIT_TIMED_OUT if exc.timed_out else EXIT_CANCELLED)
+
+    def call_runner(
+        self, runner: str, context: PluginContext, executor_input: ExecutorInput
+    ) -> StepResult:
+        """
+        :meth:`execute_step`, except that a runner given up on raises instead of becoming
+        the step's timeout or cancellation: for a caller that judges the runner itself
+        (`hm plugin check`), an abandoned call is the runner's failure, not the step's.
+
+        :raises Abandoned: the call did not end within the grace period.
+        """
+        owner = self.owner_of_runner(runner)
+        plugin = self._loaded[owner].plugin
+        return call_bounded(
+            lambda: self._call_one(
+                owner,
+                "hm_execute_step",
+                StepResult,
+                context=context,
+                executor_input=executor_input,
+            ),
+            limit_s=executor_input.step.timeout_seconds,
+            cancelled=context.should_cancel,
+            plugin=owner,
+            capability="execute_step",
+            on_abandon=lambda: _abandon(plugin, executor_input.step_id),
+        )
 
     def run_subcommand(
         self, verb: str, context: PluginContext, subcommand_input: SubcommandInput
@@ -561,25 +573,8 @@ class Registry:
             return HookContinue()
         before = hook_event.phase is HookPhase.BEFORE
         for name, timeout_ms in self.hooks(kind, hook_event.phase):
-            context = context_factory(name)
-
-            def call(context: PluginContext = context, name: str = name) -> HookOutcome:
-                # _call_one checked the type; mypy cannot narrow a tuple of classes.
-                return cast(
-                    "HookOutcome",
-                    self._call_one(
-                        name,
-                        "hm_on_hook_event",
-                        (HookContinue, HookAbort),
-                        context=context,
-                        hook_event=hook_event,
-                    ),
-                )
-
             try:
-                outcome = call_with_timeout(
-                    call, timeout_ms=timeout_ms, plugin=name, capability="on_hook_event"
-                )
+                outcome = self.deliver_hook(name, hook_event, context_factory(name), timeout_ms)
             except PluginRuntimeError as exc:
                 if before:
                     raise
@@ -604,6 +599,37 @@ class Registry:
                     outcome.reason,
                 )
         return HookContinue()
+
+    def deliver_hook(
+        self, name: str, hook_event: HookEvent, context: PluginContext, timeout_ms: int
+    ) -> HookOutcome:
+        """
+        Deliver ``hook_event`` to the loaded plugin ``name`` alone, within ``timeout_ms``.
+
+        What :meth:`dispatch_hook` does for each subscriber, with every failure raised
+        whatever the phase, so that a caller judging the plugin (`hm plugin check`) sees it.
+
+        :raises PluginRuntimeError: the hook failed, returned something other than a
+            HookOutcome, or timed out.
+        :raises EngineUnavailable: the hook found its engine unreachable.
+        """
+
+        def call() -> HookOutcome:
+            # _call_one checked the type; mypy cannot narrow a tuple of classes.
+            return cast(
+                "HookOutcome",
+                self._call_one(
+                    name,
+                    "hm_on_hook_event",
+                    (HookContinue, HookAbort),
+                    context=context,
+                    hook_event=hook_event,
+                ),
+            )
+
+        return call_with_timeout(
+            call, timeout_ms=timeout_ms, plugin=name, capability="on_hook_event"
+        )
 
     def _call_one(
         self, owner: str, hook: str, expected: type[_T] | tuple[type[_T], ...], **kwargs: object

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harmont._errors import UsageError
-from harmont_cli._commands import plugin_freeze
+from harmont_cli._commands import plugin_check, plugin_freeze
 from harmont_cli._help import HelpCommand, HelpGroup
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class ListFormat(enum.Enum):
 def register(app: typer.Typer) -> None:
     """Add the `hm plugin` group to ``app``."""
     group = typer.Typer(
-        help="List, inspect, install, remove, freeze and sync plugins.",
+        help="List, inspect, install, remove, check, freeze and sync plugins.",
         no_args_is_help=True,
         rich_markup_mode=None,
         cls=HelpGroup,
@@ -142,6 +142,7 @@ def register(app: typer.Typer) -> None:
         remove_plugin(removal)
         typer.echo(f"Removed {what}")
 
+    plugin_check.register(group)
     plugin_freeze.register(group)
 
 

@@ -110,7 +110,7 @@ def test_the_cached_root_help_names_every_plugin_verb_of_hm(project: Project, si
     cached = _help(project).stdout
     plugin = next(line.strip() for line in cached.splitlines() if line.strip().startswith("plugin"))
 
-    assert ([], "plugin     List, inspect, install, remove, freeze and sync plugins.") == (
+    assert ([], "plugin     List, inspect, install, remove, check, freeze and sync plugins.") == (
         site.imported(),
         plugin,
     )

@@ -382,7 +382,7 @@ class TestPluginVerbs:
 
         assert 0 == result.returncode
         assert "  echo       echo the parsed input (plugin echo)" in result.stdout.splitlines()
-        plugin = "  plugin     List, inspect, install, remove, freeze and sync plugins."
+        plugin = "  plugin     List, inspect, install, remove, check, freeze and sync plugins."
         assert plugin in result.stdout
 
 
