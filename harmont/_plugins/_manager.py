@@ -85,7 +85,19 @@ _T = TypeVar("_T")
 
 #: Top-level words owned by `hm` itself; a plugin verb that shadows one is a conflict.
 BUILTIN_VERBS: Final[frozenset[str]] = frozenset(
-    {"run", "render", "pipelines", "plugin", "version", "cache", "debug", "help", "init", "config"}
+    {
+        "run",
+        "render",
+        "pipelines",
+        "plugin",
+        "version",
+        "cache",
+        "debug",
+        "help",
+        "init",
+        "config",
+        "trace",
+    }
 )
 
 #: Which hook each capability kind needs the plugin to implement.
