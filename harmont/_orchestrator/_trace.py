@@ -39,6 +39,7 @@ import attrs
 from harmont._errors import UsageError
 from harmont._orchestrator._bus import takes_log_batches
 from harmont._orchestrator._cleanup import on_forced_exit
+from harmont._orchestrator._result import EXIT_CANCELLED
 from harmont.protocol import HookEvent, StepCacheHit, StepEnd, StepQueued, StepStart
 
 if TYPE_CHECKING:
@@ -211,6 +212,8 @@ class Tracer:
         started = step.started if step.started is not None else now
         if exit_code is None:
             status = "unfinished"
+        elif exit_code == EXIT_CANCELLED:
+            status = "cancelled"
         elif exit_code != 0:
             status = f"failed (exit {exit_code})"
         else:
