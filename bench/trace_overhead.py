@@ -1,0 +1,62 @@
+"""
+What `hm run --trace FILE` costs: the 300-step DAG of run_overhead.py, with and without it.
+
+Both builds are `hm run --runner local --format json` as a subprocess, interleaved (one
+untraced, one traced, and again) so a busy machine slows both alike; the untraced build
+is the baseline. Printed: median wall time and median CPU time (hm and its steps) of each,
+their ratios (goal: traced <= x1.05), and the size of the trace. Without ``--trace`` no
+tracer exists and the run's hot paths only test that it is None, so the baseline is
+the untraced cost itself.
+
+Run: ``python bench/trace_overhead.py [--jobs N] [--repeat R] [--sections S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from run_overhead import SECTIONS, cpu_and_wall, dag
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--sections", type=int, default=SECTIONS, help="50 steps each")
+    args = parser.parse_args()
+    steps = dag(args.sections)
+    count = sum(step["type"] == "command" for step in steps)
+    with tempfile.TemporaryDirectory(prefix="hm-bench-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "pipeline.json").write_text(json.dumps({"version": "0", "steps": steps}))
+        hm = [sys.executable, "-m", "harmont_cli", "run", "pipeline.json", "--runner", "local"]
+        hm += ["--format", "json", "--parallelism", str(args.jobs)]
+        trace = workdir / "trace.json"
+        plain: list[tuple[float, float]] = []
+        traced: list[tuple[float, float]] = []
+        for _ in range(args.repeat):
+            plain.append(cpu_and_wall(hm, workdir, 1))
+            traced.append(cpu_and_wall([*hm, "--trace", str(trace)], workdir, 1))
+        size = trace.stat().st_size
+        slices = sum(e["ph"] == "X" for e in json.loads(trace.read_text())["traceEvents"])
+
+    cpu, wall = (statistics.median(x) for x in zip(*plain, strict=True))
+    traced_cpu, traced_wall = (statistics.median(x) for x in zip(*traced, strict=True))
+    print(
+        f"{count} steps, -j {args.jobs}, median of {args.repeat}; baseline: the same build untraced"
+    )
+    print(f"  hm run                  wall {wall * 1000:8.1f} ms  x1.00   CPU {cpu * 1000:8.1f} ms")
+    print(
+        f"  hm run --trace FILE     wall {traced_wall * 1000:8.1f} ms  x{traced_wall / wall:.2f}"
+        f"   CPU {traced_cpu * 1000:8.1f} ms  x{traced_cpu / cpu:.2f}  (goal: <= x1.05)"
+    )
+    print(f"  trace: {slices} slices, {size / 1024:.0f} KiB")
+
+
+if __name__ == "__main__":
+    main()
