@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.run.rig import TIMEOUT_SECONDS, command, live_commands, until, wait
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tests.run.rig import Project
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
@@ -286,3 +289,35 @@ def test_summary_of_a_bad_file_is_one_line_and_exit_2(project: Project, tmp_path
         assert 2 == done.returncode, name
         [line] = done.stderr.splitlines()
         assert line.startswith(f"error: {tmp_path / name}: "), line
+
+
+def test_the_png_script_draws_a_row_per_track_and_the_steps_as_bars(
+    project: Project, tmp_path: Path
+) -> None:
+    """docs/trace_png.py on a real trace: one row per track, a step's running phase green."""
+    from PIL import Image
+
+    project.pipeline(command("first", "sleep 0.3"), command("second", "true", builds_in="first"))
+    trace, png = tmp_path / "trace.json", tmp_path / "trace.png"
+    assert 0 == project.hm("--trace", str(trace)).returncode
+
+    subprocess.run([sys.executable, str(DOCS / "trace_png.py"), str(trace), str(png)], check=True)
+
+    sys.path.insert(0, str(DOCS))
+    try:
+        import trace_png
+    finally:
+        sys.path.remove(str(DOCS))
+    events = _read(trace)
+    rows = len(_tracks(events))  # hm and one chain
+    picture = Image.open(png)
+    assert (trace_png.WIDTH, trace_png.TOP + trace_png.ROW * rows + trace_png.LEGEND) == (
+        picture.size
+    )
+    [running] = [p for p in _slices(events, "phase") if p["args"]["key"] == "first"][1:]
+    end = max(e["ts"] + e["dur"] for e in _slices(events, "stage"))
+    scale = (trace_png.WIDTH - trace_png.LABELS - trace_png.MARGIN) / end
+    middle = trace_png.LABELS + (running["ts"] + running["dur"] / 2) * scale
+    row_top = trace_png.TOP + trace_png.ROW  # the chain's row, under hm's
+    pixel = picture.convert("RGB").getpixel((int(middle), row_top + trace_png.ROW // 2))
+    assert trace_png.PHASE_COLOURS["running"] == "#{:02x}{:02x}{:02x}".format(*pixel)
