@@ -153,6 +153,27 @@ def test_a_cancelled_build_flushes_what_was_recorded(project: Project, tmp_path:
     assert {"first": "passed", "hang": "cancelled"} == statuses
 
 
+def test_a_forced_exit_flushes_what_was_recorded(project: Project, tmp_path: Path) -> None:
+    """A step that ignores the cancel, then a second SIGTERM: the trace is still whole JSON."""
+    marker = str(900_000_000 + uuid.uuid4().int % 100_000_000)
+    project.pipeline(command("stuck", f"trap '' TERM HUP INT; sleep {marker}; sleep 1"))
+    trace = tmp_path / "trace.json"
+
+    with (tmp_path / "stderr").open("w+") as stderr:
+        process = project.start("--trace", str(trace), stderr=stderr)
+        until(lambda: bool(live_commands(f"sleep {marker}")), "the step's sleep")
+        process.send_signal(signal.SIGTERM)
+        until(lambda: "cancelling on" in (tmp_path / "stderr").read_text(), "the first signal")
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=TIMEOUT_SECONDS)
+
+    assert 143 == process.returncode
+    events = _read(trace)
+    [stuck] = _slices(events, "step")
+    assert ("stuck", "unfinished") == (stuck["args"]["key"], stuck["args"]["status"])
+    assert "build" in {s["name"] for s in _slices(events, "stage")}
+
+
 def test_trace_is_configurable_as_every_run_option(project: Project) -> None:
     """`[run] trace = FILE` in the project's config traces every `hm run`."""
     project.pipeline(command("step", "true"))
