@@ -40,7 +40,7 @@ from harmont._errors import UsageError
 from harmont._orchestrator._bus import takes_log_batches
 from harmont._orchestrator._cleanup import on_forced_exit
 from harmont._orchestrator._result import EXIT_CANCELLED
-from harmont.protocol import HookEvent, StepCacheHit, StepEnd, StepQueued, StepStart
+from harmont.protocol import BuildStart, HookEvent, StepCacheHit, StepEnd, StepQueued, StepStart
 
 if TYPE_CHECKING:
     import uuid
@@ -51,7 +51,14 @@ if TYPE_CHECKING:
     from harmont._plugins._step_output import StepLogBatch
     from harmont.protocol import BuildEvent
 
-__all__ = ["CATEGORY_PHASE", "CATEGORY_PLUGIN", "CATEGORY_STAGE", "CATEGORY_STEP", "Tracer"]
+__all__ = [
+    "CATEGORY_PHASE",
+    "CATEGORY_PLUGIN",
+    "CATEGORY_PULL",
+    "CATEGORY_STAGE",
+    "CATEGORY_STEP",
+    "Tracer",
+]
 
 #: The ``cat`` of each kind of slice, which is how `hm trace summary` tells them apart.
 CATEGORY_STAGE: Final = "stage"
@@ -76,9 +83,8 @@ class _Step:
 
     key: str
     chain: int
-    #: When everything it needs had finished (µs), or when it was queued if it needs nothing.
+    #: When everything it needs had finished (µs), or the build started if it needs nothing.
     ready: int
-    queued: int
     started: int | None = None
     cached: bool = False
 
@@ -116,6 +122,7 @@ class Tracer:
         self._needs: dict[str, tuple[str, ...]] = {}
         self._labels: dict[str, str] = {}
         self._pulls: dict[str, int] = {}
+        self._build_started = 0
         _OPEN.add(self)
 
     def _now(self) -> int:
@@ -168,7 +175,9 @@ class Tracer:
 
         @takes_log_batches
         def on_event(event: BuildEvent | StepLogBatch) -> None:
-            if isinstance(event, StepQueued):
+            if isinstance(event, BuildStart):
+                self._build_started = self._now()
+            elif isinstance(event, StepQueued):
                 self._queued(event)
             elif isinstance(event, StepCacheHit):
                 self._cache_hit(event)
@@ -183,10 +192,10 @@ class Tracer:
         now = self._now()
         with self._lock:
             ends = [self._ended[k] for k in self._needs.get(event.key, ()) if k in self._ended]
-            ready = min(max(ends, default=now), now)
-            self._steps[event.step_id] = _Step(
-                key=event.key, chain=event.chain_idx, ready=ready, queued=now
-            )
+            # A step that needs nothing could start with the build: what came between
+            # was waiting for a free slot.
+            ready = min(max(ends, default=self._build_started), now)
+            self._steps[event.step_id] = _Step(key=event.key, chain=event.chain_idx, ready=ready)
 
     def _cache_hit(self, event: StepCacheHit) -> None:
         with self._lock:

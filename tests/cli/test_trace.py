@@ -95,6 +95,20 @@ def test_trace_has_a_track_per_chain_step_phases_and_plugin_calls(
     assert ["discover", "load plugins", "plan", "pre-flight", "pack", "build"] == stages
 
 
+def test_waiting_for_a_free_slot_is_queued(project: Project, tmp_path: Path) -> None:
+    """Two roots, one slot: the second is queued from the build's start until the first ends."""
+    project.pipeline(command("a", "sleep 0.2"), command("b", "sleep 0.2"))
+    trace = tmp_path / "trace.json"
+
+    assert 0 == project.hm("--trace", str(trace), "--parallelism", "1").returncode
+
+    phases = {(p["args"]["key"], p["name"]): p for p in _slices(_read(trace), "phase")}
+    first, second = sorted("ab", key=lambda k: phases[k, "running"]["ts"])
+    ran, queued = phases[first, "running"], phases[second, "queued"]
+    assert queued["ts"] <= ran["ts"]
+    assert ran["ts"] + ran["dur"] <= queued["ts"] + queued["dur"]
+
+
 def test_a_cache_hit_shows_as_cached(project: Project, tmp_path: Path) -> None:
     """The second build restores the cached step: its slice and its phase say cached."""
     key = uuid.uuid4().hex * 2
