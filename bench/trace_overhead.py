@@ -19,8 +19,35 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from run_overhead import SECTIONS, cpu_and_wall, dag
+
+
+def measure(workdir: Path, steps: list[dict[str, Any]], *, jobs: int, repeat: int) -> str:
+    """Build *steps* in *workdir* *repeat* times each way; return the report."""
+    (workdir / "pipeline.json").write_text(json.dumps({"version": "0", "steps": steps}))
+    hm = [sys.executable, "-m", "harmont_cli", "run", "pipeline.json", "--runner", "local"]
+    hm += ["--format", "json", "--parallelism", str(jobs)]
+    trace = workdir / "trace.json"
+    plain: list[tuple[float, float]] = []
+    traced: list[tuple[float, float]] = []
+    for _ in range(repeat):
+        plain.append(cpu_and_wall(hm, workdir, 1))
+        traced.append(cpu_and_wall([*hm, "--trace", str(trace)], workdir, 1))
+    slices = sum(e["ph"] == "X" for e in json.loads(trace.read_text())["traceEvents"])
+    cpu, wall = (statistics.median(x) for x in zip(*plain, strict=True))
+    traced_cpu, traced_wall = (statistics.median(x) for x in zip(*traced, strict=True))
+    count = sum(step["type"] == "command" for step in steps)
+    return "\n".join(
+        [
+            f"{count} steps, -j {jobs}, median of {repeat}; baseline: the build untraced",
+            f"  hm run             wall {wall * 1000:8.1f} ms  x1.00  CPU {cpu * 1000:8.1f} ms",
+            f"  hm run --trace     wall {traced_wall * 1000:8.1f} ms  x{traced_wall / wall:.2f}"
+            f"  CPU {traced_cpu * 1000:8.1f} ms  x{traced_cpu / cpu:.2f}  (goal: <= x1.05)",
+            f"  trace: {slices} slices, {trace.stat().st_size / 1024:.0f} KiB",
+        ]
+    )
 
 
 def main() -> None:
@@ -28,34 +55,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--sections", type=int, default=SECTIONS, help="50 steps each")
-    args = parser.parse_args()
-    steps = dag(args.sections)
-    count = sum(step["type"] == "command" for step in steps)
-    with tempfile.TemporaryDirectory(prefix="hm-bench-") as tmp:
-        workdir = Path(tmp)
-        (workdir / "pipeline.json").write_text(json.dumps({"version": "0", "steps": steps}))
-        hm = [sys.executable, "-m", "harmont_cli", "run", "pipeline.json", "--runner", "local"]
-        hm += ["--format", "json", "--parallelism", str(args.jobs)]
-        trace = workdir / "trace.json"
-        plain: list[tuple[float, float]] = []
-        traced: list[tuple[float, float]] = []
-        for _ in range(args.repeat):
-            plain.append(cpu_and_wall(hm, workdir, 1))
-            traced.append(cpu_and_wall([*hm, "--trace", str(trace)], workdir, 1))
-        size = trace.stat().st_size
-        slices = sum(e["ph"] == "X" for e in json.loads(trace.read_text())["traceEvents"])
-
-    cpu, wall = (statistics.median(x) for x in zip(*plain, strict=True))
-    traced_cpu, traced_wall = (statistics.median(x) for x in zip(*traced, strict=True))
-    print(
-        f"{count} steps, -j {args.jobs}, median of {args.repeat}; baseline: the same build untraced"
-    )
-    print(f"  hm run                  wall {wall * 1000:8.1f} ms  x1.00   CPU {cpu * 1000:8.1f} ms")
-    print(
-        f"  hm run --trace FILE     wall {traced_wall * 1000:8.1f} ms  x{traced_wall / wall:.2f}"
-        f"   CPU {traced_cpu * 1000:8.1f} ms  x{traced_cpu / cpu:.2f}  (goal: <= x1.05)"
-    )
-    print(f"  trace: {slices} slices, {size / 1024:.0f} KiB")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hm-bench-trace-") as tmp:
+        steps = dag(options.sections)
+        print(measure(Path(tmp), steps, jobs=options.jobs, repeat=options.repeat))
 
 
 if __name__ == "__main__":
