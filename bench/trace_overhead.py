@@ -1,9 +1,9 @@
 """
 What `hm run --trace FILE` costs: the 300-step DAG of run_overhead.py, with and without it.
 
-Both builds are `hm run --runner local --format json` as a subprocess, interleaved (one
-untraced, one traced, and again) so a busy machine slows both alike; the untraced build
-is the baseline. Printed: median wall time and median CPU time (hm and its steps) of each,
+Both builds are `hm run --runner local --format json` as a subprocess, interleaved (each
+first every other round) so a busy machine slows both alike; the untraced build is the
+baseline. Printed: median wall time and median CPU time (hm and its steps) of each,
 their ratios (goal: traced <= x1.05), and the size of the trace. Without ``--trace`` no
 tracer exists and the run's hot paths only test that it is None, so the baseline is
 the untraced cost itself.
@@ -32,9 +32,11 @@ def measure(workdir: Path, steps: list[dict[str, Any]], *, jobs: int, repeat: in
     trace = workdir / "trace.json"
     plain: list[tuple[float, float]] = []
     traced: list[tuple[float, float]] = []
-    for _ in range(repeat):
-        plain.append(cpu_and_wall(hm, workdir, 1))
-        traced.append(cpu_and_wall([*hm, "--trace", str(trace)], workdir, 1))
+    for round_ in range(repeat):
+        # Each first every other round: a build slows the one right after it (its cleanup).
+        for traced_now in (False, True) if round_ % 2 else (True, False):
+            argv = [*hm, "--trace", str(trace)] if traced_now else hm
+            (traced if traced_now else plain).append(cpu_and_wall(argv, workdir, 1))
     slices = sum(e["ph"] == "X" for e in json.loads(trace.read_text())["traceEvents"])
     cpu, wall = (statistics.median(x) for x in zip(*plain, strict=True))
     traced_cpu, traced_wall = (statistics.median(x) for x in zip(*traced, strict=True))
