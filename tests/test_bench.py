@@ -36,6 +36,7 @@ def _bench(script: str, *args: str, home: Path) -> str:
         ("startup.py", ("--runs", "1")),
         ("log_throughput.py", ("--lines", "1000", "--repeat", "1")),
         ("run_overhead.py", ("--sections", "1", "--repeat", "1")),
+        ("trace_overhead.py", ("--sections", "1", "--repeat", "1")),
     ],
 )
 def test_bench_runs(script: str, args: tuple[str, ...], tmp_path: Path) -> None:

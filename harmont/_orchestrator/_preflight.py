@@ -166,12 +166,14 @@ def check_runners(
     for runner, images in root_images(plan).items():
         # Every implementation sees the call and only the runner's owner answers it (the
         # hook's contract), so a failure is the owner's.
-        call_plugin(
-            functools.partial(hook, runner=runner, images=images, pull=pull, on_pull=report),
-            plugin=registry.owner_of_runner(runner),
-            capability="check_runner",
-            expected=type(None),
-        )
+        owner = registry.owner_of_runner(runner)
+        with registry.traced(owner, "check_runner"):
+            call_plugin(
+                functools.partial(hook, runner=runner, images=images, pull=pull, on_pull=report),
+                plugin=owner,
+                capability="check_runner",
+                expected=type(None),
+            )
 
 
 def _ignore(progress: PullProgress) -> None:

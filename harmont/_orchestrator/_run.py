@@ -9,13 +9,14 @@ dispatched on every path once ``build_start`` was.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -43,6 +44,7 @@ from harmont._orchestrator._result import (
 )
 from harmont._orchestrator._scheduler import Halt, RunControl, Scheduler
 from harmont._orchestrator._source import pack_source
+from harmont._orchestrator._trace import Tracer
 from harmont._plugins._step_output import StepLogBatch
 from harmont._secrets import Masker
 from harmont.protocol import BuildEnd, BuildStart, StepLog
@@ -67,7 +69,7 @@ _DEFAULT_PROVIDER: Final = "docker"
 _CANCEL_POLL_SECONDS: Final = 0.05
 
 
-def run(
+def run(  # noqa: PLR0915 - one line per stage of the run, marking it in the trace
     pipeline: object = None,
     *,
     slug: str | None = None,
@@ -87,6 +89,7 @@ def run(
     debug_shell: DebugShell | None = None,
     pull: PullPolicy | str = DEFAULT_PULL,
     on_pull: Callable[[PullProgress], None] | None = None,
+    trace: str | os.PathLike[str] | None = None,
 ) -> BuildResult:
     """
     Build one pipeline and return how it went; a failed step is a result, not an error.
@@ -134,6 +137,10 @@ def run(
         ``always``, or ``never``.
     :param on_pull: receives the progress of each pull, on the pulling threads; pulls
         happen before ``build_start``, and none is reported after this function returns.
+    :param trace: write a Chrome trace-event JSON of the run to this path (`hm run
+        --trace`): hm's stages, a track per chain with each step's queued and running
+        (or cached) phases, every plugin call, image pulls. Written however the run
+        ends, an error or a cancel included; `hm trace summary` reads it.
     :raises UsageError: an argument is invalid (``parallelism`` below 1, a step in
         ``only`` that the pipeline does not have...).
     :raises PipelineError: the pipeline cannot be found, rendered, loaded or planned;
@@ -168,8 +175,12 @@ def run(
     root = Path(directory if directory is not None else Path.cwd()).resolve()
     if debug_shell is not None:
         _need_terminal(debug_shell)
-    loaded = _load(pipeline, slug=slug, root=root, cancel=cancel)
-    selection, debug_shell = _select(loaded, only, debug_shell)
+    tracer = None if trace is None else Tracer(trace)
+    stage = _untraced if tracer is None else tracer.stage
+    with _closed_on_error(tracer):
+        stage("discover")
+        loaded = _load(pipeline, slug=slug, root=root, cancel=cancel)
+        selection, debug_shell = _select(loaded, only, debug_shell)
     ir = selection.ir
     control = RunControl()
     archives = ArchiveStore()
@@ -187,9 +198,12 @@ def run(
     )
     registry: Registry | None = None
     try:
+        stage("load plugins")
         registry = load_registry(host=host, disabled=disabled_plugins, project_root=root)
+        registry.tracer = tracer
         for plugin in plugins:
             registry.register(plugin)
+        stage("plan")
         default = _default_runner(registry, runner, ir)
         plan = make_plan(
             ir,
@@ -201,6 +215,7 @@ def run(
         if on_plan is not None:
             on_plan(_run_steps(plan, loaded, selection.skipped, masker))
         _check_runners(registry, plan, pull=policy, on_pull=on_pull, cancel=cancel)
+        stage("pack")
         source = _cancellable(
             functools.partial(pack_source, root), cancel=cancel, doing=f"packing {root}"
         )
@@ -211,6 +226,8 @@ def run(
         ]
         if on_event is not None:
             subscribers.append(on_event)
+        if tracer is not None:
+            subscribers.append(tracer.subscriber(plan))
         bus = EventBus(
             registry=registry,
             host=host,
@@ -232,6 +249,7 @@ def run(
             cancel=cancel,
             shell=debug_shell,
         )
+        stage("build")
         return _build(
             bus=bus,
             scheduler=scheduler,
@@ -251,6 +269,8 @@ def run(
         if registry is not None:
             registry.close()  # stops the workers of isolated native plugins
         host.close()
+        if tracer is not None:
+            tracer.close()
 
 
 def _build(
@@ -309,6 +329,24 @@ def _build(
     )
 
 
+def _untraced(stage: str) -> None:
+    """The stage marker of a run without a trace."""
+
+
+@contextlib.contextmanager
+def _closed_on_error(tracer: Tracer | None) -> Iterator[None]:
+    """
+    Write *tracer*'s file if what is inside fails: before the run's own ``finally``
+    exists, a run that fails early (its pipeline files, a cancel) still leaves its trace.
+    """
+    try:
+        yield
+    except BaseException:
+        if tracer is not None:
+            tracer.close()
+        raise
+
+
 def _select(
     loaded: PipelineIR, only: Iterable[str], shell: DebugShell | None
 ) -> tuple[Selection, DebugShell | None]:
@@ -361,6 +399,10 @@ def _check_runners(
     cancel: threading.Event | None,
 ) -> None:
     """Ask each runner of *plan* whether it can start, pulling images per *pull*."""
+    tracer = registry.tracer
+    if tracer is not None:
+        tracer.stage("pre-flight")
+        on_pull = tracer.pulls(on_pull)
     feed = PullFeed(on_pull)
     try:
         _cancellable(

@@ -587,7 +587,8 @@ class Scheduler:
     def _snapshot_exists(self, runner: str, tag: str) -> bool:
         hook = self._registry.plugin_manager.hook.hm_snapshot_exists
         try:
-            answer = hook(runner=runner, tag=tag)
+            with self._registry.traced(self._registry.owner_of_runner(runner), "snapshot_exists"):
+                answer = hook(runner=runner, tag=tag)
         except (EngineUnavailable, Interrupted):
             raise
         except BaseException as exc:  # a plugin's SystemExit or KeyboardInterrupt is its failure

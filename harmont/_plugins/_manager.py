@@ -11,6 +11,7 @@ a plugin except loading and the listing.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import os
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     import uuid
     from collections.abc import Callable, Iterable, Mapping
 
+    from harmont._orchestrator._trace import Tracer
     from harmont._plugins._context import PluginContext
     from harmont._plugins._host import Host
     from harmont._plugins._native import NativePlugin
@@ -83,7 +85,19 @@ _T = TypeVar("_T")
 
 #: Top-level words owned by `hm` itself; a plugin verb that shadows one is a conflict.
 BUILTIN_VERBS: Final[frozenset[str]] = frozenset(
-    {"run", "render", "pipelines", "plugin", "version", "cache", "debug", "help", "init", "config"}
+    {
+        "run",
+        "render",
+        "pipelines",
+        "plugin",
+        "version",
+        "cache",
+        "debug",
+        "help",
+        "init",
+        "config",
+        "trace",
+    }
 )
 
 #: Which hook each capability kind needs the plugin to implement.
@@ -184,6 +198,8 @@ class Registry:
         self._owned: list[NativePlugin] = []
         #: Disabled plugin name -> how to undo it ("dropping `-p no:NAME`"...).
         self._disabled_by: dict[str, str] = {}
+        #: Records every call to one plugin when the run is traced (`hm run --trace`).
+        self.tracer: Tracer | None = None
 
     # -- loading -----------------------------------------------------------------------
 
@@ -636,12 +652,24 @@ class Registry:
     ) -> _T:
         """Call *hook* on the loaded plugin *owner* alone, through the plugin seam."""
         caller = self._caller(hook, self._loaded[owner].plugin)
-        return call_plugin(
-            lambda: caller(**kwargs),
-            plugin=owner,
-            capability=hook.removeprefix("hm_"),
-            expected=expected,
-        )
+        capability = hook.removeprefix("hm_")
+        if self.tracer is None:
+            return call_plugin(
+                lambda: caller(**kwargs), plugin=owner, capability=capability, expected=expected
+            )
+        with self.tracer.plugin_call(owner, capability, **kwargs):
+            return call_plugin(
+                lambda: caller(**kwargs), plugin=owner, capability=capability, expected=expected
+            )
+
+    def traced(self, plugin: str, capability: str) -> contextlib.AbstractContextManager[None]:
+        """
+        Around a call to *plugin* made without :meth:`_call_one` (a hook every plugin
+        sees, which only the owner answers): its slice in the trace, if there is one.
+        """
+        if self.tracer is None:
+            return contextlib.nullcontext()
+        return self.tracer.plugin_call(plugin, capability)
 
     def _caller(self, hook: str, plugin: object) -> pluggy.HookCaller:
         """A pluggy caller of ``hook`` that reaches only ``plugin`` (tracing still applies)."""

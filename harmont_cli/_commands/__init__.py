@@ -14,6 +14,7 @@ from harmont_cli._commands import (
     plugin,
     render,
     run,
+    trace,
     version,
 )
 
@@ -34,3 +35,4 @@ def register(app: typer.Typer) -> None:
     cache.register(app)
     init.register(app)
     config.register(app)
+    trace.register(app)

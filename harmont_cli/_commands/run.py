@@ -153,6 +153,16 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         shell: ShellOption = None,
+        trace: Annotated[
+            Path | None,
+            typer.Option(
+                "--trace",
+                metavar="FILE",
+                help="Write where the time went to FILE, as Chrome trace-event JSON (open it "
+                "in ui.perfetto.dev, or read it with `hm trace summary FILE`); written "
+                "however the build ends.",
+            ),
+        ] = None,
     ) -> int:
         """Run a pipeline: its chains in parallel, on the runners of its steps."""
         import os
@@ -202,6 +212,7 @@ def register(app: typer.Typer) -> None:
                     else None,
                     pull=pull.value,
                     on_pull=renderer.on_pull,
+                    trace=trace,
                 )
             failure = result.failure
             exit_code = exit_status(result.exit_code)

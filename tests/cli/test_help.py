@@ -143,7 +143,7 @@ def test_plugin_install_help_mentions_native_libraries(tmp_path: Path) -> None:
             ["rnu"],
             [
                 "error: unknown command 'rnu' (available: cache, config, debug, init, pipelines, "
-                "plugin, render, run, version)",
+                "plugin, render, run, trace, version)",
                 "hint: did you mean 'run'? (a plugin may provide it: `hm plugin install SOURCE`)",
             ],
         ),

@@ -7,6 +7,7 @@ reaches :func:`harmont.run`'s ``on_pull`` before the build starts, and nothing a
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -127,6 +128,23 @@ class TestPullPolicyReachesRunners:
             harmont.UsageError, match=r"^pull must be one of missing, always, never"
         ):
             _build(hm_home, _Pulling(), pull="sometimes")
+
+
+class TestPullsInTheTrace:
+    def test_a_pull_is_a_slice_on_a_track_of_its_own(self, hm_home: Path) -> None:
+        """harmont.run(trace=...): the image pulled in the check is its own track."""
+        trace = hm_home / "trace.json"
+
+        _build(hm_home, _Pulling(), trace=trace)
+
+        events = json.loads(trace.read_text())["traceEvents"]
+        tracks = {e["tid"]: e["args"]["name"] for e in events if e["name"] == "thread_name"}
+        [pull] = [e for e in events if e["ph"] == "X" and e["cat"] == "pull"]
+        assert ("pull img:1", "pulled") == (tracks[pull["tid"]], pull["args"]["status"])
+        [check] = [e for e in events if e["ph"] == "X" and e["name"].endswith("check_runner")]
+        assert "pulling-plugin" == check["args"]["plugin"]
+        assert check["ts"] <= pull["ts"]
+        assert pull["ts"] + pull["dur"] <= check["ts"] + check["dur"]
 
 
 class TestPullLines:
