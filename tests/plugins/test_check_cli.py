@@ -206,5 +206,6 @@ def test_hm_help_lists_the_check_verb(project: Project) -> None:
     roots = [hm("--help") for _ in range(2)]  # the second is answered from the index
     group = hm("plugin", "--help")
 
-    assert all("List, inspect, install, remove, check, freeze and sync plugins." in r for r in roots)
+    summary = "List, inspect, install, remove, check, freeze and sync plugins."
+    assert all(summary in r for r in roots)
     assert any(line.split()[:1] == ["check"] for line in group.splitlines())
