@@ -192,6 +192,7 @@ class _Run:
         #: How chain directories were made (see :mod:`._tree_clone`), logged once each.
         self.clone_mechanisms: set[str] = set()
         self.image_warned = False
+        self._launcher: bytes | None = None
         #: Failed steps' chains kept for a debug shell (``hm run -i``), by step id.
         self.failed: dict[uuid.UUID, _Chain] = {}
         self._numbers = itertools.count()
@@ -219,6 +220,12 @@ class _Run:
             )
         return chain
 
+    def launcher(self) -> bytes:
+        """The words that make a step a process group (:func:`_launcher`), found once."""
+        if self._launcher is None:
+            self._launcher = _launcher()
+        return self._launcher
+
     def session(self, workspace: Path, launcher: bytes) -> LocalSession:
         """A new session for the chain in *workspace*, ended with the run at the latest."""
         session = LocalSession(workspace, _environment({}), fifos=self.fifos, launcher=launcher)
@@ -229,6 +236,8 @@ class _Run:
     def close_sessions(self) -> None:
         with self.lock:
             sessions, self.sessions = self.sessions, set()
+        for session in sessions:
+            session.kill()
         for session in sessions:
             session.close()
 
@@ -427,7 +436,7 @@ class _LocalExecutor:
         parent = executor_input.parent_snapshot
         if parent is not None and parent.startswith(_LIVE_PREFIX):
             return state.take(parent)
-        launcher = _launcher()
+        launcher = state.launcher()
         source = state.source(context, executor_input.workspace_archive_id)
         workspace = state.new_dir("chains")
         workspace.parent.mkdir(exist_ok=True)
