@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
+import time
 
 import pytest
 
@@ -39,3 +41,39 @@ class TestBackground:
         assert any(t.name == "hm-test-background" and t.daemon for t in threading.enumerate())
         release.set()
         assert (True, True) == (job.wait(5), job.result())
+
+    def test_a_finished_call_leaves_its_thread_for_the_next(self) -> None:
+        """Threads are reused: starting one costs more than a trivial step's scheduling."""
+        first = Background(threading.current_thread, name="t")
+        assert first.wait(5)
+        time.sleep(0.05)  # the thread parks itself once the call has ended
+
+        second = Background(threading.current_thread, name="t")
+
+        assert second.wait(5)
+        assert first.result() is second.result()
+
+    def test_a_call_that_goes_on_keeps_its_thread_to_itself(self) -> None:
+        """A hung call is abandoned, not waited for: the next call runs on another thread."""
+        release = threading.Event()
+        hung = Background(lambda: (threading.current_thread(), release.wait(5))[0], name="t")
+        assert not hung.wait(0.05)
+
+        later = Background(threading.current_thread, name="t")
+
+        assert later.wait(5)
+        release.set()
+        assert hung.wait(5)
+        assert hung.result() is not later.result()
+
+    def test_each_call_starts_from_an_empty_context(self) -> None:
+        """Context variables one call set are not seen by the next, as on a new thread."""
+        variable: contextvars.ContextVar[str] = contextvars.ContextVar("variable")
+        first = Background(lambda: variable.set("first"), name="t")
+        assert first.wait(5)
+        time.sleep(0.05)
+
+        second = Background(lambda: variable.get("unset"), name="t")
+
+        assert second.wait(5)
+        assert "unset" == second.result()

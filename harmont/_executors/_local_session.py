@@ -99,6 +99,14 @@ class LocalSession:
         self._framing = DescriptorFraming(launcher=launcher, session_cwd=str(cwd))
         self._process: subprocess.Popen[bytes] | None = None
 
+    def kill(self) -> None:
+        """
+        Send the session's group SIGKILL without waiting for it to die: ending many
+        sessions, kill them all first and :meth:`close` each after, so they die together.
+        """
+        if self._process is not None:
+            kill_group(self._process.pid)
+
     def close(self) -> None:
         """End the session and everything in its process group; idempotent."""
         process, self._process = self._process, None

@@ -1,3 +1,5 @@
+# Paths here are strings, not Path objects: see _walk.
+# ruff: noqa: PTH101, PTH102, PTH108, PTH112, PTH115, PTH118, PTH211
 """
 Copy-free directory trees for the local runner: a reflink per file, or a copy.
 
@@ -40,16 +42,24 @@ COPY: Final = "copy"
 _FICLONE: Final = 0x40049409
 
 
-def _clone_file(source: Path, target: Path, mode: int) -> str:
+def _clone_file(source: str, target: str, mode: int) -> str:
     """Clone regular file *source* to *target* (absent); the mechanism that did it."""
-    with source.open("rb") as src, target.open("xb") as dst:
+    # Raw descriptors: a buffered file object costs more than a small file's copy.
+    src = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
-            how = REFLINK
-        except OSError:
-            _copy(src.fileno(), dst.fileno())
-            how = COPY
-        os.fchmod(dst.fileno(), stat.S_IMODE(mode))
+            try:
+                fcntl.ioctl(dst, _FICLONE, src)
+                how = REFLINK
+            except OSError:
+                _copy(src, dst)
+                how = COPY
+            os.fchmod(dst, stat.S_IMODE(mode))
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
     return how
 
 
@@ -74,41 +84,46 @@ def _times(entry: os.stat_result) -> tuple[int, int]:
     return (entry.st_atime_ns, entry.st_mtime_ns)
 
 
-def _clear(path: Path) -> None:
+def _clear(path: str) -> None:
     """Remove whatever is at *path*, never following a symlink; absent is fine."""
     try:
-        status = path.lstat()
+        status = os.lstat(path)
     except FileNotFoundError:
         return
     if stat.S_ISDIR(status.st_mode):
         shutil.rmtree(path)
     else:
-        path.unlink()
+        os.unlink(path)
 
 
-def _walk(source: Path, target: Path, *, replace: bool, found: set[str]) -> None:
+def _walk(source: str, target: str, *, replace: bool, found: set[str]) -> None:
     # Names come as the file system gave them (undecodable bytes as surrogate escapes),
-    # and go back out as the same bytes.
+    # and go back out as the same bytes. Paths are plain strings: a tree of small files
+    # costs more in path objects than in copying.
     with os.scandir(source) as entries:
         for entry in entries:
-            src = Path(entry.path)
-            dst = target / entry.name
+            src = entry.path
+            dst = os.path.join(target, entry.name)
             status = entry.stat(follow_symlinks=False)
             if stat.S_ISDIR(status.st_mode):
                 if replace:
                     with contextlib.suppress(FileNotFoundError):
                         # A directory is entered only if it is one: never through a link.
-                        if not stat.S_ISDIR(dst.lstat().st_mode):
-                            dst.unlink()
-                dst.mkdir(exist_ok=True)
+                        if not stat.S_ISDIR(os.lstat(dst).st_mode):
+                            os.unlink(dst)
+                try:
+                    os.mkdir(dst)
+                except FileExistsError:
+                    if not os.path.isdir(dst):
+                        raise
                 _walk(src, dst, replace=replace, found=found)
-                dst.chmod(stat.S_IMODE(status.st_mode))
+                os.chmod(dst, stat.S_IMODE(status.st_mode))
                 os.utime(dst, ns=_times(status), follow_symlinks=False)
                 continue
             if replace:
                 _clear(dst)
             if stat.S_ISLNK(status.st_mode):
-                dst.symlink_to(src.readlink())
+                os.symlink(os.readlink(src), dst)
             elif stat.S_ISREG(status.st_mode):
                 found.add(_clone_file(src, dst, status.st_mode))
             else:
@@ -126,7 +141,7 @@ def clone_tree(source: Path, target: Path) -> str:
     """
     target.mkdir()
     found: set[str] = set()
-    _walk(source, target, replace=False, found=found)
+    _walk(os.fspath(source), os.fspath(target), replace=False, found=found)
     shutil.copystat(source, target, follow_symlinks=False)
     return REFLINK if found == {REFLINK} else COPY
 
@@ -143,7 +158,7 @@ def lay_over(source: Path, target: Path) -> str:
     :returns: as :func:`clone_tree`.
     """
     found: set[str] = set()
-    _walk(source, target, replace=True, found=found)
+    _walk(os.fspath(source), os.fspath(target), replace=True, found=found)
     return REFLINK if found == {REFLINK} else COPY
 
 
@@ -161,4 +176,4 @@ def probe(directory: Path) -> str:
     with tempfile.TemporaryDirectory(dir=directory, prefix="hm-clone-probe-") as scratch:
         source = Path(scratch) / "source"
         source.write_bytes(b"probe")
-        return _clone_file(source, Path(scratch) / "clone", 0o644)
+        return _clone_file(str(source), str(Path(scratch) / "clone"), 0o644)

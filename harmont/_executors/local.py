@@ -14,10 +14,10 @@ group), following the executor contract:
 - Each chain runs one long-lived ``sh`` session in its directory, and each step is a
   framed script handed to it (:mod:`._local_session`, :mod:`._shell_session`): the
   step's own env over the session's, a process group of its own (``setsid``, or the
-  Python running `hm` where there is none: nothing to install), its
-  output on FIFOs of its own, its exit status on the session's status channel. A
-  process of the step that escaped its group and still holds its output is reported in
-  one warning line and no longer waited for.
+  Python running `hm` where there is none: nothing to install), its output on FIFOs of
+  its own (in ``/dev/shm`` where there is one), its exit status on the session's status
+  channel. A process of the step that escaped its group and still holds its output is
+  reported in one warning line and no longer waited for.
 - A step under ``CacheMissNoCommit`` hands its directory and session on as a *live* ref:
   the next step of the chain continues in them.
 - A step under ``CacheMissBuildAs`` ends the session and moves its directory into the
@@ -104,6 +104,8 @@ _MANIFEST: Final = PluginManifest(
 )
 
 _LIVE_PREFIX: Final = "local-live:"
+#: A file system in memory, where the steps' FIFOs are cheapest to make (Linux).
+_MEMORY_DIR: Final = "/dev/shm"
 
 
 def snapshot_store() -> Path:
@@ -140,6 +142,21 @@ def _remove_tree(path: Path) -> None:
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         subprocess.run(["rm", "-rf", "--", str(path)], check=True, capture_output=True)
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _fifo_dir(root: Path) -> Path:
+    """
+    A private directory for the run's FIFOs: in memory (``/dev/shm``) where there is one,
+    else in the run directory *root*.
+
+    Each step makes two FIFOs and removes them: on a disk file system (ext4) that is
+    journalled metadata, and cost a trivial step more CPU than anything else `hm` does.
+    """
+    with contextlib.suppress(OSError):
+        return Path(tempfile.mkdtemp(prefix="hm-fifos-", dir=_MEMORY_DIR))
+    fifos = root / "fifos"
+    fifos.mkdir(mode=0o700)
+    return fifos
 
 
 def _environment(step_env: dict[str, str]) -> dict[str, str]:
@@ -181,8 +198,7 @@ class _Run:
     def __init__(self, run_id: uuid.UUID) -> None:
         self.run_id = run_id
         self.root = Path(tempfile.mkdtemp(prefix=f"hm-local-{run_id.hex[:8]}-"))
-        self.fifos = self.root / "fifos"
-        self.fifos.mkdir(mode=0o700)
+        self.fifos = _fifo_dir(self.root)
         self.lock = threading.Lock()
         self.live: dict[str, _Chain] = {}
         #: Every session started for the run, ended with it.
@@ -192,6 +208,7 @@ class _Run:
         #: How chain directories were made (see :mod:`._tree_clone`), logged once each.
         self.clone_mechanisms: set[str] = set()
         self.image_warned = False
+        self._launcher: bytes | None = None
         #: Failed steps' chains kept for a debug shell (``hm run -i``), by step id.
         self.failed: dict[uuid.UUID, _Chain] = {}
         self._numbers = itertools.count()
@@ -219,6 +236,12 @@ class _Run:
             )
         return chain
 
+    def launcher(self) -> bytes:
+        """The words that make a step a process group (:func:`_launcher`), found once."""
+        if self._launcher is None:
+            self._launcher = _launcher()
+        return self._launcher
+
     def session(self, workspace: Path, launcher: bytes) -> LocalSession:
         """A new session for the chain in *workspace*, ended with the run at the latest."""
         session = LocalSession(workspace, _environment({}), fifos=self.fifos, launcher=launcher)
@@ -229,6 +252,8 @@ class _Run:
     def close_sessions(self) -> None:
         with self.lock:
             sessions, self.sessions = self.sessions, set()
+        for session in sessions:
+            session.kill()
         for session in sessions:
             session.close()
 
@@ -281,6 +306,7 @@ class _LocalExecutor:
         if state is not None:
             state.close_sessions()
             _remove_tree(state.root)
+            shutil.rmtree(state.fifos, ignore_errors=True)
 
     def end_all(self) -> None:
         """:meth:`end_run` for every run this process still holds (the exit safety net)."""
@@ -427,7 +453,7 @@ class _LocalExecutor:
         parent = executor_input.parent_snapshot
         if parent is not None and parent.startswith(_LIVE_PREFIX):
             return state.take(parent)
-        launcher = _launcher()
+        launcher = state.launcher()
         source = state.source(context, executor_input.workspace_archive_id)
         workspace = state.new_dir("chains")
         workspace.parent.mkdir(exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,8 +13,6 @@ from harmont.protocol import StepQueued
 from tests.run.rig import command, survivors
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tests.run.rig import Project
 
 
@@ -63,6 +62,22 @@ class TestLocalRunner:
 
         assert 1 == build.returncode
         assert [] == list(scratch.iterdir())
+
+    @pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm here")
+    def test_step_output_goes_through_memory_and_nothing_is_left_there(
+        self, local_project: Project
+    ) -> None:
+        """The steps' FIFOs are in /dev/shm, cheap to make, and their directory goes too."""
+        before = set(Path("/dev/shm").glob("hm-fifos-*"))
+        local_project.pipeline(command("where", "readlink /proc/self/fd/1"))
+
+        build = local_project.hm()
+
+        [fifo] = build.logs("where")
+        assert Path(fifo).parent.name.startswith("hm-fifos-")
+        assert Path(fifo).parent.parent == Path("/dev/shm")
+        assert not Path(fifo).parent.exists()
+        assert set(Path("/dev/shm").glob("hm-fifos-*")) <= before
 
     def test_step_env_is_minimal(self, local_project: Project) -> None:
         """A step sees PATH, HOME, LANG and its own env, not the caller's other variables."""
