@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import threading
 import time
 import uuid
@@ -43,6 +44,7 @@ from harmont._errors import PluginRuntimeError
 from harmont._executors._common import RunnerHooks
 from harmont._executors._debug_shell import attach, docker_cli, shell_script
 from harmont._executors._docker_engine import (
+    BUILD_TIMEOUT_SECONDS,
     CHECK_TIMEOUT_SECONDS,
     KIND_CACHE,
     KIND_CHAIN,
@@ -59,7 +61,13 @@ from harmont._executors._docker_engine import (
 )
 from harmont._executors._docker_pull import ensure_images
 from harmont._executors._docker_session import DockerSession
-from harmont._executors._docker_workspace import WORKSPACE, WorkspaceCache, extract
+from harmont._executors._docker_workspace import (
+    WORKSPACE,
+    Workspace,
+    WorkspaceCache,
+    extract,
+    record_manifest,
+)
 from harmont._executors._process import EXIT_TIMED_OUT
 from harmont._executors._shell_session import StepScript
 from harmont._orchestrator._cache import EPHEMERAL_REPOSITORY, sanitise
@@ -79,7 +87,7 @@ from harmont.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from docker import APIClient
 
@@ -131,6 +139,8 @@ _NAME_LIMIT: Final = 100
 _UNTAGGED_GRACE_SECONDS: Final = 30.0
 #: How long ending a run waits for the containers and images being created to land.
 _SETTLE_SECONDS: Final = 30.0
+#: Removals sent to the engine at once: within docker-py's pool of ten connections.
+_REMOVALS_AT_ONCE: Final = 8
 
 
 @attrs.frozen(kw_only=True)
@@ -142,6 +152,8 @@ class _Container:
     run_id: uuid.UUID
     entrypoint: list[str] | None
     cmd: list[str] | None
+    #: The source extracted into it, which its snapshots' manifest lists.
+    workspace: Workspace
     #: The chain's shell, which runs every step of the chain in this container.
     session: DockerSession = attrs.field(eq=False, repr=False)
 
@@ -201,7 +213,9 @@ class DockerExecutor:
 
         The check has a client of its own whose requests wait :data:`CHECK_TIMEOUT_SECONDS`
         at most: an engine that hangs stops `hm run` at once, not after docker-py's minute.
-        Pulls are not bounded (see :mod:`._docker_pull`).
+        Pulls are not bounded (see :mod:`._docker_pull`). Once the check has passed, its
+        client becomes the build's (its requests then wait as long as docker-py's), so
+        the build does not connect and ask the engine's API version a second time.
 
         :raises EngineUnavailable: the engine does not answer, or not in time, or the
             registry of an image to pull cannot be reached.
@@ -209,8 +223,18 @@ class DockerExecutor:
             registry refused it.
         """
         roots = {key: named or DEFAULT_IMAGE for key, named in images.items()}
-        with contextlib.closing(self._connect(timeout=CHECK_TIMEOUT_SECONDS)) as api:
+        api = self._connect(timeout=CHECK_TIMEOUT_SECONDS)
+        try:
             ensure_images(api, roots, pull=pull, on_pull=on_pull)
+        except BaseException:
+            api.close()
+            raise
+        api.timeout = BUILD_TIMEOUT_SECONDS
+        with self._lock:
+            if self._api is None:
+                self._api = api
+                return
+        api.close()
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether image *tag* is in the local image store."""
@@ -339,9 +363,10 @@ class DockerExecutor:
             self._runs.discard(run_id)
             ended = [ref for ref, c in self._live.items() if c.run_id == run_id]
             failed = [s for s, c in self._failed.items() if c.run_id == run_id]
-            for container in [self._live.pop(ref) for ref in ended] + [
+            held = [self._live.pop(ref) for ref in ended] + [
                 self._failed.pop(step_id) for step_id in failed
-            ]:
+            ]
+            for container in held:
                 container.session.close()
             api = self._api
         self._workspaces.drop_run(run_id)
@@ -352,7 +377,8 @@ class DockerExecutor:
 
         # If the engine went away, `hm cache clean` finds the leftovers by label.
         with contextlib.suppress(DockerException, OSError):
-            _sweep_run(api, run_id, time.monotonic() + _SETTLE_SECONDS)
+            deadline = time.monotonic() + _SETTLE_SECONDS
+            _sweep_run(api, run_id, deadline, held=[container.id for container in held])
 
     def force_end(self) -> None:
         """
@@ -422,11 +448,11 @@ class DockerExecutor:
         if parent is not None and parent.startswith(_LIVE_PREFIX):
             return self._take_live(step.key, parent)
         image = parent or step.image or DEFAULT_IMAGE
-        container = self._start(executor_input, image, from_snapshot=parent is not None)
+        workspace = self._workspaces.get(
+            context, executor_input.run_id, executor_input.workspace_archive_id
+        )
+        container = self._start(executor_input, image, workspace, from_snapshot=parent is not None)
         try:
-            workspace = self._workspaces.get(
-                context, executor_input.run_id, executor_input.workspace_archive_id
-            )
             extract(
                 self.api(),
                 container.id,
@@ -447,7 +473,12 @@ class DockerExecutor:
         return container
 
     def _start(
-        self, executor_input: ExecutorInput, image: str, *, from_snapshot: bool
+        self,
+        executor_input: ExecutorInput,
+        image: str,
+        workspace: Workspace,
+        *,
+        from_snapshot: bool,
     ) -> _Container:
         from docker.errors import DockerException, NotFound
 
@@ -470,15 +501,19 @@ class DockerExecutor:
             engine_error(exc, code="docker_image_exists", doing=f"looking up image '{image}'")
         name = f"harmont-{run_id.hex[:8]}-{sanitise(key)}"[:_NAME_LIMIT]
         with self._creating(run_id):
-            return self._create(api, executor_input, image, name, config)
+            return self._create(
+                api, executor_input, image, name=name, config=config, workspace=workspace
+            )
 
     def _create(
         self,
         api: APIClient,
         executor_input: ExecutorInput,
         image: str,
+        *,
         name: str,
         config: dict[str, Any],
+        workspace: Workspace,
     ) -> _Container:
         from docker.errors import DockerException
 
@@ -502,6 +537,7 @@ class DockerExecutor:
             run_id=run_id,
             entrypoint=config.get("Entrypoint"),
             cmd=config.get("Cmd"),
+            workspace=workspace,
             session=DockerSession(api, created["Id"], workdir=WORKSPACE),
         )
         try:
@@ -515,12 +551,14 @@ class DockerExecutor:
         """
         Store *container* as image *tag*, leaving no untagged image behind.
 
-        The image is committed untagged, then tagged only if *tag* is still free: when
+        A cache image is committed untagged, then tagged only if *tag* is still free: when
         concurrent runs cache the same step, the first tag stays (snapshots of one tag are
         equivalent) and the later images are removed, where committing straight to the tag
         would leave the one it displaced untagged. A run whose image lost the tag to a
         later one removes its own; one that checked before the other tagged cannot know,
-        and :func:`_remove_untagged` removes such images when a later run ends.
+        and :func:`_remove_untagged` removes such images when a later run ends. A fork
+        parent's ephemeral tag names its step execution, which no other run can hold, so
+        it is committed straight to its tag: one engine call instead of four.
         """
         from docker.errors import DockerException, NotFound
 
@@ -537,6 +575,10 @@ class DockerExecutor:
         image = None
         try:
             with self._creating(container.run_id):
+                record_manifest(api, container.id, container.workspace)
+                if ephemeral:
+                    api.commit(container.id, repository=repository, tag=version, conf=conf)
+                    return
                 image = api.commit(container.id, conf=conf)["Id"]
                 try:
                     stored = inspect_image(api, tag)["Id"]
@@ -599,22 +641,45 @@ def _force_remove_container(api: APIClient, container_id: str) -> None:
         pass  # best effort on cleanup paths; build_end and `hm cache clean` retry by label
 
 
-def _sweep_run(api: APIClient, run_id: uuid.UUID, deadline: float) -> None:
+def _sweep_run(
+    api: APIClient, run_id: uuid.UUID, deadline: float, *, held: Sequence[str] = ()
+) -> None:
     """
     Force-remove the containers of *run_id* until none is left, then its ephemeral images.
 
-    A step being stopped may be removing its own container at this moment, and the images
-    are free only once every container of the run is gone: the listing repeats until it
-    comes back empty or *deadline* (``time.monotonic()``) passes. Engine errors propagate.
+    The containers the executor *held* go first, without asking the engine which they
+    are; the listing by label then finds any other. A step being stopped may be removing
+    its own container at this moment, and the images are free only once every container
+    of the run is gone: the listing repeats until it comes back empty or *deadline*
+    (``time.monotonic()``) passes. Engine errors propagate.
     """
+    _remove_containers(api, held)
     run_label = {"label": f"{LABEL_RUN}={run_id}"}
     while found := api.containers(all=True, filters=run_label):
-        for container in found:
-            _force_remove_container(api, container["Id"])
+        _remove_containers(api, [container["Id"] for container in found])
         if time.monotonic() > deadline:
             break
         time.sleep(0.05)
     _remove_ephemeral_images(api, run_id)
+
+
+def _remove_containers(api: APIClient, container_ids: Sequence[str]) -> None:
+    """
+    Force-remove *container_ids* all at once.
+
+    The engine takes a few hundred milliseconds per removal (kill, wait, unmount, network
+    teardown) and does them in parallel, so a run that ends with many chains' containers
+    waits for about one removal, not the sum.
+    """
+    if len(container_ids) <= 1:
+        for container_id in container_ids:
+            _force_remove_container(api, container_id)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(len(container_ids), _REMOVALS_AT_ONCE)
+    with ThreadPoolExecutor(workers, thread_name_prefix="hm-docker-remove") as pool:
+        pool.map(functools.partial(_force_remove_container, api), container_ids)
 
 
 def _remove_ephemeral_images(api: APIClient, run_id: uuid.UUID) -> None:
