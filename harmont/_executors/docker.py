@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from harmont._errors import PluginRuntimeError
+from harmont._executors._chain_executor import ChainExecutor
 from harmont._executors._common import RunnerHooks
 from harmont._executors._debug_shell import attach, docker_cli, shell_script
 from harmont._executors._docker_engine import (
@@ -68,22 +69,17 @@ from harmont._executors._docker_workspace import (
     extract,
     record_manifest,
 )
-from harmont._executors._process import EXIT_TIMED_OUT
 from harmont._executors._shell_session import StepScript
 from harmont._orchestrator._cache import EPHEMERAL_REPOSITORY, sanitise
 from harmont._orchestrator._cleanup import FORCE_SECONDS, on_forced_exit
 from harmont._version import __version__
 from harmont.protocol import (
     API_VERSION,
-    CacheHit,
-    CacheMissBuildAs,
     HookEventKind,
     HookPhase,
     LifecycleHookSpec,
     PluginManifest,
-    StdStream,
     StepExecutorSpec,
-    StepResult,
 )
 
 if TYPE_CHECKING:
@@ -166,7 +162,7 @@ def _split_tag(tag: str) -> tuple[str, str]:
 
 
 @final
-class DockerExecutor:
+class DockerExecutor(ChainExecutor[_Container]):
     """
     The containers and images of the runs in flight in this process.
 
@@ -175,6 +171,11 @@ class DockerExecutor:
     :param connect: makes the engine clients: the pre-flight check's, and the build's on
         first use.
     """
+
+    plugin = PLUGIN_NAME
+    exec_code = "docker_exec"
+    snapshot_code = "docker_snapshot"
+    live_prefix = _LIVE_PREFIX
 
     def __init__(self, connect: Connect = connect) -> None:
         self._connect = connect
@@ -248,64 +249,9 @@ class DockerExecutor:
             engine_error(exc, code="docker_image_exists", doing=f"looking up image '{tag}'")
         return True
 
-    def execute(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
-        """Run one step per the contract; see the module docstring."""
-        step = executor_input.step
-        decision = executor_input.cache_lookup
+    def _begin(self, run_id: uuid.UUID) -> None:
         with self._lock:
-            self._runs.add(executor_input.run_id)
-        if isinstance(decision, CacheHit):
-            # A live parent has exactly one consumer: this step, which does not need it.
-            parent = executor_input.parent_snapshot
-            if parent is not None and parent.startswith(_LIVE_PREFIX):
-                self._remove(self._take_live(step.key, parent))
-            return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        container = self._acquire(context, executor_input)
-        stderr_at_line_start = [True]
-
-        def forward(stream: StdStream, data: bytes) -> None:
-            if stream is StdStream.STDERR:
-                stderr_at_line_start[0] = data.endswith(b"\n")
-            context.emit_step_log(stream, data)
-
-        try:
-            outcome = container.session.run(
-                StepScript(cmd=step.cmd, env=executor_input.env, cwd=executor_input.workdir),
-                on_output=forward,
-                should_cancel=context.should_cancel,
-                stop=lambda: self._kill(container),
-                timeout_seconds=step.timeout_seconds,
-            )
-        except ValueError as exc:  # a NUL byte, which no command or variable can hold
-            self._remove(container)
-            raise PluginRuntimeError(
-                f"docker: step '{step.key}': {exc}", plugin=PLUGIN_NAME, code="docker_exec"
-            ) from exc
-        except BaseException:
-            self._remove(container)
-            raise
-        if outcome.timed_out and outcome.exit_code == EXIT_TIMED_OUT:
-            lead = b"" if stderr_at_line_start[0] else b"\n"
-            message = f"step timed out after {step.timeout_seconds}s\n".encode()
-            context.emit_step_log(StdStream.STDERR, lead + message)
-        if outcome.exit_code != 0:
-            if context.keep_failed and not (outcome.cancelled or outcome.timed_out):
-                with self._lock:
-                    self._failed[executor_input.step_id] = container
-            else:
-                self._remove(container)
-            return StepResult(exit_code=outcome.exit_code)
-        if isinstance(decision, CacheMissBuildAs):
-            try:
-                self._commit(container, decision.tag)
-            finally:
-                self._remove(container)
-            return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        # One ref per step, so that a consumed ref stays consumed.
-        ref = f"{_LIVE_PREFIX}{container.name}/{executor_input.step_id.hex}"
-        with self._lock:
-            self._live[ref] = container
-        return StepResult(exit_code=0, committed_snapshot=ref)
+            self._runs.add(run_id)
 
     def open_shell(
         self,
@@ -431,17 +377,6 @@ class DockerExecutor:
                     del self._creating_now[run_id]
                 self._settled.notify_all()
 
-    def _take_live(self, step_key: str, ref: str) -> _Container:
-        with self._lock:
-            container = self._live.pop(ref, None)
-        if container is None:
-            raise PluginRuntimeError(
-                f"step '{step_key}': live snapshot '{ref}' is unknown or was already consumed",
-                plugin=PLUGIN_NAME,
-                code="docker_snapshot",
-            )
-        return container
-
     def _acquire(self, context: PluginContext, executor_input: ExecutorInput) -> _Container:
         step = executor_input.step
         parent = executor_input.parent_snapshot
@@ -463,7 +398,7 @@ class DockerExecutor:
                         StepScript(cmd=cmd, env={}),
                         on_output=lambda _stream, _data: None,
                         should_cancel=context.should_cancel,
-                        stop=lambda: self._kill(container),
+                        stop=lambda: self._stop(container),
                     ).exit_code
                 ),
             )
@@ -547,7 +482,7 @@ class DockerExecutor:
             engine_error(exc, code="docker_start", doing=f"starting container '{name}'")
         return container
 
-    def _commit(self, container: _Container, tag: str) -> None:
+    def _store(self, container: _Container, tag: str) -> None:
         """
         Store *container* as image *tag*, leaving no untagged image behind.
 
@@ -598,9 +533,9 @@ class DockerExecutor:
 
     def _remove(self, container: _Container) -> None:
         container.session.close()
-        self._kill(container)
+        self._stop(container)
 
-    def _kill(self, container: _Container) -> None:
+    def _stop(self, container: _Container) -> None:
         """Remove *container*, killing all it runs; its session sees its stream end."""
         api = self._api
         if api is not None:
@@ -696,7 +631,7 @@ def _remove_untagged(api: APIClient) -> None:
     Remove every untagged image harmont made, whichever run made it.
 
     A snapshot loses its tag when a concurrent run's equivalent one takes it (see
-    ``DockerExecutor._commit``), or when a run dies between commit and tag. One still in
+    ``DockerExecutor._store``), or when a run dies between commit and tag. One still in
     use by another run's container is refused by the engine and left for the run that
     ends after it. A young one may be between its commit and its tag: it is left alone.
     """
