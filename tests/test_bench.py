@@ -54,3 +54,25 @@ def test_docker_bench_runs(docker_image: str, tmp_path: Path) -> None:
     )
 
     assert "hm run --runner docker" in out
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_docker_bench_lists_the_engine_calls(docker_image: str, tmp_path: Path) -> None:
+    """``--calls`` runs the chain once and lists the engine calls that started its container."""
+    home = tmp_path / "home"
+    home.mkdir()
+    argv = ["--calls", "--steps", "2", "--image", docker_image]
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "docker_overhead.py"), *argv],
+        env=hm_environment(home),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert 0 == done.returncode, done.stderr
+    called = [line.split()[2] for line in done.stdout.splitlines()[1:-1]]
+    assert {"create_container", "start", "put_archive", "remove_container"} <= set(called)
+    assert "(exit 0)" in done.stdout.splitlines()[-1]

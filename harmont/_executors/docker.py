@@ -14,18 +14,20 @@ engine (docker-py), following the executor contract.
   No ``docker exec`` is paid per step. Whatever a step leaves running is killed when its
   shell exits (``kill -1``: the container is the step's, all but PID 1 and the session),
   as on the local runner.
-- ``CacheMissNoCommit``: the container is handed to the next step of the chain under a
-  *live* ref (``docker-live:<container name>/<step id>``). ``CacheMissBuildAs``: the
-  container is committed to the tag, which every consumer starts a fresh container from,
-  and removed.
-  ``CacheHit``: nothing runs and no container starts.
+- What a step's cache decision and outcome do is :class:`~._chain_executor.ChainExecutor`'s,
+  as on kubernetes. ``CacheMissNoCommit``: the container is handed to the next step of the
+  chain under a *live* ref (``docker-live:<container name>/<step id>``).
+  ``CacheMissBuildAs``: the container is committed to the tag, which every consumer
+  starts a fresh container from, and removed. ``CacheHit``: nothing runs and no container
+  starts.
 - Before the build starts (``hm_check_runner``) the engine must answer and every chain
   root's image must be stored, pulled as the build's pull policy says
   (:mod:`._docker_pull`): any failure is one error, not a failed first step.
 - A failed, timed-out or cancelled step removes its container (removal is also how a
   running exec and all it started are killed). At ``build_end`` every container and
-  ephemeral image of the run is removed, found by label; an ``atexit`` handler does the
-  same for runs that never reached ``build_end``.
+  ephemeral image of the run is removed: those the executor holds at once, then any other
+  found by label; an ``atexit`` handler does the same for runs that never reached
+  ``build_end``.
 """
 
 from __future__ import annotations
