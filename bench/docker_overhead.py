@@ -12,29 +12,26 @@ extracts it into the container, streams each step's output as events and waits f
 engine to report each exit code.
 
 Run: ``python bench/docker_overhead.py [--image IMAGE] [--steps N] [--repeat R]``. The
-image must exist locally (the docker tests build ``harmont-test/busybox:1``).
+image must exist locally (the docker tests build ``harmont-test/busybox:1``). With
+``--calls`` it runs the pipeline once, in process, and lists each engine call hm made and
+how long it took: where the docker runner's time goes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from _timing import chain_pipeline, race
 
-def _pipeline(steps: int, image: str) -> dict[str, object]:
-    chain: list[dict[str, object]] = []
-    parent = None
-    for index in range(steps):
-        key = f"step-{index}"
-        chain.append({"type": "command", "key": key, "cmd": "true", "builds_in": parent})
-        parent = key
-    return {"version": "0", "default_image": image, "steps": chain}
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _script(steps: int, image: str) -> str:
@@ -46,10 +43,66 @@ def _script(steps: int, image: str) -> str:
     )
 
 
-def _time(argv: list[str], cwd: Path) -> float:
+#: The docker-py calls ``--calls`` times: every request the docker runner makes.
+_ENGINE_CALLS = (
+    "version",
+    "inspect_image",
+    "create_container",
+    "start",
+    "put_archive",
+    "get_archive",
+    "exec_create",
+    "exec_start",
+    "exec_inspect",
+    "commit",
+    "tag",
+    "containers",
+    "images",
+    "remove_container",
+    "remove_image",
+)
+
+
+def _engine_calls(pipeline: Path) -> int:
+    """
+    Run *pipeline* once in this process, timing each engine call of the docker runner.
+
+    Prints one line per call in the order they ended (its start since the run began, its
+    duration, its thread), then the run's wall time and the engine calls' sum.
+    """
+    import threading
+
+    import docker.api.client
+
+    import harmont
+
+    calls: list[tuple[str, float, float, str]] = []
+    client = docker.api.client.APIClient
+
+    def timed(name: str, call: Callable[..., object]) -> Callable[..., object]:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                ended = time.perf_counter()
+                calls.append((name, started, ended, threading.current_thread().name))
+
+        return wrapper
+
+    for name in _ENGINE_CALLS:
+        setattr(client, name, timed(name, getattr(client, name)))
     started = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    result = harmont.run(pipeline, directory=pipeline.parent, runner="docker")
+    wall = time.perf_counter() - started
+    print(f"{'at ms':>8} {'took ms':>8}  engine call        thread")
+    for name, begun, ended, thread in calls:
+        print(f"{(begun - started) * 1000:8.0f} {(ended - begun) * 1000:8.1f}  {name:18} {thread}")
+    engine = sum(ended - begun for _, begun, ended, _ in calls)
+    print(
+        f"run {wall * 1000:.0f} ms (exit {result.exit_code}), engine calls {engine * 1000:.0f} ms"
+    )
+    return result.exit_code
 
 
 def main() -> int:
@@ -58,6 +111,11 @@ def main() -> int:
     parser.add_argument("--image", default="harmont-test/busybox:1")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="run the pipeline once in this process and list each engine call it makes",
+    )
     args = parser.parse_args()
     probe = subprocess.run(
         ["docker", "image", "inspect", args.image], capture_output=True, check=False
@@ -71,19 +129,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hm-bench-docker-") as tmp:
         root = Path(tmp)
         (root / "README").write_text("a one-file project\n")
-        (root / "pipeline.json").write_text(json.dumps(_pipeline(args.steps, args.image)))
+        (root / "pipeline.json").write_text(json.dumps(chain_pipeline(args.steps, args.image)))
         (root / "script.sh").write_text(_script(args.steps, args.image))
+        if args.calls:
+            return _engine_calls(root / "pipeline.json")
         hm = [sys.executable, "-m", "harmont_cli", "run", "pipeline.json", "--runner", "docker"]
         hm += ["--format", "json"]
-        shell = ["sh", "script.sh"]
-        _time(hm, root)  # warm the page cache and the engine for both sides
-        _time(shell, root)
-        hm_times, shell_times = [], []
-        for _ in range(args.repeat):
-            hm_times.append(_time(hm, root))
-            shell_times.append(_time(shell, root))
-    hm_median = statistics.median(hm_times)
-    shell_median = statistics.median(shell_times)
+        hm_median, shell_median = race(hm, ["sh", "script.sh"], cwd=root, repeat=args.repeat)
     print(f"{args.steps}-step chain, median of {args.repeat} runs; baseline the script")
     print(f"  docker run/exec/rm script    {shell_median * 1000:8.0f} ms  x1.00")
     print(

@@ -29,28 +29,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import chain_pipeline, race
 
 _POD_FLAGS = (
     "--restart=Never --image-pull-policy=IfNotPresent "
     '--overrides=\'{"spec":{"terminationGracePeriodSeconds":0,'
     '"automountServiceAccountToken":false}}\''
 )
-
-
-def _chain(steps: int, image: str) -> dict[str, object]:
-    chain: list[dict[str, object]] = []
-    parent = None
-    for index in range(steps):
-        key = f"step-{index}"
-        chain.append({"type": "command", "key": key, "cmd": "true", "builds_in": parent})
-        parent = key
-    return {"version": "0", "default_image": image, "steps": chain}
 
 
 def _fork(children: int, image: str) -> dict[str, object]:
@@ -101,12 +90,6 @@ def _fork_script(children: int, image: str) -> str:
     return script
 
 
-def _time(argv: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
-
-
 def _measure(
     root: Path,
     name: str,
@@ -120,14 +103,7 @@ def _measure(
     (root / f"{name}.sh").write_text(script)
     hm = [sys.executable, "-m", "harmont_cli", "run", f"{name}.json", "--runner", "kubernetes"]
     hm += ["--format", "json", "--parallelism", str(parallelism)]
-    shell = ["sh", f"{name}.sh"]
-    _time(hm, root)  # warm the page cache and the kubelet for both sides
-    _time(shell, root)
-    hm_times, shell_times = [], []
-    for _ in range(repeat):
-        hm_times.append(_time(hm, root))
-        shell_times.append(_time(shell, root))
-    hm_median, shell_median = statistics.median(hm_times), statistics.median(shell_times)
+    hm_median, shell_median = race(hm, ["sh", f"{name}.sh"], cwd=root, repeat=repeat)
     print(
         f"{name}: hm {hm_median:.2f}s, kubectl script {shell_median:.2f}s, "
         f"ratio {hm_median / shell_median:.2f} (goal <= 0.5)"
@@ -155,7 +131,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hm-bench-kubernetes-") as tmp:
         root = Path(tmp)
         (root / "README").write_text("a one-file project\n")
-        chain, fork = _chain(args.steps, args.image), _fork(args.children, args.image)
+        chain, fork = chain_pipeline(args.steps, args.image), _fork(args.children, args.image)
         runs = {"repeat": args.repeat, "parallelism": args.parallelism}
         _measure(root, "chain", chain, _chain_script(args.steps, args.image), **runs)
         _measure(root, "fork", fork, _fork_script(args.children, args.image), **runs)

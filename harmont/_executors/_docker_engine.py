@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from docker import APIClient
 
 __all__ = [
+    "BUILD_TIMEOUT_SECONDS",
     "CHECK_TIMEOUT_SECONDS",
     "KIND_CACHE",
     "KIND_CHAIN",
@@ -60,7 +61,7 @@ KIND_EPHEMERAL: Final = "ephemeral"
 #: accepts and never answers must not hold `hm run` for docker-py's minute.
 CHECK_TIMEOUT_SECONDS: Final = 5
 #: docker-py's own default, for the requests of a build (commits of big containers).
-_TIMEOUT_SECONDS: Final = 60
+BUILD_TIMEOUT_SECONDS: Final = 60
 
 _HINT_START: Final = (
     "start Docker (`sudo systemctl start docker`, or Docker Desktop), "
@@ -84,7 +85,7 @@ class Connect(Protocol):
         """A client whose requests wait at most *timeout* seconds for an answer."""
 
 
-def connect(*, timeout: int = _TIMEOUT_SECONDS) -> APIClient:
+def connect(*, timeout: int = BUILD_TIMEOUT_SECONDS) -> APIClient:
     """
     A client of the engine that ``DOCKER_HOST`` (or the default socket) names.
 

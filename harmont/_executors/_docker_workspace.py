@@ -3,17 +3,19 @@ Laying a run's source archive over ``/workspace`` in a container, idempotently.
 
 A container that starts from a snapshot already holds a workspace: the one extracted when
 the snapshot's chain started, plus whatever its steps built. Extraction must give fresh
-source without destroying build outputs, so every extraction
-records the files it laid down in :data:`MANIFEST_PATH`, outside the workspace; the next
-extraction over that state first deletes the recorded files the new archive no longer
-has (and the directories that leaves empty), then unpacks the new archive over the rest.
-Files that steps created are never in a manifest, so they survive.
+source without destroying build outputs, so every snapshot records the files its
+extraction laid down in :data:`MANIFEST_PATH`, outside the workspace; the next extraction
+over that state first deletes the recorded files the new archive no longer has (and the
+directories that leaves empty), then unpacks the new archive over the rest. Files that
+steps created are never in a manifest, so they survive.
 
-Both the archive and the manifest travel through the engine's archive endpoint, so the
-image needs no ``tar``; only deleting stale files runs a command, in the chain's shell
-session, and only when there are any. Names are bytes end to end (``str`` carrying the
-file system's surrogate escapes), so a name that is not UTF-8 is laid down and deleted
-like any other.
+Only a container started from a snapshot reads a manifest, so it is written just before
+a container is committed (:func:`record_manifest`), not when the container starts: a
+chain that no fork or cache snapshots pays one upload, the archive's. Both travel through
+the engine's archive endpoint, so the image needs no ``tar``; only deleting stale files
+runs a command, in the chain's shell session, and only when there are any. Names are
+bytes end to end (``str`` carrying the file system's surrogate escapes), so a name that
+is not UTF-8 is laid down and deleted like any other.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = [
     "WorkspaceCache",
     "delete_script",
     "extract",
+    "record_manifest",
     "stale_paths",
 ]
 
@@ -206,6 +209,15 @@ def extract(
                 run(delete_script(stale))
         if workspace.archive:
             api.put_archive(container, WORKSPACE, workspace.archive)
-        api.put_archive(container, "/", workspace.manifest_tar())
     except (DockerException, OSError) as exc:
         engine_error(exc, code="docker_extract", doing=f"extracting the workspace into {WORKSPACE}")
+
+
+def record_manifest(api: APIClient, container: str, workspace: Workspace) -> None:
+    """
+    Write :data:`MANIFEST_PATH` into *container*, which *workspace* was extracted into,
+    before it is committed: the snapshot's next extraction reconciles against it.
+
+    Engine errors propagate (docker-py's), for the commit to report.
+    """
+    api.put_archive(container, "/", workspace.manifest_tar())

@@ -6,11 +6,10 @@ stdin, 1 stdout, 2 stderr and 3 the exec's end (a ``Status`` whose ``ExitCode`` 
 the exit code). The client's :class:`~kubernetes.stream.ws_client.WSClient` is driven
 here in binary mode, so bytes arrive as they were written.
 
-- :class:`KubeSession`: one exec of ``sh`` per chain, each step a
-  :class:`~._shell_session.TokenFraming` script written to channel 0, each output channel
-  split at the session's token by its :class:`~._shell_session.TokenScanner`. Stopping a
-  step (timeout, cancellation) deletes its pod, as the docker runner removes its
-  container: the stream then ends.
+- :class:`KubeSession`: one exec of ``sh`` per chain, driven by :mod:`._token_session`
+  (each step a :class:`~._shell_session.TokenFraming` script written to channel 0, each
+  output channel split at the session's token). Stopping a step (timeout, cancellation)
+  deletes its pod, as the docker runner removes its container: the stream then ends.
 - :func:`exec_bytes`: one exec that is fed *data* and whose stdout is kept, for tar
   streams in and out of a pod. ``v4`` cannot half-close stdin, so a command that reads
   its input reads exactly ``len(data)`` bytes (``head -c``), never waiting for an EOF
@@ -22,26 +21,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import time
 from typing import TYPE_CHECKING, Any, Final, final
 
-from harmont._errors import PluginRuntimeError
 from harmont._executors._kube_api import PLUGIN_NAME, api_error
-from harmont._executors._process import (
-    EXIT_CANCELLED,
-    EXIT_TIMED_OUT,
-    POLL_SECONDS,
-    ProcessOutcome,
-)
-from harmont._executors._shell_session import TokenFraming, TokenScanner
+from harmont._executors._process import POLL_SECONDS
+from harmont._executors._token_session import TokenSession
 from harmont.protocol import StdStream
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from kubernetes.client import ApiClient
-
-    from harmont._executors._shell_session import StepScript
 
 __all__ = ["WORKSPACE", "ExecFailed", "KubeSession", "exec_bytes"]
 
@@ -161,160 +151,51 @@ def exec_bytes(
 
 
 @final
-class KubeSession:
+class KubeSession(TokenSession):
     """The ``sh`` of the chain in *pod*, opened on the first step."""
 
     def __init__(self, api: ApiClient, pod: str, namespace: str) -> None:
-        self._api = api
-        self._pod = pod
-        self._namespace = namespace
-        self._framing = TokenFraming(session_cwd=WORKSPACE)
-        self._ws: Any = None
+        super().__init__(
+            lambda: _ExecChannels.start(api, pod, namespace),
+            session_cwd=WORKSPACE,
+            plugin=PLUGIN_NAME,
+            code="kube_exec",
+            error=api_error,
+            drain_seconds=_DRAIN_SECONDS,
+        )
 
-    def _connect(self) -> Any:
-        if self._ws is None:
-            try:
-                self._ws = _open(self._api, self._pod, self._namespace, _SESSION)
-            except Exception as exc:
-                api_error(exc, code="kube_exec", doing="starting the chain's shell session")
-        return self._ws
+
+@final
+class _ExecChannels:
+    """The channels of one exec websocket, an ``ExecStream``."""
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+
+    @classmethod
+    def start(cls, api: ApiClient, pod: str, namespace: str) -> _ExecChannels:
+        """Start the session's ``sh`` in *pod* and attach to it."""
+        try:
+            return cls(_open(api, pod, namespace, _SESSION))
+        except Exception as exc:  # the client raises ApiException, urllib3 and websocket errors
+            api_error(exc, code="kube_exec", doing="starting the chain's shell session")
+
+    def send(self, data: bytes) -> None:
+        """Write *data* to the shell's stdin (channel 0)."""
+        self._ws.write_channel(_STDIN, data)
+
+    def receive(self, timeout: float) -> list[tuple[StdStream, bytes]] | None:
+        """What channels 1 and 2 carried within *timeout*; None once the stream closed."""
+        if not self._ws.is_open():
+            return None
+        self._ws.update(timeout=timeout)
+        return [(stream, self._ws.read_channel(c)) for c, stream in _CHANNELS.items()]
+
+    def exit_status(self) -> int | None:
+        """The exit code channel 3 carried."""
+        return _exit_code(self._ws)
 
     def close(self) -> None:
-        """Close the stream; the session's ``sh`` then exits. Idempotent."""
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            with contextlib.suppress(Exception):
-                ws.close()
-
-    def run(
-        self,
-        step: StepScript,
-        *,
-        on_output: Callable[[StdStream, bytes], None],
-        should_cancel: Callable[[], bool],
-        stop: Callable[[], None],
-        timeout_seconds: float | None = None,
-    ) -> ProcessOutcome:
-        """
-        Run *step* in the session and wait for it.
-
-        :param stop: kills the session and all the step started (deletes the pod).
-        :raises PluginRuntimeError: code ``kube_exec``, the session failed.
-        :raises EngineUnavailable: the connection to the apiserver was lost.
-        :raises ValueError: the step's command or env holds a NUL byte.
-        """
-        script = self._framing.script(step)
-        ws = self._connect()
-        try:
-            ws.write_channel(_STDIN, script)
-        except Exception as exc:
-            self.close()
-            api_error(exc, code="kube_exec", doing="sending a step to the chain's shell")
-        wait = _StepRead(
-            ws,
-            TokenScanner(self._framing.token),
-            TokenScanner(self._framing.token),
-            on_output=on_output,
-            should_cancel=should_cancel,
-            stop=stop,
-            timeout_seconds=timeout_seconds,
-        )
-        try:
-            wait.run()
-        except Exception as exc:
-            self.close()
-            api_error(exc, code="kube_exec", doing="reading the step's output")
-        stopped, records, scanners = wait.stopped, wait.records, wait.scanners
-        if stopped is not None:
-            self.close()
-            if stopped == "cancelled":
-                return ProcessOutcome(exit_code=EXIT_CANCELLED, cancelled=True)
-            return ProcessOutcome(exit_code=EXIT_TIMED_OUT, timed_out=True)
-        if len(records) < len(scanners):
-            return self._lost(ws, scanners, on_output)
-        status = records[StdStream.STDOUT].decode("ascii", "replace")
-        if not status.isdigit():
-            self.close()
-            raise PluginRuntimeError(
-                f"kubernetes: the chain's shell reported a step status of {status!r}",
-                plugin=PLUGIN_NAME,
-                code="kube_exec",
-            )
-        return ProcessOutcome(exit_code=int(status))
-
-    def _lost(
-        self,
-        ws: Any,
-        scanners: dict[StdStream, TokenScanner],
-        on_output: Callable[[StdStream, bytes], None],
-    ) -> ProcessOutcome:
-        """The session ended under the step (a step that killed its shell): step failed."""
-        for stream, scanner in scanners.items():
-            if scanner.leftover:
-                on_output(stream, scanner.leftover)
-        code = None
+        """Close the websocket; the session's ``sh`` then exits."""
         with contextlib.suppress(Exception):
-            code = _exit_code(ws)
-        self.close()
-        code = code or 1
-        message = f"the chain's shell session ended (status {code}) before the step's shell did"
-        on_output(StdStream.STDERR, f"{message}\n".encode())
-        return ProcessOutcome(exit_code=code)
-
-
-class _StepRead:
-    """Reads one step's output until both streams carried its record, or the end."""
-
-    def __init__(
-        self,
-        ws: Any,
-        stdout: TokenScanner,
-        stderr: TokenScanner,
-        *,
-        on_output: Callable[[StdStream, bytes], None],
-        should_cancel: Callable[[], bool],
-        stop: Callable[[], None],
-        timeout_seconds: float | None,
-    ) -> None:
-        self.ws = ws
-        self.scanners = {StdStream.STDOUT: stdout, StdStream.STDERR: stderr}
-        self.records: dict[StdStream, bytes] = {}
-        self.on_output = on_output
-        self.should_cancel = should_cancel
-        self.stop = stop
-        self.deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
-        #: ``cancelled`` or ``timed out`` once the pod was deleted under the step.
-        self.stopped: str | None = None
-        self.stopped_at = 0.0
-
-    def run(self) -> None:
-        """Read until both records came, the stream ended, or a stopped step drained."""
-        while len(self.records) < len(self.scanners) and self._keep_reading():
-            try:
-                self.ws.update(timeout=POLL_SECONDS)
-                chunks = [(s, self.ws.read_channel(c)) for c, s in _CHANNELS.items()]
-            except Exception:
-                if self.stopped is not None:
-                    return  # the pod is being deleted: its stream may end any way it likes
-                raise
-            for stream, data in chunks:
-                if data and stream not in self.records:
-                    output, record = self.scanners[stream].feed(data)
-                    if output:
-                        self.on_output(stream, output)
-                    if record is not None:
-                        self.records[stream] = record
-
-    def _keep_reading(self) -> bool:
-        """Stop the step if asked; whether to read on."""
-        if self.stopped is None:
-            if self.should_cancel():
-                self.stopped = "cancelled"
-            elif self.deadline is not None and time.monotonic() >= self.deadline:
-                self.stopped = "timed out"
-            if self.stopped is not None:
-                self.stopped_at = time.monotonic()
-                self.stop()
-        elif time.monotonic() - self.stopped_at > _DRAIN_SECONDS:
-            return False
-        return bool(self.ws.is_open())
+            self._ws.close()

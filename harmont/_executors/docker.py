@@ -14,24 +14,27 @@ engine (docker-py), following the executor contract.
   No ``docker exec`` is paid per step. Whatever a step leaves running is killed when its
   shell exits (``kill -1``: the container is the step's, all but PID 1 and the session),
   as on the local runner.
-- ``CacheMissNoCommit``: the container is handed to the next step of the chain under a
-  *live* ref (``docker-live:<container name>/<step id>``). ``CacheMissBuildAs``: the
-  container is committed to the tag, which every consumer starts a fresh container from,
-  and removed.
-  ``CacheHit``: nothing runs and no container starts.
+- What a step's cache decision and outcome do is :class:`~._chain_executor.ChainExecutor`'s,
+  as on kubernetes. ``CacheMissNoCommit``: the container is handed to the next step of the
+  chain under a *live* ref (``docker-live:<container name>/<step id>``).
+  ``CacheMissBuildAs``: the container is committed to the tag, which every consumer
+  starts a fresh container from, and removed. ``CacheHit``: nothing runs and no container
+  starts.
 - Before the build starts (``hm_check_runner``) the engine must answer and every chain
   root's image must be stored, pulled as the build's pull policy says
   (:mod:`._docker_pull`): any failure is one error, not a failed first step.
 - A failed, timed-out or cancelled step removes its container (removal is also how a
   running exec and all it started are killed). At ``build_end`` every container and
-  ephemeral image of the run is removed, found by label; an ``atexit`` handler does the
-  same for runs that never reached ``build_end``.
+  ephemeral image of the run is removed: those the executor holds at once, then any other
+  found by label; an ``atexit`` handler does the same for runs that never reached
+  ``build_end``.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import threading
 import time
 import uuid
@@ -40,9 +43,11 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from harmont._errors import PluginRuntimeError
+from harmont._executors._chain_executor import ChainExecutor
 from harmont._executors._common import RunnerHooks
 from harmont._executors._debug_shell import attach, docker_cli, shell_script
 from harmont._executors._docker_engine import (
+    BUILD_TIMEOUT_SECONDS,
     CHECK_TIMEOUT_SECONDS,
     KIND_CACHE,
     KIND_CHAIN,
@@ -59,27 +64,28 @@ from harmont._executors._docker_engine import (
 )
 from harmont._executors._docker_pull import ensure_images
 from harmont._executors._docker_session import DockerSession
-from harmont._executors._docker_workspace import WORKSPACE, WorkspaceCache, extract
-from harmont._executors._process import EXIT_TIMED_OUT
+from harmont._executors._docker_workspace import (
+    WORKSPACE,
+    Workspace,
+    WorkspaceCache,
+    extract,
+    record_manifest,
+)
 from harmont._executors._shell_session import StepScript
 from harmont._orchestrator._cache import EPHEMERAL_REPOSITORY, sanitise
 from harmont._orchestrator._cleanup import FORCE_SECONDS, on_forced_exit
 from harmont._version import __version__
 from harmont.protocol import (
     API_VERSION,
-    CacheHit,
-    CacheMissBuildAs,
     HookEventKind,
     HookPhase,
     LifecycleHookSpec,
     PluginManifest,
-    StdStream,
     StepExecutorSpec,
-    StepResult,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from docker import APIClient
 
@@ -131,6 +137,8 @@ _NAME_LIMIT: Final = 100
 _UNTAGGED_GRACE_SECONDS: Final = 30.0
 #: How long ending a run waits for the containers and images being created to land.
 _SETTLE_SECONDS: Final = 30.0
+#: Removals sent to the engine at once: within docker-py's pool of ten connections.
+_REMOVALS_AT_ONCE: Final = 8
 
 
 @attrs.frozen(kw_only=True)
@@ -142,6 +150,8 @@ class _Container:
     run_id: uuid.UUID
     entrypoint: list[str] | None
     cmd: list[str] | None
+    #: The source extracted into it, which its snapshots' manifest lists.
+    workspace: Workspace
     #: The chain's shell, which runs every step of the chain in this container.
     session: DockerSession = attrs.field(eq=False, repr=False)
 
@@ -154,7 +164,7 @@ def _split_tag(tag: str) -> tuple[str, str]:
 
 
 @final
-class DockerExecutor:
+class DockerExecutor(ChainExecutor[_Container]):
     """
     The containers and images of the runs in flight in this process.
 
@@ -163,6 +173,11 @@ class DockerExecutor:
     :param connect: makes the engine clients: the pre-flight check's, and the build's on
         first use.
     """
+
+    plugin = PLUGIN_NAME
+    exec_code = "docker_exec"
+    snapshot_code = "docker_snapshot"
+    live_prefix = _LIVE_PREFIX
 
     def __init__(self, connect: Connect = connect) -> None:
         self._connect = connect
@@ -201,7 +216,9 @@ class DockerExecutor:
 
         The check has a client of its own whose requests wait :data:`CHECK_TIMEOUT_SECONDS`
         at most: an engine that hangs stops `hm run` at once, not after docker-py's minute.
-        Pulls are not bounded (see :mod:`._docker_pull`).
+        Pulls are not bounded (see :mod:`._docker_pull`). Once the check has passed, its
+        client becomes the build's (its requests then wait as long as docker-py's), so
+        the build does not connect and ask the engine's API version a second time.
 
         :raises EngineUnavailable: the engine does not answer, or not in time, or the
             registry of an image to pull cannot be reached.
@@ -209,8 +226,18 @@ class DockerExecutor:
             registry refused it.
         """
         roots = {key: named or DEFAULT_IMAGE for key, named in images.items()}
-        with contextlib.closing(self._connect(timeout=CHECK_TIMEOUT_SECONDS)) as api:
+        api = self._connect(timeout=CHECK_TIMEOUT_SECONDS)
+        try:
             ensure_images(api, roots, pull=pull, on_pull=on_pull)
+        except BaseException:
+            api.close()
+            raise
+        api.timeout = BUILD_TIMEOUT_SECONDS
+        with self._lock:
+            if self._api is None:
+                self._api = api
+                return
+        api.close()
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether image *tag* is in the local image store."""
@@ -224,64 +251,9 @@ class DockerExecutor:
             engine_error(exc, code="docker_image_exists", doing=f"looking up image '{tag}'")
         return True
 
-    def execute(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
-        """Run one step per the contract; see the module docstring."""
-        step = executor_input.step
-        decision = executor_input.cache_lookup
+    def _begin(self, run_id: uuid.UUID) -> None:
         with self._lock:
-            self._runs.add(executor_input.run_id)
-        if isinstance(decision, CacheHit):
-            # A live parent has exactly one consumer: this step, which does not need it.
-            parent = executor_input.parent_snapshot
-            if parent is not None and parent.startswith(_LIVE_PREFIX):
-                self._remove(self._take_live(step.key, parent))
-            return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        container = self._acquire(context, executor_input)
-        stderr_at_line_start = [True]
-
-        def forward(stream: StdStream, data: bytes) -> None:
-            if stream is StdStream.STDERR:
-                stderr_at_line_start[0] = data.endswith(b"\n")
-            context.emit_step_log(stream, data)
-
-        try:
-            outcome = container.session.run(
-                StepScript(cmd=step.cmd, env=executor_input.env, cwd=executor_input.workdir),
-                on_output=forward,
-                should_cancel=context.should_cancel,
-                stop=lambda: self._kill(container),
-                timeout_seconds=step.timeout_seconds,
-            )
-        except ValueError as exc:  # a NUL byte, which no command or variable can hold
-            self._remove(container)
-            raise PluginRuntimeError(
-                f"docker: step '{step.key}': {exc}", plugin=PLUGIN_NAME, code="docker_exec"
-            ) from exc
-        except BaseException:
-            self._remove(container)
-            raise
-        if outcome.timed_out and outcome.exit_code == EXIT_TIMED_OUT:
-            lead = b"" if stderr_at_line_start[0] else b"\n"
-            message = f"step timed out after {step.timeout_seconds}s\n".encode()
-            context.emit_step_log(StdStream.STDERR, lead + message)
-        if outcome.exit_code != 0:
-            if context.keep_failed and not (outcome.cancelled or outcome.timed_out):
-                with self._lock:
-                    self._failed[executor_input.step_id] = container
-            else:
-                self._remove(container)
-            return StepResult(exit_code=outcome.exit_code)
-        if isinstance(decision, CacheMissBuildAs):
-            try:
-                self._commit(container, decision.tag)
-            finally:
-                self._remove(container)
-            return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        # One ref per step, so that a consumed ref stays consumed.
-        ref = f"{_LIVE_PREFIX}{container.name}/{executor_input.step_id.hex}"
-        with self._lock:
-            self._live[ref] = container
-        return StepResult(exit_code=0, committed_snapshot=ref)
+            self._runs.add(run_id)
 
     def open_shell(
         self,
@@ -339,9 +311,10 @@ class DockerExecutor:
             self._runs.discard(run_id)
             ended = [ref for ref, c in self._live.items() if c.run_id == run_id]
             failed = [s for s, c in self._failed.items() if c.run_id == run_id]
-            for container in [self._live.pop(ref) for ref in ended] + [
+            held = [self._live.pop(ref) for ref in ended] + [
                 self._failed.pop(step_id) for step_id in failed
-            ]:
+            ]
+            for container in held:
                 container.session.close()
             api = self._api
         self._workspaces.drop_run(run_id)
@@ -352,7 +325,8 @@ class DockerExecutor:
 
         # If the engine went away, `hm cache clean` finds the leftovers by label.
         with contextlib.suppress(DockerException, OSError):
-            _sweep_run(api, run_id, time.monotonic() + _SETTLE_SECONDS)
+            deadline = time.monotonic() + _SETTLE_SECONDS
+            _sweep_run(api, run_id, deadline, held=[container.id for container in held])
 
     def force_end(self) -> None:
         """
@@ -405,28 +379,17 @@ class DockerExecutor:
                     del self._creating_now[run_id]
                 self._settled.notify_all()
 
-    def _take_live(self, step_key: str, ref: str) -> _Container:
-        with self._lock:
-            container = self._live.pop(ref, None)
-        if container is None:
-            raise PluginRuntimeError(
-                f"step '{step_key}': live snapshot '{ref}' is unknown or was already consumed",
-                plugin=PLUGIN_NAME,
-                code="docker_snapshot",
-            )
-        return container
-
     def _acquire(self, context: PluginContext, executor_input: ExecutorInput) -> _Container:
         step = executor_input.step
         parent = executor_input.parent_snapshot
         if parent is not None and parent.startswith(_LIVE_PREFIX):
             return self._take_live(step.key, parent)
         image = parent or step.image or DEFAULT_IMAGE
-        container = self._start(executor_input, image, from_snapshot=parent is not None)
+        workspace = self._workspaces.get(
+            context, executor_input.run_id, executor_input.workspace_archive_id
+        )
+        container = self._start(executor_input, image, workspace, from_snapshot=parent is not None)
         try:
-            workspace = self._workspaces.get(
-                context, executor_input.run_id, executor_input.workspace_archive_id
-            )
             extract(
                 self.api(),
                 container.id,
@@ -437,7 +400,7 @@ class DockerExecutor:
                         StepScript(cmd=cmd, env={}),
                         on_output=lambda _stream, _data: None,
                         should_cancel=context.should_cancel,
-                        stop=lambda: self._kill(container),
+                        stop=lambda: self._stop(container),
                     ).exit_code
                 ),
             )
@@ -447,7 +410,12 @@ class DockerExecutor:
         return container
 
     def _start(
-        self, executor_input: ExecutorInput, image: str, *, from_snapshot: bool
+        self,
+        executor_input: ExecutorInput,
+        image: str,
+        workspace: Workspace,
+        *,
+        from_snapshot: bool,
     ) -> _Container:
         from docker.errors import DockerException, NotFound
 
@@ -470,15 +438,19 @@ class DockerExecutor:
             engine_error(exc, code="docker_image_exists", doing=f"looking up image '{image}'")
         name = f"harmont-{run_id.hex[:8]}-{sanitise(key)}"[:_NAME_LIMIT]
         with self._creating(run_id):
-            return self._create(api, executor_input, image, name, config)
+            return self._create(
+                api, executor_input, image, name=name, config=config, workspace=workspace
+            )
 
     def _create(
         self,
         api: APIClient,
         executor_input: ExecutorInput,
         image: str,
+        *,
         name: str,
         config: dict[str, Any],
+        workspace: Workspace,
     ) -> _Container:
         from docker.errors import DockerException
 
@@ -502,6 +474,7 @@ class DockerExecutor:
             run_id=run_id,
             entrypoint=config.get("Entrypoint"),
             cmd=config.get("Cmd"),
+            workspace=workspace,
             session=DockerSession(api, created["Id"], workdir=WORKSPACE),
         )
         try:
@@ -511,16 +484,18 @@ class DockerExecutor:
             engine_error(exc, code="docker_start", doing=f"starting container '{name}'")
         return container
 
-    def _commit(self, container: _Container, tag: str) -> None:
+    def _store(self, container: _Container, tag: str) -> None:
         """
         Store *container* as image *tag*, leaving no untagged image behind.
 
-        The image is committed untagged, then tagged only if *tag* is still free: when
+        A cache image is committed untagged, then tagged only if *tag* is still free: when
         concurrent runs cache the same step, the first tag stays (snapshots of one tag are
         equivalent) and the later images are removed, where committing straight to the tag
         would leave the one it displaced untagged. A run whose image lost the tag to a
         later one removes its own; one that checked before the other tagged cannot know,
-        and :func:`_remove_untagged` removes such images when a later run ends.
+        and :func:`_remove_untagged` removes such images when a later run ends. A fork
+        parent's ephemeral tag names its step execution, which no other run can hold, so
+        it is committed straight to its tag: one engine call instead of four.
         """
         from docker.errors import DockerException, NotFound
 
@@ -537,6 +512,10 @@ class DockerExecutor:
         image = None
         try:
             with self._creating(container.run_id):
+                record_manifest(api, container.id, container.workspace)
+                if ephemeral:
+                    api.commit(container.id, repository=repository, tag=version, conf=conf)
+                    return
                 image = api.commit(container.id, conf=conf)["Id"]
                 try:
                     stored = inspect_image(api, tag)["Id"]
@@ -556,9 +535,9 @@ class DockerExecutor:
 
     def _remove(self, container: _Container) -> None:
         container.session.close()
-        self._kill(container)
+        self._stop(container)
 
-    def _kill(self, container: _Container) -> None:
+    def _stop(self, container: _Container) -> None:
         """Remove *container*, killing all it runs; its session sees its stream end."""
         api = self._api
         if api is not None:
@@ -599,22 +578,45 @@ def _force_remove_container(api: APIClient, container_id: str) -> None:
         pass  # best effort on cleanup paths; build_end and `hm cache clean` retry by label
 
 
-def _sweep_run(api: APIClient, run_id: uuid.UUID, deadline: float) -> None:
+def _sweep_run(
+    api: APIClient, run_id: uuid.UUID, deadline: float, *, held: Sequence[str] = ()
+) -> None:
     """
     Force-remove the containers of *run_id* until none is left, then its ephemeral images.
 
-    A step being stopped may be removing its own container at this moment, and the images
-    are free only once every container of the run is gone: the listing repeats until it
-    comes back empty or *deadline* (``time.monotonic()``) passes. Engine errors propagate.
+    The containers the executor *held* go first, without asking the engine which they
+    are; the listing by label then finds any other. A step being stopped may be removing
+    its own container at this moment, and the images are free only once every container
+    of the run is gone: the listing repeats until it comes back empty or *deadline*
+    (``time.monotonic()``) passes. Engine errors propagate.
     """
+    _remove_containers(api, held)
     run_label = {"label": f"{LABEL_RUN}={run_id}"}
     while found := api.containers(all=True, filters=run_label):
-        for container in found:
-            _force_remove_container(api, container["Id"])
+        _remove_containers(api, [container["Id"] for container in found])
         if time.monotonic() > deadline:
             break
         time.sleep(0.05)
     _remove_ephemeral_images(api, run_id)
+
+
+def _remove_containers(api: APIClient, container_ids: Sequence[str]) -> None:
+    """
+    Force-remove *container_ids* all at once.
+
+    The engine takes a few hundred milliseconds per removal (kill, wait, unmount, network
+    teardown) and does them in parallel, so a run that ends with many chains' containers
+    waits for about one removal, not the sum.
+    """
+    if len(container_ids) <= 1:
+        for container_id in container_ids:
+            _force_remove_container(api, container_id)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(len(container_ids), _REMOVALS_AT_ONCE)
+    with ThreadPoolExecutor(workers, thread_name_prefix="hm-docker-remove") as pool:
+        pool.map(functools.partial(_force_remove_container, api), container_ids)
 
 
 def _remove_ephemeral_images(api: APIClient, run_id: uuid.UUID) -> None:
@@ -631,7 +633,7 @@ def _remove_untagged(api: APIClient) -> None:
     Remove every untagged image harmont made, whichever run made it.
 
     A snapshot loses its tag when a concurrent run's equivalent one takes it (see
-    ``DockerExecutor._commit``), or when a run dies between commit and tag. One still in
+    ``DockerExecutor._store``), or when a run dies between commit and tag. One still in
     use by another run's container is refused by the engine and left for the run that
     ends after it. A young one may be between its commit and its tag: it is left alone.
     """

@@ -42,6 +42,7 @@ import attrs
 
 from harmont._errors import PluginRuntimeError
 from harmont._executors._archive import read_archive
+from harmont._executors._chain_executor import ChainExecutor
 from harmont._executors._common import RunnerHooks
 from harmont._executors._debug_shell import attach, shell_script
 from harmont._executors._docker_workspace import (
@@ -65,22 +66,17 @@ from harmont._executors._kube_pods import (
     wait_running,
 )
 from harmont._executors._kube_session import WORKSPACE, ExecFailed, KubeSession, exec_bytes
-from harmont._executors._process import EXIT_TIMED_OUT
-from harmont._executors._shell_session import StepScript, quote
+from harmont._executors._shell_session import quote
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY, sanitise
 from harmont._orchestrator._cleanup import FORCE_SECONDS, on_forced_exit
 from harmont._version import __version__
 from harmont.protocol import (
     API_VERSION,
-    CacheHit,
-    CacheMissBuildAs,
     HookEventKind,
     HookPhase,
     LifecycleHookSpec,
     PluginManifest,
-    StdStream,
     StepExecutorSpec,
-    StepResult,
 )
 
 if TYPE_CHECKING:
@@ -212,8 +208,13 @@ class _Run:
 
 
 @final
-class KubernetesExecutor:
+class KubernetesExecutor(ChainExecutor[_Pod]):
     """The pods and snapshots of the runs in flight in this process; thread-safe."""
+
+    plugin = PLUGIN_NAME
+    exec_code = "kube_exec"
+    snapshot_code = "kube_snapshot"
+    live_prefix = _LIVE_PREFIX
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -263,62 +264,8 @@ class KubernetesExecutor:
         with self._lock:
             return self._runs.setdefault(run_id, _Run())
 
-    def execute(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
-        """Run one step per the contract; see the module docstring."""
-        step = executor_input.step
-        decision = executor_input.cache_lookup
-        self._run(executor_input.run_id)
-        parent = executor_input.parent_snapshot
-        if isinstance(decision, CacheHit):
-            if parent is not None and parent.startswith(_LIVE_PREFIX):
-                self._remove(self._take_live(step.key, parent))
-            return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        pod = self._acquire(context, executor_input)
-        stderr_at_line_start = [True]
-
-        def forward(stream: StdStream, data: bytes) -> None:
-            if stream is StdStream.STDERR:
-                stderr_at_line_start[0] = data.endswith(b"\n")
-            context.emit_step_log(stream, data)
-
-        try:
-            outcome = pod.session.run(
-                StepScript(cmd=step.cmd, env=executor_input.env, cwd=executor_input.workdir),
-                on_output=forward,
-                should_cancel=context.should_cancel,
-                stop=lambda: delete_pod(pod.api, pod.namespace, pod.name),
-                timeout_seconds=step.timeout_seconds,
-            )
-        except ValueError as exc:  # a NUL byte, which no command or variable can hold
-            self._remove(pod)
-            raise PluginRuntimeError(
-                f"kubernetes: step '{step.key}': {exc}", plugin=PLUGIN_NAME, code="kube_exec"
-            ) from exc
-        except BaseException:
-            self._remove(pod)
-            raise
-        if outcome.timed_out and outcome.exit_code == EXIT_TIMED_OUT:
-            lead = b"" if stderr_at_line_start[0] else b"\n"
-            message = f"step timed out after {step.timeout_seconds}s\n".encode()
-            context.emit_step_log(StdStream.STDERR, lead + message)
-        if outcome.exit_code != 0:
-            if context.keep_failed and not (outcome.cancelled or outcome.timed_out):
-                # `hm debug`/`hm run -i` opens a shell in it next (see open_shell).
-                with self._lock:
-                    self._failed[executor_input.step_id] = pod
-            else:
-                self._remove(pod)
-            return StepResult(exit_code=outcome.exit_code)
-        if isinstance(decision, CacheMissBuildAs):
-            try:
-                self._store(pod, decision.tag)
-            finally:
-                self._remove(pod)
-            return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        ref = f"{_LIVE_PREFIX}{pod.name}/{executor_input.step_id.hex}"
-        with self._lock:
-            self._live[ref] = pod
-        return StepResult(exit_code=0, committed_snapshot=ref)
+    def _begin(self, run_id: uuid.UUID) -> None:
+        self._run(run_id)
 
     def open_shell(
         self,
@@ -376,17 +323,6 @@ class KubernetesExecutor:
             ) from exc
         finally:
             self._remove(pod)
-
-    def _take_live(self, step_key: str, ref: str) -> _Pod:
-        with self._lock:
-            pod = self._live.pop(ref, None)
-        if pod is None:
-            raise PluginRuntimeError(
-                f"step '{step_key}': live snapshot '{ref}' is unknown or was already consumed",
-                plugin=PLUGIN_NAME,
-                code="kube_snapshot",
-            )
-        return pod
 
     def _snapshot(self, run_id: uuid.UUID, step_key: str, tag: str) -> tuple[str, bytes]:
         """The image and tar of durable snapshot *tag*: a fork parent's, or a cache hit's."""
@@ -514,9 +450,12 @@ class KubernetesExecutor:
             Path(temporary).unlink(missing_ok=True)
             raise
 
+    def _stop(self, pod: _Pod) -> None:
+        delete_pod(pod.api, pod.namespace, pod.name)
+
     def _remove(self, pod: _Pod) -> None:
         pod.session.close()
-        delete_pod(pod.api, pod.namespace, pod.name)
+        self._stop(pod)
 
     def end_run(self, run_id: uuid.UUID) -> None:
         """Delete every pod and secret of *run_id* and forget its snapshots; errors ignored."""

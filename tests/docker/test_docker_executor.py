@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from docker_rig import Rig
@@ -264,6 +264,92 @@ class TestLifetime:
 
         assert set() == {run.run_id for run in runs} & _EXECUTOR.held_runs()
         assert [([], [])] * 3 == [run.leftovers() for run in runs]
+
+
+class TestRoundTrips:
+    """The engine is asked only what a run needs: each saving below is one call or more."""
+
+    @pytest.fixture
+    def calls(self, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+        """The engine calls of this test, as (method, thread name), in the order made."""
+        from docker import APIClient
+
+        made: list[tuple[str, str]] = []
+        for name in ("commit", "tag", "put_archive", "remove_container", "containers"):
+            monkeypatch.setattr(APIClient, name, _recorded(name, getattr(APIClient, name), made))
+        return made
+
+    def test_a_chain_nobody_snapshots_uploads_only_its_source(
+        self, rig: Rig, calls: list[tuple[str, str]]
+    ) -> None:
+        """No workspace manifest is written into a container that is never committed."""
+        first, _ = rig.step("a", "true")
+        second, _ = rig.step(
+            "b", "test ! -e /.harmont/workspace-manifest", parent=first.committed_snapshot
+        )
+
+        assert 0 == second.exit_code
+        assert ["put_archive"] == [name for name, _ in calls]
+
+    def test_a_fork_parent_is_committed_straight_to_its_tag(
+        self, rig: Rig, calls: list[tuple[str, str]]
+    ) -> None:
+        """One commit names the run-unique tag; the child still gets the manifest."""
+        tag = f"harmont-ephemeral/parent:run-{rig.run_id.hex}"
+        parent, _ = rig.step("parent", "true", decision=CacheMissBuildAs(tag=tag))
+        child = rig.run("child", "tr '\\0' ' ' < /.harmont/workspace-manifest", parent=tag)
+
+        assert tag == parent.committed_snapshot
+        assert ["hello.txt"] == child
+        assert ["commit"] == [name for name, _ in calls if name in {"commit", "tag"}]
+
+    def test_build_end_removes_held_containers_together(
+        self, rig: Rig, calls: list[tuple[str, str]]
+    ) -> None:
+        """Three chains' containers go on removal threads, then one listing finds none."""
+        for key in ("a", "b", "c"):
+            rig.step(key, "true")
+        rig.end()
+
+        removals = [thread for name, thread in calls if name == "remove_container"]
+        assert 3 == len(removals)
+        assert all(thread.startswith("hm-docker-remove") for thread in removals)
+        assert 1 == sum(name == "containers" for name, _ in calls)
+        assert ([], []) == rig.leftovers()
+
+    def test_the_check_connects_for_the_build(self, docker_engine: str) -> None:
+        """The client that passed the pre-flight check is the build's: one connection."""
+        from harmont._executors._docker_engine import (
+            BUILD_TIMEOUT_SECONDS,
+            CHECK_TIMEOUT_SECONDS,
+            connect,
+        )
+        from harmont._executors.docker import DockerExecutor
+        from harmont._orchestrator._preflight import PullPolicy
+
+        made: list[int] = []
+
+        def counting(*, timeout: int = BUILD_TIMEOUT_SECONDS) -> APIClient:
+            made.append(timeout)
+            return connect(timeout=timeout)
+
+        executor = DockerExecutor(counting)
+        executor.check({"a": docker_engine}, pull=PullPolicy.NEVER, on_pull=lambda _: None)
+        api = executor.api()
+
+        assert [CHECK_TIMEOUT_SECONDS] == made
+        assert BUILD_TIMEOUT_SECONDS == api.timeout
+        api.close()
+
+
+def _recorded(name: str, real: Any, made: list[tuple[str, str]]) -> Any:
+    """*real*, an APIClient method, noting each call in *made* as (name, thread)."""
+
+    def record(*args: object, **kwargs: object) -> Any:
+        made.append((name, threading.current_thread().name))
+        return real(*args, **kwargs)
+
+    return record
 
 
 class TestErrors:
