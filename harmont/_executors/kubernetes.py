@@ -64,6 +64,7 @@ from harmont._executors._kube_pods import (
     pod_manifest,
     wait_running,
 )
+from harmont._executors._kube_secret import create_secret, secret_name, secret_values
 from harmont._executors._kube_session import WORKSPACE, ExecFailed, KubeSession, exec_bytes
 from harmont._executors._process import EXIT_TIMED_OUT
 from harmont._executors._shell_session import StepScript, quote
@@ -178,6 +179,12 @@ def _unpack_command(size: int, into: str, *, gzip: bool = False) -> list[str]:
     return ["sh", "-c", f"mkdir -p {into} && head -c {size} | tar {flags} - -C {into}"]
 
 
+def _without_secrets(env: Mapping[str, str], context: PluginContext) -> dict[str, str]:
+    """*env* less the secrets its pod's container has from the run's Secret."""
+    carried = secret_values(env, context.secret_names)
+    return {name: value for name, value in env.items() if name not in carried}
+
+
 def _pod_name(run_id: uuid.UUID, step_key: str) -> str:
     """A DNS label: run prefix, the step's key, a random suffix (retries, forks)."""
     key = sanitise(step_key).replace("_", "-")
@@ -205,6 +212,8 @@ class _Run:
 
     #: (context, namespace) of every place the run created pods in.
     places: dict[tuple[str | None, str], ApiClient] = attrs.field(factory=dict)
+    #: The places that hold the run's Secret.
+    secret_places: set[tuple[str | None, str]] = attrs.field(factory=set)
     #: Fork parents' snapshots: tag to (image, tar).
     ephemeral: dict[str, tuple[str, bytes]] = attrs.field(factory=dict)
     workspaces: dict[uuid.UUID, Workspace] = attrs.field(factory=dict)
@@ -283,7 +292,11 @@ class KubernetesExecutor:
 
         try:
             outcome = pod.session.run(
-                StepScript(cmd=step.cmd, env=executor_input.env, cwd=executor_input.workdir),
+                StepScript(
+                    cmd=step.cmd,
+                    env=_without_secrets(executor_input.env, context),
+                    cwd=executor_input.workdir,
+                ),
                 on_output=forward,
                 should_cancel=context.should_cancel,
                 stop=lambda: delete_pod(pod.api, pod.namespace, pod.name),
@@ -353,7 +366,7 @@ class KubernetesExecutor:
         try:
             exports = b"".join(
                 b"export " + name.encode() + b"=" + quote(value) + b"\n"
-                for name, value in executor_input.env.items()
+                for name, value in _without_secrets(executor_input.env, context).items()
                 if name.isidentifier()
             )
             self._exec(pod, ["sh", "-c", f"head -c {len(exports)} > {_SHELL_ENV}"], exports, "env")
@@ -427,7 +440,17 @@ class KubernetesExecutor:
                     plugin=PLUGIN_NAME,
                     code="kube_run_ended",
                 )
-            run.places[(settings.context, namespace)] = api
+            place = (settings.context, namespace)
+            run.places[place] = api
+            has_secret = place in run.secret_places
+        secret = None
+        values = secret_values(executor_input.env, context.secret_names)
+        if values:
+            secret = secret_name(run_id)
+            if not has_secret:
+                create_secret(api, namespace, run_id, values)
+                with self._lock:
+                    run.secret_places.add(place)
         create_pod(
             api,
             namespace,
@@ -436,6 +459,7 @@ class KubernetesExecutor:
                 image=image,
                 run_id=run_id,
                 pull_policy=settings.pull_policy,
+                secret=secret,
             ),
         )
         pod = _Pod(

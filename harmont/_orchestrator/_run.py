@@ -184,6 +184,7 @@ def run(
         cancel=control.stop,
         masker=masker,
         keep_failed=debug_shell is not None and (debug_shell.on_failure or debug_shell.after),
+        secret_names=frozenset(secrets or {}),
     )
     registry: Registry | None = None
     try:

@@ -8,6 +8,7 @@ through tests/run (``RUNNERS``).
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import signal
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.kubernetes
 
 _LABEL_RUN: Final = "harmont.dev/run"
+#: A secret's value, as `--secret TOKEN=...` passes it.
+_SECRET: Final = "s3cr3t-" + uuid.uuid4().hex
+#: A step that tells whether it sees the secret, without printing it.
+_SEES_SECRET: Final = f'[ "$TOKEN" = {_SECRET} ] && echo seen'
 
 
 def _kubectl(kubeconfig: Path, *args: str) -> str:
@@ -97,6 +102,51 @@ def _run_id(stdout: str) -> str:
     return str(first["run_id"])
 
 
+def _secret_of(stdout: str) -> str:
+    """The name of the Secret of the run whose events begin *stdout*."""
+    return f"hm-{uuid.UUID(_run_id(stdout)).hex}-secrets"
+
+
+class TestSecrets:
+    def test_a_step_sees_the_secret_that_its_pod_only_references(
+        self, kube_project: Project
+    ) -> None:
+        """
+        The value reaches the step through the run's Secret: the pod (as the apiserver
+        returns it) names that Secret and holds no value, and the Secret holds it.
+        """
+        kube_project.pipeline(
+            command(
+                "uses",
+                f"echo started; while [ ! -e /tmp/go ]; do sleep 0.1; done; {_SEES_SECRET}",
+            )
+        )
+        process = kube_project.start("--secret", f"TOKEN={_SECRET}")
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        _wait_for_output(process.stdout, "started")
+        kubeconfig = _kubeconfig(kube_project)
+        selector = f"{_LABEL_RUN}={_run_id(first)}"
+        [pod] = json.loads(_kubectl(kubeconfig, "get", "pods", "-l", selector, "-o", "json"))[
+            "items"
+        ]
+        stored = json.loads(_kubectl(kubeconfig, "get", "secret", _secret_of(first), "-o", "json"))
+        _kubectl(kubeconfig, "exec", pod["metadata"]["name"], "--", "touch", "/tmp/go")
+        rest = process.stdout.read()
+        process.wait(TIMEOUT_SECONDS)
+        process.stdout.close()
+        assert process.stderr is not None
+        process.stderr.close()
+
+        assert 0 == process.returncode
+        logged = [json.loads(line) for line in rest.splitlines()]
+        assert ["seen"] == [e["line"] for e in logged if e["kind"] == "step_log"]
+        assert _SECRET not in json.dumps(pod)
+        [container] = pod["spec"]["containers"]
+        assert [{"secretRef": {"name": _secret_of(first)}}] == container["envFrom"]
+        assert _SECRET == base64.b64decode(stored["data"]["TOKEN"]).decode()
+
+
 class TestNothingLeft:
     """Every pod of a run is gone once `hm run` has returned, however the build ended."""
 
@@ -108,16 +158,17 @@ class TestNothingLeft:
     def test_a_finished_build_leaves_nothing(
         self, kube_project: Project, cmd: str, timeout: int | None, returncode: int
     ) -> None:
-        """Chains, forks and cached steps: none of their pods outlives the build."""
+        """Chains, forks, cached steps: no pod of theirs, nor the run's Secret, outlives it."""
         kube_project.pipeline(
-            command("root", "echo root > r.txt"),
+            command("root", f"echo root > r.txt; {_SEES_SECRET}"),
             command("left", "cat r.txt", builds_in="root"),
             command("right", cmd, builds_in="root", timeout_seconds=timeout),
         )
 
-        build = kube_project.hm()
+        build = kube_project.hm("--secret", f"TOKEN={_SECRET}")
 
         assert returncode == build.returncode, build.stderr
+        assert ["seen"] == build.logs("root")
         assert [] == _objects(kube_project, f"{_LABEL_RUN}={_run_id(build.stdout)}")
 
     @pytest.mark.parametrize(
@@ -128,12 +179,16 @@ class TestNothingLeft:
     def test_a_signalled_build_leaves_nothing(
         self, kube_project: Project, signum: signal.Signals
     ) -> None:
-        """Ctrl-C or SIGTERM while a step runs: the run's pods are deleted before `hm` exits."""
+        """
+        Ctrl-C or SIGTERM while a step runs: the run's pods and Secret are deleted before
+        `hm` exits.
+        """
         kube_project.pipeline(command("hang", "echo started; sleep 600"))
-        process = kube_project.start()
+        process = kube_project.start("--secret", f"TOKEN={_SECRET}")
         assert process.stdout is not None
         first = process.stdout.readline()
         _wait_for_output(process.stdout, "started")
+        assert f"secret/{_secret_of(first)}" in _objects(kube_project, "harmont.dev/managed=1")
         process.send_signal(signum)
         process.wait(TIMEOUT_SECONDS)
         process.stdout.close()
@@ -225,13 +280,17 @@ class TestSnapshotPaths:
 
 class TestCacheClean:
     def test_cache_clean_deletes_what_a_killed_run_left(self, kube_project: Project) -> None:
-        """`hm run` SIGKILLed mid-step leaves its pod; `hm cache clean` deletes it and the tars."""
+        """
+        `hm run` SIGKILLed mid-step leaves its pod and Secret; `hm cache clean` deletes them
+        and the tars.
+        """
         kube_project.pipeline(
             command("cached", "echo c > c.txt", cache={"policy": "forever", "key": "k"}),
             command("hang", "echo started; sleep 600", builds_in="cached"),
         )
-        process = kube_project.start()
+        process = kube_project.start("--secret", f"TOKEN={_SECRET}")
         assert process.stdout is not None
+        secret = _secret_of(process.stdout.readline())
         _wait_for_output(process.stdout, "started")
         process.kill()
         process.wait(TIMEOUT_SECONDS)
@@ -246,6 +305,7 @@ class TestCacheClean:
 
         assert 0 == clean.returncode, clean.stderr
         assert "pod hm-" in clean.stdout
+        assert f"secret {secret}" in clean.stdout
         assert "snapshot" in clean.stdout
         assert [] == _objects(kube_project, "harmont.dev/managed=1")
 
