@@ -19,7 +19,7 @@ import base64
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from harmont._executors._kube_api import api_error, labels
+from harmont._executors._kube_api import api_error, call, labels
 
 if TYPE_CHECKING:
     import uuid
@@ -74,14 +74,11 @@ def create_secret(
     :raises PluginRuntimeError: code ``kube_secret``, the apiserver refused (RBAC, quota).
     :raises EngineUnavailable: the apiserver could not be reached.
     """
-    from kubernetes.client import CoreV1Api
     from kubernetes.client.exceptions import ApiException
 
     name = secret_name(run_id)
     try:
-        manifest = _manifest(run_id, values)
-        # The client serialises a plain manifest as it does its own models.
-        CoreV1Api(api).create_namespaced_secret(namespace, manifest)  # type: ignore[arg-type]
+        call(api, "POST", f"/api/v1/namespaces/{namespace}/secrets", body=_manifest(run_id, values))
     except ApiException as exc:
         if exc.status != _CONFLICT:
             api_error(exc, code="kube_secret", doing=f"creating secret '{name}' in '{namespace}'")

@@ -55,6 +55,7 @@ from harmont._executors._kube_api import (
     PULL_POLICIES,
     KubeSettings,
     api_error,
+    call,
     load_client,
 )
 from harmont._executors._kube_pods import (
@@ -173,10 +174,20 @@ def _pack_command(paths: tuple[str, ...]) -> list[str]:
     return ["sh", "-c", script]
 
 
-def _unpack_command(size: int, into: str, *, gzip: bool = False) -> list[str]:
-    """The command that reads exactly *size* bytes of tar from stdin into *into*."""
+def _unpack(size: int, into: str, *, gzip: bool = False) -> str:
+    """
+    The ``sh`` command that reads exactly *size* bytes of tar from stdin into *into*.
+
+    ``head -c`` reads no byte past *size* (busybox's and GNU's both read what is left, no
+    more), so several of these in one script take their tars off one stdin in turn.
+    """
     flags = "-xzf" if gzip else "-xf"
-    return ["sh", "-c", f"mkdir -p {into} && head -c {size} | tar {flags} - -C {into}"]
+    return f"mkdir -p {into} && head -c {size} | tar {flags} - -C {into}"
+
+
+def _script(commands: list[str]) -> list[str]:
+    """One exec running *commands* in turn, stopping at the first that fails."""
+    return ["sh", "-c", " && ".join(commands)]
 
 
 def _without_secrets(env: Mapping[str, str], context: PluginContext) -> dict[str, str]:
@@ -201,6 +212,8 @@ class _Pod:
     run_id: uuid.UUID
     #: The image the chain's pods run: a snapshot records it, its consumers start from it.
     image: str
+    #: The source archive laid in the pod's workspace.
+    source: uuid.UUID
     api: ApiClient = attrs.field(eq=False, repr=False)
     settings: KubeSettings
     session: KubeSession = attrs.field(eq=False, repr=False)
@@ -214,8 +227,8 @@ class _Run:
     places: dict[tuple[str | None, str], ApiClient] = attrs.field(factory=dict)
     #: The places that hold the run's Secret.
     secret_places: set[tuple[str | None, str]] = attrs.field(factory=set)
-    #: Fork parents' snapshots: tag to (image, tar).
-    ephemeral: dict[str, tuple[str, bytes]] = attrs.field(factory=dict)
+    #: Fork parents' snapshots: tag to (image, tar, the source archive laid in it).
+    ephemeral: dict[str, tuple[str, bytes, uuid.UUID]] = attrs.field(factory=dict)
     workspaces: dict[uuid.UUID, Workspace] = attrs.field(factory=dict)
     ending: bool = False
 
@@ -257,10 +270,9 @@ class KubernetesExecutor:
             self._pull = str(pull)
         settings = KubeSettings.from_runner_args("", None)
         api, namespace = self.client(settings.context)
-        from kubernetes.client import CoreV1Api
-
         try:
-            CoreV1Api(api).list_namespaced_pod(namespace, limit=1, _request_timeout=_CHECK_SECONDS)
+            path = f"/api/v1/namespaces/{namespace}/pods"
+            call(api, "GET", path, query=[("limit", "1")], timeout=_CHECK_SECONDS)
         except Exception as exc:
             api_error(exc, code="kube_check", doing=f"listing pods in '{namespace}'")
 
@@ -401,8 +413,13 @@ class KubernetesExecutor:
             )
         return pod
 
-    def _snapshot(self, run_id: uuid.UUID, step_key: str, tag: str) -> tuple[str, bytes]:
-        """The image and tar of durable snapshot *tag*: a fork parent's, or a cache hit's."""
+    def _snapshot(
+        self, run_id: uuid.UUID, step_key: str, tag: str
+    ) -> tuple[str, bytes, uuid.UUID | None]:
+        """
+        The image and tar of durable snapshot *tag* (a fork parent's, or a cache hit's),
+        and the source archive laid in it when it is this run's (None: another run's).
+        """
         if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
             found = self._run(run_id).ephemeral.get(tag)
             if found is not None:
@@ -410,7 +427,7 @@ class KubernetesExecutor:
         else:
             path = _tag_path(tag)
             with contextlib.suppress(OSError):
-                return path.with_suffix(".image").read_text(), path.read_bytes()
+                return path.with_suffix(".image").read_text(), path.read_bytes(), None
         raise PluginRuntimeError(
             f"kubernetes: step '{step_key}': snapshot '{tag}' is gone",
             plugin=PLUGIN_NAME,
@@ -427,8 +444,9 @@ class KubernetesExecutor:
         run_id = executor_input.run_id
         image = step.image or DEFAULT_IMAGE
         snapshot = None
+        source: uuid.UUID | None = None
         if parent is not None:
-            image, snapshot = self._snapshot(run_id, step.key, parent)
+            image, snapshot, source = self._snapshot(run_id, step.key, parent)
         api, context_namespace = self.client(settings.context)
         namespace = settings.namespace or context_namespace
         name = _pod_name(run_id, step.key)
@@ -467,15 +485,14 @@ class KubernetesExecutor:
             namespace=namespace,
             run_id=run_id,
             image=image,
+            source=executor_input.workspace_archive_id,
             api=api,
             settings=settings,
             session=KubeSession(api, name, namespace),
         )
         try:
             wait_running(api, namespace, name, step_key=step.key, seconds=settings.start_seconds)
-            if snapshot is not None:
-                self._exec(pod, _unpack_command(len(snapshot), "/"), snapshot, "restoring")
-            self._lay_source(context, pod, executor_input, from_snapshot=snapshot is not None)
+            self._prepare(context, pod, executor_input, snapshot=snapshot, source=source)
         except BaseException:
             self._remove(pod)
             raise
@@ -489,40 +506,55 @@ class KubernetesExecutor:
                 f"kubernetes: pod '{pod.name}': {exc}", plugin=PLUGIN_NAME, code="kube_exec"
             ) from exc
 
-    def _lay_source(
+    def _prepare(
         self,
         context: PluginContext,
         pod: _Pod,
         executor_input: ExecutorInput,
         *,
-        from_snapshot: bool,
+        snapshot: bytes | None,
+        source: uuid.UUID | None,
     ) -> None:
-        """Lay the run's source over ``/workspace``, deleting what an older one left."""
+        """
+        Lay *snapshot* over ``/`` and the run's source over ``/workspace``, deleting what
+        an older source left, in one exec: each exec costs a connection and a process.
+
+        *source* is the archive laid in *snapshot* when it is this run's; a snapshot of
+        another run (a cache hit) may hold files that this run's source lacks, so its
+        manifest is read back first, in an exec of its own, to know what to delete.
+        """
         run = self._run(executor_input.run_id)
         archive_id = executor_input.workspace_archive_id
         workspace = run.workspaces.get(archive_id)
         if workspace is None:
             workspace = Workspace.from_archive(read_archive(context, archive_id))
             run.workspaces[archive_id] = workspace
-        if from_snapshot:
-            listed = self._exec(
-                pod, ["sh", "-c", f"cat {MANIFEST_PATH} 2>/dev/null; exit 0"], b"", "reading"
-            )
-            previous = [os.fsdecode(n) for n in listed.split(b"\0") if n]
-            stale = stale_paths(previous, workspace.files)
-            if stale:
-                self._exec(pod, ["sh", "-c", delete_script(stale)], b"", "deleting stale files")
+        commands: list[str] = []
+        data: list[bytes] = []
+        if snapshot is not None:
+            commands.append(_unpack(len(snapshot), "/"))
+            data.append(snapshot)
+            if source != archive_id:
+                commands.append(f"{{ cat {MANIFEST_PATH} 2>/dev/null; true; }}")
+                listed = self._exec(pod, _script(commands), b"".join(data), "restoring")
+                commands, data = [], []
+                previous = [os.fsdecode(n) for n in listed.split(b"\0") if n]
+                stale = stale_paths(previous, workspace.files)
+                if stale:
+                    commands.append(f"( {delete_script(stale)} )")
         if workspace.archive:
-            command = _unpack_command(len(workspace.archive), WORKSPACE, gzip=True)
-            self._exec(pod, command, workspace.archive, f"extracting the source into {WORKSPACE}")
+            commands.append(_unpack(len(workspace.archive), WORKSPACE, gzip=True))
+            data.append(workspace.archive)
         manifest = workspace.manifest_tar()
-        self._exec(pod, _unpack_command(len(manifest), "/"), manifest, "recording the source")
+        commands.append(_unpack(len(manifest), "/"))
+        data.append(manifest)
+        self._exec(pod, _script(commands), b"".join(data), f"laying the source in {WORKSPACE}")
 
     def _store(self, pod: _Pod, tag: str) -> None:
         """Tar the pod's snapshot paths as *tag*: in memory (ephemeral) or the cache."""
         data = self._exec(pod, _pack_command(pod.settings.snapshot_paths), b"", "packing")
         if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
-            self._run(pod.run_id).ephemeral[tag] = (pod.image, data)
+            self._run(pod.run_id).ephemeral[tag] = (pod.image, data, pod.source)
             return
         path = _tag_path(tag)
         path.parent.mkdir(parents=True, exist_ok=True)
