@@ -21,6 +21,7 @@ else the context's, else ``default``. Every object harmont creates carries
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -31,6 +32,7 @@ from harmont._errors import EngineUnavailable, PluginRuntimeError
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Iterator
 
     from kubernetes.client import ApiClient
 
@@ -48,6 +50,7 @@ __all__ = [
     "load_client",
     "open_exec",
     "run_selector",
+    "watch",
 ]
 
 #: The plugin's name in manifests and error messages.
@@ -236,6 +239,23 @@ def call(
     """
     from kubernetes.client.exceptions import ApiException
 
+    response = _request(api, method, path, query=query, body=body, timeout=timeout)
+    text = response.read().decode("utf-8", "replace")
+    if not 200 <= response.status <= 299:
+        raise ApiException.from_response(http_resp=response, body=text, data=None)
+    return json.loads(text) if text else None
+
+
+def _request(
+    api: ApiClient,
+    method: str,
+    path: str,
+    *,
+    query: Sequence[tuple[str, str]],
+    body: object = None,
+    timeout: float | tuple[float, float] | None = None,
+) -> Any:
+    """The client's response to one request, its body not read yet."""
     headers = {"Accept": "application/json"}
     if body is not None:
         headers["Content-Type"] = "application/json"
@@ -247,11 +267,34 @@ def call(
         body=body,
         auth_settings=["BearerToken"],
     )
-    response = api.call_api(method, url, headers, body, post, _request_timeout=timeout)
-    text = response.read().decode("utf-8", "replace")  # type: ignore[no-untyped-call]
-    if not 200 <= response.status <= 299:
-        raise ApiException.from_response(http_resp=response, body=text, data=None)
-    return json.loads(text) if text else None
+    return api.call_api(method, url, headers, body, post, _request_timeout=timeout)
+
+
+def watch(
+    api: ApiClient, path: str, *, query: Sequence[tuple[str, str]], seconds: float
+) -> Iterator[dict[str, Any]]:
+    """
+    The events (``{"type": ..., "object": ...}``) of a watch of the list at *path*, as
+    the apiserver sends them, until it ends the watch after *seconds* (whole, at least 1).
+
+    :raises ApiException: the apiserver refused the watch.
+    :raises Exception: the client's, when the apiserver cannot be reached.
+    """
+    from kubernetes.client.exceptions import ApiException
+
+    query = [*query, ("watch", "true"), ("timeoutSeconds", str(max(1, math.ceil(seconds))))]
+    # Read timeout: the apiserver ends the watch itself; this bounds a connection gone dead.
+    response = _request(api, "GET", path, query=query, timeout=(seconds, seconds + 5.0))
+    raw = response.response
+    try:
+        if response.status != 200:
+            text = raw.read().decode("utf-8", "replace")
+            raise ApiException.from_response(http_resp=response, body=text, data=None)
+        for line in raw:
+            if line.strip():
+                yield json.loads(line)
+    finally:
+        raw.release_conn()
 
 
 def open_exec(api: ApiClient, pod: str, namespace: str, command: Sequence[str]) -> Any:

@@ -20,7 +20,14 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from harmont._errors import PluginRuntimeError
-from harmont._executors._kube_api import PLUGIN_NAME, api_error, call, labels, run_selector
+from harmont._executors._kube_api import (
+    PLUGIN_NAME,
+    api_error,
+    call,
+    labels,
+    run_selector,
+    watch,
+)
 
 if TYPE_CHECKING:
     import uuid
@@ -97,13 +104,14 @@ def _pods(namespace: str) -> str:
     return f"/api/v1/namespaces/{namespace}/pods"
 
 
-def create_pod(api: ApiClient, namespace: str, manifest: dict[str, Any]) -> None:
-    """Create the pod of *manifest*; refusals (quota, admission) are one line."""
+def create_pod(api: ApiClient, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Create the pod of *manifest*, as the apiserver returns it; refusals are one line."""
     name = manifest["metadata"]["name"]
     try:
-        call(api, "POST", _pods(namespace), body=manifest)
+        created: dict[str, Any] = call(api, "POST", _pods(namespace), body=manifest)
     except Exception as exc:
         api_error(exc, code="kube_pod_start", doing=f"creating pod '{name}' in '{namespace}'")
+    return created
 
 
 def _not_starting(status: dict[str, Any]) -> tuple[bool, str | None]:
@@ -126,30 +134,31 @@ def _not_starting(status: dict[str, Any]) -> tuple[bool, str | None]:
 
 
 def wait_running(
-    api: ApiClient, namespace: str, name: str, *, step_key: str, seconds: float
+    api: ApiClient, namespace: str, pod: dict[str, Any], *, step_key: str, seconds: float
 ) -> None:
     """
-    Return once pod *name* runs.
+    Return once *pod* (as :func:`create_pod` returned it) runs.
+
+    Its changes are watched, not polled: the step starts as soon as the kubelet reports
+    the container running.
 
     :raises PluginRuntimeError: code ``kube_pod_start``, the pod cannot start (the
         cluster's reason, one line), or did not start within *seconds*.
     """
+    name = pod["metadata"]["name"]
     deadline = time.monotonic() + seconds
-    reason: str | None = None
     while True:
-        try:
-            pod = call(api, "GET", f"{_pods(namespace)}/{name}/status")
-        except Exception as exc:
-            api_error(exc, code="kube_pod_start", doing=f"reading the status of pod '{name}'")
         status = pod.get("status") or {}
         phase = status.get("phase")
         if phase == "Running":
             return
+        reason: str | None
         if phase in {"Succeeded", "Failed"}:
             fatal, reason = True, f"it ended ({phase})"
         else:
             fatal, reason = _not_starting(status)
-        if fatal or time.monotonic() > deadline:
+        left = deadline - time.monotonic()
+        if fatal or left <= 0:
             why = reason or f"still {phase} after {seconds:g}s"
             raise PluginRuntimeError(
                 f"kubernetes: step '{step_key}': pod '{name}' cannot start: {_one_line(why)}",
@@ -157,7 +166,39 @@ def wait_running(
                 code="kube_pod_start",
                 hint=None if fatal else "raise runner_args 'start_timeout' if the cluster is slow",
             )
-        time.sleep(_POLL_SECONDS)
+        try:
+            pod = _next_state(api, namespace, pod, left)
+        except PluginRuntimeError:
+            raise
+        except Exception as exc:
+            api_error(exc, code="kube_pod_start", doing=f"watching pod '{name}' start")
+
+
+def _next_state(
+    api: ApiClient, namespace: str, pod: dict[str, Any], seconds: float
+) -> dict[str, Any]:
+    """
+    *pod* once it next changes; as it is now when the watch ends first (*seconds*) or
+    cannot resume from *pod*'s version (the apiserver's history moved past it).
+    """
+    name = pod["metadata"]["name"]
+    query = [
+        ("fieldSelector", f"metadata.name={name}"),
+        ("resourceVersion", pod["metadata"]["resourceVersion"]),
+    ]
+    for event in watch(api, _pods(namespace), query=query, seconds=seconds):
+        if event.get("type") in {"ADDED", "MODIFIED"}:
+            changed: dict[str, Any] = event["object"]
+            return changed
+        if event.get("type") == "DELETED":
+            raise PluginRuntimeError(
+                f"kubernetes: pod '{name}' was deleted while it started",
+                plugin=PLUGIN_NAME,
+                code="kube_pod_start",
+            )
+        break  # ERROR (an expired version, most often): read the pod afresh
+    current: dict[str, Any] = call(api, "GET", f"{_pods(namespace)}/{name}")
+    return current
 
 
 def _one_line(text: str) -> str:

@@ -469,7 +469,7 @@ class KubernetesExecutor:
                 create_secret(api, namespace, run_id, values)
                 with self._lock:
                     run.secret_places.add(place)
-        create_pod(
+        created = create_pod(
             api,
             namespace,
             pod_manifest(
@@ -491,7 +491,7 @@ class KubernetesExecutor:
             session=KubeSession(api, name, namespace),
         )
         try:
-            wait_running(api, namespace, name, step_key=step.key, seconds=settings.start_seconds)
+            wait_running(api, namespace, created, step_key=step.key, seconds=settings.start_seconds)
             self._prepare(context, pod, executor_input, snapshot=snapshot, source=source)
         except BaseException:
             self._remove(pod)
