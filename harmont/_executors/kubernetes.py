@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import io
 import os
 import secrets
+import tarfile
 import tempfile
 import threading
 import time
@@ -127,8 +129,8 @@ _SETTLE_SECONDS: Final = 30.0
 _CHECK_SECONDS: Final = 10.0
 #: The step's env of a debug shell, written through the exec stream and read once.
 _SHELL_ENV: Final = "/.harmont/shell-env"
-#: Where the harmont manifest of the workspace lives, in every snapshot.
-_STATE_DIR: Final = MANIFEST_PATH.rsplit("/", 1)[0]
+#: Where snapshots made before the source files were listed beside them list theirs.
+_OLD_MANIFEST: Final = MANIFEST_PATH.lstrip("/")
 
 
 def snapshot_store() -> Path:
@@ -140,7 +142,8 @@ def snapshot_store() -> Path:
 def _tag_path(tag: str) -> Path:
     """
     ``<store>/<repository>/<name>/<version>.tar`` for a cache tag; ``<version>.image``
-    beside it names the image its chain ran, which the tar's consumers start from.
+    beside it names the image its chain ran, which the tar's consumers start from, and
+    ``<version>.files`` lists the source files laid in it (those a later source lacks go).
     """
     repository, _, rest = tag.partition("/")
     name, _, version = rest.partition(":")
@@ -164,9 +167,7 @@ def _shell_path(path: str) -> bytes:
 
 def _pack_command(paths: tuple[str, ...]) -> list[str]:
     """The command that writes a tar of *paths* (those that exist) to stdout, from ``/``."""
-    words = b" ".join(_shell_path(p) for p in (*paths, _STATE_DIR)).decode(
-        "utf-8", "surrogateescape"
-    )
+    words = b" ".join(_shell_path(p) for p in paths).decode("utf-8", "surrogateescape")
     script = (
         f'set --; for p in {words}; do [ -e "$p" ] && set -- "$@" "${{p#/}}"; done; '
         'cd / && exec tar -cf - "$@"'
@@ -176,18 +177,39 @@ def _pack_command(paths: tuple[str, ...]) -> list[str]:
 
 def _unpack(size: int, into: str, *, gzip: bool = False) -> str:
     """
-    The ``sh`` command that reads exactly *size* bytes of tar from stdin into *into*.
+    The ``sh`` command that reads *size* bytes of tar from stdin into *into*.
 
-    ``head -c`` reads no byte past *size* (busybox's and GNU's both read what is left, no
-    more), so several of these in one script take their tars off one stdin in turn.
+    It must be the only reader of its exec's stdin: busybox's ``head -c`` reads through
+    stdio, so it may take bytes past *size* off the stream, which a later reader would
+    then wait for forever.
     """
     flags = "-xzf" if gzip else "-xf"
     return f"mkdir -p {into} && head -c {size} | tar {flags} - -C {into}"
 
 
-def _script(commands: list[str]) -> list[str]:
+def _script(*commands: str) -> list[str]:
     """One exec running *commands* in turn, stopping at the first that fails."""
     return ["sh", "-c", " && ".join(commands)]
+
+
+def _listed(names: bytes) -> frozenset[str]:
+    """The paths of a file list as :func:`_listing` writes it."""
+    return frozenset(os.fsdecode(name) for name in names.split(b"\0") if name)
+
+
+def _listing(files: frozenset[str]) -> bytes:
+    """*files* as one NUL-separated list (names may hold any byte but NUL)."""
+    return b"\0".join(sorted(os.fsencode(name) for name in files))
+
+
+def _old_manifest(snapshot: bytes) -> frozenset[str]:
+    """The source files a snapshot made by an older harmont lists inside it, if it does."""
+    errors = (tarfile.TarError, KeyError, OSError)
+    with contextlib.suppress(*errors), tarfile.open(fileobj=io.BytesIO(snapshot)) as tar:
+        member = tar.extractfile(_OLD_MANIFEST)
+        if member is not None:
+            return _listed(member.read())
+    return frozenset()
 
 
 def _without_secrets(env: Mapping[str, str], context: PluginContext) -> dict[str, str]:
@@ -227,8 +249,8 @@ class _Run:
     places: dict[tuple[str | None, str], ApiClient] = attrs.field(factory=dict)
     #: The places that hold the run's Secret.
     secret_places: set[tuple[str | None, str]] = attrs.field(factory=set)
-    #: Fork parents' snapshots: tag to (image, tar, the source archive laid in it).
-    ephemeral: dict[str, tuple[str, bytes, uuid.UUID]] = attrs.field(factory=dict)
+    #: Fork parents' snapshots: tag to (image, tar, source files laid in it).
+    ephemeral: dict[str, tuple[str, bytes, frozenset[str]]] = attrs.field(factory=dict)
     workspaces: dict[uuid.UUID, Workspace] = attrs.field(factory=dict)
     ending: bool = False
 
@@ -415,10 +437,10 @@ class KubernetesExecutor:
 
     def _snapshot(
         self, run_id: uuid.UUID, step_key: str, tag: str
-    ) -> tuple[str, bytes, uuid.UUID | None]:
+    ) -> tuple[str, bytes, frozenset[str]]:
         """
         The image and tar of durable snapshot *tag* (a fork parent's, or a cache hit's),
-        and the source archive laid in it when it is this run's (None: another run's).
+        and the source files that were laid in it (what this run's source may lack).
         """
         if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
             found = self._run(run_id).ephemeral.get(tag)
@@ -427,7 +449,12 @@ class KubernetesExecutor:
         else:
             path = _tag_path(tag)
             with contextlib.suppress(OSError):
-                return path.with_suffix(".image").read_text(), path.read_bytes(), None
+                image, data = path.with_suffix(".image").read_text(), path.read_bytes()
+                try:
+                    files = _listed(path.with_suffix(".files").read_bytes())
+                except FileNotFoundError:
+                    files = _old_manifest(data)
+                return image, data, files
         raise PluginRuntimeError(
             f"kubernetes: step '{step_key}': snapshot '{tag}' is gone",
             plugin=PLUGIN_NAME,
@@ -444,9 +471,9 @@ class KubernetesExecutor:
         run_id = executor_input.run_id
         image = step.image or DEFAULT_IMAGE
         snapshot = None
-        source: uuid.UUID | None = None
+        laid: frozenset[str] = frozenset()
         if parent is not None:
-            image, snapshot, source = self._snapshot(run_id, step.key, parent)
+            image, snapshot, laid = self._snapshot(run_id, step.key, parent)
         api, context_namespace = self.client(settings.context)
         namespace = settings.namespace or context_namespace
         name = _pod_name(run_id, step.key)
@@ -492,7 +519,7 @@ class KubernetesExecutor:
         )
         try:
             wait_running(api, namespace, created, step_key=step.key, seconds=settings.start_seconds)
-            self._prepare(context, pod, executor_input, snapshot=snapshot, source=source)
+            self._prepare(context, pod, executor_input, snapshot=snapshot, laid=laid)
         except BaseException:
             self._remove(pod)
             raise
@@ -513,15 +540,15 @@ class KubernetesExecutor:
         executor_input: ExecutorInput,
         *,
         snapshot: bytes | None,
-        source: uuid.UUID | None,
+        laid: frozenset[str],
     ) -> None:
         """
-        Lay *snapshot* over ``/`` and the run's source over ``/workspace``, deleting what
-        an older source left, in one exec: each exec costs a connection and a process.
+        Lay *snapshot* over ``/``, then the run's source over ``/workspace``, deleting the
+        files of *laid* (the source laid in the snapshot) that this source lacks.
 
-        *source* is the archive laid in *snapshot* when it is this run's; a snapshot of
-        another run (a cache hit) may hold files that this run's source lacks, so its
-        manifest is read back first, in an exec of its own, to know what to delete.
+        What was laid is known here, not read back from the pod: a fork parent's is this
+        run's source, a cached snapshot's is listed beside its tar. So a pod costs one
+        exec for its source and one for its snapshot, each connection and process counted.
         """
         run = self._run(executor_input.run_id)
         archive_id = executor_input.workspace_archive_id
@@ -529,37 +556,30 @@ class KubernetesExecutor:
         if workspace is None:
             workspace = Workspace.from_archive(read_archive(context, archive_id))
             run.workspaces[archive_id] = workspace
-        commands: list[str] = []
-        data: list[bytes] = []
         if snapshot is not None:
-            commands.append(_unpack(len(snapshot), "/"))
-            data.append(snapshot)
-            if source != archive_id:
-                commands.append(f"{{ cat {MANIFEST_PATH} 2>/dev/null; true; }}")
-                listed = self._exec(pod, _script(commands), b"".join(data), "restoring")
-                commands, data = [], []
-                previous = [os.fsdecode(n) for n in listed.split(b"\0") if n]
-                stale = stale_paths(previous, workspace.files)
-                if stale:
-                    commands.append(f"( {delete_script(stale)} )")
+            self._exec(pod, _script(_unpack(len(snapshot), "/")), snapshot, "restoring")
+        commands = []
+        stale = stale_paths(laid, workspace.files)
+        if stale:
+            commands.append(f"( {delete_script(stale)} )")
         if workspace.archive:
             commands.append(_unpack(len(workspace.archive), WORKSPACE, gzip=True))
-            data.append(workspace.archive)
-        manifest = workspace.manifest_tar()
-        commands.append(_unpack(len(manifest), "/"))
-        data.append(manifest)
-        self._exec(pod, _script(commands), b"".join(data), f"laying the source in {WORKSPACE}")
+        if commands:
+            doing = f"laying the source in {WORKSPACE}"
+            self._exec(pod, _script(*commands), workspace.archive, doing)
 
     def _store(self, pod: _Pod, tag: str) -> None:
         """Tar the pod's snapshot paths as *tag*: in memory (ephemeral) or the cache."""
         data = self._exec(pod, _pack_command(pod.settings.snapshot_paths), b"", "packing")
+        laid = self._run(pod.run_id).workspaces[pod.source].files
         if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
-            self._run(pod.run_id).ephemeral[tag] = (pod.image, data, pod.source)
+            self._run(pod.run_id).ephemeral[tag] = (pod.image, data, laid)
             return
         path = _tag_path(tag)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # The image first: a tar that exists always has its image beside it.
+        # Its companions first: a tar that exists always has its image and files beside it.
         path.with_suffix(".image").write_text(pod.image)
+        path.with_suffix(".files").write_bytes(_listing(laid))
         # Written beside, then renamed: a concurrent run or a kill never leaves half a tar.
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
