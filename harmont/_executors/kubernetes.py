@@ -127,8 +127,6 @@ _NAME_LIMIT: Final = 50
 _SETTLE_SECONDS: Final = 30.0
 #: How long the pre-flight check waits for the apiserver.
 _CHECK_SECONDS: Final = 10.0
-#: The step's env of a debug shell, written through the exec stream and read once.
-_SHELL_ENV: Final = "/.harmont/shell-env"
 #: Where snapshots made before the source files were listed beside them list theirs.
 _OLD_MANIFEST: Final = MANIFEST_PATH.lstrip("/")
 
@@ -379,8 +377,10 @@ class KubernetesExecutor:
         runs (the one its failed command left, or a new one from its parent's state), with
         the step's env and workdir; the pod goes afterwards.
 
-        The env travels as a file written through the exec stream, never in an argv, so no
-        value (a secret's included) shows in a process listing here or in the pod.
+        The run's secrets are in the pod's environment from its Secret, as for the steps;
+        the rest of the step's env is exported by the exec's own command, so nothing is
+        written into the pod first (an exec of its own, and a file the shell must read and
+        delete): their values, none of them a secret's, show in kubectl's command line.
         """
         import shutil
 
@@ -399,17 +399,16 @@ class KubernetesExecutor:
             pod = self._acquire(context, executor_input)
         try:
             exports = b"".join(
-                b"export " + name.encode() + b"=" + quote(value) + b"\n"
+                b"export " + name.encode() + b"=" + quote(value) + b"; "
                 for name, value in _without_secrets(executor_input.env, context).items()
                 if name.isidentifier()
             )
-            self._exec(pod, ["sh", "-c", f"head -c {len(exports)} > {_SHELL_ENV}"], exports, "env")
             argv = [kubectl, "exec", "-it", "-n", pod.namespace]
             if pod.settings.context is not None:
                 argv += ["--context", pod.settings.context]
-            enter = (
-                f". {_SHELL_ENV}; rm -f {_SHELL_ENV}; cd {quote(executor_input.workdir).decode()}"
-                ' && exec "$@"'
+            workdir = quote(executor_input.workdir)
+            enter = (exports + b"cd " + workdir + b' && exec "$@"').decode(
+                "utf-8", "surrogateescape"
             )
             script = shell_script(executor_input.step.cmd, program, run_command=run_command)
             return attach(
