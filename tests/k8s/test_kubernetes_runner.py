@@ -9,12 +9,15 @@ through tests/run (``RUNNERS``).
 from __future__ import annotations
 
 import base64
+import io
 import json
 import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import uuid
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
 
 import pytest
@@ -24,7 +27,6 @@ from tests.run.rig import TIMEOUT_SECONDS, Project, command, hm_environment, unt
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 pytestmark = pytest.mark.kubernetes
 
@@ -81,8 +83,6 @@ def _objects(project: Project, selector: str) -> list[str]:
 
 
 def _kubeconfig(project: Project) -> Path:
-    from pathlib import Path
-
     return Path(project.env["KUBECONFIG"])
 
 
@@ -276,6 +276,46 @@ class TestSnapshotPaths:
 
         assert 0 == build.returncode, build.stderr
         assert ["ws", "home", "opt", "no-etc"] == build.logs("child")
+
+
+class TestSourceOverSnapshot:
+    @pytest.mark.parametrize("listed", ["beside", "inside"], ids=["files-beside", "older-tar"])
+    def test_files_gone_from_the_source_are_gone_after_a_cache_hit(
+        self, kube_project: Project, listed: str
+    ) -> None:
+        """
+        A chain continuing a cached snapshot gets the current source: what the source had
+        when the snapshot was made and has no more is deleted. The snapshot lists the files
+        laid in it beside its tar, or (made by an older harmont) inside it.
+        """
+        (kube_project.root / "kept.txt").write_text("k\n")
+        (kube_project.root / "gone.txt").write_text("g\n")
+        kube_project.pipeline(
+            command("cached", "echo built > built.txt", cache={"policy": "forever", "key": "k"}),
+            command("after", "ls", builds_in="cached"),
+        )
+        first = kube_project.hm()
+        assert 0 == first.returncode, first.stderr
+        if listed == "inside":
+            _as_older_snapshot(Path(kube_project.env["XDG_CACHE_HOME"]))
+        (kube_project.root / "gone.txt").unlink()
+
+        second = kube_project.hm()
+
+        assert 0 == second.returncode, second.stderr
+        assert {"built.txt", "gone.txt", "kept.txt"} <= set(first.logs("after"))
+        assert ["built.txt", "kept.txt", "pipeline.json"] == second.logs("after")
+
+
+def _as_older_snapshot(cache: Path) -> None:
+    """Turn the one cached snapshot under *cache* into the form an older harmont wrote."""
+    [files] = (cache / "harmont" / "kubernetes").rglob("*.files")
+    with tarfile.open(files.with_suffix(".tar"), "a") as tar:
+        info = tarfile.TarInfo(".harmont/workspace-manifest")
+        listing = files.read_bytes()
+        info.size = len(listing)
+        tar.addfile(info, io.BytesIO(listing))
+    files.unlink()
 
 
 class TestCacheClean:
