@@ -12,6 +12,9 @@ the executor contract. Needs the extra: ``pip install 'harmont[kubernetes]'``.
 - The chain runs one ``sh`` session, a single exec over the apiserver's websocket, and
   each step is a framed script handed to it (:mod:`._kube_session`,
   :mod:`._shell_session`): the same per-step semantics as the docker runner.
+- The run's secrets are not in those scripts: every pod of the run references one Secret
+  per namespace holding them (:mod:`._kube_secret`), so its container has them from the
+  start; a step's script sets the rest of its env.
 - Kubernetes has no container commit, so a durable snapshot is **paths, not a whole
   file system**: a tar of the chain's ``snapshot_paths`` (``/workspace`` and ``$HOME`` by
   default, more through ``runner_args``) streamed out of the pod. A fork child, or a
@@ -20,9 +23,10 @@ the executor contract. Needs the extra: ``pip install 'harmont[kubernetes]'``.
   Fork parents' tars live in memory for the run; cache snapshots are tar files in
   ``$XDG_CACHE_HOME/harmont/kubernetes/`` (the cluster has no image store we may write).
 - ``CacheMissNoCommit`` hands the pod to the next step of the chain under a live ref.
-- Every pod is labelled with the run id and deleted with zero grace: a failed, timed-out
-  or cancelled step's at once, the rest at ``build_end``, at process exit, or on a forced
-  exit; ``hm cache clean`` deletes those of runs that were killed.
+- Every pod and Secret is labelled with the run id; pods are deleted with zero grace: a
+  failed, timed-out or cancelled step's at once, the rest with the Secret at
+  ``build_end``, at process exit, or on a forced exit; ``hm cache clean`` deletes those
+  of runs that were killed.
 """
 
 from __future__ import annotations
