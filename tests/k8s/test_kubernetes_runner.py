@@ -9,6 +9,7 @@ through tests/run (``RUNNERS``).
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import shutil
@@ -24,6 +25,7 @@ import pytest
 
 from tests.k8s.cluster_support import BUSYBOX_IMAGE
 from tests.run.rig import TIMEOUT_SECONDS, Project, command, hm_environment, until
+from tests.terminal import Terminal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -145,6 +147,49 @@ class TestSecrets:
         [container] = pod["spec"]["containers"]
         assert [{"secretRef": {"name": _secret_of(first)}}] == container["envFrom"]
         assert _SECRET == base64.b64decode(stored["data"]["TOKEN"]).decode()
+
+    def test_a_debug_shell_has_the_secret_that_no_command_line_holds(
+        self, kube_project: Project
+    ) -> None:
+        """
+        `hm debug --secret`: the shell in the pod has the value (from the pod's Secret),
+        and neither kubectl's command line here nor any in the pod holds it.
+        """
+        kube_project.pipeline(command("look", "true", env={"STEP_VAR": "step-value"}))
+        argv = [sys.executable, "-m", "harmont_cli", "debug", "pipeline.json", "look"]
+        argv += ["--runner", "kubernetes", "--secret", f"TOKEN={_SECRET}", "--shell", "sh"]
+        shell = Terminal(argv, cwd=kube_project.root, env=kube_project.env)
+        try:
+            opened = shell.expect("the step's command:")
+            # Quotes split the markers, so the echo of a typed line never matches them.
+            shell.type(f'echo "[$STEP_VAR]"; [ "$TOKEN" = {_SECRET} ] && echo "[se""en]"\n')
+            shell.expect("[seen]", after=shell.expect("[step-value]", after=opened))
+            here = _command_lines("kubectl")
+            shell.type("cat /proc/[0-9]*/cmdline | tr '\\0' ' '; echo \"[list\"\"ed]\"\n")
+            shell.expect("[listed]", after=shell.expect('"[list""ed]"', after=opened))
+            screen = shell.screen  # searched as text: the offsets above count bytes
+            typed = screen.rindex('"[list""ed]"')
+            in_pod = screen[typed : screen.index("[listed]", typed)]
+            shell.type("exit\n")
+            assert 0 == shell.wait()
+        finally:
+            shell.close()
+
+        assert any(" exec " in line for line in here)
+        assert [] == [line for line in here if _SECRET in line]
+        assert "sh" in in_pod
+        assert _SECRET not in in_pod
+
+
+def _command_lines(program: str) -> list[str]:
+    """The command lines of the running processes of *program* on this machine."""
+    lines = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            words = cmdline.read_bytes().split(b"\0")
+            if words and words[0].endswith(program.encode()):
+                lines.append(b" ".join(words).decode("utf-8", "replace"))
+    return lines
 
 
 class TestNothingLeft:
