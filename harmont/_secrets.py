@@ -7,7 +7,9 @@ part of the IR, so it never enters a cache key (a cached step is keyed on its co
 and parent as rendered; neither a secret's value nor the fact that one was given changes
 that key, so rotating a token does not invalidate the cache, and no digest of a value is
 ever stored). Executors pass it per step (an ``exec``'s env, a process's env), never as
-a container's own env, so a committed image's config does not carry it.
+a container's own env, so a committed image's config does not carry it; the kubernetes
+runner, whose pods are never committed, gives it to them through a Secret object they
+reference instead, so that no value travels in the exec stream.
 
 Whatever comes back is masked by a :class:`Masker`: each value, and for values of
 :data:`MIN_ENCODED` characters or more its base64 (standard and URL-safe, padding

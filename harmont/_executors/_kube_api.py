@@ -6,6 +6,11 @@ always listed, and only using it without the extra is an error, one line with th
 install command. The client is imported inside the functions that need it, so ``hm
 --help`` and the other runners never pay for it.
 
+The runner uses the client's kubeconfig loading, connections, authentication and
+WebSocket, but not its generated API classes: importing ``CoreV1Api`` costs over a
+second of CPU (some 400 methods, each validated by pydantic), more than a whole chain of
+steps, for the handful of ``v1`` paths the runner calls (:func:`call`, :func:`open_exec`).
+
 Where a run's pods go is the kubeconfig in effect (``KUBECONFIG``, else
 ``~/.kube/config``) and its current context, or the context named by ``HM_KUBE_CONTEXT``
 or a step's ``runner_args["context"]``; the namespace is ``runner_args["namespace"]``,
@@ -15,6 +20,8 @@ else the context's, else ``default``. Every object harmont creates carries
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -25,6 +32,7 @@ from harmont._errors import EngineUnavailable, PluginRuntimeError
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Iterator
 
     from kubernetes.client import ApiClient
 
@@ -37,9 +45,12 @@ __all__ = [
     "PULL_POLICIES",
     "KubeSettings",
     "api_error",
+    "call",
     "labels",
     "load_client",
+    "open_exec",
     "run_selector",
+    "watch",
 ]
 
 #: The plugin's name in manifests and error messages.
@@ -207,3 +218,110 @@ def _api_message(exc: Any) -> str:
     except (TypeError, ValueError, AttributeError):
         message = None
     return _first_line(str(message or f"{exc.status} {exc.reason}"))
+
+
+def call(
+    api: ApiClient,
+    method: str,
+    path: str,
+    *,
+    query: Sequence[tuple[str, str]] = (),
+    body: object = None,
+    timeout: float | None = None,
+) -> Any:
+    """
+    One request to the apiserver's REST API (*path*, such as ``/api/v1/namespaces/ns/pods``):
+    its JSON answer, as plain dicts and lists.
+
+    :raises ApiException: the apiserver answered with an error status, as the client's
+        generated classes raise it (:func:`api_error` reads it).
+    :raises Exception: the client's (urllib3's), when the apiserver cannot be reached.
+    """
+    from kubernetes.client.exceptions import ApiException
+
+    response = _request(api, method, path, query=query, body=body, timeout=timeout)
+    text = response.read().decode("utf-8", "replace")
+    if not 200 <= response.status <= 299:
+        raise ApiException.from_response(http_resp=response, body=text, data=None)
+    return json.loads(text) if text else None
+
+
+def _request(
+    api: ApiClient,
+    method: str,
+    path: str,
+    *,
+    query: Sequence[tuple[str, str]],
+    body: object = None,
+    timeout: float | tuple[float, float] | None = None,
+) -> Any:
+    """The client's response to one request, its body not read yet."""
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    method, url, headers, body, post = api.param_serialize(
+        method,
+        path,
+        query_params=list(query),
+        header_params=headers,
+        body=body,
+        auth_settings=["BearerToken"],
+    )
+    return api.call_api(method, url, headers, body, post, _request_timeout=timeout)
+
+
+def watch(
+    api: ApiClient, path: str, *, query: Sequence[tuple[str, str]], seconds: float
+) -> Iterator[dict[str, Any]]:
+    """
+    The events (``{"type": ..., "object": ...}``) of a watch of the list at *path*, as
+    the apiserver sends them, until it ends the watch after *seconds* (whole, at least 1).
+
+    :raises ApiException: the apiserver refused the watch.
+    :raises Exception: the client's, when the apiserver cannot be reached.
+    """
+    from kubernetes.client.exceptions import ApiException
+
+    query = [*query, ("watch", "true"), ("timeoutSeconds", str(max(1, math.ceil(seconds))))]
+    # Read timeout: the apiserver ends the watch itself; this bounds a connection gone dead.
+    response = _request(api, "GET", path, query=query, timeout=(seconds, seconds + 5.0))
+    raw = response.response
+    try:
+        if response.status != 200:
+            text = raw.read().decode("utf-8", "replace")
+            raise ApiException.from_response(http_resp=response, body=text, data=None)
+        for line in raw:
+            if line.strip():
+                yield json.loads(line)
+    finally:
+        raw.release_conn()
+
+
+def open_exec(api: ApiClient, pod: str, namespace: str, command: Sequence[str]) -> Any:
+    """
+    The client's :class:`~kubernetes.stream.ws_client.WSClient` of an exec of *command* in
+    *pod*, all three streams attached, no terminal, bytes kept as bytes (binary mode) and
+    not copied aside (``capture_all`` off: the caller reads each channel as it comes).
+
+    :raises ApiException: the apiserver refused the exec, or the connection failed (status
+        0, as the client's own ``stream`` raises it).
+    """
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.stream import ws_client
+
+    query = [("command", word) for word in command]
+    query += [("stdin", "true"), ("stdout", "true"), ("stderr", "true"), ("tty", "false")]
+    _, url, headers, _, _ = api.param_serialize(
+        "GET",
+        f"/api/v1/namespaces/{namespace}/pods/{pod}/exec",
+        query_params=query,
+        header_params={"Accept": "*/*"},
+        auth_settings=["BearerToken"],
+    )
+    try:
+        websocket_url = ws_client.get_websocket_url(url)  # type: ignore[no-untyped-call]
+        return ws_client.WSClient(  # type: ignore[no-untyped-call]
+            api.configuration, websocket_url, headers, False, binary=True
+        )
+    except Exception as exc:
+        raise ApiException(status=0, reason=str(exc)) from exc

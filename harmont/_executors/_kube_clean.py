@@ -2,7 +2,7 @@
 ``hm cache clean`` for the kubernetes runner: its snapshot tars, and pods of killed runs.
 
 - The snapshot store (:func:`~.kubernetes.snapshot_store`): every ``<version>.tar`` with
-  its ``.image``, and the ``.<version>.tar.*`` a run was writing when it died.
+  its ``.image`` and ``.files``, and the ``.<version>.tar.*`` a run was writing when it died.
 - The cluster: every pod and secret labelled by harmont in the namespace of the context
   in effect (a run that was killed never reached its ``build_end``). Only when the client
   is installed and a kubeconfig exists: someone who never uses the runner has nothing
@@ -26,6 +26,8 @@ from harmont._executors._cache_clean import CleanReport, Removal
 
 __all__ = ["clean"]
 
+#: What lies beside a snapshot's tar: its image, and the source files laid in it.
+_COMPANIONS: Final = (".image", ".files")
 #: How long deleting the cluster's leftovers may take.
 _DELETE_SECONDS: Final = 30.0
 
@@ -46,7 +48,7 @@ def _clean_store(*, dry_run: bool) -> list[Removal]:
     for path in sorted(root.rglob("*")):
         if not path.is_file():
             continue
-        if path.suffix == ".image" and path.with_suffix(".tar").exists():
+        if path.suffix in _COMPANIONS and path.with_suffix(".tar").exists():
             continue  # removed with its tar
         kind = "unfinished" if path.name.startswith(".") else "cache"
         error = None
@@ -54,7 +56,8 @@ def _clean_store(*, dry_run: bool) -> list[Removal]:
             try:
                 path.unlink()
                 if path.suffix == ".tar":
-                    path.with_suffix(".image").unlink(missing_ok=True)
+                    for suffix in _COMPANIONS:
+                        path.with_suffix(suffix).unlink(missing_ok=True)
             except OSError as exc:
                 error = exc.strerror or str(exc)
         removals.append(Removal(what="snapshot", name=str(path), kind=kind, error=error))

@@ -20,7 +20,14 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from harmont._errors import PluginRuntimeError
-from harmont._executors._kube_api import PLUGIN_NAME, api_error, labels, run_selector
+from harmont._executors._kube_api import (
+    PLUGIN_NAME,
+    api_error,
+    call,
+    labels,
+    run_selector,
+    watch,
+)
 
 if TYPE_CHECKING:
     import uuid
@@ -52,6 +59,8 @@ _FATAL_WAITING: Final = frozenset(
     }
 )
 _POLL_SECONDS: Final = 0.1
+#: What a deletion asks for: the object goes at once, its processes are killed.
+_NO_GRACE: Final = (("gracePeriodSeconds", "0"),)
 
 
 def pod_manifest(
@@ -91,62 +100,65 @@ def pod_manifest(
     }
 
 
-def create_pod(api: ApiClient, namespace: str, manifest: dict[str, Any]) -> None:
-    """Create the pod of *manifest*; refusals (quota, admission) are one line."""
-    from kubernetes.client import CoreV1Api
+def _pods(namespace: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods"
 
+
+def create_pod(api: ApiClient, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Create the pod of *manifest*, as the apiserver returns it; refusals are one line."""
     name = manifest["metadata"]["name"]
     try:
-        # The client serialises a plain manifest as it does its own models.
-        CoreV1Api(api).create_namespaced_pod(namespace, manifest)  # type: ignore[arg-type]
+        created: dict[str, Any] = call(api, "POST", _pods(namespace), body=manifest)
     except Exception as exc:
         api_error(exc, code="kube_pod_start", doing=f"creating pod '{name}' in '{namespace}'")
+    return created
 
 
-def _not_starting(status: Any) -> tuple[bool, str | None]:
+def _not_starting(status: dict[str, Any]) -> tuple[bool, str | None]:
     """``(fatal, reason)`` of a pod that is not running yet; reason None while all is well."""
-    for state in status.container_statuses or []:
-        waiting = state.state.waiting if state.state is not None else None
-        if waiting is not None and waiting.reason not in {None, "ContainerCreating"}:
-            message = f"{waiting.reason}: {waiting.message}" if waiting.message else waiting.reason
-            return waiting.reason in _FATAL_WAITING, message
-        terminated = state.state.terminated if state.state is not None else None
+    for container in status.get("containerStatuses") or []:
+        state = container.get("state") or {}
+        waiting = state.get("waiting")
+        if waiting is not None and waiting.get("reason") not in {None, "ContainerCreating"}:
+            reason, message = waiting["reason"], waiting.get("message")
+            return reason in _FATAL_WAITING, f"{reason}: {message}" if message else reason
+        terminated = state.get("terminated")
         if terminated is not None:
-            return True, f"its container exited ({terminated.reason}, {terminated.exit_code})"
-    for condition in status.conditions or []:
-        if condition.status == "False" and condition.reason:
-            return False, f"{condition.reason}: {condition.message or 'no details'}"
+            why = f"{terminated.get('reason')}, {terminated.get('exitCode')}"
+            return True, f"its container exited ({why})"
+    for condition in status.get("conditions") or []:
+        if condition.get("status") == "False" and condition.get("reason"):
+            details = condition.get("message") or "no details"
+            return False, f"{condition['reason']}: {details}"
     return False, None
 
 
 def wait_running(
-    api: ApiClient, namespace: str, name: str, *, step_key: str, seconds: float
+    api: ApiClient, namespace: str, pod: dict[str, Any], *, step_key: str, seconds: float
 ) -> None:
     """
-    Return once pod *name* runs.
+    Return once *pod* (as :func:`create_pod` returned it) runs.
+
+    Its changes are watched, not polled: the step starts as soon as the kubelet reports
+    the container running.
 
     :raises PluginRuntimeError: code ``kube_pod_start``, the pod cannot start (the
         cluster's reason, one line), or did not start within *seconds*.
     """
-    from kubernetes.client import CoreV1Api
-
-    core = CoreV1Api(api)
+    name = pod["metadata"]["name"]
     deadline = time.monotonic() + seconds
-    reason: str | None = None
     while True:
-        try:
-            pod = core.read_namespaced_pod_status(name, namespace)
-        except Exception as exc:
-            api_error(exc, code="kube_pod_start", doing=f"reading the status of pod '{name}'")
-        status = pod.status
-        phase = status.phase if status is not None else None
+        status = pod.get("status") or {}
+        phase = status.get("phase")
         if phase == "Running":
             return
+        reason: str | None
         if phase in {"Succeeded", "Failed"}:
             fatal, reason = True, f"it ended ({phase})"
         else:
             fatal, reason = _not_starting(status)
-        if fatal or time.monotonic() > deadline:
+        left = deadline - time.monotonic()
+        if fatal or left <= 0:
             why = reason or f"still {phase} after {seconds:g}s"
             raise PluginRuntimeError(
                 f"kubernetes: step '{step_key}': pod '{name}' cannot start: {_one_line(why)}",
@@ -154,7 +166,39 @@ def wait_running(
                 code="kube_pod_start",
                 hint=None if fatal else "raise runner_args 'start_timeout' if the cluster is slow",
             )
-        time.sleep(_POLL_SECONDS)
+        try:
+            pod = _next_state(api, namespace, pod, left)
+        except PluginRuntimeError:
+            raise
+        except Exception as exc:
+            api_error(exc, code="kube_pod_start", doing=f"watching pod '{name}' start")
+
+
+def _next_state(
+    api: ApiClient, namespace: str, pod: dict[str, Any], seconds: float
+) -> dict[str, Any]:
+    """
+    *pod* once it next changes; as it is now when the watch ends first (*seconds*) or
+    cannot resume from *pod*'s version (the apiserver's history moved past it).
+    """
+    name = pod["metadata"]["name"]
+    query = [
+        ("fieldSelector", f"metadata.name={name}"),
+        ("resourceVersion", pod["metadata"]["resourceVersion"]),
+    ]
+    for event in watch(api, _pods(namespace), query=query, seconds=seconds):
+        if event.get("type") in {"ADDED", "MODIFIED"}:
+            changed: dict[str, Any] = event["object"]
+            return changed
+        if event.get("type") == "DELETED":
+            raise PluginRuntimeError(
+                f"kubernetes: pod '{name}' was deleted while it started",
+                plugin=PLUGIN_NAME,
+                code="kube_pod_start",
+            )
+        break  # ERROR (an expired version, most often): read the pod afresh
+    current: dict[str, Any] = call(api, "GET", f"{_pods(namespace)}/{name}")
+    return current
 
 
 def _one_line(text: str) -> str:
@@ -163,14 +207,12 @@ def _one_line(text: str) -> str:
 
 def delete_pod(api: ApiClient, namespace: str, name: str) -> None:
     """Delete pod *name* at once (zero grace); already gone or unreachable is ignored."""
-    from kubernetes.client import CoreV1Api
-
     with contextlib.suppress(Exception):
-        CoreV1Api(api).delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+        call(api, "DELETE", f"{_pods(namespace)}/{name}", query=_NO_GRACE)
 
 
-def _names(items: list[Any]) -> list[str]:
-    return [o.metadata.name for o in items if o.metadata is not None and o.metadata.name]
+def _names(listed: dict[str, Any]) -> list[str]:
+    return [name for o in listed.get("items") or [] if (name := o["metadata"].get("name"))]
 
 
 def list_run(api: ApiClient, namespace: str, run_id: uuid.UUID | None) -> list[tuple[str, str]]:
@@ -179,12 +221,9 @@ def list_run(api: ApiClient, namespace: str, run_id: uuid.UUID | None) -> list[t
 
     :raises Exception: the client's, when the apiserver cannot be reached.
     """
-    from kubernetes.client import CoreV1Api
-
-    core = CoreV1Api(api)
-    selector = run_selector(run_id)
-    secrets = core.list_namespaced_secret(namespace, label_selector=selector).items
-    pods = core.list_namespaced_pod(namespace, label_selector=selector).items
+    query = [("labelSelector", run_selector(run_id))]
+    secrets = call(api, "GET", f"/api/v1/namespaces/{namespace}/secrets", query=query)
+    pods = call(api, "GET", _pods(namespace), query=query)
     return [("secret", n) for n in _names(secrets)] + [("pod", n) for n in _names(pods)]
 
 
@@ -195,24 +234,28 @@ def delete_run(
     Delete the secrets and pods of *run_id* (every harmont one when None) in *namespace*,
     with zero grace, until none is listed or *deadline* (``time.monotonic()``) passes.
 
+    Zero grace removes a pod's object at once, so the listing that follows the deletions
+    is normally empty: it is repeated, after a pause, only while something is left (a pod
+    a step was creating meanwhile).
+
     :returns: ``(kind, name)`` of each object it deleted.
     :raises Exception: the client's, when the apiserver cannot be reached.
     """
-    from kubernetes.client import CoreV1Api
     from kubernetes.client.exceptions import ApiException
 
-    core = CoreV1Api(api)
     deleted: list[tuple[str, str]] = []
-    while found := list_run(api, namespace, run_id):
+    found = list_run(api, namespace, run_id)
+    while found:
         for kind, name in found:
             if (kind, name) not in deleted:
                 deleted.append((kind, name))
             with contextlib.suppress(ApiException):
                 if kind == "secret":
-                    core.delete_namespaced_secret(name, namespace)
+                    call(api, "DELETE", f"/api/v1/namespaces/{namespace}/secrets/{name}")
                 else:
-                    core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
-        if time.monotonic() > deadline:
+                    call(api, "DELETE", f"{_pods(namespace)}/{name}", query=_NO_GRACE)
+        found = list_run(api, namespace, run_id)
+        if not found or time.monotonic() > deadline:
             break
         time.sleep(_POLL_SECONDS)
     return deleted

@@ -19,11 +19,10 @@ here in binary mode, so bytes arrive as they were written.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 from typing import TYPE_CHECKING, Any, Final, final
 
-from harmont._executors._kube_api import PLUGIN_NAME, api_error
+from harmont._executors._kube_api import PLUGIN_NAME, api_error, open_exec
 from harmont._executors._process import POLL_SECONDS
 from harmont._executors._token_session import TokenSession
 from harmont.protocol import StdStream
@@ -52,39 +51,6 @@ _SESSION: Final = (
 
 class ExecFailed(Exception):
     """A one-shot exec exited non-zero; its stderr, one line."""
-
-
-def _capture_nothing(configuration: Any, method: str, url: str, **kwargs: Any) -> Any:
-    """The client's websocket call, minus its copy of every output byte (``capture_all``)."""
-    from kubernetes.stream import ws_client
-
-    call: Any = ws_client.websocket_call
-    return call(configuration, method, url, capture_all=False, **kwargs)
-
-
-def _open(api: ApiClient, pod: str, namespace: str, command: Sequence[str]) -> Any:
-    """
-    An exec stream of *command* in *pod*, all three streams attached, no terminal.
-
-    The client's ``stream`` swaps the ``call_api`` of the client it is given while it
-    connects, so each exec gets a client of its own: chains connect from many threads.
-    """
-    from kubernetes.client import ApiClient, CoreV1Api
-    from kubernetes.stream import stream
-
-    connect = functools.partial(stream.func, _capture_nothing, None)
-    return connect(
-        CoreV1Api(ApiClient(api.configuration)).connect_get_namespaced_pod_exec,
-        pod,
-        namespace,
-        command=list(command),
-        stdin=True,
-        stdout=True,
-        stderr=True,
-        tty=False,
-        binary=True,
-        _preload_content=False,
-    )
 
 
 def _exit_code(ws: Any) -> int | None:
@@ -120,7 +86,7 @@ def exec_bytes(
     :raises PluginRuntimeError, EngineUnavailable: the apiserver refused, or is gone.
     """
     try:
-        ws = _open(api, pod, namespace, command)
+        ws = open_exec(api, pod, namespace, command)
     except Exception as exc:  # the client raises ApiException, urllib3 and websocket errors
         api_error(exc, code="kube_exec", doing=doing)
     out: list[bytes] = []
@@ -176,7 +142,7 @@ class _ExecChannels:
     def start(cls, api: ApiClient, pod: str, namespace: str) -> _ExecChannels:
         """Start the session's ``sh`` in *pod* and attach to it."""
         try:
-            return cls(_open(api, pod, namespace, _SESSION))
+            return cls(open_exec(api, pod, namespace, _SESSION))
         except Exception as exc:  # the client raises ApiException, urllib3 and websocket errors
             api_error(exc, code="kube_exec", doing="starting the chain's shell session")
 

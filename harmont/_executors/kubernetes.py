@@ -12,6 +12,9 @@ the executor contract. Needs the extra: ``pip install 'harmont[kubernetes]'``.
 - The chain runs one ``sh`` session, a single exec over the apiserver's websocket, and
   each step is a framed script handed to it (:mod:`._kube_session`,
   :mod:`._shell_session`): the same per-step semantics as the docker runner.
+- The run's secrets are not in those scripts: every pod of the run references one Secret
+  per namespace holding them (:mod:`._kube_secret`), so its container has them from the
+  start; a step's script sets the rest of its env.
 - Kubernetes has no container commit, so a durable snapshot is **paths, not a whole
   file system**: a tar of the chain's ``snapshot_paths`` (``/workspace`` and ``$HOME`` by
   default, more through ``runner_args``) streamed out of the pod. A fork child, or a
@@ -20,17 +23,20 @@ the executor contract. Needs the extra: ``pip install 'harmont[kubernetes]'``.
   Fork parents' tars live in memory for the run; cache snapshots are tar files in
   ``$XDG_CACHE_HOME/harmont/kubernetes/`` (the cluster has no image store we may write).
 - ``CacheMissNoCommit`` hands the pod to the next step of the chain under a live ref.
-- Every pod is labelled with the run id and deleted with zero grace: a failed, timed-out
-  or cancelled step's at once, the rest at ``build_end``, at process exit, or on a forced
-  exit; ``hm cache clean`` deletes those of runs that were killed.
+- Every pod and Secret is labelled with the run id; pods are deleted with zero grace: a
+  failed, timed-out or cancelled step's at once, the rest with the Secret at
+  ``build_end``, at process exit, or on a forced exit; ``hm cache clean`` deletes those
+  of runs that were killed.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import io
 import os
 import secrets
+import tarfile
 import tempfile
 import threading
 import time
@@ -56,6 +62,7 @@ from harmont._executors._kube_api import (
     PULL_POLICIES,
     KubeSettings,
     api_error,
+    call,
     load_client,
 )
 from harmont._executors._kube_pods import (
@@ -65,6 +72,7 @@ from harmont._executors._kube_pods import (
     pod_manifest,
     wait_running,
 )
+from harmont._executors._kube_secret import create_secret, secret_name, secret_values
 from harmont._executors._kube_session import WORKSPACE, ExecFailed, KubeSession, exec_bytes
 from harmont._executors._shell_session import quote
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY, sanitise
@@ -119,10 +127,8 @@ _NAME_LIMIT: Final = 50
 _SETTLE_SECONDS: Final = 30.0
 #: How long the pre-flight check waits for the apiserver.
 _CHECK_SECONDS: Final = 10.0
-#: The step's env of a debug shell, written through the exec stream and read once.
-_SHELL_ENV: Final = "/.harmont/shell-env"
-#: Where the harmont manifest of the workspace lives, in every snapshot.
-_STATE_DIR: Final = MANIFEST_PATH.rsplit("/", 1)[0]
+#: Where snapshots made before the source files were listed beside them list theirs.
+_OLD_MANIFEST: Final = MANIFEST_PATH.lstrip("/")
 
 
 def snapshot_store() -> Path:
@@ -134,7 +140,8 @@ def snapshot_store() -> Path:
 def _tag_path(tag: str) -> Path:
     """
     ``<store>/<repository>/<name>/<version>.tar`` for a cache tag; ``<version>.image``
-    beside it names the image its chain ran, which the tar's consumers start from.
+    beside it names the image its chain ran, which the tar's consumers start from, and
+    ``<version>.files`` lists the source files laid in it (those a later source lacks go).
     """
     repository, _, rest = tag.partition("/")
     name, _, version = rest.partition(":")
@@ -158,9 +165,7 @@ def _shell_path(path: str) -> bytes:
 
 def _pack_command(paths: tuple[str, ...]) -> list[str]:
     """The command that writes a tar of *paths* (those that exist) to stdout, from ``/``."""
-    words = b" ".join(_shell_path(p) for p in (*paths, _STATE_DIR)).decode(
-        "utf-8", "surrogateescape"
-    )
+    words = b" ".join(_shell_path(p) for p in paths).decode("utf-8", "surrogateescape")
     script = (
         f'set --; for p in {words}; do [ -e "$p" ] && set -- "$@" "${{p#/}}"; done; '
         'cd / && exec tar -cf - "$@"'
@@ -168,10 +173,47 @@ def _pack_command(paths: tuple[str, ...]) -> list[str]:
     return ["sh", "-c", script]
 
 
-def _unpack_command(size: int, into: str, *, gzip: bool = False) -> list[str]:
-    """The command that reads exactly *size* bytes of tar from stdin into *into*."""
+def _unpack(size: int, into: str, *, gzip: bool = False) -> str:
+    """
+    The ``sh`` command that reads *size* bytes of tar from stdin into *into*.
+
+    It must be the only reader of its exec's stdin: busybox's ``head -c`` reads through
+    stdio, so it may take bytes past *size* off the stream, which a later reader would
+    then wait for forever.
+    """
     flags = "-xzf" if gzip else "-xf"
-    return ["sh", "-c", f"mkdir -p {into} && head -c {size} | tar {flags} - -C {into}"]
+    return f"mkdir -p {into} && head -c {size} | tar {flags} - -C {into}"
+
+
+def _script(*commands: str) -> list[str]:
+    """One exec running *commands* in turn, stopping at the first that fails."""
+    return ["sh", "-c", " && ".join(commands)]
+
+
+def _listed(names: bytes) -> frozenset[str]:
+    """The paths of a file list as :func:`_listing` writes it."""
+    return frozenset(os.fsdecode(name) for name in names.split(b"\0") if name)
+
+
+def _listing(files: frozenset[str]) -> bytes:
+    """*files* as one NUL-separated list (names may hold any byte but NUL)."""
+    return b"\0".join(sorted(os.fsencode(name) for name in files))
+
+
+def _old_manifest(snapshot: bytes) -> frozenset[str]:
+    """The source files a snapshot made by an older harmont lists inside it, if it does."""
+    errors = (tarfile.TarError, KeyError, OSError)
+    with contextlib.suppress(*errors), tarfile.open(fileobj=io.BytesIO(snapshot)) as tar:
+        member = tar.extractfile(_OLD_MANIFEST)
+        if member is not None:
+            return _listed(member.read())
+    return frozenset()
+
+
+def _without_secrets(env: Mapping[str, str], context: PluginContext) -> dict[str, str]:
+    """*env* less the secrets its pod's container has from the run's Secret."""
+    carried = secret_values(env, context.secret_names)
+    return {name: value for name, value in env.items() if name not in carried}
 
 
 def _pod_name(run_id: uuid.UUID, step_key: str) -> str:
@@ -190,6 +232,8 @@ class _Pod:
     run_id: uuid.UUID
     #: The image the chain's pods run: a snapshot records it, its consumers start from it.
     image: str
+    #: The source archive laid in the pod's workspace.
+    source: uuid.UUID
     api: ApiClient = attrs.field(eq=False, repr=False)
     settings: KubeSettings
     session: KubeSession = attrs.field(eq=False, repr=False)
@@ -201,8 +245,10 @@ class _Run:
 
     #: (context, namespace) of every place the run created pods in.
     places: dict[tuple[str | None, str], ApiClient] = attrs.field(factory=dict)
-    #: Fork parents' snapshots: tag to (image, tar).
-    ephemeral: dict[str, tuple[str, bytes]] = attrs.field(factory=dict)
+    #: The places that hold the run's Secret.
+    secret_places: set[tuple[str | None, str]] = attrs.field(factory=set)
+    #: Fork parents' snapshots: tag to (image, tar, source files laid in it).
+    ephemeral: dict[str, tuple[str, bytes, frozenset[str]]] = attrs.field(factory=dict)
     workspaces: dict[uuid.UUID, Workspace] = attrs.field(factory=dict)
     ending: bool = False
 
@@ -249,10 +295,9 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
             self._pull = str(pull)
         settings = KubeSettings.from_runner_args("", None)
         api, namespace = self.client(settings.context)
-        from kubernetes.client import CoreV1Api
-
         try:
-            CoreV1Api(api).list_namespaced_pod(namespace, limit=1, _request_timeout=_CHECK_SECONDS)
+            path = f"/api/v1/namespaces/{namespace}/pods"
+            call(api, "GET", path, query=[("limit", "1")], timeout=_CHECK_SECONDS)
         except Exception as exc:
             api_error(exc, code="kube_check", doing=f"listing pods in '{namespace}'")
 
@@ -267,6 +312,10 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
     def _begin(self, run_id: uuid.UUID) -> None:
         self._run(run_id)
 
+    def _step_env(self, context: PluginContext, executor_input: ExecutorInput) -> dict[str, str]:
+        """The step's env less the run's secrets: its pod has those from the run's Secret."""
+        return _without_secrets(executor_input.env, context)
+
     def open_shell(
         self,
         context: PluginContext,
@@ -279,8 +328,10 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
         runs (the one its failed command left, or a new one from its parent's state), with
         the step's env and workdir; the pod goes afterwards.
 
-        The env travels as a file written through the exec stream, never in an argv, so no
-        value (a secret's included) shows in a process listing here or in the pod.
+        The run's secrets are in the pod's environment from its Secret, as for the steps;
+        the rest of the step's env is exported by the exec's own command, so nothing is
+        written into the pod first (an exec of its own, and a file the shell must read and
+        delete): their values, none of them a secret's, show in kubectl's command line.
         """
         import shutil
 
@@ -299,17 +350,16 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
             pod = self._acquire(context, executor_input)
         try:
             exports = b"".join(
-                b"export " + name.encode() + b"=" + quote(value) + b"\n"
-                for name, value in executor_input.env.items()
+                b"export " + name.encode() + b"=" + quote(value) + b"; "
+                for name, value in _without_secrets(executor_input.env, context).items()
                 if name.isidentifier()
             )
-            self._exec(pod, ["sh", "-c", f"head -c {len(exports)} > {_SHELL_ENV}"], exports, "env")
             argv = [kubectl, "exec", "-it", "-n", pod.namespace]
             if pod.settings.context is not None:
                 argv += ["--context", pod.settings.context]
-            enter = (
-                f". {_SHELL_ENV}; rm -f {_SHELL_ENV}; cd {quote(executor_input.workdir).decode()}"
-                ' && exec "$@"'
+            workdir = quote(executor_input.workdir)
+            enter = (exports + b"cd " + workdir + b' && exec "$@"').decode(
+                "utf-8", "surrogateescape"
             )
             script = shell_script(executor_input.step.cmd, program, run_command=run_command)
             return attach(
@@ -324,8 +374,13 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
         finally:
             self._remove(pod)
 
-    def _snapshot(self, run_id: uuid.UUID, step_key: str, tag: str) -> tuple[str, bytes]:
-        """The image and tar of durable snapshot *tag*: a fork parent's, or a cache hit's."""
+    def _snapshot(
+        self, run_id: uuid.UUID, step_key: str, tag: str
+    ) -> tuple[str, bytes, frozenset[str]]:
+        """
+        The image and tar of durable snapshot *tag* (a fork parent's, or a cache hit's),
+        and the source files that were laid in it (what this run's source may lack).
+        """
         if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
             found = self._run(run_id).ephemeral.get(tag)
             if found is not None:
@@ -333,7 +388,12 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
         else:
             path = _tag_path(tag)
             with contextlib.suppress(OSError):
-                return path.with_suffix(".image").read_text(), path.read_bytes()
+                image, data = path.with_suffix(".image").read_text(), path.read_bytes()
+                try:
+                    files = _listed(path.with_suffix(".files").read_bytes())
+                except FileNotFoundError:
+                    files = _old_manifest(data)
+                return image, data, files
         raise PluginRuntimeError(
             f"kubernetes: step '{step_key}': snapshot '{tag}' is gone",
             plugin=PLUGIN_NAME,
@@ -350,8 +410,9 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
         run_id = executor_input.run_id
         image = step.image or DEFAULT_IMAGE
         snapshot = None
+        laid: frozenset[str] = frozenset()
         if parent is not None:
-            image, snapshot = self._snapshot(run_id, step.key, parent)
+            image, snapshot, laid = self._snapshot(run_id, step.key, parent)
         api, context_namespace = self.client(settings.context)
         namespace = settings.namespace or context_namespace
         name = _pod_name(run_id, step.key)
@@ -363,8 +424,18 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
                     plugin=PLUGIN_NAME,
                     code="kube_run_ended",
                 )
-            run.places[(settings.context, namespace)] = api
-        create_pod(
+            place = (settings.context, namespace)
+            run.places[place] = api
+            has_secret = place in run.secret_places
+        secret = None
+        values = secret_values(executor_input.env, context.secret_names)
+        if values:
+            secret = secret_name(run_id)
+            if not has_secret:
+                create_secret(api, namespace, run_id, values)
+                with self._lock:
+                    run.secret_places.add(place)
+        created = create_pod(
             api,
             namespace,
             pod_manifest(
@@ -372,6 +443,7 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
                 image=image,
                 run_id=run_id,
                 pull_policy=settings.pull_policy,
+                secret=secret,
             ),
         )
         pod = _Pod(
@@ -379,15 +451,14 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
             namespace=namespace,
             run_id=run_id,
             image=image,
+            source=executor_input.workspace_archive_id,
             api=api,
             settings=settings,
             session=KubeSession(api, name, namespace),
         )
         try:
-            wait_running(api, namespace, name, step_key=step.key, seconds=settings.start_seconds)
-            if snapshot is not None:
-                self._exec(pod, _unpack_command(len(snapshot), "/"), snapshot, "restoring")
-            self._lay_source(context, pod, executor_input, from_snapshot=snapshot is not None)
+            wait_running(api, namespace, created, step_key=step.key, seconds=settings.start_seconds)
+            self._prepare(context, pod, executor_input, snapshot=snapshot, laid=laid)
         except BaseException:
             self._remove(pod)
             raise
@@ -401,45 +472,53 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
                 f"kubernetes: pod '{pod.name}': {exc}", plugin=PLUGIN_NAME, code="kube_exec"
             ) from exc
 
-    def _lay_source(
+    def _prepare(
         self,
         context: PluginContext,
         pod: _Pod,
         executor_input: ExecutorInput,
         *,
-        from_snapshot: bool,
+        snapshot: bytes | None,
+        laid: frozenset[str],
     ) -> None:
-        """Lay the run's source over ``/workspace``, deleting what an older one left."""
+        """
+        Lay *snapshot* over ``/``, then the run's source over ``/workspace``, deleting the
+        files of *laid* (the source laid in the snapshot) that this source lacks.
+
+        What was laid is known here, not read back from the pod: a fork parent's is this
+        run's source, a cached snapshot's is listed beside its tar. So a pod costs one
+        exec for its source and one for its snapshot, each connection and process counted.
+        """
         run = self._run(executor_input.run_id)
         archive_id = executor_input.workspace_archive_id
         workspace = run.workspaces.get(archive_id)
         if workspace is None:
             workspace = Workspace.from_archive(read_archive(context, archive_id))
             run.workspaces[archive_id] = workspace
-        if from_snapshot:
-            listed = self._exec(
-                pod, ["sh", "-c", f"cat {MANIFEST_PATH} 2>/dev/null; exit 0"], b"", "reading"
-            )
-            previous = [os.fsdecode(n) for n in listed.split(b"\0") if n]
-            stale = stale_paths(previous, workspace.files)
-            if stale:
-                self._exec(pod, ["sh", "-c", delete_script(stale)], b"", "deleting stale files")
+        if snapshot is not None:
+            self._exec(pod, _script(_unpack(len(snapshot), "/")), snapshot, "restoring")
+        commands = []
+        stale = stale_paths(laid, workspace.files)
+        if stale:
+            commands.append(f"( {delete_script(stale)} )")
         if workspace.archive:
-            command = _unpack_command(len(workspace.archive), WORKSPACE, gzip=True)
-            self._exec(pod, command, workspace.archive, f"extracting the source into {WORKSPACE}")
-        manifest = workspace.manifest_tar()
-        self._exec(pod, _unpack_command(len(manifest), "/"), manifest, "recording the source")
+            commands.append(_unpack(len(workspace.archive), WORKSPACE, gzip=True))
+        if commands:
+            doing = f"laying the source in {WORKSPACE}"
+            self._exec(pod, _script(*commands), workspace.archive, doing)
 
     def _store(self, pod: _Pod, tag: str) -> None:
         """Tar the pod's snapshot paths as *tag*: in memory (ephemeral) or the cache."""
         data = self._exec(pod, _pack_command(pod.settings.snapshot_paths), b"", "packing")
+        laid = self._run(pod.run_id).workspaces[pod.source].files
         if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
-            self._run(pod.run_id).ephemeral[tag] = (pod.image, data)
+            self._run(pod.run_id).ephemeral[tag] = (pod.image, data, laid)
             return
         path = _tag_path(tag)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # The image first: a tar that exists always has its image beside it.
+        # Its companions first: a tar that exists always has its image and files beside it.
         path.with_suffix(".image").write_text(pod.image)
+        path.with_suffix(".files").write_bytes(_listing(laid))
         # Written beside, then renamed: a concurrent run or a kill never leaves half a tar.
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:

@@ -195,6 +195,7 @@ def run(  # noqa: PLR0915 - one line per stage of the run, marking it in the tra
         cancel=control.stop,
         masker=masker,
         keep_failed=debug_shell is not None and (debug_shell.on_failure or debug_shell.after),
+        secret_names=frozenset(secrets or {}),
     )
     registry: Registry | None = None
     try:

@@ -143,6 +143,16 @@ class PluginContext:
         """
         return self._host.keep_failed
 
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """
+        The names of the run's secrets (``hm run --secret``); empty outside a build. Their
+        values are in each step's env like any variable's: this lets an executor give them
+        a channel of their own (the kubernetes runner's Secret object), and keep them out
+        of whatever it would otherwise write the env into. Python plugins only.
+        """
+        return self._host.secret_names if self._run_id is not None else frozenset()
+
     def should_cancel(self) -> bool:
         """True once the run is cancelled; long-running work should poll it and stop."""
         return self._host._cancelled()

@@ -74,6 +74,7 @@ class Host:
     :param masker: hides the run's secrets in step output, emitted events and plugin logs.
     :param keep_failed: executors keep failed steps' environments for a debug shell
         (``hm run -i``; :attr:`PluginContext.keep_failed`).
+    :param secret_names: the names of the run's secrets (:attr:`PluginContext.secret_names`).
     """
 
     def __init__(
@@ -89,9 +90,11 @@ class Host:
         stderr: BinaryIO | None = None,
         masker: Masker | None = None,
         keep_failed: bool = False,
+        secret_names: frozenset[str] = frozenset(),
     ) -> None:
         self._project_root = project_root
         self.keep_failed: Final = keep_failed
+        self.secret_names: Final = secret_names
         self._masker = masker if masker is not None and masker.active else None
         self._unmasked: dict[tuple[uuid.UUID, StdStream], StreamMasker] = {}
         self._state_dir = default_state_dir() if state_dir is None else state_dir
@@ -366,6 +369,11 @@ class HostBinding:
     def keep_failed(self) -> bool:
         """Whether executors keep failed steps' environments for a debug shell."""
         return self.__host.keep_failed
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """The names of the run's secrets (:attr:`PluginContext.secret_names`)."""
+        return self.__host.secret_names
 
     @property
     def project_root(self) -> Path | None:

@@ -40,6 +40,19 @@ class TestIdentity:
         assert (None, None) == (context.run_id, context.step_id)
 
 
+class TestSecretNames:
+    def test_a_run_context_names_the_run_secrets(self, state_dir: Path) -> None:
+        """The names only: the values reach executors in each step's env, as before."""
+        with Host(state_dir=state_dir, secret_names=frozenset({"TOKEN"})) as host:
+            context = host.context("kubernetes", run_id=uuid.uuid4())
+
+            assert frozenset({"TOKEN"}) == context.secret_names
+
+    def test_outside_a_build_there_are_none(self, state_dir: Path) -> None:
+        with Host(state_dir=state_dir, secret_names=frozenset({"TOKEN"})) as host:
+            assert frozenset() == host.context("kubernetes").secret_names
+
+
 class TestLog:
     @pytest.mark.parametrize(
         ("level", "expected"),

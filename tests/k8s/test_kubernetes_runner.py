@@ -8,26 +8,35 @@ through tests/run (``RUNNERS``).
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import io
 import json
 import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import uuid
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
 
 import pytest
 
 from tests.k8s.cluster_support import BUSYBOX_IMAGE
 from tests.run.rig import TIMEOUT_SECONDS, Project, command, hm_environment, until
+from tests.terminal import Terminal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 pytestmark = pytest.mark.kubernetes
 
 _LABEL_RUN: Final = "harmont.dev/run"
+#: A secret's value, as `--secret TOKEN=...` passes it.
+_SECRET: Final = "s3cr3t-" + uuid.uuid4().hex
+#: A step that tells whether it sees the secret, without printing it.
+_SEES_SECRET: Final = f'[ "$TOKEN" = {_SECRET} ] && echo seen'
 
 
 def _kubectl(kubeconfig: Path, *args: str) -> str:
@@ -76,8 +85,6 @@ def _objects(project: Project, selector: str) -> list[str]:
 
 
 def _kubeconfig(project: Project) -> Path:
-    from pathlib import Path
-
     return Path(project.env["KUBECONFIG"])
 
 
@@ -97,6 +104,94 @@ def _run_id(stdout: str) -> str:
     return str(first["run_id"])
 
 
+def _secret_of(stdout: str) -> str:
+    """The name of the Secret of the run whose events begin *stdout*."""
+    return f"hm-{uuid.UUID(_run_id(stdout)).hex}-secrets"
+
+
+class TestSecrets:
+    def test_a_step_sees_the_secret_that_its_pod_only_references(
+        self, kube_project: Project
+    ) -> None:
+        """
+        The value reaches the step through the run's Secret: the pod (as the apiserver
+        returns it) names that Secret and holds no value, and the Secret holds it.
+        """
+        kube_project.pipeline(
+            command(
+                "uses",
+                f"echo started; while [ ! -e /tmp/go ]; do sleep 0.1; done; {_SEES_SECRET}",
+            )
+        )
+        process = kube_project.start("--secret", f"TOKEN={_SECRET}")
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        _wait_for_output(process.stdout, "started")
+        kubeconfig = _kubeconfig(kube_project)
+        selector = f"{_LABEL_RUN}={_run_id(first)}"
+        [pod] = json.loads(_kubectl(kubeconfig, "get", "pods", "-l", selector, "-o", "json"))[
+            "items"
+        ]
+        stored = json.loads(_kubectl(kubeconfig, "get", "secret", _secret_of(first), "-o", "json"))
+        _kubectl(kubeconfig, "exec", pod["metadata"]["name"], "--", "touch", "/tmp/go")
+        rest = process.stdout.read()
+        process.wait(TIMEOUT_SECONDS)
+        process.stdout.close()
+        assert process.stderr is not None
+        process.stderr.close()
+
+        assert 0 == process.returncode
+        logged = [json.loads(line) for line in rest.splitlines()]
+        assert ["seen"] == [e["line"] for e in logged if e["kind"] == "step_log"]
+        assert _SECRET not in json.dumps(pod)
+        [container] = pod["spec"]["containers"]
+        assert [{"secretRef": {"name": _secret_of(first)}}] == container["envFrom"]
+        assert _SECRET == base64.b64decode(stored["data"]["TOKEN"]).decode()
+
+    def test_a_debug_shell_has_the_secret_that_no_command_line_holds(
+        self, kube_project: Project
+    ) -> None:
+        """
+        `hm debug --secret`: the shell in the pod has the value (from the pod's Secret),
+        and neither kubectl's command line here nor any in the pod holds it.
+        """
+        kube_project.pipeline(command("look", "true", env={"STEP_VAR": "step-value"}))
+        argv = [sys.executable, "-m", "harmont_cli", "debug", "pipeline.json", "look"]
+        argv += ["--runner", "kubernetes", "--secret", f"TOKEN={_SECRET}", "--shell", "sh"]
+        shell = Terminal(argv, cwd=kube_project.root, env=kube_project.env)
+        try:
+            opened = shell.expect("the step's command:")
+            # Quotes split the markers, so the echo of a typed line never matches them.
+            shell.type(f'echo "[$STEP_VAR]"; [ "$TOKEN" = {_SECRET} ] && echo "[se""en]"\n')
+            shell.expect("[seen]", after=shell.expect("[step-value]", after=opened))
+            here = _command_lines("kubectl")
+            shell.type("cat /proc/[0-9]*/cmdline | tr '\\0' ' '; echo \"[list\"\"ed]\"\n")
+            shell.expect("[listed]", after=shell.expect('"[list""ed]"', after=opened))
+            screen = shell.screen  # searched as text: the offsets above count bytes
+            typed = screen.rindex('"[list""ed]"')
+            in_pod = screen[typed : screen.index("[listed]", typed)]
+            shell.type("exit\n")
+            assert 0 == shell.wait()
+        finally:
+            shell.close()
+
+        assert any(" exec " in line for line in here)
+        assert [] == [line for line in here if _SECRET in line]
+        assert "sh" in in_pod
+        assert _SECRET not in in_pod
+
+
+def _command_lines(program: str) -> list[str]:
+    """The command lines of the running processes of *program* on this machine."""
+    lines = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            words = cmdline.read_bytes().split(b"\0")
+            if words and words[0].endswith(program.encode()):
+                lines.append(b" ".join(words).decode("utf-8", "replace"))
+    return lines
+
+
 class TestNothingLeft:
     """Every pod of a run is gone once `hm run` has returned, however the build ended."""
 
@@ -108,16 +203,17 @@ class TestNothingLeft:
     def test_a_finished_build_leaves_nothing(
         self, kube_project: Project, cmd: str, timeout: int | None, returncode: int
     ) -> None:
-        """Chains, forks and cached steps: none of their pods outlives the build."""
+        """Chains, forks, cached steps: no pod of theirs, nor the run's Secret, outlives it."""
         kube_project.pipeline(
-            command("root", "echo root > r.txt"),
+            command("root", f"echo root > r.txt; {_SEES_SECRET}"),
             command("left", "cat r.txt", builds_in="root"),
             command("right", cmd, builds_in="root", timeout_seconds=timeout),
         )
 
-        build = kube_project.hm()
+        build = kube_project.hm("--secret", f"TOKEN={_SECRET}")
 
         assert returncode == build.returncode, build.stderr
+        assert ["seen"] == build.logs("root")
         assert [] == _objects(kube_project, f"{_LABEL_RUN}={_run_id(build.stdout)}")
 
     @pytest.mark.parametrize(
@@ -128,12 +224,16 @@ class TestNothingLeft:
     def test_a_signalled_build_leaves_nothing(
         self, kube_project: Project, signum: signal.Signals
     ) -> None:
-        """Ctrl-C or SIGTERM while a step runs: the run's pods are deleted before `hm` exits."""
+        """
+        Ctrl-C or SIGTERM while a step runs: the run's pods and Secret are deleted before
+        `hm` exits.
+        """
         kube_project.pipeline(command("hang", "echo started; sleep 600"))
-        process = kube_project.start()
+        process = kube_project.start("--secret", f"TOKEN={_SECRET}")
         assert process.stdout is not None
         first = process.stdout.readline()
         _wait_for_output(process.stdout, "started")
+        assert f"secret/{_secret_of(first)}" in _objects(kube_project, "harmont.dev/managed=1")
         process.send_signal(signum)
         process.wait(TIMEOUT_SECONDS)
         process.stdout.close()
@@ -223,15 +323,59 @@ class TestSnapshotPaths:
         assert ["ws", "home", "opt", "no-etc"] == build.logs("child")
 
 
+class TestSourceOverSnapshot:
+    @pytest.mark.parametrize("listed", ["beside", "inside"], ids=["files-beside", "older-tar"])
+    def test_files_gone_from_the_source_are_gone_after_a_cache_hit(
+        self, kube_project: Project, listed: str
+    ) -> None:
+        """
+        A chain continuing a cached snapshot gets the current source: what the source had
+        when the snapshot was made and has no more is deleted. The snapshot lists the files
+        laid in it beside its tar, or (made by an older harmont) inside it.
+        """
+        (kube_project.root / "kept.txt").write_text("k\n")
+        (kube_project.root / "gone.txt").write_text("g\n")
+        kube_project.pipeline(
+            command("cached", "echo built > built.txt", cache={"policy": "forever", "key": "k"}),
+            command("after", "ls", builds_in="cached"),
+        )
+        first = kube_project.hm()
+        assert 0 == first.returncode, first.stderr
+        if listed == "inside":
+            _as_older_snapshot(Path(kube_project.env["XDG_CACHE_HOME"]))
+        (kube_project.root / "gone.txt").unlink()
+
+        second = kube_project.hm()
+
+        assert 0 == second.returncode, second.stderr
+        assert {"built.txt", "gone.txt", "kept.txt"} <= set(first.logs("after"))
+        assert ["built.txt", "kept.txt", "pipeline.json"] == second.logs("after")
+
+
+def _as_older_snapshot(cache: Path) -> None:
+    """Turn the one cached snapshot under *cache* into the form an older harmont wrote."""
+    [files] = (cache / "harmont" / "kubernetes").rglob("*.files")
+    with tarfile.open(files.with_suffix(".tar"), "a") as tar:
+        info = tarfile.TarInfo(".harmont/workspace-manifest")
+        listing = files.read_bytes()
+        info.size = len(listing)
+        tar.addfile(info, io.BytesIO(listing))
+    files.unlink()
+
+
 class TestCacheClean:
     def test_cache_clean_deletes_what_a_killed_run_left(self, kube_project: Project) -> None:
-        """`hm run` SIGKILLed mid-step leaves its pod; `hm cache clean` deletes it and the tars."""
+        """
+        `hm run` SIGKILLed mid-step leaves its pod and Secret; `hm cache clean` deletes them
+        and the tars.
+        """
         kube_project.pipeline(
             command("cached", "echo c > c.txt", cache={"policy": "forever", "key": "k"}),
             command("hang", "echo started; sleep 600", builds_in="cached"),
         )
-        process = kube_project.start()
+        process = kube_project.start("--secret", f"TOKEN={_SECRET}")
         assert process.stdout is not None
+        secret = _secret_of(process.stdout.readline())
         _wait_for_output(process.stdout, "started")
         process.kill()
         process.wait(TIMEOUT_SECONDS)
@@ -246,6 +390,7 @@ class TestCacheClean:
 
         assert 0 == clean.returncode, clean.stderr
         assert "pod hm-" in clean.stdout
+        assert f"secret {secret}" in clean.stdout
         assert "snapshot" in clean.stdout
         assert [] == _objects(kube_project, "harmont.dev/managed=1")
 

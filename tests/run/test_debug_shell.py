@@ -277,19 +277,8 @@ def test_the_shell_is_the_one_named(
     terminals: list[Terminal],
     tmp_path: Path,
     how: str,
-    *,
-    request: pytest.FixtureRequest,
 ) -> None:
     """--shell, or else HM_DEBUG_SHELL, names the program opened, words split."""
-    if project.runner == "kubernetes":
-        # Seen in this round's merged suite: the program opens, but without the step's
-        # env in some runs. Kept running so that the fix shows as XPASS.
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="known bug: the kubernetes debug shell sometimes lacks the step's env",
-                strict=False,
-            )
-        )
     _fork(project, key)
     program = "env"
     if how == "HM_DEBUG_SHELL":
