@@ -88,7 +88,7 @@ class TestNames:
 
         assert 0 == done.returncode, done.stderr
         assert ["harmont-fixture-freestyle" + suffix] == [
-            p.name for p in plugins_dir(project).iterdir()
+            p.name for p in plugins_dir(project).glob(f"*{suffix}")
         ]
 
 
