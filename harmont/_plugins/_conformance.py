@@ -21,6 +21,7 @@ step's own exit code) is held to that in the threads too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import tempfile
@@ -383,18 +384,24 @@ class _Session:
         )
 
     def _end_run(self, manifest: PluginManifest) -> None:
-        """Let a plugin that cleans up at ``build_end`` release what the steps left."""
-        subscribed = any(
-            isinstance(c, LifecycleHookSpec)
+        """
+        Let a plugin that cleans up at ``build_end`` release what the steps left.
+
+        Only the plugin under check hears it: the run is the check's own, and the other
+        installed plugins loaded with it (by name) saw none of it. Its failure here is
+        not judged again: the ``hook:build_end after`` check already judged this call.
+        """
+        limits = [
+            c.timeout_ms
+            for c in manifest.capabilities
+            if isinstance(c, LifecycleHookSpec)
             and c.phase is HookPhase.AFTER
             and HookEventKind.BUILD_END in c.events
-            for c in manifest.capabilities
-        )
-        if subscribed:
-            self._subject.registry.dispatch_hook(
-                HookEvent(event=BuildEnd(exit_code=0, duration_ms=0), phase=HookPhase.AFTER),
-                lambda plugin: self._host.context(plugin, run_id=self._run_id),
-            )
+        ]
+        if limits:
+            end = BuildEnd(exit_code=0, duration_ms=0)
+            with contextlib.suppress(HarmontError):
+                self._hook(manifest.name, end, HookPhase.AFTER, max(limits))
 
     # -- verbs -------------------------------------------------------------------------
 

@@ -209,3 +209,43 @@ def test_hm_help_lists_the_check_verb(project: Project) -> None:
     summary = "List, inspect, install, remove, check, freeze and sync plugins."
     assert all(summary in r for r in roots)
     assert any(line.split()[:1] == ["check"] for line in group.splitlines())
+
+
+#: An installed hook plugin subscribed to every event kind in both phases; format with
+#: its name and the file it appends each event's kind to.
+_RECORDER = """
+    from harmont_sdk import HookContinue, LifecycleHook, hook, manifest
+
+    KINDS = ["build_start", "step_queued", "step_start", "step_log", "step_cache_hit",
+             "step_end", "build_end"]
+
+
+    class Plugin(LifecycleHook):
+        manifest = manifest(
+            "{name}", "1.0.0", hook(KINDS, phase="before"), hook(KINDS, phase="after")
+        )
+
+        def on_event(self, context, hook_event):
+            with open({log!r}, "a") as log:
+                log.write(hook_event.event.KIND + "\\n")
+            return HookContinue()
+
+
+    plugin = Plugin
+"""
+
+
+def test_checking_one_installed_plugin_delivers_nothing_to_the_others(
+    project: Project, tmp_path: Path
+) -> None:
+    """Loaded by name among the others, only the plugin named hears the check's events."""
+    site = Path(project.env["PYTHONPATH"])
+    checked, other = tmp_path / "checked.log", tmp_path / "other.log"
+    write_dist(site, "checked-hook", _RECORDER.format(name="checked-hook", log=str(checked)))
+    write_dist(site, "other-hook", _RECORDER.format(name="other-hook", log=str(other)))
+
+    done = _check("checked-hook", project)
+
+    assert 0 == done.returncode, done.stdout + done.stderr
+    assert "build_end" in checked.read_text().split()
+    assert not other.exists(), other.read_text()
