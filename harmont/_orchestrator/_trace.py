@@ -336,24 +336,8 @@ class Tracer:
     def _events(self) -> list[dict[str, object]]:
         meta = [_metadata("process_name", _HM_TRACK, {"name": "hm run"})]
         for track, name in sorted(self._tracks.items()):
-            meta.append(
-                {
-                    "ph": "M",
-                    "name": "thread_name",
-                    "pid": _PID,
-                    "tid": track,
-                    "args": {"name": name},
-                }
-            )
-            meta.append(
-                {
-                    "ph": "M",
-                    "name": "thread_sort_index",
-                    "pid": _PID,
-                    "tid": track,
-                    "args": {"sort_index": track},
-                }
-            )
+            meta.append(_metadata("thread_name", track, {"name": name}))
+            meta.append(_metadata("thread_sort_index", track, {"sort_index": track}))
         # Earliest first, and a parent before the children that start with it.
         ordered = sorted(self._slices, key=lambda s: (s[3], -s[4]))
         return meta + [
