@@ -69,11 +69,13 @@ def read_trace(path: Path) -> Trace:
         return _parse(document["traceEvents"])
     except OSError as exc:
         problem = exc.strerror or str(exc)
-    except KeyError as exc:
-        problem = f"not a trace written by `hm run --trace FILE` (no field {exc})"
-    except (ValueError, TypeError, AttributeError) as exc:
-        problem = f"not a trace written by `hm run --trace FILE` ({exc})"
-    raise UsageError(f"{path}: {problem}")
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        # Which field of which event broke the parse says nothing to the reader.
+        problem = "not a trace written by `hm run --trace FILE`"
+    raise UsageError(f"{path}: {problem}", hint=_HINT)
+
+
+_HINT: Final = "give the file `hm run --trace FILE` wrote, as it wrote it"
 
 
 def _parse(events: list[dict[str, object]]) -> Trace:
@@ -153,7 +155,8 @@ def summary(trace: Trace) -> list[str]:
         detail = ", ".join(
             f"{hook} {_seconds(t)} x{c}" for hook, c, t in sorted(hooks, key=lambda h: -h[2])
         )
-        lines.append(f"  {_seconds(total):>9}  {plugin}: {calls} calls ({detail})")
+        noun = "call" if calls == 1 else "calls"
+        lines.append(f"  {_seconds(total):>9}  {plugin}: {calls} {noun} ({detail})")
     if not ranked:
         lines.append("  none")
     return lines

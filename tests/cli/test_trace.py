@@ -295,7 +295,7 @@ def test_summary_of_a_known_trace(project: Project, tmp_path: Path) -> None:
         "    3.000 s  LAST [last]",
         "time in plugin calls:",
         "    7.000 s  local: 2 calls (execute_step 7.000 s x2)",
-        "    0.500 s  audit: 1 calls (on_hook_event 0.500 s x1)",
+        "    0.500 s  audit: 1 call (on_hook_event 0.500 s x1)",
     ] == done.stdout.splitlines()
 
 
@@ -314,16 +314,25 @@ def test_summary_of_a_real_trace_names_its_steps(project: Project, tmp_path: Pat
 
 
 def test_summary_of_a_bad_file_is_one_line_and_exit_2(project: Project, tmp_path: Path) -> None:
-    """Not JSON, JSON that is not a trace, no file: each one error line, exit 2."""
+    """Not JSON, JSON that is not a trace, no file: each one fixed sentence and a hint, exit 2."""
     (tmp_path / "text.json").write_text("not json")
     (tmp_path / "other.json").write_text('{"traceEvents": [{"ph": "X"}]}')
+    (tmp_path / "lists.json").write_text('{"traceEvents": [["X"]]}')
+    not_a_trace = "not a trace written by `hm run --trace FILE`"
+    hint = "hint: give the file `hm run --trace FILE` wrote, as it wrote it"
 
-    for name in ("text.json", "other.json", "absent.json"):
+    for name, problem in (
+        ("text.json", not_a_trace),
+        ("other.json", not_a_trace),
+        ("lists.json", not_a_trace),
+        ("absent.json", "No such file or directory"),
+    ):
         done = project.hm("trace", "summary", str(tmp_path / name), raw=True)
 
-        assert 2 == done.returncode, name
-        [line] = done.stderr.splitlines()
-        assert line.startswith(f"error: {tmp_path / name}: "), line
+        assert (2, [f"error: {tmp_path / name}: {problem}", hint]) == (
+            done.returncode,
+            done.stderr.splitlines(),
+        )
 
 
 def test_the_png_script_draws_a_row_per_track_and_the_steps_as_bars(
