@@ -16,7 +16,8 @@ alone, so a plugin that is only correct one call at a time fails.
 Runners are judged by what any runner must do, including one that runs no command (the
 C example's): pass a passing step, return from a failing one, from a cancelled one and
 from one past its time limit. A runner that does run commands (it reports the failing
-step's own exit code) is held to that in the threads too.
+step's own exit code) is held to that in the threads too; one that does not passes its
+``fail`` checks as ``ok (runs no commands)``, never as a plain ``ok``.
 """
 
 from __future__ import annotations
@@ -104,12 +105,23 @@ class Check:
     #: The call's duration; for a concurrent check, the slowest of its calls.
     seconds: float
     reason: str | None = None
+    #: What a passed check passed as, when it is less than the check asks (a runner that
+    #: runs no commands): shown beside ``ok`` so it is never taken for a full pass.
+    note: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        """``ok``, ``ok (NOTE)`` or ``FAIL``."""
+        if not self.ok:
+            return "FAIL"
+        return "ok" if self.note is None else f"ok ({self.note})"
 
     def to_data(self) -> dict[str, object]:
         """The check as JSON-ready data (`hm plugin check --format json`)."""
         return {
             "name": self.name,
             "ok": self.ok,
+            "verdict": self.verdict,
             "ms": round(self.seconds * 1000, 1),
             "reason": self.reason,
         }
@@ -160,6 +172,8 @@ class _Probe:
     returns: object = StepResult
     #: Whether it runs from several threads too (not while ``should_cancel`` is true).
     concurrent: bool = True
+    #: The :attr:`Check.note` of a pass, given the result the call had alone.
+    note: Callable[[object], str | None] = lambda alone: None
 
 
 def check_plugin(target: str, *, progress: Callable[[Check], None] | None = None) -> Report:
@@ -264,7 +278,9 @@ class _Session:
 
     def _alone(self, probe: _Probe) -> tuple[Check, object]:
         seconds, result, reason = _timed(probe, 0, None)
-        return Check(name=probe.name, ok=reason is None, seconds=seconds, reason=reason), result
+        ok = reason is None
+        note = probe.note(result) if ok else None
+        return Check(name=probe.name, ok=ok, seconds=seconds, reason=reason, note=note), result
 
     def _together(self, probe: _Probe, alone: object) -> Check:
         start = threading.Barrier(THREADS)
@@ -288,6 +304,7 @@ class _Session:
             ok=not failures,
             seconds=max(seconds for seconds, _, _ in outcomes),
             reason=reason,
+            note=None if failures else probe.note(alone),
         )
 
     # -- runners -----------------------------------------------------------------------
@@ -311,7 +328,7 @@ class _Session:
             return self._step(runner, _LONG, TIMEOUT_STEP_LIMIT_S)
 
         yield _Probe(name=f"runner:{runner} pass", call=passing, judge=_judge_pass)
-        yield _Probe(name=f"runner:{runner} fail", call=failing, judge=_judge_fail)
+        yield _Probe(name=f"runner:{runner} fail", call=failing, judge=_judge_fail, note=_note_fail)
         for name, call in (("cancel", cancelled), ("timeout", timed_out)):
             yield _Probe(
                 name=f"runner:{runner} {name}", call=call, judge=_judge_any, concurrent=False
@@ -477,6 +494,11 @@ def _judge_fail(result: object, index: int, alone: object) -> str | None:
     if code == expected:
         return None
     return f"`exit {_fail_code(index)}` ended with exit {code}, expected {expected}"
+
+
+def _note_fail(alone: object) -> str | None:
+    """A runner that ended `exit 3` with exit 0 runs no commands: a pass, but not a full one."""
+    return "runs no commands" if _exit_code(alone) != FAIL_ALONE else None
 
 
 def _judge_any(result: object, index: int, alone: object) -> str | None:

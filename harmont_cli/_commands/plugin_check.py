@@ -79,9 +79,11 @@ def register(group: typer.Typer) -> None:
 
 
 def format_check(check: Check) -> str:
-    """One report line (and the reason, on the next, for a failed check)."""
-    verdict = "ok" if check.ok else "FAIL"
-    line = f"{verdict:<4}  {check.name:<40} {check.seconds * 1000:>9.1f} ms"
+    """
+    One report line (and the reason, on the next, for a failed check); a pass with a note
+    reads ``ok (NOTE)``, so that it is not taken for a full pass.
+    """
+    line = f"{check.verdict:<4}  {check.name:<40} {check.seconds * 1000:>9.1f} ms"
     return line if check.reason is None else f"{line}\n      {check.reason}"
 
 
@@ -97,5 +99,7 @@ def _summary(report: Report) -> str:
         version = f" {report.version}" if report.version else ""
         what = f"{report.plugin}{version} ({report.kind}, {report.source})"
     if not failed:
-        return f"{what}: all {len(report.checks)} checks passed"
+        noted = [f"{check.name} {check.verdict}" for check in report.checks if check.note]
+        caveat = f"; {', '.join(noted)}" if noted else ""
+        return f"{what}: all {len(report.checks)} checks passed{caveat}"
     return f"{what}: {len(failed)} of {len(report.checks)} checks failed: {', '.join(failed)}"

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from tests.run.rig import Project
 
 #: One report line: the verdict, the check's name, its time.
-LINE: Final = re.compile(r"(ok|FAIL)  +(\S.*?) +\d+\.\d ms")
+LINE: Final = re.compile(r"(ok(?: \([^)]+\))?|FAIL)  +(\S.*?) +\d+\.\d ms")
 
 
 @attrs.frozen

@@ -76,6 +76,10 @@ def test_a_built_in_runner_passes_by_name(project: Project) -> None:
         "runner:local pass x8",
         "runner:local fail x8",
     } <= set(done.verdicts())
+    assert ("ok", "ok") == (
+        done.verdicts()["runner:local fail"],
+        done.verdicts()["runner:local fail x8"],
+    )
 
 
 @pytest.mark.parametrize(
