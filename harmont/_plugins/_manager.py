@@ -653,23 +653,24 @@ class Registry:
         """Call *hook* on the loaded plugin *owner* alone, through the plugin seam."""
         caller = self._caller(hook, self._loaded[owner].plugin)
         capability = hook.removeprefix("hm_")
-        if self.tracer is None:
-            return call_plugin(
-                lambda: caller(**kwargs), plugin=owner, capability=capability, expected=expected
-            )
-        with self.tracer.plugin_call(owner, capability, **kwargs):
+        with self.traced(owner, capability, **kwargs):
             return call_plugin(
                 lambda: caller(**kwargs), plugin=owner, capability=capability, expected=expected
             )
 
-    def traced(self, plugin: str, capability: str) -> contextlib.AbstractContextManager[None]:
+    def traced(
+        self, plugin: str, capability: str, **call: object
+    ) -> contextlib.AbstractContextManager[None]:
         """
-        Around a call to *plugin* made without :meth:`_call_one` (a hook every plugin
-        sees, which only the owner answers): its slice in the trace, if there is one.
+        Around a call to *plugin*: its slice in the trace, if there is one. Calls made
+        without :meth:`_call_one` (a hook every plugin sees, which only the owner answers)
+        use it too.
+
+        :param call: the call's keyword arguments, which place the slice on its step's track.
         """
         if self.tracer is None:
             return contextlib.nullcontext()
-        return self.tracer.plugin_call(plugin, capability)
+        return self.tracer.plugin_call(plugin, capability, **call)
 
     def _caller(self, hook: str, plugin: object) -> pluggy.HookCaller:
         """A pluggy caller of ``hook`` that reaches only ``plugin`` (tracing still applies)."""
