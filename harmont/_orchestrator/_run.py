@@ -9,14 +9,13 @@ dispatched on every path once ``build_start`` was.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -175,30 +174,30 @@ def run(  # noqa: PLR0915 - one line per stage of the run, marking it in the tra
     root = Path(directory if directory is not None else Path.cwd()).resolve()
     if debug_shell is not None:
         _need_terminal(debug_shell)
+    masker = Masker((secrets or {}).values())
     tracer = None if trace is None else Tracer(trace)
     stage = _untraced if tracer is None else tracer.stage
-    with _closed_on_error(tracer):
+    registry: Registry | None = None
+    host: Host | None = None
+    try:
         stage("discover")
         loaded = _load(pipeline, slug=slug, root=root, cancel=cancel)
         selection, debug_shell = _select(loaded, only, debug_shell)
-    ir = selection.ir
-    control = RunControl()
-    archives = ArchiveStore()
-    run_id = uuid.uuid4()
-    sink = _Sink()
-    masker = Masker((secrets or {}).values())
-    host = Host(
-        project_root=root,
-        emit=sink,
-        emit_log_batch=sink,
-        archives=archives,
-        cancel=control.stop,
-        masker=masker,
-        keep_failed=debug_shell is not None and (debug_shell.on_failure or debug_shell.after),
-        secret_names=frozenset(secrets or {}),
-    )
-    registry: Registry | None = None
-    try:
+        ir = selection.ir
+        control = RunControl()
+        archives = ArchiveStore()
+        run_id = uuid.uuid4()
+        sink = _Sink()
+        host = Host(
+            project_root=root,
+            emit=sink,
+            emit_log_batch=sink,
+            archives=archives,
+            cancel=control.stop,
+            masker=masker,
+            keep_failed=debug_shell is not None and (debug_shell.on_failure or debug_shell.after),
+            secret_names=frozenset(secrets or {}),
+        )
         stage("load plugins")
         registry = load_registry(host=host, disabled=disabled_plugins, project_root=root)
         registry.tracer = tracer
@@ -267,11 +266,14 @@ def run(  # noqa: PLR0915 - one line per stage of the run, marking it in the tra
         masker.mask_error(error)  # in place: the traceback stays the original's
         raise
     finally:
-        if registry is not None:
-            registry.close()  # stops the workers of isolated native plugins
-        host.close()
-        if tracer is not None:
-            tracer.close()
+        try:
+            if registry is not None:
+                registry.close()  # stops the workers of isolated native plugins
+            if host is not None:
+                host.close()
+        finally:  # whatever failed above, the trace shows how far the run got
+            if tracer is not None:
+                tracer.close()
 
 
 def _build(
@@ -332,20 +334,6 @@ def _build(
 
 def _untraced(stage: str) -> None:
     """The stage marker of a run without a trace."""
-
-
-@contextlib.contextmanager
-def _closed_on_error(tracer: Tracer | None) -> Iterator[None]:
-    """
-    Write *tracer*'s file if what is inside fails: before the run's own ``finally``
-    exists, a run that fails early (its pipeline files, a cancel) still leaves its trace.
-    """
-    try:
-        yield
-    except BaseException:
-        if tracer is not None:
-            tracer.close()
-        raise
 
 
 def _select(

@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from tests.run.rig import TIMEOUT_SECONDS, command, live_commands, until, wait
 
 if TYPE_CHECKING:
@@ -147,6 +149,37 @@ def test_a_build_that_cannot_start_still_writes_its_trace(project: Project, tmp_
     assert 7 == build.returncode, build.stderr
     stages = [s["name"] for s in _slices(_read(trace), "stage")]
     assert ["discover", "load plugins", "plan"] == stages
+
+
+def test_a_run_whose_cleanup_fails_still_writes_its_trace(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    In process, the host failing to close after a passed build: the error is the run's,
+    and the trace still holds the build, not the empty file made at the start.
+    """
+    from harmont import run
+    from harmont._plugins._host import Host
+
+    def fail_to_close(self: Host) -> None:
+        raise OSError("the state directory went away")
+
+    for name, value in project.env.items():
+        if name == "HOME" or name.startswith(("XDG_", "HM_")):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setattr(Host, "close", fail_to_close)
+    trace = tmp_path / "trace.json"
+
+    with pytest.raises(OSError, match="the state directory went away"):
+        run(
+            project.pipeline(command("step", "true")),
+            directory=project.root,
+            runner="local",
+            trace=trace,
+        )
+
+    [step] = _slices(_read(trace), "step")
+    assert ("step", "passed") == (step["args"]["key"], step["args"]["status"])
 
 
 def test_a_cancelled_build_flushes_what_was_recorded(project: Project, tmp_path: Path) -> None:
