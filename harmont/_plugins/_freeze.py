@@ -11,8 +11,10 @@ native library came from.
 
 Syncing installs what is missing or different and checks every digest before anything
 is installed: native libraries are fetched, hashed and loaded in a worker first, pip runs
-in hash-checking mode over the entries that have a digest, then the libraries are put
-in place, then (``exact``) what the set does not name is removed.
+in hash-checking mode over the entries that have a digest (without their dependencies,
+which the set does not pin), then plainly to resolve the dependencies and install the
+entries without one, then the libraries are put in place, then (``exact``) what the set
+does not name is removed.
 """
 
 from __future__ import annotations
@@ -177,16 +179,26 @@ def sync_plugins(
         staged = [_stage_native(path, pin, Path(tmp)) for pin in plan.native]
         for pin in plan.python:
             _check_local_archive(path, pin)
+        for pin in plan.python:
+            progress(f"installing python {_shown(pin)}...")
         hashed = [pin for pin in plan.python if pin.sha256 is not None]
-        loose = [pin for pin in plan.python if pin.sha256 is None]
-        for group, options in ((hashed, ["--require-hashes"]), (loose, [])):
-            if not group:
-                continue
-            for pin in group:
-                progress(f"installing python {_shown(pin)}...")
-            requirements = Path(tmp) / "requirements.txt"
-            requirements.write_text("".join(f"{_requirement(pin)}\n" for pin in group))
-            _pip_install(path, ["install", *options, "-r", str(requirements)], pip_output)
+        # A set pins plugins, not what they require, and pip's hash-checking mode refuses
+        # any requirement without a digest: the pinned distributions go in alone, checked,
+        # then one plain run resolves every plugin's dependencies (a pinned one is
+        # installed by then, so its ``name==version`` is satisfied as it stands).
+        if hashed:
+            pinned = _requirements(Path(tmp) / "hashed.txt", map(_requirement, hashed))
+            _pip_install(
+                path, ["install", "--no-deps", "--require-hashes", "-r", pinned], pip_output
+            )
+        if plan.python:
+            lines = [
+                _requirement(pin) if pin.sha256 is None else f"{pin.name}=={pin.version}"
+                for pin in plan.python
+            ]
+            _pip_install(
+                path, ["install", "-r", _requirements(Path(tmp) / "all.txt", lines)], pip_output
+            )
         for native, library in zip(plan.native, staged, strict=True):
             progress(f"installing native {native.name} from {native.source}")
             assert native.source is not None  # plan_sync refuses a native without one
@@ -309,6 +321,12 @@ def _check_digest(where: str, source: str, data: bytes, expected: str) -> None:
             f"{where}: SHA-256 mismatch: the set pins {expected}, {source} has {actual}",
             hint="the file changed since the set was frozen; restore it, or freeze the set again",
         )
+
+
+def _requirements(path: Path, lines: Iterable[str]) -> str:
+    """Write a pip requirements file of ``lines`` at ``path``; return its path, for ``-r``."""
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return str(path)
 
 
 def _requirement(pin: PythonPin) -> str:

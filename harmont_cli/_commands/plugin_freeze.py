@@ -105,10 +105,11 @@ def register(group: typer.Typer) -> None:
 
         What is installed as pinned already is left alone. Every sha256 is checked before
         anything changes: a native library is fetched from its source, hashed and loaded
-        in a worker; pip runs with --require-hashes over the distributions that have a
-        sha256 (and as usual over those that have none), with its own configuration
-        (PIP_INDEX_URL, PIP_FIND_LINKS...). A mismatch is an error, exit 2, and nothing
-        is installed. Nothing is removed unless --exact is given.
+        in a worker; pip runs with --require-hashes --no-deps over the distributions that
+        have a sha256, then as usual over those that have none and every dependency (which
+        the set does not pin), with its own configuration (PIP_INDEX_URL,
+        PIP_FIND_LINKS...). A mismatch is an error, exit 2, and nothing is installed.
+        Nothing is removed unless --exact is given.
         """
         from harmont._plugins._freeze import plan_sync, sync_plugins
         from harmont._plugins._plugin_set import read_plugin_set

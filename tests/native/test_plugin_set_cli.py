@@ -123,14 +123,31 @@ class TestRoundTrip:
         assert listed == machine.listing(second)
         assert frozen == machine.ok(second, "plugin", "freeze").stdout
         assert [
+            "installing python hm-indexed 2.1.0 (sha256 unknown)...",
             "installing python hm-pinned 1.0.0 (sha256 "
             + frozen.split('sha256 = "')[1][:12]
             + "...)...",
-            "installing python hm-indexed 2.1.0 (sha256 unknown)...",
             f"installing native {_NATIVE} from {machine.root / 'libhm_c_hello.so'}",
         ] == sorted(synced.stderr.splitlines(), key=lambda line: "native" in line)
         assert "Synced plugins.toml: 0 changed, 3 already as pinned\n" == again.stdout
         assert {"hm-pinned", "hm-indexed", _NATIVE} <= {str(p["name"]) for p in listed}
+
+    def test_a_pinned_wheel_brings_its_dependencies(self, machine: Machine) -> None:
+        """The set pins only the plugin; sync still installs the library the wheel requires."""
+        build_wheel(machine.wheels, "hm-needed", version="0.3.0", plugin=False)
+        wheel = build_wheel(machine.wheels, "hm-needy", requires=["hm-needed>=0.3"])
+        first = machine.venv("first")
+        machine.ok(first, "plugin", "install", str(wheel))
+        machine.ok(first, "plugin", "freeze", "-o", "plugins.toml")
+        second = machine.venv("second")
+
+        machine.ok(second, "plugin", "sync", "plugins.toml")
+
+        tables = (machine.root / "plugins.toml").read_text().splitlines()
+        assert ["[python.hm-needy]"] == [line for line in tables if line.startswith("[")]
+        assert {"hm-needed==0.3.0", "hm-needy==1.0.0"} <= set(
+            machine.distributions(second).splitlines()
+        )
 
     def test_the_set_pins_what_is_known_and_nothing_else(self, machine: Machine) -> None:
         """The wheel and the library carry their real digests; the index install carries none."""
