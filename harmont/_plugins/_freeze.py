@@ -48,7 +48,6 @@ from harmont._settings import line_of
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
-    from harmont._plugins._install import PipOutput
     from harmont._plugins._manager import PluginInfo
 
 #: What pip prints when a file does not match its ``--hash`` (pip 20 to 24 alike).
@@ -167,10 +166,18 @@ def plan_sync(
 
 
 def sync_plugins(
-    path: Path, plan: SyncPlan, *, progress: Callable[[str], None], pip_output: PipOutput
+    path: Path,
+    plan: SyncPlan,
+    *,
+    progress: Callable[[str], None],
+    pip_output: Callable[[str], None],
+    verbose: bool,
 ) -> None:
     """
     Carry out ``plan`` (from the set in ``path``), every digest checked before a change.
+
+    :param pip_output: where pip's output goes: line by line as pip runs with
+        ``verbose``, otherwise all of it only if pip fails.
 
     :raises UsageError: a digest that does not match (naming the file, line and entry).
     :raises PluginLoadError: a library hm cannot load, a failed download or pip run.
@@ -189,7 +196,10 @@ def sync_plugins(
         if hashed:
             pinned = _requirements(Path(tmp) / "hashed.txt", map(_requirement, hashed))
             _pip_install(
-                path, ["install", "--no-deps", "--require-hashes", "-r", pinned], pip_output
+                path,
+                ["install", "--no-deps", "--require-hashes", "-r", pinned],
+                pip_output,
+                verbose,
             )
         if plan.python:
             lines = [
@@ -197,7 +207,10 @@ def sync_plugins(
                 for pin in plan.python
             ]
             _pip_install(
-                path, ["install", "-r", _requirements(Path(tmp) / "all.txt", lines)], pip_output
+                path,
+                ["install", "-r", _requirements(Path(tmp) / "all.txt", lines)],
+                pip_output,
+                verbose,
             )
         for native, library in zip(plan.native, staged, strict=True):
             progress(f"installing native {native.name} from {native.source}")
@@ -208,22 +221,22 @@ def sync_plugins(
         remove_plugin(removal)
 
 
-def _pip_install(path: Path, args: list[str], output: PipOutput) -> None:
+def _pip_install(path: Path, args: list[str], output: Callable[[str], None], live: bool) -> None:
     """
     Run pip; a digest pip refused is reported as hm reports its own: exit 2.
 
     pip checks every digest before it installs anything, so nothing is half-installed.
-    Its report is only read where hm captures it (without ``-v``).
+    Its output is read whether it is shown as it comes (``live``) or only on failure, so
+    the exit status does not depend on ``-v``.
     """
     refused: list[bool] = []
 
     def read(text: str) -> None:
         refused.append(_PIP_HASH_MISMATCH in text)
-        if output is not None:
-            output(text)
+        output(text)
 
     try:
-        run_pip(args, shown=str(path), output=read if output is not None else None)
+        run_pip(args, shown=str(path), output=None if live else read, live=read if live else None)
     except PluginLoadError:
         if any(refused):
             raise UsageError(

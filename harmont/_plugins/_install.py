@@ -399,10 +399,30 @@ def _pip_install(target: str, *, shown: str, output: PipOutput, progress: Progre
     )
 
 
-def run_pip(args: list[str], *, shown: str, output: PipOutput) -> None:
-    """Run pip with *args*, its output kept for *output* (see :func:`install_plugin`)."""
+def run_pip(
+    args: list[str], *, shown: str, output: PipOutput, live: Callable[[str], None] | None = None
+) -> None:
+    """
+    Run pip with *args*, its output kept for *output* (see :func:`install_plugin`).
+
+    :param live: given instead of ``output``: each line of pip's output as pip writes it,
+        for a caller that shows pip's output and reads it too (pip writes to a pipe then,
+        so it draws no progress bar).
+    """
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
-    if output is None:
+    if live is not None:
+        with subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        ) as process:
+            assert process.stdout is not None  # stdout=PIPE
+            for line in process.stdout:
+                live(line)
+        status = process.returncode
+    elif output is None:
         status = subprocess.run(command, check=False).returncode
     else:
         done = subprocess.run(

@@ -121,7 +121,7 @@ def register(group: typer.Typer) -> None:
             changes = plan.describe()
             typer.echo("\n".join(f"would {line}" for line in changes) or "nothing to change")
             return
-        sync_plugins(file, plan, progress=_stderr, pip_output=None if verbose else _stderr)
+        sync_plugins(file, plan, progress=_stderr, pip_output=_stderr, verbose=verbose)
         changed = len(plan.python) + len(plan.native) + len(plan.removals)
         typer.echo(f"Synced {file}: {changed} changed, {len(plan.unchanged)} already as pinned")
 

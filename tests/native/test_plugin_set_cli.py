@@ -199,14 +199,17 @@ class TestRoundTrip:
         assert "hm-" not in machine.distributions(second)
         assert not machine.plugin_dir.exists()
 
-    def test_a_digest_pip_refuses_installs_nothing(self, machine: Machine) -> None:
+    @pytest.mark.parametrize("flags", [[], ["-v"]], ids=["quiet", "verbose"])
+    def test_a_digest_pip_refuses_installs_nothing(
+        self, machine: Machine, flags: list[str]
+    ) -> None:
         """A wheel pip finds with another digest than the pinned one: exit 2, pip's report kept."""
         (machine.root / "plugins.toml").write_text(
             f'format = 1\n\n[python.hm-indexed]\nversion = "2.1.0"\nsha256 = "{"0" * 64}"\n'
         )
         python = machine.venv("env")
 
-        done = machine.hm(python, "plugin", "sync", "plugins.toml")
+        done = machine.hm(python, "plugin", "sync", "plugins.toml", *flags)
 
         assert 2 == done.returncode
         assert "THESE PACKAGES DO NOT MATCH THE HASHES" in done.stderr
