@@ -319,9 +319,9 @@ def _fetch(where: str, source: str, expected: str) -> bytes:
     """The bytes of ``source`` (a file or an https URL), if their SHA-256 is ``expected``."""
     try:
         data = read_source(source)
-    except PluginLoadError as exc:
+    except (PluginLoadError, UsageError) as exc:
         raise UsageError(
-            f"{where}: {exc.message}", hint="restore the file, or freeze the set again"
+            f"{where}: {exc.message}", hint=exc.hint or "restore the file, or freeze the set again"
         ) from exc
     _check_digest(where, source, data, expected)
     return data

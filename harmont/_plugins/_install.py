@@ -134,11 +134,7 @@ def install_plugin(
         pip run.
     """
     expected = _normalise_pin(pin) if pin is not None else None
-    if source.startswith("http://"):
-        raise UsageError(
-            f"plugin source '{source}': plain http:// is not allowed",
-            hint="use an https:// URL with --pin <sha256>, or a local file path",
-        )
+    _refuse_plain_http(source, hint="use an https:// URL with --pin <sha256>, or a local file path")
     if source.startswith("https://"):
         if expected is None:
             raise UsageError(
@@ -260,8 +256,10 @@ def read_source(source: str) -> bytes:
     """
     The bytes of ``source``: an ``https://`` URL, downloaded, or a local file.
 
+    :raises UsageError: a plain ``http://`` URL.
     :raises PluginLoadError: a failed download, a file that cannot be read.
     """
+    _refuse_plain_http(source, hint="use an https:// URL, or a local file path")
     if source.startswith("https://"):
         return _download(source)
     try:
@@ -272,6 +270,12 @@ def read_source(source: str) -> bytes:
         ) from exc
 
 
+def _refuse_plain_http(source: str, *, hint: str) -> None:
+    """An ``http://`` source would be read as a file path, or fetched where it can be forged."""
+    if source.startswith("http://"):
+        raise UsageError(f"plugin source '{source}': plain http:// is not allowed", hint=hint)
+
+
 def native_origin(library: Path) -> NativeOrigin | None:
     """
     Where the installed ``library`` was installed from; None if hm did not record it.
@@ -279,8 +283,6 @@ def native_origin(library: Path) -> NativeOrigin | None:
     A library copied into the plugin directory by hand, or replaced since, has no
     origin: the recorded one is returned only while the file still has its SHA-256.
     """
-    import json
-
     try:
         record = json.loads(library.with_name(f"{library.stem}{_ORIGIN_SUFFIX}").read_text())
         origin = NativeOrigin(source=str(record["source"]), sha256=str(record["sha256"]))
@@ -331,8 +333,6 @@ def place_native(library: Path, *, name: str, origin: str) -> Installed:
 
     ``origin`` (a URL or an absolute path) is recorded beside it with the file's SHA-256.
     """
-    import json
-
     directory = user_plugin_dir(os.environ)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{name}{NATIVE_SUFFIX}"

@@ -298,6 +298,20 @@ class TestWithoutPip:
             "hint: pass -o a file in a directory that exists and you can write to",
         ]) == (done.returncode, done.stderr.splitlines())  # fmt: skip
 
+    def test_a_plain_http_source_is_refused(self, machine: Machine) -> None:
+        """A library is only downloaded over https: the entry is named, exit 2, nothing fetched."""
+        (machine.root / "plugins.toml").write_text(
+            f'format = 1\n\n[native.web]\nsha256 = "{"a" * 64}"\nsource = "http://x.org/web.so"\n'
+        )
+
+        done = machine.hm(sys.executable, "plugin", "sync", "plugins.toml")
+
+        assert (2, [
+            "error: plugins.toml:4: native.web: plugin source 'http://x.org/web.so': "
+            "plain http:// is not allowed",
+            "hint: use an https:// URL, or a local file path",
+        ]) == (done.returncode, done.stderr.splitlines())  # fmt: skip
+
     def test_bad_input_is_one_error_line_and_exit_2(self, machine: Machine) -> None:
         """A set of an unknown format is refused before anything loads or installs."""
         (machine.root / "plugins.toml").write_text("format = 7\n")
