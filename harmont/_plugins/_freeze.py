@@ -7,7 +7,8 @@ project's ``.harmont/plugins`` and ``HM_PLUGIN_PATH`` belong to the project or t
 not to the environment). Freezing reads only what was recorded at install time and never
 guesses: pip records the digest of a wheel or URL it installed (PEP 610), not of one it
 took from an index, so such an entry has no ``sha256``; `hm plugin install` records where a
-native library came from.
+native library came from. A set is committed and shared, so a URL goes into it without
+the parts that may hold a credential.
 
 Syncing installs what is missing or different and checks every digest before anything
 is installed: native libraries are fetched, hashed and loaded in a worker first, pip runs
@@ -65,7 +66,12 @@ def freeze_plugins(
     :param warn: told, in one line, of each native library whose origin is unknown.
     """
     names = {p.distribution for p in plugins if p.kind == "python" and not p.builtin}
-    python = tuple(_python_pin(name) for name in sorted(n for n in names if n is not None))
+    python = []
+    for name in sorted(n for n in names if n is not None):
+        pin = _python_pin(name)
+        if pin.url is not None:
+            pin = attrs.evolve(pin, url=_public(pin.url, f"python distribution '{pin.name}'", warn))
+        python.append(pin)
     native = []
     for library in _user_libraries(plugins, env):
         origin = native_origin(library)
@@ -78,10 +84,31 @@ def freeze_plugins(
             NativePin(
                 name=library.stem,
                 sha256=hashlib.sha256(library.read_bytes()).hexdigest(),
-                source=origin.source if origin is not None else None,
+                source=None
+                if origin is None
+                else _public(origin.source, f"native plugin '{library.stem}'", warn),
             )
         )
-    return PluginSet(python=python, native=tuple(native))
+    return PluginSet(python=tuple(python), native=tuple(native))
+
+
+def _public(url: str, what: str, warn: Callable[[str], None]) -> str:
+    """
+    ``url`` without its user name and query string, telling ``warn`` when it had either.
+
+    A set is committed and shared, and those are where a URL carries a credential (a
+    ``user:token@``, a presigned URL's signature, ``?token=``); a path or a ``file:`` URL
+    has no host, so it is kept as it is.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if not parts.netloc or ("@" not in parts.netloc and not parts.query):
+        return url
+    public = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="").geturl()
+    warn(
+        f"{what}: the set leaves out the user name and query string of {public}, which may "
+        "hold credentials; add back by hand what the download needs"
+    )
+    return public
 
 
 @attrs.frozen(kw_only=True)

@@ -53,7 +53,9 @@ def register(group: typer.Typer) -> None:
         The file begins with `format = 1`; [python.NAME] tables hold version, sha256,
         url and editable, [native.NAME] tables hold sha256 and source. Tables are sorted
         by name, so the same set always gives the same file. An index install has no
-        sha256: pip keeps no digest of what it takes from an index.
+        sha256: pip keeps no digest of what it takes from an index. A URL is written
+        without its user name and query string, which may hold credentials (a warning
+        says so).
         """
         from harmont._plugins._freeze import freeze_plugins
         from harmont._plugins._plugin_set import dump_plugin_set
