@@ -7,12 +7,15 @@ project's ``.harmont/plugins`` and ``HM_PLUGIN_PATH`` belong to the project or t
 not to the environment). Freezing reads only what was recorded at install time and never
 guesses: pip records the digest of a wheel or URL it installed (PEP 610), not of one it
 took from an index, so such an entry has no ``sha256``; `hm plugin install` records where a
-native library came from.
+native library came from. A set is committed and shared, so a URL goes into it without
+the parts that may hold a credential.
 
 Syncing installs what is missing or different and checks every digest before anything
 is installed: native libraries are fetched, hashed and loaded in a worker first, pip runs
-in hash-checking mode over the entries that have a digest, then the libraries are put
-in place, then (``exact``) what the set does not name is removed.
+in hash-checking mode over the entries that have a digest (without their dependencies,
+which the set does not pin), then plainly to resolve the dependencies and install the
+entries without one, then the libraries are put in place, then (``exact``) what the set
+does not name is removed.
 """
 
 from __future__ import annotations
@@ -46,7 +49,6 @@ from harmont._settings import line_of
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
-    from harmont._plugins._install import PipOutput
     from harmont._plugins._manager import PluginInfo
 
 #: What pip prints when a file does not match its ``--hash`` (pip 20 to 24 alike).
@@ -64,7 +66,12 @@ def freeze_plugins(
     :param warn: told, in one line, of each native library whose origin is unknown.
     """
     names = {p.distribution for p in plugins if p.kind == "python" and not p.builtin}
-    python = tuple(_python_pin(name) for name in sorted(n for n in names if n is not None))
+    python = []
+    for name in sorted(n for n in names if n is not None):
+        pin = _python_pin(name)
+        if pin.url is not None:
+            pin = attrs.evolve(pin, url=_public(pin.url, f"python distribution '{pin.name}'", warn))
+        python.append(pin)
     native = []
     for library in _user_libraries(plugins, env):
         origin = native_origin(library)
@@ -77,10 +84,31 @@ def freeze_plugins(
             NativePin(
                 name=library.stem,
                 sha256=hashlib.sha256(library.read_bytes()).hexdigest(),
-                source=origin.source if origin is not None else None,
+                source=None
+                if origin is None
+                else _public(origin.source, f"native plugin '{library.stem}'", warn),
             )
         )
-    return PluginSet(python=python, native=tuple(native))
+    return PluginSet(python=tuple(python), native=tuple(native))
+
+
+def _public(url: str, what: str, warn: Callable[[str], None]) -> str:
+    """
+    ``url`` without its user name and query string, telling ``warn`` when it had either.
+
+    A set is committed and shared, and those are where a URL carries a credential (a
+    ``user:token@``, a presigned URL's signature, ``?token=``); a path or a ``file:`` URL
+    has no host, so it is kept as it is.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if not parts.netloc or ("@" not in parts.netloc and not parts.query):
+        return url
+    public = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="").geturl()
+    warn(
+        f"{what}: the set leaves out the user name and query string of {public}, which may "
+        "hold credentials; add back by hand what the download needs"
+    )
+    return public
 
 
 @attrs.frozen(kw_only=True)
@@ -165,10 +193,18 @@ def plan_sync(
 
 
 def sync_plugins(
-    path: Path, plan: SyncPlan, *, progress: Callable[[str], None], pip_output: PipOutput
+    path: Path,
+    plan: SyncPlan,
+    *,
+    progress: Callable[[str], None],
+    pip_output: Callable[[str], None],
+    verbose: bool,
 ) -> None:
     """
     Carry out ``plan`` (from the set in ``path``), every digest checked before a change.
+
+    :param pip_output: where pip's output goes: line by line as pip runs with
+        ``verbose``, otherwise all of it only if pip fails.
 
     :raises UsageError: a digest that does not match (naming the file, line and entry).
     :raises PluginLoadError: a library hm cannot load, a failed download or pip run.
@@ -177,16 +213,32 @@ def sync_plugins(
         staged = [_stage_native(path, pin, Path(tmp)) for pin in plan.native]
         for pin in plan.python:
             _check_local_archive(path, pin)
+        for pin in plan.python:
+            progress(f"installing python {_shown(pin)}...")
         hashed = [pin for pin in plan.python if pin.sha256 is not None]
-        loose = [pin for pin in plan.python if pin.sha256 is None]
-        for group, options in ((hashed, ["--require-hashes"]), (loose, [])):
-            if not group:
-                continue
-            for pin in group:
-                progress(f"installing python {_shown(pin)}...")
-            requirements = Path(tmp) / "requirements.txt"
-            requirements.write_text("".join(f"{_requirement(pin)}\n" for pin in group))
-            _pip_install(path, ["install", *options, "-r", str(requirements)], pip_output)
+        # A set pins plugins, not what they require, and pip's hash-checking mode refuses
+        # any requirement without a digest: the pinned distributions go in alone, checked,
+        # then one plain run resolves every plugin's dependencies (a pinned one is
+        # installed by then, so its ``name==version`` is satisfied as it stands).
+        if hashed:
+            pinned = _requirements(Path(tmp) / "hashed.txt", map(_requirement, hashed))
+            _pip_install(
+                path,
+                ["install", "--no-deps", "--require-hashes", "-r", pinned],
+                pip_output,
+                verbose,
+            )
+        if plan.python:
+            lines = [
+                _requirement(pin) if pin.sha256 is None else f"{pin.name}=={pin.version}"
+                for pin in plan.python
+            ]
+            _pip_install(
+                path,
+                ["install", "-r", _requirements(Path(tmp) / "all.txt", lines)],
+                pip_output,
+                verbose,
+            )
         for native, library in zip(plan.native, staged, strict=True):
             progress(f"installing native {native.name} from {native.source}")
             assert native.source is not None  # plan_sync refuses a native without one
@@ -196,22 +248,22 @@ def sync_plugins(
         remove_plugin(removal)
 
 
-def _pip_install(path: Path, args: list[str], output: PipOutput) -> None:
+def _pip_install(path: Path, args: list[str], output: Callable[[str], None], live: bool) -> None:
     """
     Run pip; a digest pip refused is reported as hm reports its own: exit 2.
 
     pip checks every digest before it installs anything, so nothing is half-installed.
-    Its report is only read where hm captures it (without ``-v``).
+    Its output is read whether it is shown as it comes (``live``) or only on failure, so
+    the exit status does not depend on ``-v``.
     """
     refused: list[bool] = []
 
     def read(text: str) -> None:
         refused.append(_PIP_HASH_MISMATCH in text)
-        if output is not None:
-            output(text)
+        output(text)
 
     try:
-        run_pip(args, shown=str(path), output=read if output is not None else None)
+        run_pip(args, shown=str(path), output=None if live else read, live=read if live else None)
     except PluginLoadError:
         if any(refused):
             raise UsageError(
@@ -294,9 +346,9 @@ def _fetch(where: str, source: str, expected: str) -> bytes:
     """The bytes of ``source`` (a file or an https URL), if their SHA-256 is ``expected``."""
     try:
         data = read_source(source)
-    except PluginLoadError as exc:
+    except (PluginLoadError, UsageError) as exc:
         raise UsageError(
-            f"{where}: {exc.message}", hint="restore the file, or freeze the set again"
+            f"{where}: {exc.message}", hint=exc.hint or "restore the file, or freeze the set again"
         ) from exc
     _check_digest(where, source, data, expected)
     return data
@@ -309,6 +361,12 @@ def _check_digest(where: str, source: str, data: bytes, expected: str) -> None:
             f"{where}: SHA-256 mismatch: the set pins {expected}, {source} has {actual}",
             hint="the file changed since the set was frozen; restore it, or freeze the set again",
         )
+
+
+def _requirements(path: Path, lines: Iterable[str]) -> str:
+    """Write a pip requirements file of ``lines`` at ``path``; return its path, for ``-r``."""
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return str(path)
 
 
 def _requirement(pin: PythonPin) -> str:

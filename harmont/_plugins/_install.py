@@ -134,11 +134,7 @@ def install_plugin(
         pip run.
     """
     expected = _normalise_pin(pin) if pin is not None else None
-    if source.startswith("http://"):
-        raise UsageError(
-            f"plugin source '{source}': plain http:// is not allowed",
-            hint="use an https:// URL with --pin <sha256>, or a local file path",
-        )
+    _refuse_plain_http(source, hint="use an https:// URL with --pin <sha256>, or a local file path")
     if source.startswith("https://"):
         if expected is None:
             raise UsageError(
@@ -260,8 +256,10 @@ def read_source(source: str) -> bytes:
     """
     The bytes of ``source``: an ``https://`` URL, downloaded, or a local file.
 
+    :raises UsageError: a plain ``http://`` URL.
     :raises PluginLoadError: a failed download, a file that cannot be read.
     """
+    _refuse_plain_http(source, hint="use an https:// URL, or a local file path")
     if source.startswith("https://"):
         return _download(source)
     try:
@@ -272,6 +270,12 @@ def read_source(source: str) -> bytes:
         ) from exc
 
 
+def _refuse_plain_http(source: str, *, hint: str) -> None:
+    """An ``http://`` source would be read as a file path, or fetched where it can be forged."""
+    if source.startswith("http://"):
+        raise UsageError(f"plugin source '{source}': plain http:// is not allowed", hint=hint)
+
+
 def native_origin(library: Path) -> NativeOrigin | None:
     """
     Where the installed ``library`` was installed from; None if hm did not record it.
@@ -279,8 +283,6 @@ def native_origin(library: Path) -> NativeOrigin | None:
     A library copied into the plugin directory by hand, or replaced since, has no
     origin: the recorded one is returned only while the file still has its SHA-256.
     """
-    import json
-
     try:
         record = json.loads(library.with_name(f"{library.stem}{_ORIGIN_SUFFIX}").read_text())
         origin = NativeOrigin(source=str(record["source"]), sha256=str(record["sha256"]))
@@ -331,8 +333,6 @@ def place_native(library: Path, *, name: str, origin: str) -> Installed:
 
     ``origin`` (a URL or an absolute path) is recorded beside it with the file's SHA-256.
     """
-    import json
-
     directory = user_plugin_dir(os.environ)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{name}{NATIVE_SUFFIX}"
@@ -399,10 +399,30 @@ def _pip_install(target: str, *, shown: str, output: PipOutput, progress: Progre
     )
 
 
-def run_pip(args: list[str], *, shown: str, output: PipOutput) -> None:
-    """Run pip with *args*, its output kept for *output* (see :func:`install_plugin`)."""
+def run_pip(
+    args: list[str], *, shown: str, output: PipOutput, live: Callable[[str], None] | None = None
+) -> None:
+    """
+    Run pip with *args*, its output kept for *output* (see :func:`install_plugin`).
+
+    :param live: given instead of ``output``: each line of pip's output as pip writes it,
+        for a caller that shows pip's output and reads it too (pip writes to a pipe then,
+        so it draws no progress bar).
+    """
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
-    if output is None:
+    if live is not None:
+        with subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        ) as process:
+            assert process.stdout is not None  # stdout=PIPE
+            for line in process.stdout:
+                live(line)
+        status = process.returncode
+    elif output is None:
         status = subprocess.run(command, check=False).returncode
     else:
         done = subprocess.run(

@@ -53,7 +53,9 @@ def register(group: typer.Typer) -> None:
         The file begins with `format = 1`; [python.NAME] tables hold version, sha256,
         url and editable, [native.NAME] tables hold sha256 and source. Tables are sorted
         by name, so the same set always gives the same file. An index install has no
-        sha256: pip keeps no digest of what it takes from an index.
+        sha256: pip keeps no digest of what it takes from an index. A URL is written
+        without its user name and query string, which may hold credentials (a warning
+        says so).
         """
         from harmont._plugins._freeze import freeze_plugins
         from harmont._plugins._plugin_set import dump_plugin_set
@@ -105,10 +107,11 @@ def register(group: typer.Typer) -> None:
 
         What is installed as pinned already is left alone. Every sha256 is checked before
         anything changes: a native library is fetched from its source, hashed and loaded
-        in a worker; pip runs with --require-hashes over the distributions that have a
-        sha256 (and as usual over those that have none), with its own configuration
-        (PIP_INDEX_URL, PIP_FIND_LINKS...). A mismatch is an error, exit 2, and nothing
-        is installed. Nothing is removed unless --exact is given.
+        in a worker; pip runs with --require-hashes --no-deps over the distributions that
+        have a sha256, then as usual over those that have none and every dependency (which
+        the set does not pin), with its own configuration (PIP_INDEX_URL,
+        PIP_FIND_LINKS...). A mismatch is an error, exit 2, and nothing is installed.
+        Nothing is removed unless --exact is given.
         """
         from harmont._plugins._freeze import plan_sync, sync_plugins
         from harmont._plugins._plugin_set import read_plugin_set
@@ -120,7 +123,7 @@ def register(group: typer.Typer) -> None:
             changes = plan.describe()
             typer.echo("\n".join(f"would {line}" for line in changes) or "nothing to change")
             return
-        sync_plugins(file, plan, progress=_stderr, pip_output=None if verbose else _stderr)
+        sync_plugins(file, plan, progress=_stderr, pip_output=_stderr, verbose=verbose)
         changed = len(plan.python) + len(plan.native) + len(plan.removals)
         typer.echo(f"Synced {file}: {changed} changed, {len(plan.unchanged)} already as pinned")
 

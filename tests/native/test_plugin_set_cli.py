@@ -123,14 +123,31 @@ class TestRoundTrip:
         assert listed == machine.listing(second)
         assert frozen == machine.ok(second, "plugin", "freeze").stdout
         assert [
+            "installing python hm-indexed 2.1.0 (sha256 unknown)...",
             "installing python hm-pinned 1.0.0 (sha256 "
             + frozen.split('sha256 = "')[1][:12]
             + "...)...",
-            "installing python hm-indexed 2.1.0 (sha256 unknown)...",
             f"installing native {_NATIVE} from {machine.root / 'libhm_c_hello.so'}",
         ] == sorted(synced.stderr.splitlines(), key=lambda line: "native" in line)
         assert "Synced plugins.toml: 0 changed, 3 already as pinned\n" == again.stdout
         assert {"hm-pinned", "hm-indexed", _NATIVE} <= {str(p["name"]) for p in listed}
+
+    def test_a_pinned_wheel_brings_its_dependencies(self, machine: Machine) -> None:
+        """The set pins only the plugin; sync still installs the library the wheel requires."""
+        build_wheel(machine.wheels, "hm-needed", version="0.3.0", plugin=False)
+        wheel = build_wheel(machine.wheels, "hm-needy", requires=["hm-needed>=0.3"])
+        first = machine.venv("first")
+        machine.ok(first, "plugin", "install", str(wheel))
+        machine.ok(first, "plugin", "freeze", "-o", "plugins.toml")
+        second = machine.venv("second")
+
+        machine.ok(second, "plugin", "sync", "plugins.toml")
+
+        tables = (machine.root / "plugins.toml").read_text().splitlines()
+        assert ["[python.hm-needy]"] == [line for line in tables if line.startswith("[")]
+        assert {"hm-needed==0.3.0", "hm-needy==1.0.0"} <= set(
+            machine.distributions(second).splitlines()
+        )
 
     def test_the_set_pins_what_is_known_and_nothing_else(self, machine: Machine) -> None:
         """The wheel and the library carry their real digests; the index install carries none."""
@@ -182,14 +199,17 @@ class TestRoundTrip:
         assert "hm-" not in machine.distributions(second)
         assert not machine.plugin_dir.exists()
 
-    def test_a_digest_pip_refuses_installs_nothing(self, machine: Machine) -> None:
+    @pytest.mark.parametrize("flags", [[], ["-v"]], ids=["quiet", "verbose"])
+    def test_a_digest_pip_refuses_installs_nothing(
+        self, machine: Machine, flags: list[str]
+    ) -> None:
         """A wheel pip finds with another digest than the pinned one: exit 2, pip's report kept."""
         (machine.root / "plugins.toml").write_text(
             f'format = 1\n\n[python.hm-indexed]\nversion = "2.1.0"\nsha256 = "{"0" * 64}"\n'
         )
         python = machine.venv("env")
 
-        done = machine.hm(python, "plugin", "sync", "plugins.toml")
+        done = machine.hm(python, "plugin", "sync", "plugins.toml", *flags)
 
         assert 2 == done.returncode
         assert "THESE PACKAGES DO NOT MATCH THE HASHES" in done.stderr
@@ -276,6 +296,20 @@ class TestWithoutPip:
         assert (2, [
             f"error: cannot write the plugin set to {target}: No such file or directory",
             "hint: pass -o a file in a directory that exists and you can write to",
+        ]) == (done.returncode, done.stderr.splitlines())  # fmt: skip
+
+    def test_a_plain_http_source_is_refused(self, machine: Machine) -> None:
+        """A library is only downloaded over https: the entry is named, exit 2, nothing fetched."""
+        (machine.root / "plugins.toml").write_text(
+            f'format = 1\n\n[native.web]\nsha256 = "{"a" * 64}"\nsource = "http://x.org/web.so"\n'
+        )
+
+        done = machine.hm(sys.executable, "plugin", "sync", "plugins.toml")
+
+        assert (2, [
+            "error: plugins.toml:4: native.web: plugin source 'http://x.org/web.so': "
+            "plain http:// is not allowed",
+            "hint: use an https:// URL, or a local file path",
         ]) == (done.returncode, done.stderr.splitlines())  # fmt: skip
 
     def test_bad_input_is_one_error_line_and_exit_2(self, machine: Machine) -> None:

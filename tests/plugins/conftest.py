@@ -19,7 +19,7 @@ from harmont import Registry
 REPO: Final = Path(__file__).resolve().parents[2]
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from harmont import Host
 
@@ -100,18 +100,35 @@ PLUGIN_SOURCE = """
 """
 
 
-def build_wheel(directory: Path, name: str, *, version: str = "1.0.0") -> Path:
-    """Build a minimal wheel by hand: one module, one ``harmont.plugins`` entry point."""
+def build_wheel(
+    directory: Path,
+    name: str,
+    *,
+    version: str = "1.0.0",
+    requires: Sequence[str] = (),
+    plugin: bool = True,
+) -> Path:
+    """
+    Build a minimal wheel by hand: one module, and (``plugin``) one ``harmont.plugins``
+    entry point; ``requires`` become its ``Requires-Dist`` lines.
+    """
     module = name.replace("-", "_")
     info = f"{module}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
     files = {
-        f"{module}.py": PLUGIN_SOURCE.format(name=name, runner=name, verb=name).encode(),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{module}.py": PLUGIN_SOURCE.format(name=name, runner=name, verb=name).encode()
+        if plugin
+        else b"",
+        f"{info}/METADATA": metadata.encode(),
         f"{info}/WHEEL": (
             b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         ),
-        f"{info}/entry_points.txt": f"[harmont.plugins]\n{name} = {module}:plugin\n".encode(),
     }
+    if plugin:
+        files[f"{info}/entry_points.txt"] = (
+            f"[harmont.plugins]\n{name} = {module}:plugin\n".encode()
+        )
     record = [
         f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
         for path, data in files.items()

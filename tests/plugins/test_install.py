@@ -17,7 +17,13 @@ import pytest
 
 import harmont
 from harmont import PluginInfo, PluginLoadError, PluginStatus, UsageError
-from harmont._plugins._install import Removal, install_plugin, plan_removal, remove_plugin
+from harmont._plugins._install import (
+    Removal,
+    install_plugin,
+    plan_removal,
+    read_source,
+    remove_plugin,
+)
 from tests.plugins.conftest import build_wheel
 
 if TYPE_CHECKING:
@@ -56,6 +62,16 @@ class TestInstallRefusals:
             install_plugin(source, pin=pin)
 
         assert f"plugin source '{source}': {message}" == info.value.message
+
+    def test_plain_http_is_not_read_as_a_file(self) -> None:
+        """What sync downloads is refused over http, not looked for on disk."""
+        with pytest.raises(UsageError) as info:
+            read_source("http://x.org/web.so")
+
+        assert (
+            "plugin source 'http://x.org/web.so': plain http:// is not allowed",
+            "use an https:// URL, or a local file path",
+        ) == (info.value.message, info.value.hint)
 
     def test_malformed_pin(self) -> None:
         """A pin must be a SHA-256 in hex."""

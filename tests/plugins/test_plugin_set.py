@@ -185,6 +185,72 @@ class TestFreezePython:
         )
 
 
+class TestCredentials:
+    """A set is committed and shared: what may be a credential in a URL stays out of it."""
+
+    _KEPT_OUT = "the set leaves out the user name and query string of {url}, which may hold "
+    _HINT = "credentials; add back by hand what the download needs"
+
+    def test_a_native_sources_query_and_user_are_left_out(self, tmp_path: Path) -> None:
+        """A presigned URL's signature and a user:token never reach the set; a warning says so."""
+        directory = tmp_path / ".harmont" / "plugins"
+        directory.mkdir(parents=True)
+        (directory / "web.so").write_bytes(b"web")
+        (directory / "web.origin.json").write_text(
+            json.dumps(
+                {
+                    "source": "https://me:tok@x.org/web.so?X-Amz-Signature=s3cret#frag",
+                    "sha256": hashlib.sha256(b"web").hexdigest(),
+                }
+            )
+        )
+        info = PluginInfo(
+            name="web",
+            version="1",
+            kind="native",
+            status=PluginStatus.LOADED,
+            source=str(directory / "web.so"),
+        )
+        warnings: list[str] = []
+
+        frozen = freeze_plugins([info], env={"HOME": str(tmp_path)}, warn=warnings.append)
+
+        assert "https://x.org/web.so#frag" == frozen.native[0].source
+        assert [
+            "native plugin 'web': "
+            + self._KEPT_OUT.format(url="https://x.org/web.so#frag")
+            + self._HINT
+        ] == warnings
+
+    def test_a_python_url_loses_its_query_and_a_path_is_kept(
+        self, make_dist: MakeDist, site_dir: Path
+    ) -> None:
+        """pip keeps a URL's query in its record; freezing does not, and leaves files alone."""
+        make_dist("hm-thing", "plugin = None\n")
+        make_dist("hm-local", "plugin = None\n")
+        for name, url in (
+            ("hm_thing", "https://x.org/p.whl?token=s3cret"),
+            ("hm_local", "file:///src/p?x"),
+        ):
+            (site_dir / f"{name}-1.0.0.dist-info" / "direct_url.json").write_text(
+                json.dumps({"url": url, "dir_info": {}})
+            )
+        warnings: list[str] = []
+
+        frozen = freeze_plugins(
+            [_python("hm-local", "hm-local"), _python("hm-thing", "hm-thing")],
+            env={},
+            warn=warnings.append,
+        )
+
+        assert ["file:///src/p?x", "https://x.org/p.whl"] == [pin.url for pin in frozen.python]
+        assert [
+            "python distribution 'hm-thing': "
+            + self._KEPT_OUT.format(url="https://x.org/p.whl")
+            + self._HINT
+        ] == warnings
+
+
 class TestPlan:
     def test_exact_removes_what_the_set_lacks_but_never_builtins(
         self, make_dist: MakeDist, tmp_path: Path
