@@ -85,6 +85,16 @@ def _snapshots(store: Path) -> list[Path]:
     return [store.joinpath(*names) for names in directories_at(store, 3)]
 
 
+def _not_cleaned(store: str, why: str, *, dry_run: bool) -> CleanReport:
+    """The report of a *store* left alone, saying *why* in its one ``skipped`` line."""
+    return CleanReport(dry_run=dry_run, removals=(), skipped=(f"{store} not cleaned: {why}",))
+
+
+def _cannot_list(exc: OSError, path: Path | None) -> str:
+    """Why listing *path* failed, naming the entry the error names when it names one."""
+    return f"cannot list {exc.filename or path}: {exc.strerror or exc}"
+
+
 def _remove(snapshot: Path, store: Path) -> str | None:
     """Delete *snapshot*, then its parents left empty; why it failed, or None."""
     try:
@@ -108,16 +118,11 @@ def clean_snapshot_store(*, dry_run: bool = False, store: Path | None = None) ->
     if root.is_symlink():
         # Whatever the link points to was never harmont's to empty.
         why = f"{root} is a symbolic link (to {root.readlink()}); remove the link"
-        return CleanReport(
-            dry_run=dry_run, removals=(), skipped=(f"local snapshots not cleaned: {why}",)
-        )
+        return _not_cleaned("local snapshots", why, dry_run=dry_run)
     try:
         snapshots = _snapshots(root)
     except OSError as exc:
-        why = f"cannot list {exc.filename or root}: {exc.strerror or exc}"
-        return CleanReport(
-            dry_run=dry_run, removals=(), skipped=(f"local snapshots not cleaned: {why}",)
-        )
+        return _not_cleaned("local snapshots", _cannot_list(exc, root), dry_run=dry_run)
     removals = []
     for snapshot in snapshots:
         kind = _KIND_UNFINISHED if snapshot.name.startswith(".") else _KIND_CACHE
@@ -139,10 +144,8 @@ def clean_fifo_dirs(*, dry_run: bool = False, memory_dir: Path | None = None) ->
     try:
         found = abandoned_fifo_dirs() if memory_dir is None else abandoned_fifo_dirs(memory_dir)
     except OSError as exc:
-        why = f"cannot list {exc.filename or memory_dir}: {exc.strerror or exc}"
-        return CleanReport(
-            dry_run=dry_run, removals=(), skipped=(f"local FIFO directories not cleaned: {why}",)
-        )
+        why = _cannot_list(exc, memory_dir)
+        return _not_cleaned("local FIFO directories", why, dry_run=dry_run)
     removals = []
     for directory in found:
         error = None if dry_run else _remove_fifo_dir(directory)
