@@ -10,8 +10,8 @@ Four stores, cleaned in one call:
 - the local runner's snapshot store (:func:`~.local.snapshot_store`), laid out as
   ``<store>/<repository>/<name>/<version>``: each version directory is one snapshot, and a
   ``.<version>.<id>`` beside it is one a run was storing when it died.
-- the local runner's FIFO directories in ``/dev/shm`` of runs whose `hm` was killed
-  (:func:`~.local.abandoned_fifo_dirs`); a live run's are left alone.
+- the local runner's FIFO directories (in ``$XDG_RUNTIME_DIR`` or ``/dev/shm``) of runs
+  whose `hm` was killed (:func:`~.local.abandoned_fifo_dirs`); a live run's are left alone.
 
 Like the engine's containers, a snapshot being stored by a run in flight looks like a
 leftover: cleaning while `hm run` is running can fail that run.
@@ -136,13 +136,13 @@ def clean_fifo_dirs(*, dry_run: bool = False, memory_dir: Path | None = None) ->
     Remove the FIFO directories local runs left when their `hm` was killed.
 
     :param dry_run: list them without removing anything.
-    :param memory_dir: where runs make them (default ``/dev/shm``).
+    :param memory_dir: where runs make them (default ``$XDG_RUNTIME_DIR``, else ``/dev/shm``).
     :returns: one removal per directory; one that cannot be listed is in ``skipped``.
     """
     from harmont._executors.local import abandoned_fifo_dirs
 
     try:
-        found = abandoned_fifo_dirs() if memory_dir is None else abandoned_fifo_dirs(memory_dir)
+        found = abandoned_fifo_dirs(memory_dir)
     except OSError as exc:
         why = _cannot_list(exc, memory_dir)
         return _not_cleaned("local FIFO directories", why, dry_run=dry_run)
