@@ -11,7 +11,11 @@ than a trivial step's whole scheduling. A thread that finishes its call waits fo
 one (a few are kept, the rest end). A call that never returns keeps its thread and nothing
 else: the next call gets another thread, so a hung plugin is abandoned exactly as it was on
 a thread of its own. Each call runs in a fresh :mod:`contextvars` context and under its own
-thread name, as it would on a new thread.
+thread name, as it would on a new thread; what a call keeps in a :class:`threading.local`
+(or a native library in its ``thread_local``) stays for whichever call the thread makes next.
+
+A thread parks before it says its call has ended, so a caller that waited for one call
+and starts another finds the thread idle: reuse does not depend on which thread runs first.
 """
 
 from __future__ import annotations
@@ -41,26 +45,36 @@ class _Thread:
     def __init__(self, threads: _Threads) -> None:
         self._threads = threads
         self._call: Callable[[], None] | None = None
+        self._ended: Callable[[], None] | None = None
         # Released once per call given: the thread waits on it between calls.
         self._given = threading.Lock()
         self._given.acquire()
         self._thread = threading.Thread(target=self._serve, name=_IDLE_NAME, daemon=True)
         self._thread.start()
 
-    def give(self, name: str, call: Callable[[], None]) -> None:
-        """Make *call* next, under *name* (named here, so it reads so before it starts)."""
+    def give(self, name: str, call: Callable[[], None], ended: Callable[[], None]) -> None:
+        """
+        Make *call* next, under *name* (named here, so it reads so before it starts).
+
+        *ended* is called once the thread is parked (or about to end) after *call*; *call*
+        must not raise.
+        """
         self._thread.name = name
-        self._call = call
+        self._call, self._ended = call, ended
         self._given.release()
 
     def _serve(self) -> None:
         while True:
             self._given.acquire()
             call, self._call = self._call, None
+            ended, self._ended = self._ended, None
             if call is not None:
                 contextvars.Context().run(call)
             self._thread.name = _IDLE_NAME
-            if not self._threads.park(self):
+            kept = self._threads.park(self)
+            if ended is not None:
+                ended()
+            if not kept:
                 return
 
 
@@ -72,13 +86,17 @@ class _Threads:
         self._lock = threading.Lock()
         self._idle: list[_Thread] = []
 
-    def run(self, name: str, call: Callable[[], None]) -> None:
-        """Make *call* on an idle thread, or on a new one when every thread is busy."""
+    def run(self, name: str, call: Callable[[], None], ended: Callable[[], None]) -> None:
+        """
+        Make *call* on an idle thread, or on a new one when every thread is busy.
+
+        *ended* runs once the thread is idle again, after *call*.
+        """
         with self._lock:
             thread = self._idle.pop() if self._idle else None
         if thread is None:
             thread = _Thread(self)
-        thread.give(name, call)
+        thread.give(name, call, ended)
 
     def park(self, thread: _Thread) -> bool:
         """Keep *thread* for a later call; False when enough are kept, and it should end."""
@@ -109,15 +127,13 @@ class Background(Generic[T]):
         # Held until the call has ended: waiting is acquiring it.
         self._running = threading.Lock()
         self._running.acquire()
-        _THREADS.run(name, self._run)
+        _THREADS.run(name, self._run, self._running.release)
 
     def _run(self) -> None:
         try:
             self._outcome.append(self._call())
         except BaseException as exc:  # handed over to the waiting thread, re-raised there
             self._failure.append(exc)
-        finally:
-            self._running.release()
 
     def wait(self, seconds: float) -> bool:
         """Wait at most *seconds*; return whether the call has finished."""

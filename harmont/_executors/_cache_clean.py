@@ -1,7 +1,7 @@
 """
 ``hm cache clean``: remove what the first-party runners keep between runs.
 
-Three stores, cleaned in one call:
+Four stores, cleaned in one call:
 
 - the Docker engine: every container and image labelled by harmont
   (:mod:`~._docker_clean`). An engine that cannot be reached is not an error here, since
@@ -10,6 +10,8 @@ Three stores, cleaned in one call:
 - the local runner's snapshot store (:func:`~.local.snapshot_store`), laid out as
   ``<store>/<repository>/<name>/<version>``: each version directory is one snapshot, and a
   ``.<version>.<id>`` beside it is one a run was storing when it died.
+- the local runner's FIFO directories (in ``$XDG_RUNTIME_DIR`` or ``/dev/shm``) of runs
+  whose `hm` was killed (:func:`~.local.abandoned_fifo_dirs`); a live run's are left alone.
 
 Like the engine's containers, a snapshot being stored by a run in flight looks like a
 leftover: cleaning while `hm run` is running can fail that run.
@@ -17,6 +19,7 @@ leftover: cleaning while `hm run` is running can fail that run.
 
 from __future__ import annotations
 
+import shutil
 from typing import TYPE_CHECKING
 
 import attrs
@@ -27,7 +30,13 @@ from harmont._orchestrator._safe_remove import directories_at, remove_below
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["CleanReport", "Removal", "clean_caches", "clean_snapshot_store"]
+__all__ = [
+    "CleanReport",
+    "Removal",
+    "clean_caches",
+    "clean_fifo_dirs",
+    "clean_snapshot_store",
+]
 
 #: ``Removal.kind`` of a local snapshot a run finished storing.
 _KIND_CACHE = "cache"
@@ -39,12 +48,13 @@ _KIND_UNFINISHED = "unfinished"
 class Removal:
     """One object a runner stored, and what became of it."""
 
-    #: ``container``, ``image``, ``snapshot``, or a Kubernetes ``pod`` or ``secret``.
+    #: ``container``, ``image``, ``snapshot``, ``FIFO directory``, or a Kubernetes ``pod``
+    #: or ``secret``.
     what: str
     #: The container name, the image tag (its id when it has no tag), the snapshot's path.
     name: str
     #: ``chain``, ``cache`` or ``ephemeral`` in the engine; ``cache`` or ``unfinished``
-    #: for a local snapshot.
+    #: for a local snapshot; ``unfinished`` for a killed run's FIFO directory.
     kind: str
     #: Why it could not be removed (in use by a container harmont does not own...).
     error: str | None = None
@@ -75,6 +85,16 @@ def _snapshots(store: Path) -> list[Path]:
     return [store.joinpath(*names) for names in directories_at(store, 3)]
 
 
+def _not_cleaned(store: str, why: str, *, dry_run: bool) -> CleanReport:
+    """The report of a *store* left alone, saying *why* in its one ``skipped`` line."""
+    return CleanReport(dry_run=dry_run, removals=(), skipped=(f"{store} not cleaned: {why}",))
+
+
+def _cannot_list(exc: OSError, path: Path | None) -> str:
+    """Why listing *path* failed, naming the entry the error names when it names one."""
+    return f"cannot list {exc.filename or path}: {exc.strerror or exc}"
+
+
 def _remove(snapshot: Path, store: Path) -> str | None:
     """Delete *snapshot*, then its parents left empty; why it failed, or None."""
     try:
@@ -98,22 +118,50 @@ def clean_snapshot_store(*, dry_run: bool = False, store: Path | None = None) ->
     if root.is_symlink():
         # Whatever the link points to was never harmont's to empty.
         why = f"{root} is a symbolic link (to {root.readlink()}); remove the link"
-        return CleanReport(
-            dry_run=dry_run, removals=(), skipped=(f"local snapshots not cleaned: {why}",)
-        )
+        return _not_cleaned("local snapshots", why, dry_run=dry_run)
     try:
         snapshots = _snapshots(root)
     except OSError as exc:
-        why = f"cannot list {exc.filename or root}: {exc.strerror or exc}"
-        return CleanReport(
-            dry_run=dry_run, removals=(), skipped=(f"local snapshots not cleaned: {why}",)
-        )
+        return _not_cleaned("local snapshots", _cannot_list(exc, root), dry_run=dry_run)
     removals = []
     for snapshot in snapshots:
         kind = _KIND_UNFINISHED if snapshot.name.startswith(".") else _KIND_CACHE
         error = None if dry_run else _remove(snapshot, root)
         removals.append(Removal(what="snapshot", name=str(snapshot), kind=kind, error=error))
     return CleanReport(dry_run=dry_run, removals=tuple(removals))
+
+
+def clean_fifo_dirs(*, dry_run: bool = False, memory_dir: Path | None = None) -> CleanReport:
+    """
+    Remove the FIFO directories local runs left when their `hm` was killed.
+
+    :param dry_run: list them without removing anything.
+    :param memory_dir: where runs make them (default ``$XDG_RUNTIME_DIR``, else ``/dev/shm``).
+    :returns: one removal per directory; one that cannot be listed is in ``skipped``.
+    """
+    from harmont._executors.local import abandoned_fifo_dirs
+
+    try:
+        found = abandoned_fifo_dirs(memory_dir)
+    except OSError as exc:
+        why = _cannot_list(exc, memory_dir)
+        return _not_cleaned("local FIFO directories", why, dry_run=dry_run)
+    removals = []
+    for directory in found:
+        error = None if dry_run else _remove_fifo_dir(directory)
+        removals.append(
+            Removal(what="FIFO directory", name=str(directory), kind=_KIND_UNFINISHED, error=error)
+        )
+    return CleanReport(dry_run=dry_run, removals=tuple(removals))
+
+
+def _remove_fifo_dir(directory: Path) -> str | None:
+    """Delete *directory* (FIFOs only, no symlink followed); why it failed, or None."""
+    try:
+        shutil.rmtree(directory)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def clean_caches(*, dry_run: bool = False) -> CleanReport:
@@ -136,9 +184,10 @@ def clean_caches(*, dry_run: bool = False) -> CleanReport:
     from harmont._executors._kube_clean import clean as clean_kubernetes
 
     local = clean_snapshot_store(dry_run=dry_run)
+    fifos = clean_fifo_dirs(dry_run=dry_run)
     kubernetes = clean_kubernetes(dry_run=dry_run)
     return CleanReport(
         dry_run=dry_run,
-        removals=engine.removals + local.removals + kubernetes.removals,
-        skipped=engine.skipped + local.skipped + kubernetes.skipped,
+        removals=engine.removals + local.removals + fifos.removals + kubernetes.removals,
+        skipped=engine.skipped + local.skipped + fifos.skipped + kubernetes.skipped,
     )

@@ -588,7 +588,10 @@ def _sweep_run(
     are; the listing by label then finds any other. A step being stopped may be removing
     its own container at this moment, and the images are free only once every container
     of the run is gone: the listing repeats until it comes back empty or *deadline*
-    (``time.monotonic()``) passes. Engine errors propagate.
+    (``time.monotonic()``) passes. An engine error listing containers or images
+    propagates; one removing a container does not (:func:`_force_remove_container`): the
+    next listing finds the container again. Any other error of a removal propagates once
+    every removal of the batch has ended.
     """
     _remove_containers(api, held)
     run_label = {"label": f"{LABEL_RUN}={run_id}"}
@@ -616,7 +619,9 @@ def _remove_containers(api: APIClient, container_ids: Sequence[str]) -> None:
 
     workers = min(len(container_ids), _REMOVALS_AT_ONCE)
     with ThreadPoolExecutor(workers, thread_name_prefix="hm-docker-remove") as pool:
-        pool.map(functools.partial(_force_remove_container, api), container_ids)
+        # Consumed, so a removal's error is raised here as it is for a single container;
+        # leaving the pool still waits for every other removal, so none is skipped.
+        list(pool.map(functools.partial(_force_remove_container, api), container_ids))
 
 
 def _remove_ephemeral_images(api: APIClient, run_id: uuid.UUID) -> None:

@@ -15,9 +15,9 @@ group), following the executor contract:
   framed script handed to it (:mod:`._local_session`, :mod:`._shell_session`): the
   step's own env over the session's, a process group of its own (``setsid``, or the
   Python running `hm` where there is none: nothing to install), its output on FIFOs of
-  its own (in ``/dev/shm`` where there is one), its exit status on the session's status
-  channel. A process of the step that escaped its group and still holds its output is
-  reported in one warning line and no longer waited for.
+  its own (in ``$XDG_RUNTIME_DIR``, else ``/dev/shm`` where there is one), its exit
+  status on the session's status channel. A process of the step that escaped its group
+  and still holds its output is reported in one warning line and no longer waited for.
 - A step under ``CacheMissNoCommit`` hands its directory and session on as a *live* ref:
   the next step of the chain continues in them.
 - A step under ``CacheMissBuildAs`` ends the session and moves its directory into the
@@ -40,6 +40,7 @@ import atexit
 import contextlib
 import itertools
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RUNNER",
+    "abandoned_fifo_dirs",
     "snapshot_store",
 ]
 
@@ -104,8 +106,12 @@ _MANIFEST: Final = PluginManifest(
 )
 
 _LIVE_PREFIX: Final = "local-live:"
-#: A file system in memory, where the steps' FIFOs are cheapest to make (Linux).
+#: A file system in memory, where the steps' FIFOs are cheapest to make (Linux), used
+#: when ``$XDG_RUNTIME_DIR`` (the user's own directory for pipes and sockets) is unset.
 _MEMORY_DIR: Final = "/dev/shm"
+#: A run's FIFO directory there: ``hm-fifos-<pid>-<random>``, *pid* the `hm` process whose
+#: run made it, so `hm cache clean` can tell a killed run's directory from a live one's.
+_FIFO_DIR_NAME: Final = re.compile(r"hm-fifos-([0-9]+)-")
 
 
 def snapshot_store() -> Path:
@@ -146,17 +152,61 @@ def _remove_tree(path: Path) -> None:
 
 def _fifo_dir(root: Path) -> Path:
     """
-    A private directory for the run's FIFOs: in memory (``/dev/shm``) where there is one,
-    else in the run directory *root*.
+    A private directory for the run's FIFOs: in memory (:func:`_memory_dir`) where there
+    is one, else in the run directory *root*.
 
     Each step makes two FIFOs and removes them: on a disk file system (ext4) that is
     journalled metadata, and cost a trivial step more CPU than anything else `hm` does.
     """
     with contextlib.suppress(OSError):
-        return Path(tempfile.mkdtemp(prefix="hm-fifos-", dir=_MEMORY_DIR))
+        return Path(tempfile.mkdtemp(prefix=f"hm-fifos-{os.getpid()}-", dir=_memory_dir()))
     fifos = root / "fifos"
     fifos.mkdir(mode=0o700)
     return fifos
+
+
+def _memory_dir() -> str:
+    """``$XDG_RUNTIME_DIR``, made for a user's pipes and sockets, else ``/dev/shm``."""
+    return os.environ.get("XDG_RUNTIME_DIR") or _MEMORY_DIR
+
+
+def abandoned_fifo_dirs(memory_dir: Path | None = None) -> list[Path]:
+    """
+    This user's run FIFO directories in *memory_dir* whose `hm` process is gone, sorted.
+
+    A run removes its own at build end; a killed one (SIGKILL, out of memory) cannot, and
+    the directory holds memory until reboot. One whose process lives is left, as is one
+    whose pid a later process reused: removing a live run's FIFOs would fail its steps.
+    A directory named otherwise (another program's) is not harmont's to judge.
+
+    :raises OSError: *memory_dir* exists but cannot be listed.
+    """
+    try:
+        entries = list(os.scandir(_memory_dir() if memory_dir is None else memory_dir))
+    except FileNotFoundError:
+        return []
+    abandoned = []
+    for entry in entries:
+        named = _FIFO_DIR_NAME.match(entry.name)
+        if (
+            named is not None
+            and entry.is_dir(follow_symlinks=False)
+            and entry.stat(follow_symlinks=False).st_uid == os.getuid()
+            and not _process_lives(int(named[1]))
+        ):
+            abandoned.append(Path(entry.path))
+    return sorted(abandoned)
+
+
+def _process_lives(pid: int) -> bool:
+    """Whether a process *pid* exists (another user's included); a pid it cannot be: True."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _environment(step_env: dict[str, str]) -> dict[str, str]:

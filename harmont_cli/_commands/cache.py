@@ -30,7 +30,8 @@ def register(app: typer.Typer) -> None:
     ) -> int:
         """
         Remove harmont's Docker images (step cache and fork snapshots), the containers of
-        runs that crashed, and the local runner's cache snapshots. Without a reachable
+        runs that crashed, the local runner's cache snapshots, and the FIFO directories of
+        local runs that were killed. Without a reachable
         Docker engine, only the local snapshots are cleaned. Do not run it while `hm run`
         is running.
         """

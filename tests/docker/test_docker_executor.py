@@ -384,3 +384,44 @@ class TestErrors:
         assert f"unix://{tmp_path}/dead.sock" in caught.value.message
         assert caught.value.hint is not None
         assert "--runner local" in caught.value.hint
+
+
+class TestRemoveContainers:
+    def test_an_error_of_one_removal_is_raised_after_the_others(
+        self, docker_api: APIClient, docker_engine: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Removed at once, the containers all go; what failed one is raised, not dropped."""
+        from docker import APIClient
+        from docker.errors import NotFound
+
+        from harmont._executors._docker_engine import LABEL_MANAGED
+        from harmont._executors.docker import _remove_containers
+
+        ids = [
+            docker_api.create_container(docker_engine, "true", labels={LABEL_MANAGED: "1"})["Id"]
+            for _ in range(3)
+        ]
+        broken = ids[1]
+        real = APIClient.remove_container
+
+        def remove(api: APIClient, container: str, **options: Any) -> None:
+            if container == broken:
+                raise RuntimeError("removal bug")
+            real(api, container, **options)
+
+        monkeypatch.setattr(APIClient, "remove_container", remove)
+        try:
+            with pytest.raises(RuntimeError, match="removal bug"):
+                _remove_containers(docker_api, ids)
+        finally:
+            monkeypatch.undo()
+            docker_api.remove_container(broken, force=True)
+
+        def exists(container: str) -> bool:
+            try:
+                docker_api.inspect_container(container)
+            except NotFound:
+                return False
+            return True
+
+        assert [False, False] == [exists(ids[0]), exists(ids[2])]

@@ -169,7 +169,12 @@ def run_bounded(
 
 
 def hm_environment(home: Path) -> dict[str, str]:
-    """The environment of an `hm` subprocess: a private home, cache and plugin state."""
+    """
+    The environment of an `hm` subprocess: a private home, cache, plugin state and runtime
+    directory (where the local runner's FIFOs go, so a test's never meet another's).
+    """
+    runtime = home / ".run"
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -180,6 +185,7 @@ def hm_environment(home: Path) -> dict[str, str]:
         XDG_CACHE_HOME=str(home / ".cache"),
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_STATE_HOME=str(home / ".local" / "state"),
+        XDG_RUNTIME_DIR=str(runtime),
         PYTHONUNBUFFERED="1",
     )
     return env
