@@ -223,16 +223,16 @@ def _without_secrets(env: Mapping[str, str], context: PluginContext) -> dict[str
     return {name: value for name, value in env.items() if name not in carried}
 
 
-def shell_exports(env: Mapping[str, str], context: PluginContext) -> bytes:
+def shell_exports(env: Mapping[str, str], secret_names: frozenset[str]) -> bytes:
     """
-    The ``export`` lines a debug shell sources for *env*: never a secret (named in
-    *context*, whether or not its pod's Secret could carry it), and only the names that
-    the Secret's filter accepts (:data:`~._kube_secret.ENV_NAME`), which are valid shell.
+    The ``export`` lines a debug shell sources for *env*: never a secret (one of
+    *secret_names*, whether or not its pod's Secret could carry it), and only the names
+    that the Secret's filter accepts (:data:`~._kube_secret.ENV_NAME`), which are valid shell.
     """
     return b"".join(
         b"export " + name.encode() + b"=" + quote(value) + b"\n"
         for name, value in env.items()
-        if name not in context.secret_names and ENV_NAME.match(name)
+        if name not in secret_names and ENV_NAME.match(name)
     )
 
 
@@ -369,7 +369,8 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
         if pod is None:
             pod = self._acquire(context, executor_input)
         try:
-            env_file = self._write_shell_env(pod, shell_exports(executor_input.env, context))
+            exports = shell_exports(executor_input.env, context.secret_names)
+            env_file = self._write_shell_env(pod, exports)
             argv = [kubectl, "exec", "-it", "-n", pod.namespace]
             if pod.settings.context is not None:
                 argv += ["--context", pod.settings.context]
