@@ -132,8 +132,9 @@ _NAME_LIMIT: Final = 50
 _SETTLE_SECONDS: Final = 30.0
 #: How long the pre-flight check waits for the apiserver.
 _CHECK_SECONDS: Final = 10.0
-#: Where a debug shell's env file is written, and read and deleted by the shell.
-_SHELL_ENV_DIR: Final = "/.harmont"
+#: Where a debug shell's env file is written, under a name of its own and mode 600 (the
+#: pod's user may not write ``/``), then read and deleted by the shell.
+_SHELL_ENV_DIR: Final = "/tmp"
 #: Where snapshots made before the source files were listed beside them list theirs.
 _OLD_MANIFEST: Final = MANIFEST_PATH.lstrip("/")
 
@@ -398,7 +399,7 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
         exec, started only after this returns, finds it whole or not at all (and then
         fails loudly, as ``.`` of a missing file does, rather than opening without the env).
         """
-        path = f"{_SHELL_ENV_DIR}/env-{secrets.token_hex(8)}"
+        path = f"{_SHELL_ENV_DIR}/hm-shell-env-{secrets.token_hex(8)}"
         write = (
             f"mkdir -p {_SHELL_ENV_DIR} && umask 077 && head -c {len(exports)} > {path}.part"
             f" && mv {path}.part {path} && wc -c < {path}"
