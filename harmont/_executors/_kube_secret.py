@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 
     from kubernetes.client import ApiClient
 
-__all__ = ["create_secret", "secret_name", "secret_values"]
+__all__ = ["ENV_NAME", "create_secret", "secret_name", "secret_values"]
 
 #: What a container's ``envFrom`` turns into a variable; other keys it would skip.
-_ENV_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+ENV_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _CONFLICT: Final = 409
 
 
@@ -46,7 +46,7 @@ def secret_values(env: Mapping[str, str], names: frozenset[str]) -> dict[str, st
     A name that is no variable name would be dropped by the kubelet, so it stays in the
     step's env as before.
     """
-    return {name: env[name] for name in sorted(names) if name in env and _ENV_NAME.match(name)}
+    return {name: env[name] for name in sorted(names) if name in env and ENV_NAME.match(name)}
 
 
 def _manifest(run_id: uuid.UUID, values: Mapping[str, str]) -> dict[str, Any]:

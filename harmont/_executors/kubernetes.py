@@ -72,7 +72,12 @@ from harmont._executors._kube_pods import (
     pod_manifest,
     wait_running,
 )
-from harmont._executors._kube_secret import create_secret, secret_name, secret_values
+from harmont._executors._kube_secret import (
+    ENV_NAME,
+    create_secret,
+    secret_name,
+    secret_values,
+)
 from harmont._executors._kube_session import WORKSPACE, ExecFailed, KubeSession, exec_bytes
 from harmont._executors._shell_session import quote
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY, sanitise
@@ -127,6 +132,9 @@ _NAME_LIMIT: Final = 50
 _SETTLE_SECONDS: Final = 30.0
 #: How long the pre-flight check waits for the apiserver.
 _CHECK_SECONDS: Final = 10.0
+#: Where a debug shell's env file is written, under a name of its own and mode 600 (the
+#: pod's user may not write ``/``), then read and deleted by the shell.
+_SHELL_ENV_DIR: Final = "/tmp"
 #: Where snapshots made before the source files were listed beside them list theirs.
 _OLD_MANIFEST: Final = MANIFEST_PATH.lstrip("/")
 
@@ -214,6 +222,19 @@ def _without_secrets(env: Mapping[str, str], context: PluginContext) -> dict[str
     """*env* less the secrets its pod's container has from the run's Secret."""
     carried = secret_values(env, context.secret_names)
     return {name: value for name, value in env.items() if name not in carried}
+
+
+def shell_exports(env: Mapping[str, str], secret_names: frozenset[str]) -> bytes:
+    """
+    The ``export`` lines a debug shell sources for *env*: never a secret (one of
+    *secret_names*, whether or not its pod's Secret could carry it), and only the names
+    that the Secret's filter accepts (:data:`~._kube_secret.ENV_NAME`), which are valid shell.
+    """
+    return b"".join(
+        b"export " + name.encode() + b"=" + quote(value) + b"\n"
+        for name, value in env.items()
+        if name not in secret_names and ENV_NAME.match(name)
+    )
 
 
 def _pod_name(run_id: uuid.UUID, step_key: str) -> str:
@@ -328,10 +349,10 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
         runs (the one its failed command left, or a new one from its parent's state), with
         the step's env and workdir; the pod goes afterwards.
 
-        The run's secrets are in the pod's environment from its Secret, as for the steps;
-        the rest of the step's env is exported by the exec's own command, so nothing is
-        written into the pod first (an exec of its own, and a file the shell must read and
-        delete): their values, none of them a secret's, show in kubectl's command line.
+        No value is in an argv, here (``ps`` shows kubectl's) or in the pod: the run's
+        secrets are in the pod's environment from its Secret, as for the steps, and the
+        rest of the step's env is written into a file of the pod through an exec's stdin
+        (:meth:`_write_shell_env`) that the interactive exec sources and deletes.
         """
         import shutil
 
@@ -349,18 +370,13 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
         if pod is None:
             pod = self._acquire(context, executor_input)
         try:
-            exports = b"".join(
-                b"export " + name.encode() + b"=" + quote(value) + b"; "
-                for name, value in _without_secrets(executor_input.env, context).items()
-                if name.isidentifier()
-            )
+            exports = shell_exports(executor_input.env, context.secret_names)
+            env_file = self._write_shell_env(pod, exports)
             argv = [kubectl, "exec", "-it", "-n", pod.namespace]
             if pod.settings.context is not None:
                 argv += ["--context", pod.settings.context]
-            workdir = quote(executor_input.workdir)
-            enter = (exports + b"cd " + workdir + b' && exec "$@"').decode(
-                "utf-8", "surrogateescape"
-            )
+            workdir = quote(executor_input.workdir).decode("utf-8", "surrogateescape")
+            enter = f'. {env_file} && rm -f {env_file} && cd {workdir} && exec "$@"'
             script = shell_script(executor_input.step.cmd, program, run_command=run_command)
             return attach(
                 [*argv, pod.name, "--", "sh", "-c", enter, "sh", *script], env=dict(os.environ)
@@ -373,6 +389,32 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
             ) from exc
         finally:
             self._remove(pod)
+
+    def _write_shell_env(self, pod: _Pod, exports: bytes) -> str:
+        """
+        Write *exports* into a file of *pod* of its own name; its path.
+
+        The file is written under a temporary name and renamed once it holds every byte,
+        and the exec reports the renamed file's size, checked here: so the interactive
+        exec, started only after this returns, finds it whole or not at all (and then
+        fails loudly, as ``.`` of a missing file does, rather than opening without the env).
+        """
+        path = f"{_SHELL_ENV_DIR}/hm-shell-env-{secrets.token_hex(8)}"
+        write = (
+            f"mkdir -p {_SHELL_ENV_DIR} && umask 077 && head -c {len(exports)} > {path}.part"
+            f" && mv {path}.part {path} && wc -c < {path}"
+        )
+        written = self._exec(pod, ["sh", "-c", write], exports, "writing the shell's env")
+        if written.strip() != str(len(exports)).encode():
+            raise PluginRuntimeError(
+                f"kubernetes: pod '{pod.name}': the shell's env file holds "
+                f"{written.strip().decode('utf-8', 'replace') or 'nothing'} of "
+                f"{len(exports)} bytes",
+                plugin=PLUGIN_NAME,
+                code="kube_exec",
+                hint="the pod's file system may be full or read-only; run again",
+            )
+        return path
 
     def _snapshot(
         self, run_id: uuid.UUID, step_key: str, tag: str
@@ -510,9 +552,19 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
     def _store(self, pod: _Pod, tag: str) -> None:
         """Tar the pod's snapshot paths as *tag*: in memory (ephemeral) or the cache."""
         data = self._exec(pod, _pack_command(pod.settings.snapshot_paths), b"", "packing")
-        laid = self._run(pod.run_id).workspaces[pod.source].files
+        with self._lock:
+            run = self._runs.get(pod.run_id)
+        workspace = None if run is None else run.workspaces.get(pod.source)
+        if run is None or workspace is None:
+            # The run ended (cancelled, or its build ended) while the pod was being packed.
+            raise PluginRuntimeError(
+                f"kubernetes: run {pod.run_id} has ended; snapshot '{tag}' is not kept",
+                plugin=PLUGIN_NAME,
+                code="kube_run_ended",
+            )
+        laid = workspace.files
         if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
-            self._run(pod.run_id).ephemeral[tag] = (pod.image, data, laid)
+            run.ephemeral[tag] = (pod.image, data, laid)
             return
         path = _tag_path(tag)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Final
 
 import pytest
 
+from harmont._executors.kubernetes import shell_exports
 from tests.k8s.cluster_support import BUSYBOX_IMAGE
 from tests.run.rig import TIMEOUT_SECONDS, Project, command, hm_environment, until
 from tests.terminal import Terminal
@@ -35,6 +36,8 @@ pytestmark = pytest.mark.kubernetes
 _LABEL_RUN: Final = "harmont.dev/run"
 #: A secret's value, as `--secret TOKEN=...` passes it.
 _SECRET: Final = "s3cr3t-" + uuid.uuid4().hex
+#: A step's variable that is no secret.
+_STEP_VALUE: Final = "step-" + uuid.uuid4().hex
 #: A step that tells whether it sees the secret, without printing it.
 _SEES_SECRET: Final = f'[ "$TOKEN" = {_SECRET} ] && echo seen'
 
@@ -152,10 +155,11 @@ class TestSecrets:
         self, kube_project: Project
     ) -> None:
         """
-        `hm debug --secret`: the shell in the pod has the value (from the pod's Secret),
-        and neither kubectl's command line here nor any in the pod holds it.
+        `hm debug --secret`: the shell in the pod has the value (from the pod's Secret) and
+        the step's other variables, and neither kubectl's command line here nor any in the
+        pod holds one of their values.
         """
-        kube_project.pipeline(command("look", "true", env={"STEP_VAR": "step-value"}))
+        kube_project.pipeline(command("look", "true", env={"STEP_VAR": _STEP_VALUE}))
         argv = [sys.executable, "-m", "harmont_cli", "debug", "pipeline.json", "look"]
         argv += ["--runner", "kubernetes", "--secret", f"TOKEN={_SECRET}", "--shell", "sh"]
         shell = Terminal(argv, cwd=kube_project.root, env=kube_project.env)
@@ -163,7 +167,7 @@ class TestSecrets:
             opened = shell.expect("the step's command:")
             # Quotes split the markers, so the echo of a typed line never matches them.
             shell.type(f'echo "[$STEP_VAR]"; [ "$TOKEN" = {_SECRET} ] && echo "[se""en]"\n')
-            shell.expect("[seen]", after=shell.expect("[step-value]", after=opened))
+            shell.expect("[seen]", after=shell.expect(f"[{_STEP_VALUE}]", after=opened))
             here = _command_lines("kubectl")
             shell.type("cat /proc/[0-9]*/cmdline | tr '\\0' ' '; echo \"[list\"\"ed]\"\n")
             shell.expect("[listed]", after=shell.expect('"[list""ed]"', after=opened))
@@ -176,9 +180,21 @@ class TestSecrets:
             shell.close()
 
         assert any(" exec " in line for line in here)
-        assert [] == [line for line in here if _SECRET in line]
+        values = (_SECRET, _STEP_VALUE)
+        assert [] == [line for line in here if any(value in line for value in values)]
         assert "sh" in in_pod
-        assert _SECRET not in in_pod
+        assert [] == [value for value in values if value in in_pod]
+
+
+def test_a_debug_shell_exports_no_secret_and_only_variable_names() -> None:
+    """
+    A secret is never exported, not even one whose name keeps it out of the run's Secret
+    (``TÖKEN``); nor is a name the Secret's filter refuses, though ``isidentifier`` takes it.
+    """
+    env = {"TOKEN": "a", "TÖKEN": "b", "OTHER": "c", "ÉTAPE": "d", "PLAIN": "it's"}
+    exports = shell_exports(env, frozenset({"TOKEN", "TÖKEN"}))
+
+    assert b"export OTHER='c'\nexport PLAIN='it'\\''s'\n" == exports
 
 
 def _command_lines(program: str) -> list[str]:
