@@ -8,16 +8,17 @@ no service-account token and no service links: a step sees the image's environme
 its own, nothing the cluster injects.
 
 Starting is bounded: a reason the kubelet will not get past by itself (an image it cannot
-pull, a container it cannot create) fails at once with the cluster's message; anything
-else (unschedulable, pending) fails once the chain's start timeout passes, with the last
-reason seen.
+pull, a container it cannot create) fails at once with the cluster's message; a config
+error, which a moment may clear (a new Secret not yet in the kubelet's cache), fails once
+it has lasted 30 s; anything else (unschedulable, pending) fails once the chain's start
+timeout passes, with the last reason seen.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from harmont._errors import PluginRuntimeError
 from harmont._executors._kube_api import (
@@ -36,10 +37,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEEPER",
+    "Verdict",
     "create_pod",
     "delete_pod",
     "delete_run",
     "list_run",
+    "not_starting",
     "pod_manifest",
     "wait_running",
 ]
@@ -53,11 +56,15 @@ _FATAL_WAITING: Final = frozenset(
         "ImagePullBackOff",
         "ErrImageNeverPull",
         "InvalidImageName",
-        "CreateContainerConfigError",
         "CreateContainerError",
         "RunContainerError",
     }
 )
+#: A reason the kubelet retries that a moment may clear (the Secret a pod references, not
+#: yet in the kubelet's cache: "failed to sync secret cache") but a bad spec never will.
+_PASSING_WAITING: Final = frozenset({"CreateContainerConfigError"})
+#: How long a passing reason may last before the pod is taken not to start.
+_PASSING_SECONDS: Final = 30.0
 _POLL_SECONDS: Final = 0.1
 #: What a deletion asks for: the object goes at once, its processes are killed.
 _NO_GRACE: Final = (("gracePeriodSeconds", "0"),)
@@ -114,23 +121,35 @@ def create_pod(api: ApiClient, namespace: str, manifest: dict[str, Any]) -> dict
     return created
 
 
-def _not_starting(status: dict[str, Any]) -> tuple[bool, str | None]:
-    """``(fatal, reason)`` of a pod that is not running yet; reason None while all is well."""
+#: Of a pod not running yet: it never will, it may not (:data:`_PASSING_WAITING`), or
+#: it is on its way.
+Verdict = Literal["fatal", "passing", "waiting"]
+
+
+def not_starting(status: dict[str, Any]) -> tuple[Verdict, str | None]:
+    """``(verdict, reason)`` of a pod that is not running yet; reason None while all is well."""
     for container in status.get("containerStatuses") or []:
         state = container.get("state") or {}
         waiting = state.get("waiting")
         if waiting is not None and waiting.get("reason") not in {None, "ContainerCreating"}:
             reason, message = waiting["reason"], waiting.get("message")
-            return reason in _FATAL_WAITING, f"{reason}: {message}" if message else reason
+            verdict: Verdict = (
+                "fatal"
+                if reason in _FATAL_WAITING
+                else "passing"
+                if reason in _PASSING_WAITING
+                else "waiting"
+            )
+            return verdict, f"{reason}: {message}" if message else reason
         terminated = state.get("terminated")
         if terminated is not None:
             why = f"{terminated.get('reason')}, {terminated.get('exitCode')}"
-            return True, f"its container exited ({why})"
+            return "fatal", f"its container exited ({why})"
     for condition in status.get("conditions") or []:
         if condition.get("status") == "False" and condition.get("reason"):
             details = condition.get("message") or "no details"
-            return False, f"{condition['reason']}: {details}"
-    return False, None
+            return "waiting", f"{condition['reason']}: {details}"
+    return "waiting", None
 
 
 def wait_running(
@@ -147,18 +166,26 @@ def wait_running(
     """
     name = pod["metadata"]["name"]
     deadline = time.monotonic() + seconds
+    passing_until: float | None = None
     while True:
         status = pod.get("status") or {}
         phase = status.get("phase")
         if phase == "Running":
             return
         reason: str | None
+        verdict: Verdict
         if phase in {"Succeeded", "Failed"}:
-            fatal, reason = True, f"it ended ({phase})"
+            verdict, reason = "fatal", f"it ended ({phase})"
         else:
-            fatal, reason = _not_starting(status)
-        left = deadline - time.monotonic()
-        if fatal or left <= 0:
+            verdict, reason = not_starting(status)
+        now = time.monotonic()
+        if verdict != "passing":
+            passing_until = None
+        elif passing_until is None:
+            passing_until = now + _PASSING_SECONDS
+        fatal = verdict == "fatal" or (passing_until is not None and now >= passing_until)
+        left = min(deadline, passing_until or deadline) - now
+        if fatal or deadline - now <= 0:
             why = reason or f"still {phase} after {seconds:g}s"
             raise PluginRuntimeError(
                 f"kubernetes: step '{step_key}': pod '{name}' cannot start: {_one_line(why)}",
