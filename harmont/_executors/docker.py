@@ -492,8 +492,8 @@ class DockerExecutor(ChainExecutor[_Container]):
         concurrent runs cache the same step, the first tag stays (snapshots of one tag are
         equivalent) and the later images are removed, where committing straight to the tag
         would leave the one it displaced untagged. A run whose image lost the tag to a
-        later one removes its own; one that checked before the other tagged cannot know,
-        and :func:`_remove_untagged` removes such images when a later run ends. A fork
+        later one removes its own; one that checked before the other tagged cannot know at
+        once, and removes it when it ends (:func:`_remove_ephemeral_images`). A fork
         parent's ephemeral tag names its step execution, which no other run can hold, so
         it is committed straight to its tag: one engine call instead of four.
         """
@@ -625,11 +625,20 @@ def _remove_containers(api: APIClient, container_ids: Sequence[str]) -> None:
 
 
 def _remove_ephemeral_images(api: APIClient, run_id: uuid.UUID) -> None:
-    """Remove the fork snapshots of *run_id*; engine errors propagate to the caller."""
+    """
+    Remove the fork snapshots of *run_id* and its cache images that lost their tag;
+    engine errors propagate to the caller.
+
+    At its end a run has no commit between commit and tag, so every untagged image of its
+    own is one a concurrent run's equivalent snapshot displaced: no grace is needed.
+    """
     ephemeral = {"label": [f"{LABEL_RUN}={run_id}", f"{LABEL_KIND}={KIND_EPHEMERAL}"]}
     for image in api.images(filters=ephemeral):
         for tag in image.get("RepoTags") or [image["Id"]]:
             _remove_image(api, tag)
+    own_untagged = {"label": [f"{LABEL_MANAGED}=1", f"{LABEL_RUN}={run_id}"], "dangling": True}
+    for image in api.images(filters=own_untagged):
+        _remove_image(api, image["Id"])
     _remove_untagged(api)
 
 
