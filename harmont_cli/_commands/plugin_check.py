@@ -81,9 +81,12 @@ def register(group: typer.Typer) -> None:
 def format_check(check: Check) -> str:
     """
     One report line (and the reason, on the next, for a failed check); a pass with a note
-    reads ``ok (NOTE)``, so that it is not taken for a full pass.
+    ends ``(NOTE)``, so that it is not taken for a full pass, and the columns stay aligned.
     """
-    line = f"{check.verdict:<4}  {check.name:<40} {check.seconds * 1000:>9.1f} ms"
+    verdict = "ok" if check.ok else "FAIL"
+    line = f"{verdict:<4}  {check.name:<40} {check.seconds * 1000:>9.1f} ms"
+    if check.note is not None:
+        line = f"{line}  ({check.note})"
     return line if check.reason is None else f"{line}\n      {check.reason}"
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from tests.run.rig import Project
 
 #: One report line: the verdict, the check's name, its time.
-LINE: Final = re.compile(r"(ok(?: \([^)]+\))?|FAIL)  +(\S.*?) +\d+\.\d ms")
+LINE: Final = re.compile(r"(ok|FAIL)  +(\S.*?) +\d+\.\d ms(?:  (\([^)]+\)))?")
 
 
 @attrs.frozen
@@ -32,7 +32,8 @@ class Checked:
                 continue
             match = LINE.fullmatch(line)
             assert match is not None, f"not a report line: {line!r}"
-            found[match.group(2)] = match.group(1)
+            verdict, name, note = match.groups()
+            found[name] = verdict if note is None else f"{verdict} {note}"
         return found
 
     def failed(self) -> set[str]:
