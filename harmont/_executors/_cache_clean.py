@@ -1,7 +1,7 @@
 """
 ``hm cache clean``: remove what the first-party runners keep between runs.
 
-Four stores, cleaned in one call:
+Three stores, cleaned in one call:
 
 - the Docker engine: every container and image labelled by harmont
   (:mod:`~._docker_clean`). An engine that cannot be reached is not an error here, since
@@ -10,8 +10,6 @@ Four stores, cleaned in one call:
 - the local runner's snapshot store (:func:`~.local.snapshot_store`), laid out as
   ``<store>/<repository>/<name>/<version>``: each version directory is one snapshot, and a
   ``.<version>.<id>`` beside it is one a run was storing when it died.
-- the local runner's FIFO directories (in ``$XDG_RUNTIME_DIR`` or ``/dev/shm``) of runs
-  whose `hm` was killed (:func:`~.local.abandoned_fifo_dirs`); a live run's are left alone.
 
 Like the engine's containers, a snapshot being stored by a run in flight looks like a
 leftover: cleaning while `hm run` is running can fail that run.
@@ -19,7 +17,6 @@ leftover: cleaning while `hm run` is running can fail that run.
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 
 import attrs
@@ -34,7 +31,6 @@ __all__ = [
     "CleanReport",
     "Removal",
     "clean_caches",
-    "clean_fifo_dirs",
     "clean_snapshot_store",
 ]
 
@@ -48,13 +44,12 @@ _KIND_UNFINISHED = "unfinished"
 class Removal:
     """One object a runner stored, and what became of it."""
 
-    #: ``container``, ``image``, ``snapshot``, ``FIFO directory``, or a Kubernetes ``pod``
-    #: or ``secret``.
+    #: ``container``, ``image``, ``snapshot``, or a Kubernetes ``pod`` or ``secret``.
     what: str
     #: The container name, the image tag (its id when it has no tag), the snapshot's path.
     name: str
     #: ``chain``, ``cache`` or ``ephemeral`` in the engine; ``cache`` or ``unfinished``
-    #: for a local snapshot; ``unfinished`` for a killed run's FIFO directory.
+    #: for a local snapshot.
     kind: str
     #: Why it could not be removed (in use by a container harmont does not own...).
     error: str | None = None
@@ -90,7 +85,7 @@ def _not_cleaned(store: str, why: str, *, dry_run: bool) -> CleanReport:
     return CleanReport(dry_run=dry_run, removals=(), skipped=(f"{store} not cleaned: {why}",))
 
 
-def _cannot_list(exc: OSError, path: Path | None) -> str:
+def _cannot_list(exc: OSError, path: Path) -> str:
     """Why listing *path* failed, naming the entry the error names when it names one."""
     return f"cannot list {exc.filename or path}: {exc.strerror or exc}"
 
@@ -131,39 +126,6 @@ def clean_snapshot_store(*, dry_run: bool = False, store: Path | None = None) ->
     return CleanReport(dry_run=dry_run, removals=tuple(removals))
 
 
-def clean_fifo_dirs(*, dry_run: bool = False, memory_dir: Path | None = None) -> CleanReport:
-    """
-    Remove the FIFO directories local runs left when their `hm` was killed.
-
-    :param dry_run: list them without removing anything.
-    :param memory_dir: where runs make them (default ``$XDG_RUNTIME_DIR``, else ``/dev/shm``).
-    :returns: one removal per directory; one that cannot be listed is in ``skipped``.
-    """
-    from harmont._executors.local import abandoned_fifo_dirs
-
-    try:
-        found = abandoned_fifo_dirs(memory_dir)
-    except OSError as exc:
-        why = _cannot_list(exc, memory_dir)
-        return _not_cleaned("local FIFO directories", why, dry_run=dry_run)
-    removals = []
-    for directory in found:
-        error = None if dry_run else _remove_fifo_dir(directory)
-        removals.append(
-            Removal(what="FIFO directory", name=str(directory), kind=_KIND_UNFINISHED, error=error)
-        )
-    return CleanReport(dry_run=dry_run, removals=tuple(removals))
-
-
-def _remove_fifo_dir(directory: Path) -> str | None:
-    """Delete *directory* (FIFOs only, no symlink followed); why it failed, or None."""
-    try:
-        shutil.rmtree(directory)
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return None
-
-
 def clean_caches(*, dry_run: bool = False) -> CleanReport:
     """
     Clean the Docker engine, the local snapshot store, then the kubernetes runner's.
@@ -184,10 +146,9 @@ def clean_caches(*, dry_run: bool = False) -> CleanReport:
     from harmont._executors._kube_clean import clean as clean_kubernetes
 
     local = clean_snapshot_store(dry_run=dry_run)
-    fifos = clean_fifo_dirs(dry_run=dry_run)
     kubernetes = clean_kubernetes(dry_run=dry_run)
     return CleanReport(
         dry_run=dry_run,
-        removals=engine.removals + local.removals + fifos.removals + kubernetes.removals,
-        skipped=engine.skipped + local.skipped + fifos.skipped + kubernetes.skipped,
+        removals=engine.removals + local.removals + kubernetes.removals,
+        skipped=engine.skipped + local.skipped + kubernetes.skipped,
     )

@@ -1,14 +1,29 @@
 """
-Steps as process groups on this machine: outcomes, the group registry, one-shot runs.
+Steps as process groups on this machine: outcomes, the group registry, the one launcher.
 
-Every step the local runner starts leads a process group of its own (its chain's shell
-session starts it through :func:`group_launcher`, see :mod:`._local_session`), and the
-group is the unit that is killed: on timeout, on cancellation, and once the step's shell
-has exited, so a step that leaves a child behind does not outlive it. Groups in flight are
-registered here and killed at interpreter exit and on a forced exit, so that no step
-outlives `hm`.
+:func:`run_shell` is how the local runner runs every step: `hm` spawns ``sh -c cmd``
+itself (``vfork`` and ``exec``, about a third of the CPU of having a shell fork a
+subshell that ``exec``\\ s a ``setsid`` command that ``exec``\\ s ``sh``), as the leader of
+a new session and so of a process group of its own, with no controlling terminal: a
+step that asks the terminal for a password fails at once instead of stopping until its
+time limit. The group is the unit that is killed: on timeout, on cancellation, and once
+the step's shell has exited, so a step that leaves a child behind does not outlive it.
+Groups in flight are registered here and killed at interpreter exit and on a forced exit,
+so that no step outlives `hm`.
 
-:func:`run_shell` runs one command the same way in a session of its own.
+How a step ends:
+
+- Its shell exits: `hm` learns it from a pidfd (Linux), else from a poll, while the shell
+  is still a zombie, so the group's id cannot yet name anyone else: the group is killed,
+  then the shell is reaped, then the step's two pipes are drained until every writer has
+  closed them. A writer still there once the group is gone escaped the group (``setsid``,
+  a double fork into another session): it cannot hold the step open. The pipes are
+  closed, its further writes fail, and the outcome says ``escaped`` so the executor warns.
+- Its time limit passes or the run is cancelled: the group is killed, and the step ends
+  as above.
+
+Output is read in 64 KiB chunks on the calling thread, one selector for both pipes and the
+pidfd, which also wakes every :data:`POLL_SECONDS` to poll cancellation and the deadline.
 """
 
 from __future__ import annotations
@@ -16,31 +31,28 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import shutil
+import selectors
 import signal
-import sys
-import tempfile
+import subprocess
 import threading
-from pathlib import Path
+import time
 from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from harmont._executors._shell_session import quote
 from harmont._orchestrator._cleanup import on_forced_exit
 from harmont._orchestrator._result import EXIT_CANCELLED, EXIT_TIMED_OUT
+from harmont.protocol import StdStream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-
-    from harmont.protocol import StdStream
+    from pathlib import Path
 
 __all__ = [
     "EXIT_CANCELLED",
     "EXIT_TIMED_OUT",
     "POLL_SECONDS",
     "ProcessOutcome",
-    "group_launcher",
     "kill_group",
     "run_shell",
     "track_group",
@@ -50,6 +62,13 @@ __all__ = [
 
 #: How often a wait wakes to poll cancellation and the deadline while nothing is printed.
 POLL_SECONDS: Final = 0.05
+
+_CHUNK: Final = 65536
+#: How long a killed step's group may take to die before a writer left on its pipes counts
+#: as escaped (a SIGKILLed process releases its descriptors within milliseconds).
+_ESCAPE_SECONDS: Final = 2.0
+#: The selector tag of the pidfd that turns readable when the step's shell exits.
+_EXITED: Final = "exited"
 
 
 @attrs.frozen(kw_only=True)
@@ -67,8 +86,8 @@ class ProcessOutcome:
     escaped: bool = False
 
 
-#: Process groups of steps and sessions still running, killed at interpreter exit and on a
-#: forced exit (:mod:`harmont._orchestrator._cleanup`) so that no step outlives `hm`.
+#: Process groups of steps still running, killed at interpreter exit and on a forced exit
+#: (:mod:`harmont._orchestrator._cleanup`) so that no step outlives `hm`.
 _LIVE_GROUPS: set[int] = set()
 _LIVE_LOCK: Final = threading.Lock()
 
@@ -101,39 +120,14 @@ def _kill_live_groups() -> None:
         kill_group(pgid)
 
 
-#: What the Python launcher runs: restore ``LC_CTYPE`` as the step set it (Python coerces a
-#: C locale by exporting ``LC_CTYPE=C.UTF-8``, which the step must not inherit), leave the
-#: session, then ``exec`` the rest of its argv.
-_PYTHON_SETSID: Final = (
-    "import os,sys\n"
-    "if sys.argv[1]:os.environ['LC_CTYPE']=sys.argv[2]\n"
-    "else:os.environ.pop('LC_CTYPE',None)\n"
-    "os.setsid()\n"
-    "os.execvp(sys.argv[3],sys.argv[3:])"
-)
-
-
-def group_launcher() -> bytes:
-    """
-    The ``sh`` words put before a step's ``sh -c``, which make it a process group (and a
-    session) of its own.
-
-    POSIX ``sh`` has no way to start a process group but job control, and dash and busybox
-    ash refuse ``set -m`` without a terminal, so a command does it. ``setsid`` (util-linux,
-    busybox) when it is on ``PATH``: it costs a step a few milliseconds. Otherwise (macOS,
-    minimal systems) the Python interpreter running `hm`, which is always there but costs
-    a step an interpreter start (about six times the CPU of ``setsid``).
-
-    :raises FileNotFoundError: neither is available (an embedded Python with no executable).
-    """
-    setsid = shutil.which("setsid")
-    if setsid is not None:
-        return quote(setsid)
-    if not sys.executable:
-        raise FileNotFoundError(2, "no setsid command on PATH and no Python executable", "setsid")
-    # The step's own LC_CTYPE (set or unset) travels in argv, expanded by the step's subshell.
-    python = [quote(sys.executable), b"-I", b"-S", b"-c", quote(_PYTHON_SETSID)]
-    return b" ".join([*python, b'"${LC_CTYPE+set}"', b'"${LC_CTYPE-}"'])
+def _group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # only zombies left, on some kernels
+        return True
+    return False
 
 
 def run_shell(
@@ -146,7 +140,8 @@ def run_shell(
     timeout_seconds: float | None = None,
 ) -> ProcessOutcome:
     """
-    Run ``sh -c cmd`` in *cwd* with exactly *env*, as a step of a session of its own.
+    Run ``sh -c cmd`` in *cwd* with exactly *env* and stdin ``/dev/null``, as a process
+    group (and session) of its own, and wait for it (see the module docstring).
 
     :param on_output: receives raw chunks as they arrive (not split into lines), on the
         calling thread.
@@ -154,20 +149,158 @@ def run_shell(
         True the whole group is killed and the outcome is :data:`EXIT_CANCELLED`.
     :param timeout_seconds: wall-clock limit; when reached the whole group is killed and
         the outcome is :data:`EXIT_TIMED_OUT`.
-    :raises OSError: ``sh`` could not be found or started.
+    :raises OSError: ``sh`` could not be found or started, or *cwd* is not a directory.
+    :raises ValueError: the command, the env or *cwd* holds a NUL byte.
     """
-    from harmont._executors._local_session import LocalSession
-    from harmont._executors._shell_session import StepScript
-
-    fifos = Path(tempfile.mkdtemp(prefix="hm-step-"))
-    session = LocalSession(cwd, env, fifos=fifos, launcher=group_launcher())
+    process = subprocess.Popen(
+        ("sh", "-c", cmd),
+        bufsize=0,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    track_group(process.pid)
+    wait = _StepWait(process, on_output, should_cancel, timeout_seconds)
     try:
-        return session.run(
-            StepScript(cmd=cmd, env={}),
-            on_output=on_output,
-            should_cancel=should_cancel,
-            timeout_seconds=timeout_seconds,
-        )
+        return wait.run()
     finally:
-        session.close()
-        shutil.rmtree(fifos, ignore_errors=True)
+        wait.close()
+
+
+class _StepWait:
+    """The wait for one step: reads its pipes until its shell has exited and they are done."""
+
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        on_output: Callable[[StdStream, bytes], None],
+        should_cancel: Callable[[], bool],
+        timeout_seconds: float | None,
+    ) -> None:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        self.process = process
+        self.pipes = {
+            StdStream.STDOUT: process.stdout.fileno(),
+            StdStream.STDERR: process.stderr.fileno(),
+        }
+        self.on_output = on_output
+        self.should_cancel = should_cancel
+        self.deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+        self.pidfd = _pidfd(process.pid)
+        self.exited = False
+        self.stop: str | None = None  # "cancelled" or "timed out", once the group is killed
+        self.ended_at: float | None = None  # when the step's shell was reaped
+
+    def run(self) -> ProcessOutcome:
+        for fd in self.pipes.values():
+            os.set_blocking(fd, False)
+        with selectors.DefaultSelector() as selector:
+            for stream, fd in self.pipes.items():
+                selector.register(fd, selectors.EVENT_READ, stream)
+            if self.pidfd is not None:
+                selector.register(self.pidfd, selectors.EVENT_READ, _EXITED)
+            escaped = self._loop(selector)
+        returncode = self.process.returncode
+        if self.stop == "cancelled":
+            return ProcessOutcome(exit_code=EXIT_CANCELLED, cancelled=True, escaped=escaped)
+        if self.stop == "timed out":
+            return ProcessOutcome(exit_code=EXIT_TIMED_OUT, timed_out=True, escaped=escaped)
+        code = 128 - returncode if returncode < 0 else returncode
+        return ProcessOutcome(exit_code=code, escaped=escaped)
+
+    def close(self) -> None:
+        """Kill the group unless the shell was reaped (it was killed then), reap, close."""
+        if self.process.returncode is None:
+            kill_group(self.process.pid)
+            self.process.wait()
+        untrack_group(self.process.pid)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+
+    def _loop(self, selector: selectors.BaseSelector) -> bool:
+        """Pump until the shell is reaped and its pipes drained; whether a writer escaped."""
+        while True:
+            if self.pidfd is None and not self.pipes and self.ended_at is None:
+                # Nothing to select on: wait for the shell itself, a poll at a time.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(POLL_SECONDS)
+                self.exited = self.process.returncode is not None
+            else:
+                for key, _ in selector.select(POLL_SECONDS):
+                    self._read(selector, key)
+            if self.ended_at is None:
+                if not self._shell_exited():
+                    self._check_stop()
+                    continue
+                # The shell is a zombie (or just reaped, without a pidfd): its pid still
+                # names its group, whose processes die with it.
+                kill_group(self.process.pid)
+                self.process.wait()
+                self.ended_at = time.monotonic()
+            self._drain(selector)
+            if not self.pipes:
+                return False
+            if time.monotonic() - self.ended_at > _ESCAPE_SECONDS or _group_gone(self.process.pid):
+                self._drain(selector)  # the last of the group may just have closed
+                for fd in self.pipes.values():
+                    selector.unregister(fd)
+                self.pipes.clear()
+                return True
+
+    def _shell_exited(self) -> bool:
+        if self.pidfd is None and not self.exited:
+            self.exited = self.process.poll() is not None
+        return self.exited
+
+    def _read(self, selector: selectors.BaseSelector, key: selectors.SelectorKey) -> None:
+        if key.data == _EXITED:
+            selector.unregister(key.fd)
+            self.exited = True
+            return
+        self._read_pipe(selector, key.data)
+
+    def _read_pipe(self, selector: selectors.BaseSelector, stream: StdStream) -> bool:
+        """Read one chunk of *stream*; whether there may be more to read now."""
+        fd = self.pipes[stream]
+        try:
+            chunk = os.read(fd, _CHUNK)
+        except BlockingIOError:
+            return False
+        if chunk:
+            self.on_output(stream, chunk)
+            return True
+        selector.unregister(fd)
+        del self.pipes[stream]
+        return False
+
+    def _drain(self, selector: selectors.BaseSelector) -> None:
+        """Read what is left; a pipe with no writer left reads as EOF and is done."""
+        for stream in list(self.pipes):
+            while self._read_pipe(selector, stream):
+                pass
+
+    def _check_stop(self) -> None:
+        if self.stop is not None:
+            return
+        if self.should_cancel():
+            self.stop = "cancelled"
+        elif self.deadline is not None and time.monotonic() >= self.deadline:
+            self.stop = "timed out"
+        else:
+            return
+        kill_group(self.process.pid)
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that turns readable when process *pid* exits; None where there is none."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux, a kernel before 5.3, or a seccomp filter
+        return None

@@ -1,12 +1,13 @@
 """
 The shell-session protocol: one long-lived ``sh`` per chain, each step a framed script.
 
-A chain's environment (a local directory, a container, a pod) runs one ``sh`` reading
-commands from its stdin: the *session*. Starting a step costs the session a fork instead
-of costing the host a process spawn (or the engine an exec). This module is the protocol
-only, with no I/O: it builds the script that runs one step and parses what comes back, so
-every transport (pipes on the local machine, the Docker exec socket, the Kubernetes exec
-websocket) frames steps the same way.
+A chain's environment in a container (a Docker container, a Kubernetes pod) runs one
+``sh`` reading commands from its stdin: the *session*. Starting a step costs the session a
+fork instead of costing the engine an exec, a round trip of its API. This module is the
+protocol only, with no I/O: it builds the script that runs one step and parses what comes
+back, so every transport (the Docker exec socket, the Kubernetes exec websocket) frames
+steps the same way. The local runner needs no session: `hm` spawns each step itself,
+which costs less than a shell launching it (:mod:`._process`).
 
 What one step's script does, in the session:
 
@@ -22,26 +23,18 @@ What one step's script does, in the session:
 - Every value is single-quoted byte for byte (:func:`quote`), so commands, env values and
   paths may hold any bytes but NUL.
 
-How the end of a step comes back, with no in-band sentinel a step could forge:
-
-- :class:`DescriptorFraming` (transports with descriptors of their own, the local
-  runner): the step's stdout and stderr go to two paths the host opened for it (FIFOs),
-  and the session's own stdout is a channel only the session writes, carrying the
-  records ``S <pid>`` (the step started, as process group ``pid``: the subshell ``exec``\\ s
-  a launcher that makes it a process group of its own before it ``exec``\\ s the step's
-  ``sh``) and ``E <status>`` (the step's shell exited with ``status``, 128 + N for
-  signal N). The step never holds the session's stdout.
-- :class:`TokenFraming` (transports that carry only stdin, stdout and stderr: a Docker or
-  Kubernetes exec): the step writes to the session's stdout and stderr, and once it has
-  exited the session writes ``<token> <status>\\n`` on stdout and ``<token>\\n`` on stderr.
-  The token is 32 random hex digits made per session; it travels only on the session's
-  stdin, so a step cannot read it (its stdin is ``/dev/null``, it is in no argv or env
-  the step can see), and bytes a step prints cannot end its step early or fake a status.
-  :class:`TokenScanner` splits each stream at the token, holding back a chunk's tail that
-  could be the start of one, so a step's output arrives intact, final newline or not.
-  Before the records, the session runs ``kill -s KILL -1``: in a container every process
-  but PID 1 and the session belongs to the step, so nothing it left running (in its
-  process group or not) outlives it or writes into the next step's output.
+How the end of a step comes back, with no in-band sentinel a step could forge
+(:class:`TokenFraming`, for transports that carry only stdin, stdout and stderr): the step
+writes to the session's stdout and stderr, and once it has exited the session writes
+``<token> <status>\\n`` on stdout and ``<token>\\n`` on stderr. The token is 32 random hex
+digits made per session; it travels only on the session's stdin, so a step cannot read it
+(its stdin is ``/dev/null``, it is in no argv or env the step can see), and bytes a step
+prints cannot end its step early or fake a status. :class:`TokenScanner` splits each
+stream at the token, holding back a chunk's tail that could be the start of one, so a
+step's output arrives intact, final newline or not. Before the records, the session runs
+``kill -s KILL -1``: in a container every process but PID 1 and the session belongs to
+the step, so nothing it left running (in its process group or not) outlives it or writes
+into the next step's output.
 """
 
 from __future__ import annotations
@@ -49,18 +42,12 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final, final
+from typing import Final, final
 
 import attrs
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 __all__ = [
     "SESSION_ARGV",
-    "DescriptorFraming",
-    "Record",
-    "RecordParser",
     "StepScript",
     "TokenFraming",
     "TokenScanner",
@@ -102,12 +89,8 @@ class StepScript:
     #: The step's working directory; None (or the session's own) runs where it started.
     cwd: str | bytes | None = None
 
-    def child(self, *, session_cwd: str | bytes | None, launcher: bytes = b"") -> bytes:
-        """
-        The body of the step's subshell: ``cd``, env, then ``exec [launcher] sh -c cmd``.
-
-        :param launcher: ``sh`` words (quoted) put before ``sh``, such as ``'setsid'``.
-        """
+    def child(self, *, session_cwd: str | bytes | None) -> bytes:
+        """The body of the step's subshell: ``cd``, env, then ``exec sh -c cmd``."""
         parts: list[bytes] = []
         if self.cwd is not None and self.cwd != session_cwd:
             # `cd` sets OLDPWD, which some shells then export: a step sees only its own env.
@@ -124,65 +107,9 @@ class StepScript:
         run = [b"exec"]
         if through_env:
             run += [b"env", *through_env]
-        if launcher:
-            run.append(launcher)
         run += [b"sh", b"-c", quote(self.cmd)]
         parts.append(b" ".join(run))
         return b"; ".join(parts)
-
-
-@attrs.frozen
-class Record:
-    """One status record of :class:`DescriptorFraming`."""
-
-    #: ``S`` (started) or ``E`` (ended).
-    kind: str
-    #: The step's process group for ``S``, its exit status for ``E``.
-    value: int
-
-
-@final
-class DescriptorFraming:
-    """
-    Framing for a session whose stdout is a channel of its own (see the module docstring).
-
-    :param launcher: ``sh`` words that run their argv as a process group of its own (such
-        as ``'setsid'``), so that everything a step starts can be killed as one.
-    :param session_cwd: the directory the session runs in.
-    """
-
-    def __init__(self, *, launcher: bytes, session_cwd: str | bytes | None = None) -> None:
-        self._launcher = launcher
-        self._session_cwd = session_cwd
-
-    def script(self, step: StepScript, *, stdout: str | bytes, stderr: str | bytes) -> bytes:
-        """
-        The script that runs *step* with its output sent to the FIFOs *stdout*/*stderr*.
-
-        The host must open both FIFOs for reading before the session reads the script
-        (the subshell's open would block otherwise).
-        """
-        child = step.child(session_cwd=self._session_cwd, launcher=self._launcher)
-        return (
-            b"{ ( " + child + b" ) </dev/null >" + quote(stdout) + b" 2>" + quote(stderr)
-            + b" & __hm_p=$!; echo \"S $__hm_p\"; wait \"$__hm_p\"; echo \"E $?\"; }\n"
-        )  # fmt: skip
-
-
-@final
-class RecordParser:
-    """Splits a :class:`DescriptorFraming` status channel into :class:`Record`\\ s."""
-
-    def __init__(self) -> None:
-        self._pending = b""
-
-    def feed(self, data: bytes) -> Iterator[Record]:
-        """The records completed by *data*."""
-        *lines, self._pending = (self._pending + data).split(b"\n")
-        for line in lines:
-            kind, _, value = line.decode("ascii", "replace").partition(" ")
-            if kind in {"S", "E"} and value.isdigit():
-                yield Record(kind, int(value))
 
 
 @final

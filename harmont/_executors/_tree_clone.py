@@ -1,10 +1,11 @@
 # Paths here are strings, not Path objects: see _walk.
-# ruff: noqa: PTH101, PTH102, PTH108, PTH112, PTH115, PTH118, PTH211
+# ruff: noqa: PTH101, PTH102, PTH115, PTH118, PTH211
 """
 Copy-free directory trees for the local runner: a reflink per file, or a copy.
 
 A chain starts from the run's source, extracted once, and a fork child from its parent's
-snapshot; both are copies of a tree that nobody writes to afterwards. Where the file
+snapshot with the source laid over it (one walk over both trees); both are copies of
+trees that nobody writes to afterwards. Where the file
 system shares extents between files (btrfs, XFS, bcachefs, ZFS 2.2: the ``FICLONE``
 ioctl, what ``cp --reflink=auto`` uses), a file's copy is a reflink: no data is read or
 written until one side changes a block. Elsewhere each file is copied in the kernel
@@ -23,7 +24,6 @@ are kept, as ``cp -a`` keeps them: build tools compare them.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import shutil
@@ -31,7 +31,7 @@ import stat
 from pathlib import Path
 from typing import Final
 
-__all__ = ["COPY", "REFLINK", "clone_tree", "lay_over", "probe"]
+__all__ = ["COPY", "REFLINK", "clone_tree", "probe"]
 
 #: Files shared by reflink (copy-on-write extents).
 REFLINK: Final = "reflink"
@@ -84,81 +84,62 @@ def _times(entry: os.stat_result) -> tuple[int, int]:
     return (entry.st_atime_ns, entry.st_mtime_ns)
 
 
-def _clear(path: str) -> None:
-    """Remove whatever is at *path*, never following a symlink; absent is fine."""
-    try:
-        status = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(status.st_mode):
-        shutil.rmtree(path)
-    else:
-        os.unlink(path)
-
-
-def _walk(source: str, target: str, *, replace: bool, found: set[str]) -> None:
+def _walk(layers: list[str], target: str, found: set[str]) -> None:
+    """
+    Fill the empty directory *target* with the union of the directories *layers*: at a
+    name several layers hold, the last one's entry wins, and directories that win
+    together (the last entry and those right below it are all directories) are merged.
+    """
     # Names come as the file system gave them (undecodable bytes as surrogate escapes),
     # and go back out as the same bytes. Paths are plain strings: a tree of small files
     # costs more in path objects than in copying.
-    with os.scandir(source) as entries:
-        for entry in entries:
-            src = entry.path
-            dst = os.path.join(target, entry.name)
-            status = entry.stat(follow_symlinks=False)
-            if stat.S_ISDIR(status.st_mode):
-                if replace:
-                    with contextlib.suppress(FileNotFoundError):
-                        # A directory is entered only if it is one: never through a link.
-                        if not stat.S_ISDIR(os.lstat(dst).st_mode):
-                            os.unlink(dst)
-                try:
-                    os.mkdir(dst)
-                except FileExistsError:
-                    if not os.path.isdir(dst):
-                        raise
-                _walk(src, dst, replace=replace, found=found)
-                os.chmod(dst, stat.S_IMODE(status.st_mode))
-                os.utime(dst, ns=_times(status), follow_symlinks=False)
-                continue
-            if replace:
-                _clear(dst)
-            if stat.S_ISLNK(status.st_mode):
-                os.symlink(os.readlink(src), dst)
-            elif stat.S_ISREG(status.st_mode):
-                found.add(_clone_file(src, dst, status.st_mode))
-            else:
-                continue  # sockets, FIFOs, devices: not part of a source tree or a build
-            os.utime(dst, ns=_times(status), follow_symlinks=False)
+    named: dict[str, list[os.DirEntry[str]]] = {}
+    for layer in layers:
+        with os.scandir(layer) as entries:
+            for entry in entries:
+                named.setdefault(entry.name, []).append(entry)
+    for name, stack in named.items():
+        dst = os.path.join(target, name)
+        status = stack[-1].stat(follow_symlinks=False)
+        if stat.S_ISDIR(status.st_mode):
+            merged = []
+            for entry in reversed(stack):
+                # A directory is entered only if it is one: never through a link.
+                if not entry.is_dir(follow_symlinks=False):
+                    break
+                merged.append(entry.path)
+            os.mkdir(dst)
+            _walk(merged[::-1], dst, found)
+            os.chmod(dst, stat.S_IMODE(status.st_mode))
+        elif stat.S_ISLNK(status.st_mode):
+            os.symlink(os.readlink(stack[-1].path), dst)
+        elif stat.S_ISREG(status.st_mode):
+            found.add(_clone_file(stack[-1].path, dst, status.st_mode))
+        else:
+            continue  # sockets, FIFOs, devices: not part of a source tree or a build
+        os.utime(dst, ns=_times(status), follow_symlinks=False)
 
 
-def clone_tree(source: Path, target: Path) -> str:
+def clone_tree(source: Path, target: Path, *, over: Path | None = None) -> str:
     """
-    Make *target* (absent) a copy of the tree *source*, by reflink where it can.
+    Make *target* (absent) a copy of the tree *source*, by reflink where it can; with
+    *over*, a copy of the tree *over* with *source* laid over it.
+
+    Laid over: what *over* holds at a path of *source* is *source*'s (a directory of both
+    is merged, and takes *source*'s mode and time); everything else of *over* (a step's
+    build outputs) is kept. One walk makes the result, so no file of *over* that *source*
+    replaces is ever copied, and a symlink of *over* is never written through.
+    *target* itself takes the mode and times of *over*, or of *source* without it.
 
     :returns: :data:`REFLINK` if every file was reflinked, :data:`COPY` otherwise (also
         for a tree with no files: nothing was shared).
-    :raises OSError: the tree cannot be read or *target* cannot be written.
+    :raises OSError: a tree cannot be read or *target* cannot be written.
     """
     target.mkdir()
     found: set[str] = set()
-    _walk(os.fspath(source), os.fspath(target), replace=False, found=found)
-    shutil.copystat(source, target, follow_symlinks=False)
-    return REFLINK if found == {REFLINK} else COPY
-
-
-def lay_over(source: Path, target: Path) -> str:
-    """
-    Copy the tree *source* over the existing tree *target*, by reflink where it can.
-
-    What *target* holds at a path of *source* is replaced (a directory only by a
-    non-directory); a symlink in *target* is replaced, never written through, so laying
-    the run's source over a snapshot cannot reach outside it. Everything else of *target*
-    (a step's build outputs) stays.
-
-    :returns: as :func:`clone_tree`.
-    """
-    found: set[str] = set()
-    _walk(os.fspath(source), os.fspath(target), replace=True, found=found)
+    layers = [os.fspath(source)] if over is None else [os.fspath(over), os.fspath(source)]
+    _walk(layers, os.fspath(target), found)
+    shutil.copystat(layers[0], target, follow_symlinks=False)
     return REFLINK if found == {REFLINK} else COPY
 
 

@@ -7,27 +7,28 @@ group), following the executor contract:
 - The run's source archive is extracted once per run. Each chain gets a working
   directory under a per-run temporary directory (the step's ``workdir``, ``/workspace``,
   maps to it): a chain root's is a clone of the extracted source, a chain started from a
-  durable snapshot gets a clone of the snapshot with the source laid over it. Clones are
-  reflinks where the file system shares extents, copies elsewhere
+  durable snapshot gets a clone of the snapshot with the source laid over it, made in
+  one walk. Clones are reflinks where the file system shares extents, copies elsewhere
   (:mod:`._tree_clone`); which one a run used is logged at debug level on
   ``harmont.plugin.local``.
-- Each chain runs one long-lived ``sh`` session in its directory, and each step is a
-  framed script handed to it (:mod:`._local_session`, :mod:`._shell_session`): the
-  step's own env over the session's, a process group of its own (``setsid``, or the
-  Python running `hm` where there is none: nothing to install), its output on FIFOs of
-  its own (in ``$XDG_RUNTIME_DIR``, else ``/dev/shm`` where there is one), its exit
-  status on the session's status channel. A process of the step that escaped its group
-  and still holds its output is reported in one warning line and no longer waited for.
-- A step under ``CacheMissNoCommit`` hands its directory and session on as a *live* ref:
-  the next step of the chain continues in them.
-- A step under ``CacheMissBuildAs`` ends the session and moves its directory into the
-  snapshot store under the tag: cache tags (``harmont-local/...``) persist in
-  ``$XDG_CACHE_HOME/harmont/local/``, so a later run gets hits through
-  :func:`hm_snapshot_exists`; ephemeral tags live in the run directory. Snapshots are
-  never modified after they are stored.
-- The session's environment is a minimal base: ``PATH``, ``HOME`` and ``TMPDIR`` (when
-  set) from the host, and ``LANG`` from the host or ``C.UTF-8``; nothing else of the
-  caller's environment leaks into a step.
+- Each step is ``sh -c <cmd>`` spawned by `hm` in its chain's directory
+  (:func:`._process.run_shell`): a process group of its own with no terminal, stdin
+  ``/dev/null``, stdout and stderr on two pipes read as they come. Nothing but the
+  directory carries from one step of a chain to the next, so no shell is kept between
+  steps: `hm` spawning the step costs less than a shell launching it would. The group is
+  killed when the step's shell exits; a process of the step that escaped its group and
+  still holds its output is reported in one warning line and no longer waited for.
+- A step under ``CacheMissNoCommit`` hands its directory on as a *live* ref: the next
+  step of the chain continues in it.
+- A step under ``CacheMissBuildAs`` stores its directory under the tag: cache tags
+  (``harmont-local/...``) are moved into ``$XDG_CACHE_HOME/harmont/local/``, so a later
+  run gets hits through :func:`hm_snapshot_exists`; an ephemeral tag (a fork parent's)
+  names the directory where it is, in the run directory, at no cost. Snapshots are never
+  modified after they are stored.
+- A step's environment is a minimal base under its own env: ``PATH``, ``HOME`` and
+  ``TMPDIR`` (when set) from the host, and ``LANG`` from the host or ``C.UTF-8``; nothing
+  else of the caller's environment leaks into a step (not even the ``LC_CTYPE`` Python
+  sets in `hm` when it coerces a C locale).
 - ``image`` is ignored: the first step of a run that names one gets a one-line warning
   (not for the DSL's default image, which it stamps on steps that name none).
 - Everything a run created is removed on its ``build_end`` hook, and at process exit (or
@@ -40,7 +41,6 @@ import atexit
 import contextlib
 import itertools
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -53,10 +53,8 @@ from harmont._errors import PluginRuntimeError, UnpackError
 from harmont._executors._archive import read_archive
 from harmont._executors._common import RunnerHooks
 from harmont._executors._debug_shell import attach, shell_script
-from harmont._executors._local_session import LocalSession
-from harmont._executors._process import EXIT_TIMED_OUT, group_launcher
-from harmont._executors._shell_session import StepScript
-from harmont._executors._tree_clone import clone_tree, lay_over
+from harmont._executors._process import EXIT_TIMED_OUT, run_shell
+from harmont._executors._tree_clone import clone_tree
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
 from harmont._orchestrator._cleanup import on_forced_exit
 from harmont._step_env import DEFAULT_IMAGE as DSL_DEFAULT_IMAGE
@@ -84,7 +82,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RUNNER",
-    "abandoned_fifo_dirs",
     "snapshot_store",
 ]
 
@@ -106,12 +103,8 @@ _MANIFEST: Final = PluginManifest(
 )
 
 _LIVE_PREFIX: Final = "local-live:"
-#: A file system in memory, where the steps' FIFOs are cheapest to make (Linux), used
-#: when ``$XDG_RUNTIME_DIR`` (the user's own directory for pipes and sockets) is unset.
-_MEMORY_DIR: Final = "/dev/shm"
-#: A run's FIFO directory there: ``hm-fifos-<pid>-<random>``, *pid* the `hm` process whose
-#: run made it, so `hm cache clean` can tell a killed run's directory from a live one's.
-_FIFO_DIR_NAME: Final = re.compile(r"hm-fifos-([0-9]+)-")
+#: The run directory's subdirectory of chain directories.
+_CHAINS: Final = "chains"
 
 
 def snapshot_store() -> Path:
@@ -150,65 +143,6 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _fifo_dir(root: Path) -> Path:
-    """
-    A private directory for the run's FIFOs: in memory (:func:`_memory_dir`) where there
-    is one, else in the run directory *root*.
-
-    Each step makes two FIFOs and removes them: on a disk file system (ext4) that is
-    journalled metadata, and cost a trivial step more CPU than anything else `hm` does.
-    """
-    with contextlib.suppress(OSError):
-        return Path(tempfile.mkdtemp(prefix=f"hm-fifos-{os.getpid()}-", dir=_memory_dir()))
-    fifos = root / "fifos"
-    fifos.mkdir(mode=0o700)
-    return fifos
-
-
-def _memory_dir() -> str:
-    """``$XDG_RUNTIME_DIR``, made for a user's pipes and sockets, else ``/dev/shm``."""
-    return os.environ.get("XDG_RUNTIME_DIR") or _MEMORY_DIR
-
-
-def abandoned_fifo_dirs(memory_dir: Path | None = None) -> list[Path]:
-    """
-    This user's run FIFO directories in *memory_dir* whose `hm` process is gone, sorted.
-
-    A run removes its own at build end; a killed one (SIGKILL, out of memory) cannot, and
-    the directory holds memory until reboot. One whose process lives is left, as is one
-    whose pid a later process reused: removing a live run's FIFOs would fail its steps.
-    A directory named otherwise (another program's) is not harmont's to judge.
-
-    :raises OSError: *memory_dir* exists but cannot be listed.
-    """
-    try:
-        entries = list(os.scandir(_memory_dir() if memory_dir is None else memory_dir))
-    except FileNotFoundError:
-        return []
-    abandoned = []
-    for entry in entries:
-        named = _FIFO_DIR_NAME.match(entry.name)
-        if (
-            named is not None
-            and entry.is_dir(follow_symlinks=False)
-            and entry.stat(follow_symlinks=False).st_uid == os.getuid()
-            and not _process_lives(int(named[1]))
-        ):
-            abandoned.append(Path(entry.path))
-    return sorted(abandoned)
-
-
-def _process_lives(pid: int) -> bool:
-    """Whether a process *pid* exists (another user's included); a pid it cannot be: True."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
-
-
 def _environment(step_env: dict[str, str]) -> dict[str, str]:
     home = os.environ.get("HOME")
     env = {
@@ -229,38 +163,25 @@ def _error(message: str, code: str, hint: str | None = None) -> PluginRuntimeErr
     )
 
 
-class _Chain:
-    """A chain's live environment: its directory and the shell session running in it."""
-
-    def __init__(self, workspace: Path, session: LocalSession) -> None:
-        self.workspace = workspace
-        self.session = session
-
-    def discard(self) -> None:
-        """End the session and delete the directory."""
-        self.session.close()
-        _remove_tree(self.workspace)
-
-
 class _Run:
-    """What one run owns: its directory, its live chains, its extracted sources."""
+    """What one run owns: its directory, its live chains, its snapshots, its sources."""
 
     def __init__(self, run_id: uuid.UUID) -> None:
         self.run_id = run_id
         self.root = Path(tempfile.mkdtemp(prefix=f"hm-local-{run_id.hex[:8]}-"))
-        self.fifos = _fifo_dir(self.root)
+        (self.root / _CHAINS).mkdir()
         self.lock = threading.Lock()
-        self.live: dict[str, _Chain] = {}
-        #: Every session started for the run, ended with it.
-        self.sessions: set[LocalSession] = set()
+        #: Chain directories handed on to the next step of their chain, by live ref.
+        self.live: dict[str, Path] = {}
+        #: Ephemeral snapshots: the directory of the chain that stored each, by tag.
+        self.snapshots: dict[str, Path] = {}
         self.sources: dict[uuid.UUID, Path] = {}
         self.source_lock = threading.Lock()
         #: How chain directories were made (see :mod:`._tree_clone`), logged once each.
         self.clone_mechanisms: set[str] = set()
         self.image_warned = False
-        self._launcher: bytes | None = None
-        #: Failed steps' chains kept for a debug shell (``hm run -i``), by step id.
-        self.failed: dict[uuid.UUID, _Chain] = {}
+        #: Failed steps' chain directories kept for a debug shell (``hm run -i``), by step id.
+        self.failed: dict[uuid.UUID, Path] = {}
         self._numbers = itertools.count()
 
     def new_dir(self, kind: str) -> Path:
@@ -268,44 +189,23 @@ class _Run:
             number = next(self._numbers)
         return self.root / kind / str(number)
 
-    def adopt(self, chain: _Chain) -> str:
-        """Register *chain* for the next step; return its live ref."""
-        ref = f"{_LIVE_PREFIX}{self.run_id.hex}:{chain.workspace.name}"
+    def adopt(self, workspace: Path) -> str:
+        """Register chain directory *workspace* for the next step; return its live ref."""
+        ref = f"{_LIVE_PREFIX}{self.run_id.hex}:{workspace.name}"
         with self.lock:
-            self.live[ref] = chain
+            self.live[ref] = workspace
         return ref
 
-    def take(self, ref: str) -> _Chain:
-        """The chain behind live ref *ref*, which cannot be taken twice."""
+    def take(self, ref: str) -> Path:
+        """The chain directory behind live ref *ref*, which cannot be taken twice."""
         with self.lock:
-            chain = self.live.pop(ref, None)
-        if chain is None:
+            workspace = self.live.pop(ref, None)
+        if workspace is None:
             raise _error(
                 f"local: live snapshot '{ref}' is unknown or was already consumed",
                 "bad_snapshot_ref",
             )
-        return chain
-
-    def launcher(self) -> bytes:
-        """The words that make a step a process group (:func:`_launcher`), found once."""
-        if self._launcher is None:
-            self._launcher = _launcher()
-        return self._launcher
-
-    def session(self, workspace: Path, launcher: bytes) -> LocalSession:
-        """A new session for the chain in *workspace*, ended with the run at the latest."""
-        session = LocalSession(workspace, _environment({}), fifos=self.fifos, launcher=launcher)
-        with self.lock:
-            self.sessions.add(session)
-        return session
-
-    def close_sessions(self) -> None:
-        with self.lock:
-            sessions, self.sessions = self.sessions, set()
-        for session in sessions:
-            session.kill()
-        for session in sessions:
-            session.close()
+        return workspace
 
     def note_clone(self, context: PluginContext, mechanism: str) -> None:
         """Log, once per run and mechanism, how chain directories are made."""
@@ -354,9 +254,7 @@ class _LocalExecutor:
         with self._lock:
             state = self._runs.pop(run_id, None)
         if state is not None:
-            state.close_sessions()
             _remove_tree(state.root)
-            shutil.rmtree(state.fifos, ignore_errors=True)
 
     def end_all(self) -> None:
         """:meth:`end_run` for every run this process still holds (the exit safety net)."""
@@ -372,8 +270,7 @@ class _LocalExecutor:
         pull: PullPolicy,
         on_pull: Callable[[PullProgress], None],
     ) -> None:
-        """A step needs ``sh`` and a way to make it a process group; nothing is pulled."""
-        _launcher()
+        """Nothing to pull or to check: a step needs only ``sh``, found as the step runs."""
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether *tag* is a cache snapshot in the persistent store (ephemeral tags never hit)."""
@@ -381,18 +278,13 @@ class _LocalExecutor:
             return False
         return _tag_path(snapshot_store(), tag).is_dir()
 
-    def durable_path(self, state: _Run, tag: str) -> Path:
-        if tag.startswith(f"{CACHE_REPOSITORY}/"):
-            return _tag_path(snapshot_store(), tag)
+    def snapshot_dir(self, state: _Run, tag: str) -> Path | None:
+        """The directory of snapshot *tag*, None if it is not stored."""
         if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
-            return _tag_path(state.root / "snapshots", tag)
-        raise PluginRuntimeError(
-            f"local: snapshot tag '{tag}' is in no repository this runner stores "
-            f"(expected {CACHE_REPOSITORY}/ or {EPHEMERAL_REPOSITORY}/)",
-            plugin="local",
-            capability="execute_step",
-            code="bad_snapshot_tag",
-        )
+            with state.lock:
+                return state.snapshots.get(tag)
+        path = _tag_path(snapshot_store(), _cache_tag(tag))
+        return path if path.is_dir() else None
 
     def execute(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
         state = self.run(executor_input.run_id)
@@ -401,33 +293,35 @@ class _LocalExecutor:
         decision = executor_input.cache_lookup
         parent = executor_input.parent_snapshot
         if isinstance(decision, CacheHit):
-            if not self.durable_path(state, decision.tag).is_dir():
+            if self.snapshot_dir(state, decision.tag) is None:
                 raise _error(
                     f"local: cache snapshot '{decision.tag}' of step '{step.key}' is gone",
                     "snapshot_missing",
                 )
             if parent is not None and parent.startswith(_LIVE_PREFIX):
-                state.take(parent).discard()
+                _remove_tree(state.take(parent))
             return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        chain = self._chain(context, state, executor_input)
+        workspace = self._chain(context, state, executor_input)
         try:
-            outcome = chain.session.run(
-                StepScript(cmd=step.cmd, env=executor_input.env),
+            outcome = run_shell(
+                step.cmd,
+                cwd=workspace,
+                env=_environment(executor_input.env),
                 on_output=context.emit_step_log,
                 should_cancel=context.should_cancel,
                 timeout_seconds=step.timeout_seconds,
             )
         except OSError as exc:
-            chain.discard()
+            _remove_tree(workspace)
             raise _error(
                 f"local: cannot start 'sh' for step '{step.key}': {exc.strerror or exc}",
                 "spawn_failed",
             ) from exc
         except ValueError as exc:  # a NUL byte, which no command or variable can hold
-            chain.discard()
+            _remove_tree(workspace)
             raise _error(f"local: step '{step.key}': {exc}", "bad_step") from exc
         except BaseException:
-            chain.discard()
+            _remove_tree(workspace)
             raise
         if outcome.escaped:
             context.log(
@@ -443,15 +337,14 @@ class _LocalExecutor:
         if outcome.exit_code != 0:
             if context.keep_failed and not (outcome.cancelled or outcome.timed_out):
                 with state.lock:
-                    state.failed[executor_input.step_id] = chain
+                    state.failed[executor_input.step_id] = workspace
             else:
-                chain.discard()
+                _remove_tree(workspace)
             return StepResult(exit_code=outcome.exit_code)
         if isinstance(decision, CacheMissBuildAs):
-            chain.session.close()
-            self._commit(state, chain.workspace, decision.tag)
+            self._commit(state, workspace, decision.tag)
             return StepResult(exit_code=0, committed_snapshot=decision.tag)
-        return StepResult(exit_code=0, committed_snapshot=state.adopt(chain))
+        return StepResult(exit_code=0, committed_snapshot=state.adopt(workspace))
 
     def open_shell(
         self,
@@ -466,14 +359,14 @@ class _LocalExecutor:
         """
         state = self.run(executor_input.run_id)
         with state.lock:
-            chain = state.failed.pop(executor_input.step_id, None)
-        if chain is None:
-            chain = self._chain(context, state, executor_input)
+            workspace = state.failed.pop(executor_input.step_id, None)
+        if workspace is None:
+            workspace = self._chain(context, state, executor_input)
         step = executor_input.step
         try:
             return attach(
                 shell_script(step.cmd, program, run_command=run_command),
-                cwd=chain.workspace,
+                cwd=workspace,
                 env=_environment(executor_input.env),
             )
         except OSError as exc:
@@ -484,7 +377,7 @@ class _LocalExecutor:
                 code="spawn_failed",
             ) from exc
         finally:
-            chain.discard()
+            _remove_tree(workspace)
 
     def _warn_image(
         self, context: PluginContext, state: _Run, step_key: str, image: str | None
@@ -499,26 +392,21 @@ class _LocalExecutor:
             state.image_warned = True
         context.log(Level.WARN, f"images are ignored: step '{step_key}' names '{image}'")
 
-    def _chain(self, context: PluginContext, state: _Run, executor_input: ExecutorInput) -> _Chain:
+    def _chain(self, context: PluginContext, state: _Run, executor_input: ExecutorInput) -> Path:
+        """The directory the step runs in: its chain's, or a new one for a chain's start."""
         parent = executor_input.parent_snapshot
         if parent is not None and parent.startswith(_LIVE_PREFIX):
             return state.take(parent)
-        launcher = state.launcher()
+        snapshot = None if parent is None else self.snapshot_dir(state, parent)
+        if parent is not None and snapshot is None:
+            raise _error(
+                f"local: snapshot '{parent}' of step '{executor_input.step.key}' is gone",
+                "snapshot_missing",
+            )
         source = state.source(context, executor_input.workspace_archive_id)
-        workspace = state.new_dir("chains")
-        workspace.parent.mkdir(exist_ok=True)
+        workspace = state.new_dir(_CHAINS)
         try:
-            if parent is None:
-                mechanism = clone_tree(source, workspace)
-            else:
-                snapshot = self.durable_path(state, parent)
-                if not snapshot.is_dir():
-                    raise _error(
-                        f"local: snapshot '{parent}' of step '{executor_input.step.key}' is gone",
-                        "snapshot_missing",
-                    )
-                mechanism = clone_tree(snapshot, workspace)
-                lay_over(source, workspace)
+            mechanism = clone_tree(source, workspace, over=snapshot)
         except OSError as exc:
             _remove_tree(workspace)
             raise _error(
@@ -530,10 +418,17 @@ class _LocalExecutor:
             _remove_tree(workspace)
             raise
         state.note_clone(context, mechanism)
-        return _Chain(workspace, state.session(workspace, launcher))
+        return workspace
 
     def _commit(self, state: _Run, workspace: Path, tag: str) -> None:
-        target = self.durable_path(state, tag)
+        """Store chain directory *workspace* as snapshot *tag* (see the module docstring)."""
+        if tag.startswith(f"{EPHEMERAL_REPOSITORY}/"):
+            with state.lock:
+                stored = state.snapshots.setdefault(tag, workspace)
+            if stored is not workspace:  # stored twice: snapshots of one tag are equivalent
+                _remove_tree(workspace)
+            return
+        target = _tag_path(snapshot_store(), _cache_tag(tag))
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.parent / f".{target.name}.{uuid.uuid4().hex}"
         shutil.move(workspace, staging)
@@ -544,16 +439,17 @@ class _LocalExecutor:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _launcher() -> bytes:
-    try:
-        return group_launcher()
-    except FileNotFoundError as exc:
-        raise _error(
-            "local: no `setsid` command on PATH and no Python executable to run each step "
-            "as a process group of its own",
-            "setsid_missing",
-            hint="install util-linux (or busybox), or run the steps with `--runner docker`",
-        ) from exc
+def _cache_tag(tag: str) -> str:
+    """*tag*, which must be in the persistent cache's repository."""
+    if tag.startswith(f"{CACHE_REPOSITORY}/"):
+        return tag
+    raise PluginRuntimeError(
+        f"local: snapshot tag '{tag}' is in no repository this runner stores "
+        f"(expected {CACHE_REPOSITORY}/ or {EPHEMERAL_REPOSITORY}/)",
+        plugin="local",
+        capability="execute_step",
+        code="bad_snapshot_tag",
+    )
 
 
 _EXECUTOR: Final = _LocalExecutor()

@@ -30,10 +30,9 @@ def register(app: typer.Typer) -> None:
     ) -> int:
         """
         Remove harmont's Docker images (step cache and fork snapshots), the containers of
-        runs that crashed, the local runner's cache snapshots, and the FIFO directories of
-        local runs that were killed. Without a reachable
-        Docker engine, only the local snapshots are cleaned. Do not run it while `hm run`
-        is running.
+        runs that crashed, the local runner's cache snapshots, and the kubernetes runner's
+        snapshot tars and leftover pods. Without a reachable Docker engine, the local and
+        kubernetes stores are still cleaned. Do not run it while `hm run` is running.
         """
         from harmont._executors._cache_clean import clean_caches
 

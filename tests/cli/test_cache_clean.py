@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,11 +13,10 @@ import pytest
 from harmont._executors._cache_clean import (
     CleanReport,
     Removal,
-    clean_fifo_dirs,
     clean_snapshot_store,
 )
 from harmont.protocol import StepCacheHit
-from tests.run.rig import Build, Project, command, until
+from tests.run.rig import Build, Project, command
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -169,61 +166,3 @@ class TestSnapshotStore:
             ),
             False,
         ) == (report.removals, other.exists())
-
-
-def _dead_pid() -> int:
-    """The pid of a process that has ended and been reaped."""
-    child = subprocess.Popen(["true"])
-    child.wait()
-    return child.pid
-
-
-def _kill_marked(marker: str) -> None:
-    """SIGKILL the processes whose command line mentions *marker*: the killed run's step."""
-    for proc in Path("/proc").iterdir():
-        with contextlib.suppress(OSError, ValueError):
-            if marker.encode() in (proc / "cmdline").read_bytes():
-                os.kill(int(proc.name), signal.SIGKILL)
-
-
-class TestFifoDirs:
-    def test_only_a_gone_process_s_directory_is_removed(self, tmp_path: Path) -> None:
-        """A live run's FIFO directory, and one named otherwise, are left; a killed run's goes."""
-        dead = tmp_path / f"hm-fifos-{_dead_pid()}-abc"
-        live = tmp_path / f"hm-fifos-{os.getpid()}-def"
-        foreign = tmp_path / "hm-fifos-ghi"
-        for directory in (dead, live, foreign):
-            directory.mkdir()
-        os.mkfifo(dead / "1.out")
-
-        report = clean_fifo_dirs(memory_dir=tmp_path)
-
-        assert (
-            (Removal(what="FIFO directory", name=str(dead), kind="unfinished"),),
-            sorted([foreign.name, live.name]),
-        ) == (report.removals, sorted(p.name for p in tmp_path.iterdir()))
-
-    def test_a_killed_run_s_directory_is_cleaned(self, project: Project) -> None:
-        """`hm run` SIGKILLed mid-step leaves its FIFO directory; `hm cache clean` removes it."""
-        marker = f"fifo-dir-{os.getpid()}"
-        project.pipeline(command("slow", f"sleep 60 # {marker}"))
-        build = project.start()
-        prefix = f"hm-fifos-{build.pid}-"
-
-        def fifo_dirs() -> list[Path]:
-            runtime = Path(project.env["XDG_RUNTIME_DIR"])
-            return [p for p in runtime.iterdir() if p.name.startswith(prefix)]
-
-        until(lambda: bool(fifo_dirs()), "the run's FIFO directory")
-        (left,) = fifo_dirs()
-        build.kill()
-        build.communicate()
-        _kill_marked(marker)
-
-        cleaned = _clean(project)
-
-        assert (0, True, False) == (
-            cleaned.returncode,
-            f"removed FIFO directory {left} (unfinished)" in cleaned.stdout.splitlines(),
-            left.exists(),
-        )

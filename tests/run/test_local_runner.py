@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
+import sys
 from typing import TYPE_CHECKING
-
-import pytest
 
 from harmont.protocol import StepQueued
 from tests.run.rig import command, survivors
+from tests.terminal import Terminal
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.run.rig import Project
 
 
@@ -66,34 +65,6 @@ class TestLocalRunner:
         assert 1 == build.returncode
         assert [] == list(scratch.iterdir())
 
-    def test_step_output_goes_through_the_runtime_dir_and_nothing_is_left_there(
-        self, local_project: Project
-    ) -> None:
-        """The steps' FIFOs are in $XDG_RUNTIME_DIR, and their directory goes at the end."""
-        runtime = Path(local_project.env["XDG_RUNTIME_DIR"])
-        local_project.pipeline(command("where", "readlink /proc/self/fd/1"))
-
-        build = local_project.hm()
-
-        [fifo] = build.logs("where")
-        assert Path(fifo).parent.name.startswith("hm-fifos-")
-        assert Path(fifo).parent.parent == runtime
-        assert [] == list(runtime.iterdir())
-
-    @pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm here")
-    def test_without_a_runtime_dir_step_output_goes_through_dev_shm(
-        self, local_project: Project
-    ) -> None:
-        """No $XDG_RUNTIME_DIR: the FIFOs are in /dev/shm, in memory all the same."""
-        del local_project.env["XDG_RUNTIME_DIR"]
-        local_project.pipeline(command("where", "readlink /proc/self/fd/1"))
-
-        build = local_project.hm()
-
-        [fifo] = build.logs("where")
-        assert Path(fifo).parent.parent == Path("/dev/shm")
-        assert not Path(fifo).parent.exists()
-
     def test_step_env_is_minimal(self, local_project: Project) -> None:
         """A step sees PATH, HOME, LANG and its own env, not the caller's other variables."""
         local_project.env["LEAKED_FROM_CALLER"] = "yes"
@@ -104,48 +75,65 @@ class TestLocalRunner:
         assert [f"absent {local_project.env['HOME']}"] == build.logs("env")
 
 
-@pytest.fixture
-def no_setsid_path(tmp_path: Path) -> Path:
-    """A ``PATH`` directory of busybox's applets, every one but ``setsid``."""
-    busybox = shutil.which("busybox")
-    if busybox is None:
-        pytest.skip("busybox is not installed (.ci/run installs busybox-static)")
-    listed = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for applet in listed.stdout.split():
-        if applet != "setsid":
-            (bin_dir / applet).symlink_to(busybox)
-    return bin_dir
-
-
-class TestWithoutSetsid:
-    """With no ``setsid`` command anywhere, a step is still a process group of its own."""
+class TestStepProcesses:
+    """Each step is `sh -c` spawned by `hm`: a group of its own, no terminal, its own env."""
 
     def test_steps_are_groups_and_their_children_die_with_them(
-        self, local_project: Project, no_setsid_path: Path
+        self, local_project: Project
     ) -> None:
-        """Own group, not the session's; a child left behind dies at the step's end."""
-        local_project.env["PATH"] = str(no_setsid_path)
+        """Own group, not `hm`'s; a child left behind dies at the step's end."""
         local_project.pipeline(
             command(
                 "grouped",
                 # Field 5 of /proc/PID/stat is the process group ("sh" holds no space).
                 "pgid() { read -r _ _ _ _ group _ </proc/$1/stat; echo $group; }; "
                 "pgid $$; pgid $PPID; echo $$; "
-                "sleep 733113 & sleep 733114 >/dev/null 2>&1 & "
-                'echo "[${LC_CTYPE-unset}]"',
-                env={"LANG": "C"},
+                "sleep 733113 & sleep 733114 >/dev/null 2>&1 & echo started",
             ),
             command("after", "echo after", builds_in="grouped"),
         )
 
         build = local_project.hm()
-        [own_group, session_group, pid, locale] = build.logs("grouped")
+        [own_group, hm_group, pid, _] = build.logs("grouped")
 
         assert 0 == build.returncode, build.stderr
-        assert not shutil.which("setsid", path=local_project.env["PATH"])
-        assert (own_group, "[unset]") == (pid, locale)
-        assert session_group != own_group
+        assert own_group == pid
+        assert hm_group != own_group
         assert ["after"] == build.logs("after")
         assert [] == survivors("sleep 73311")
+
+    def test_a_step_sees_no_locale_variable_it_did_not_set(self, local_project: Project) -> None:
+        """Under a C locale Python sets LC_CTYPE in `hm` itself: no step inherits it."""
+        for name in ("LC_ALL", "LC_CTYPE", "PYTHONCOERCECLOCALE", "PYTHONUTF8"):
+            local_project.env.pop(name, None)
+        local_project.env["LANG"] = "C"
+        local_project.pipeline(
+            command("plain", 'echo "[${LC_CTYPE-unset}] [$LANG]"'),
+            command("own", 'echo "[${LC_CTYPE-unset}]"', env={"LC_CTYPE": "C"}),
+        )
+
+        build = local_project.hm()
+
+        assert 0 == build.returncode, build.stderr
+        assert (["[unset] [C]"], ["[C]"]) == (build.logs("plain"), build.logs("own"))
+
+    def test_a_step_has_no_terminal(self, local_project: Project) -> None:
+        """`hm` on a terminal: a step cannot open it, so a prompt fails instead of stopping it."""
+        local_project.pipeline(
+            command(
+                "tty", "if (exec 3</dev/tty) 2>/dev/null; then echo has-tty; else echo no-tty; fi"
+            )
+        )
+        argv = [sys.executable, "-m", "harmont_cli", "run", "pipeline.json", "--logs"]
+        terminal = Terminal(
+            [*argv, "--runner", "local"], cwd=local_project.root, env=local_project.env
+        )
+        try:
+            status = terminal.wait()
+        finally:
+            terminal.close()
+
+        assert (0, ["no-tty"]) == (
+            status,
+            [line.split()[-1] for line in terminal.screen.splitlines() if "-tty" in line],
+        ), terminal.screen
