@@ -6,6 +6,8 @@ import os
 import time
 from typing import TYPE_CHECKING
 
+import pytest
+
 from harmont._executors._process import run_shell
 from harmont.protocol import StdStream
 from tests.run.rig import live_commands, survivors
@@ -34,6 +36,16 @@ def _run(
         timeout_seconds=timeout,
     )
     return outcome, chunks
+
+
+@pytest.fixture(autouse=True, params=["pidfd", "poll"])
+def exit_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: the shell's exit seen on a pidfd, and polled as without one."""
+    if request.param == "poll":
+        monkeypatch.delattr(os, "pidfd_open", raising=False)
+    elif not hasattr(os, "pidfd_open"):
+        pytest.skip("no pidfd here")
+    return str(request.param)
 
 
 def _running(*commands: str) -> bool:
@@ -67,6 +79,31 @@ class TestRunShell:
 
         assert 0 == outcome.exit_code
         assert [] == survivors("81111")
+
+    def test_a_writer_that_left_the_group_is_reported_and_not_waited_for(
+        self, tmp_path: Path
+    ) -> None:
+        """A setsid child holding stdout is left running; the outcome says it escaped."""
+        # The escapee outlives the step by a second or two, then ends on its own.
+        sleep = f"sleep 2.{time.monotonic_ns()}"
+        outcome, chunks = _run(
+            f"setsid sh -c 'echo up; exec {sleep}' & sleep 0.3; echo main", tmp_path
+        )
+        escapee = live_commands(sleep)
+
+        assert (0, True) == (outcome.exit_code, outcome.escaped)
+        assert [b"main", b"up"] == sorted(b"".join(data for _, data in chunks).split())
+        assert 1 == len(escapee)
+
+    def test_a_child_in_the_group_holding_output_is_killed_not_escaped(
+        self, tmp_path: Path
+    ) -> None:
+        """A background child still writing when the shell exits dies with the step."""
+        outcome, chunks = _run("(echo up; exec sleep 855551) & sleep 0.3; echo main", tmp_path)
+
+        assert (0, False) == (outcome.exit_code, outcome.escaped)
+        assert [b"main", b"up"] == sorted(b"".join(data for _, data in chunks).split())
+        assert [] == survivors("sleep 85555")
 
     def test_shell_that_closes_its_output_is_still_waited_for(self, tmp_path: Path) -> None:
         """Closing stdout and stderr does not end the step; the shell's exit does."""
