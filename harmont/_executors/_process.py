@@ -52,6 +52,7 @@ __all__ = [
     "EXIT_CANCELLED",
     "EXIT_TIMED_OUT",
     "POLL_SECONDS",
+    "SPAWN_LOCK",
     "ProcessOutcome",
     "kill_group",
     "run_shell",
@@ -85,6 +86,13 @@ class ProcessOutcome:
     #: output when the step ended; it was left running and its output is no longer read.
     escaped: bool = False
 
+
+#: Held around every process the local runner spawns while steps run. A child forked on
+#: another thread holds a copy of every descriptor `hm` has open until it has closed them
+#: on its way to ``exec``: were that a step's pipe, still open in `hm` while the step's
+#: own spawn is under way, the step could end while the pipe still had a writer, which
+#: would read as a process that escaped the step's group.
+SPAWN_LOCK: Final = threading.Lock()
 
 #: Process groups of steps still running, killed at interpreter exit and on a forced exit
 #: (:mod:`harmont._orchestrator._cleanup`) so that no step outlives `hm`.
@@ -152,16 +160,17 @@ def run_shell(
     :raises OSError: ``sh`` could not be found or started, or *cwd* is not a directory.
     :raises ValueError: the command, the env or *cwd* holds a NUL byte.
     """
-    process = subprocess.Popen(
-        ("sh", "-c", cmd),
-        bufsize=0,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    with SPAWN_LOCK:
+        process = subprocess.Popen(
+            ("sh", "-c", cmd),
+            bufsize=0,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
     track_group(process.pid)
     wait = _StepWait(process, on_output, should_cancel, timeout_seconds)
     try:

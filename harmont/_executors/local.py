@@ -53,7 +53,7 @@ from harmont._errors import PluginRuntimeError, UnpackError
 from harmont._executors._archive import read_archive
 from harmont._executors._common import RunnerHooks
 from harmont._executors._debug_shell import attach, shell_script
-from harmont._executors._process import EXIT_TIMED_OUT, run_shell
+from harmont._executors._process import EXIT_TIMED_OUT, SPAWN_LOCK, run_shell
 from harmont._executors._tree_clone import clone_tree
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
 from harmont._orchestrator._cleanup import on_forced_exit
@@ -138,8 +138,14 @@ def _remove_tree(path: Path) -> None:
     always runs: after a successful ``rm`` it finds nothing and costs one failed stat; where
     ``rm`` is missing or failed part-way it removes what it can.
     """
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        subprocess.run(["rm", "-rf", "--", str(path)], check=True, capture_output=True)
+    with contextlib.suppress(OSError):
+        with SPAWN_LOCK:
+            remover = subprocess.Popen(
+                ["rm", "-rf", "--", str(path)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        remover.wait()
     shutil.rmtree(path, ignore_errors=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -135,3 +136,21 @@ class TestRunShell:
 
         assert (130, False, True) == (outcome.exit_code, outcome.timed_out, outcome.cancelled)
         assert [] == survivors("83333")
+
+
+def test_steps_spawned_together_never_look_escaped(tmp_path: Path) -> None:
+    """Many steps started at once on several threads: no one's pipes are held by another's."""
+    outcomes: list[ProcessOutcome] = []
+
+    def steps() -> None:
+        for _ in range(40):
+            outcomes.append(_run("true", tmp_path)[0])
+
+    threads = [threading.Thread(target=steps) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [] == [outcome for outcome in outcomes if outcome.escaped or outcome.exit_code]
+    assert 160 == len(outcomes)
