@@ -5,10 +5,12 @@ The DAG has 300 steps of ``true``: six sections separated by waits; each section
 chain roots, each a chain of four steps that forks into three chains of two. The same
 graph becomes a Makefile (one target per step, depending on its parent and, after a wait,
 on every step before it) run by ``make -j N``, with the same N as ``--parallelism``.
-The script prints both wall times (median of a few runs), their ratio, and where hm's time
-goes: interpreter and import start-up, loading and planning, source packing, the per-step
-cost of the schedule itself, and what the docker plugin costs a local build (its
-``build_end`` hook, measured as the same build with ``-p no:docker``).
+The script prints both wall times (median of a few runs), their ratio, the CPU time of each
+side, and where hm's time goes: interpreter and import start-up, loading and planning,
+source packing, the per-step cost of the schedule itself (wall, and CPU split between hm
+and the step processes it spawns), what the docker plugin costs a local build (its
+``build_end`` hook, measured as the same build with ``-p no:docker``), and how the local
+runner makes chain directories on this machine's temporary directory (reflink or copy).
 
 Run: ``python bench/run_overhead.py [--jobs N] [--repeat R]``.
 """
@@ -92,13 +94,16 @@ def cpu_and_wall(argv: list[str], cwd: Path, repeat: int) -> tuple[float, float]
         started = time.perf_counter()
         subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
         walls.append(time.perf_counter() - started)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        cpus.append(_cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - _cpu(before))
     return statistics.median(cpus), statistics.median(walls)
 
 
-def breakdown(workdir: Path, jobs: int, steps: int) -> dict[str, float]:
-    """Seconds spent in each phase of one in-process build of the benchmark pipeline."""
+def breakdown(workdir: Path, jobs: int, steps: int) -> tuple[dict[str, float], float, float]:
+    """
+    Seconds spent in each phase of one in-process build of the benchmark pipeline, and the
+    CPU seconds from its ``build_start`` to its ``build_end`` spent in hm itself and in the
+    processes it spawned (the steps).
+    """
     import harmont
     from harmont._ir._load import load_ir
     from harmont._ir._plan import plan
@@ -122,10 +127,15 @@ def breakdown(workdir: Path, jobs: int, steps: int) -> dict[str, float]:
     phases["pack source"] = time.perf_counter() - started
 
     marks: dict[str, float] = {}
+    usage: dict[str, tuple[float, float]] = {}
 
     def mark(event: object) -> None:
         if isinstance(event, BuildStart | BuildEnd):
             marks[type(event).__name__] = time.perf_counter()
+            usage[type(event).__name__] = (
+                _cpu(resource.getrusage(resource.RUSAGE_SELF)),
+                _cpu(resource.getrusage(resource.RUSAGE_CHILDREN)),
+            )
 
     started = time.perf_counter()
     harmont.run(
@@ -136,10 +146,16 @@ def breakdown(workdir: Path, jobs: int, steps: int) -> dict[str, float]:
         on_event=mark,
     )
     ended = time.perf_counter()
+    own_cpu = usage["BuildEnd"][0] - usage["BuildStart"][0]
+    spawned_cpu = usage["BuildEnd"][1] - usage["BuildStart"][1]
     phases["run(): before build_start"] = marks["BuildStart"] - started
     phases[f"run(): schedule {steps} steps"] = marks["BuildEnd"] - marks["BuildStart"]
     phases["run(): after build_end"] = ended - marks["BuildEnd"]
-    return phases
+    return phases, own_cpu, spawned_cpu
+
+
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
 
 
 def startup(repeat: int) -> tuple[float, float]:
@@ -189,7 +205,7 @@ def main() -> None:
         no_docker_seconds = timed(no_docker, workdir, args.repeat)
         make_cpu, make_seconds = cpu_and_wall(make, workdir, args.repeat)
         bare, imports = startup(args.repeat)
-        phases = breakdown(workdir, args.jobs, count)
+        phases, own_cpu, spawned_cpu = breakdown(workdir, args.jobs, count)
         from harmont._executors._tree_clone import probe
 
         # Where the local runner makes its chains: the temporary directory.
@@ -208,7 +224,7 @@ def main() -> None:
         f"  CPU time, hm and its steps       {hm_cpu * 1000:8.1f} ms"
         f"  x{hm_cpu / make_cpu:.2f} of make's {make_cpu * 1000:.1f} ms"
     )
-    print(f"  chains and forks cloned by: {clone} (reflink when the filesystem shares extents)")
+    print(f"  chain directories made by: {clone} (reflink where the file system shares extents)")
     print("where hm's time goes:")
     print(f"  python -c pass                   {ratio(bare)}")
     print(f"  + imports of the run path        {ratio(imports - bare)}")
@@ -219,6 +235,16 @@ def main() -> None:
     print(
         f"  per step (schedule x jobs / steps) {per_step * 1000:6.2f} ms"
         f"  x{per_step / make_per_step:.2f} of make's {make_per_step * 1000:.2f} ms"
+    )
+    make_cpu_step = make_cpu / count
+    print(
+        f"  CPU per step (schedule / steps)  {(own_cpu + spawned_cpu) / count * 1000:6.2f} ms"
+        f"  x{(own_cpu + spawned_cpu) / count / make_cpu_step:.2f} of make's"
+        f" {make_cpu_step * 1000:.2f} ms (make and its shells, start-up included)"
+    )
+    print(
+        f"    hm: {own_cpu / count * 1000:.2f} ms; the step's sh -c, spawned by hm:"
+        f" {spawned_cpu / count * 1000:.2f} ms"
     )
 
 

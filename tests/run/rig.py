@@ -171,7 +171,7 @@ def run_bounded(
 def hm_environment(home: Path) -> dict[str, str]:
     """
     The environment of an `hm` subprocess: a private home, cache, plugin state and runtime
-    directory (where the local runner's FIFOs go, so a test's never meet another's).
+    directory, so that nothing of the caller's XDG directories reaches a test's `hm`.
     """
     runtime = home / ".run"
     runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
