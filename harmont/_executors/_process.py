@@ -68,6 +68,9 @@ _CHUNK: Final = 65536
 #: How long a killed step's group may take to die before a writer left on its pipes counts
 #: as escaped (a SIGKILLed process releases its descriptors within milliseconds).
 _ESCAPE_SECONDS: Final = 2.0
+#: The most chunks one drain reads from a pipe: more than the largest pipe buffer Linux
+#: allows by default (``/proc/sys/fs/pipe-max-size``, 1 MiB).
+_DRAIN_CHUNKS: Final = 32
 #: The selector tag of the pidfd that turns readable when the step's shell exits.
 _EXITED: Final = "exited"
 
@@ -290,10 +293,14 @@ class _StepWait:
         return False
 
     def _drain(self, selector: selectors.BaseSelector) -> None:
-        """Read what is left; a pipe with no writer left reads as EOF and is done."""
+        """
+        Read what is left; a pipe with no writer left reads as EOF and is done. A full pipe
+        is read to its end, but no more: an escaped writer may never stop writing.
+        """
         for stream in list(self.pipes):
-            while self._read_pipe(selector, stream):
-                pass
+            for _ in range(_DRAIN_CHUNKS):
+                if not self._read_pipe(selector, stream):
+                    break
 
     def _check_stop(self) -> None:
         if self.stop is not None:

@@ -11,7 +11,7 @@ import pytest
 
 from harmont._executors._process import run_shell
 from harmont.protocol import StdStream
-from tests.run.rig import live_commands, survivors
+from tests.run.rig import TIMEOUT_SECONDS, live_commands, survivors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -95,6 +95,32 @@ class TestRunShell:
         assert (0, True) == (outcome.exit_code, outcome.escaped)
         assert [b"main", b"up"] == sorted(b"".join(data for _, data in chunks).split())
         assert 1 == len(escapee)
+
+    def test_an_escaped_writer_faster_than_hm_does_not_hold_the_step(self, tmp_path: Path) -> None:
+        """Draining stops at what a pipe holds: the step ends, and the writer gets SIGPIPE."""
+        word = f"hm-endless-{time.monotonic_ns()}"
+        outcomes: list[ProcessOutcome] = []
+
+        def slow_reader(stream: StdStream, data: bytes) -> None:
+            time.sleep(0.05)  # slower than `yes` fills the pipe again, even on a busy machine
+
+        def step() -> None:
+            outcomes.append(
+                run_shell(
+                    f"setsid yes {word} & sleep 0.3",
+                    cwd=tmp_path,
+                    env={"PATH": os.environ["PATH"]},
+                    on_output=slow_reader,
+                    should_cancel=lambda: False,
+                )
+            )
+
+        runner = threading.Thread(target=step, daemon=True)
+        runner.start()
+        runner.join(TIMEOUT_SECONDS)
+
+        assert [True] == [outcome.escaped for outcome in outcomes]
+        assert [] == survivors(word)
 
     def test_a_child_in_the_group_holding_output_is_killed_not_escaped(
         self, tmp_path: Path
