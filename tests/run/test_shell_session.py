@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harmont.protocol import StepEnd
+from tests.run.conftest import RUNNERS
 from tests.run.rig import command
 
 if TYPE_CHECKING:
@@ -126,11 +127,11 @@ class TestIsolation:
         assert 0 == build.returncode, build.stderr
         assert (["read-done"], ["next-ran"]) == (build.logs("reader"), build.logs("next"))
 
+    # The runners that keep a shell per chain: a local step's parent is `hm` itself, as a
+    # recipe's is make.
+    @pytest.mark.parametrize("runner", [r for r in RUNNERS if r != "local"])
     def test_a_step_that_kills_its_session_fails_alone(self, project: Project) -> None:
         """Killing the chain's shell fails that step; another chain is untouched."""
-        if project.runner == "local":
-            # No shell is kept between steps: a step's parent is `hm`, as a recipe's is make.
-            pytest.skip("the local runner runs no session")
         project.pipeline(
             command("killer", "kill -9 $PPID; sleep 5"),
             command("bystander", "echo fine"),
