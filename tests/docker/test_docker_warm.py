@@ -84,19 +84,15 @@ def test_the_root_container_runs_before_the_build_starts(
 
 
 @pytest.mark.parametrize(
-    ("left", "fields", "code"),
+    "outcome",
     [("true", {}, 0), ("exit 3", {}, 1), ("sleep 60", {"timeout_seconds": 1}, 1)],
     ids=["success", "failure", "timeout"],
 )
 def test_nothing_is_left_after_a_run(
-    project: Project,
-    docker_api: APIClient,
-    word: str,
-    left: str,
-    fields: dict[str, Any],
-    code: int,
+    project: Project, docker_api: APIClient, word: str, outcome: tuple[str, dict[str, Any], int]
 ) -> None:
     """Whatever the outcome, no container of the run is left, the root's included."""
+    left, fields, code = outcome
     _forked(project, word, left, **fields)
 
     build = project.hm()
@@ -125,7 +121,7 @@ def test_a_cached_root_leaves_no_container(
 
 
 @pytest.mark.parametrize(
-    ("signals", "code"),
+    "stop",
     [((signal.SIGINT,), 130), ((signal.SIGINT, signal.SIGINT), 130), ((signal.SIGTERM,), 143)],
     ids=["sigint", "sigint-twice", "sigterm"],
 )
@@ -134,10 +130,10 @@ def test_nothing_is_left_after_a_signal(
     docker_api: APIClient,
     tmp_path: Path,
     word: str,
-    signals: tuple[signal.Signals, ...],
-    code: int,
+    stop: tuple[tuple[signal.Signals, ...], int],
 ) -> None:
     """A stop signal, once or twice (forced exit), mid-root-step leaves no container behind."""
+    signals, code = stop
     project.pipeline(command(f"{word}-root", "echo started; sleep 60"))
     stderr_path = tmp_path / "stderr"
     with stderr_path.open("w+") as stderr:
