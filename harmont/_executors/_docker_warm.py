@@ -34,7 +34,13 @@ if TYPE_CHECKING:
 
     from docker import APIClient
 
-__all__ = ["KEEPER", "NAME_LIMIT", "WarmContainer", "WarmStarts", "container_name"]
+__all__ = [
+    "KEEPER",
+    "WarmContainer",
+    "WarmStarts",
+    "container_name",
+    "create_chain_container",
+]
 
 #: PID 1 of a chain's container, there to keep it running between execs. Being PID 1 it
 #: adopts what a step leaves behind, and a shell in ``wait`` reaps any child, so killed
@@ -47,7 +53,7 @@ KEEPER: Final = (
     'trap "exit 0" TERM; while :; do sleep infinity & wait; done',
 )
 #: Container names stay readable; the run (or batch) prefix keeps them unique.
-NAME_LIMIT: Final = 100
+_NAME_LIMIT: Final = 100
 #: How long ending waits for the creations in flight to land, so that none is left.
 _SETTLE_SECONDS: Final = 30.0
 #: Roots begun per check: the first ones of the plan, which the scheduler starts first; the
@@ -59,7 +65,7 @@ _AT_ONCE: Final = 4
 
 def container_name(owner: uuid.UUID, step_key: str) -> str:
     """The name of the chain container of *step_key* made for *owner* (a run or a batch)."""
-    return f"harmont-{owner.hex[:8]}-{sanitise(step_key)}"[:NAME_LIMIT]
+    return f"harmont-{owner.hex[:8]}-{sanitise(step_key)}"[:_NAME_LIMIT]
 
 
 def create_chain_container(

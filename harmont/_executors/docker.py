@@ -6,7 +6,7 @@ engine (docker-py), following the executor contract.
   continues (a fork parent's image or a cache hit's tag) or the step's image (the
   pipeline's default image once the host has patched it in), then lays the run's source
   archive over ``/workspace`` (:mod:`._docker_workspace`). Its first process is a shell
-  keeper (:data:`_KEEPER`) that also reaps what steps leave behind.
+  keeper (:data:`._docker_warm.KEEPER`) that also reaps what steps leave behind.
 - The chain runs one ``sh`` session, a single ``exec`` attached through the API, and each
   step is a framed script handed to it (:mod:`._docker_session`, :mod:`._shell_session`):
   the step's env over the image's, ``/workspace`` as working directory, its output
@@ -23,6 +23,8 @@ engine (docker-py), following the executor contract.
 - Before the build starts (``hm_check_runner``) the engine must answer and every chain
   root's image must be stored, pulled as the build's pull policy says
   (:mod:`._docker_pull`): any failure is one error, not a failed first step.
+  Once they are, the check begins the roots' containers (:mod:`._docker_warm`), which
+  their steps take instead of starting their own.
 - A failed, timed-out or cancelled step removes its container (removal is also how a
   running exec and all it started are killed). At ``build_end`` every container and
   ephemeral image of the run is removed: those the executor holds at once, then any other
