@@ -153,3 +153,17 @@ def test_nothing_is_left_after_a_signal(
 
     assert code == returncode
     assert [] == _containers(docker_api, word)
+
+
+def test_a_build_that_never_starts_leaves_no_container(
+    project: Project, docker_api: APIClient, word: str
+) -> None:
+    """The check began the root's container, then packing the source failed: it goes at exit."""
+    project.pipeline(command(f"{word}-root", "true"))
+    project.env["HM_MAX_SOURCE_BYTES"] = "1"
+
+    build = project.hm()
+
+    assert 2 == build.returncode, build.stderr
+    assert "packing source" in build.stderr
+    assert [] == _containers(docker_api, word)
