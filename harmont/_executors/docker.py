@@ -192,6 +192,8 @@ class DockerExecutor(ChainExecutor[_Container]):
         self._warm = WarmStarts()
         #: Containers steps of a run took from ``_warm``, by run: they carry no run label.
         self._taken: dict[uuid.UUID, list[str]] = {}
+        #: Removals of stored containers still going on, by run (see :meth:`_release`).
+        self._releasing: dict[uuid.UUID, list[threading.Thread]] = {}
 
     def api(self) -> APIClient:
         """The engine client, connected on first use.
@@ -318,6 +320,7 @@ class DockerExecutor(ChainExecutor[_Container]):
             for container in held:
                 container.session.close()
             taken = self._taken.pop(run_id, [])
+            releasing = self._releasing.pop(run_id, [])
             api = self._api
         self._workspaces.drop_run(run_id)
         # Roots nobody took (cache hits, a build that never started) go with this run.
@@ -328,10 +331,13 @@ class DockerExecutor(ChainExecutor[_Container]):
         from docker.errors import DockerException
 
         ids = list(dict.fromkeys([container.id for container in held] + taken + unused))
+        deadline = time.monotonic() + _SETTLE_SECONDS
         # If the engine went away, `hm cache clean` finds the leftovers by label.
         with contextlib.suppress(DockerException, OSError):
-            deadline = time.monotonic() + _SETTLE_SECONDS
+            # The sweep's listing also waits for the containers being released.
             _sweep_run(api, run_id, deadline, held=ids)
+        for thread in releasing:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def force_end(self) -> None:
         """
@@ -356,7 +362,8 @@ class DockerExecutor(ChainExecutor[_Container]):
         """The runs this executor holds anything of: in flight, ending, creating, cached."""
         with self._lock:
             live = {container.run_id for container in self._live.values()}
-            held = self._runs | self._ending | self._creating_now.keys() | live | self._taken.keys()
+            held = self._runs | self._ending | self._creating_now.keys() | live
+            held |= self._taken.keys() | self._releasing.keys()
         return frozenset(held | self._workspaces.runs())
 
     def end_all(self) -> None:
@@ -599,6 +606,26 @@ class DockerExecutor(ChainExecutor[_Container]):
     def _remove(self, container: _Container) -> None:
         container.session.close()
         self._stop(container)
+
+    def _release(self, container: _Container) -> None:
+        """
+        Remove the stored *container* on a thread of its own: the step returns its snapshot
+        at once, so the chains that start from it do not wait for the removal (hundreds of
+        ms: the engine stops it, unmounts, tears its network down); the run's end does.
+        """
+        container.session.close()
+        thread = threading.Thread(
+            target=self._stop, args=(container,), name="hm-docker-release", daemon=True
+        )
+        with self._lock:
+            # A step abandoned past its run's end removes its container itself.
+            ended = container.run_id not in self._runs or container.run_id in self._ending
+            if not ended:
+                self._releasing.setdefault(container.run_id, []).append(thread)
+        if ended:
+            self._stop(container)
+        else:
+            thread.start()
 
     def _stop(self, container: _Container) -> None:
         """Remove *container*, killing all it runs; its session sees its stream end."""
