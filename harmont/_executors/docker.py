@@ -18,8 +18,8 @@ engine (docker-py), following the executor contract.
   as on kubernetes. ``CacheMissNoCommit``: the container is handed to the next step of the
   chain under a *live* ref (``docker-live:<container name>/<step id>``).
   ``CacheMissBuildAs``: the container is committed to the tag, which every consumer
-  starts a fresh container from, and removed. ``CacheHit``: nothing runs and no container
-  starts.
+  starts a fresh container from, and removed on a thread of its own, so those consumers
+  need not wait (the run's end does). ``CacheHit``: nothing runs and no container starts.
 - Before the build starts (``hm_check_runner``) the engine must answer and every chain
   root's image must be stored, pulled as the build's pull policy says
   (:mod:`._docker_pull`): any failure is one error, not a failed first step.
