@@ -16,7 +16,7 @@ import pytest
 
 from harmont._orchestrator._signals import FIRST_PRESS
 from harmont.protocol import BuildEvent, BuildStart, StepCacheHit, StepLog, from_json
-from tests.run.rig import TIMEOUT_SECONDS, Project, command, hm_environment, until
+from tests.run.rig import TIMEOUT_SECONDS, Project, command, until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,17 +28,6 @@ if TYPE_CHECKING:
 def word() -> str:
     """The test's own word, which starts every step key (so every container name) it makes."""
     return f"w{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def project(tmp_path: Path, docker_engine: str) -> Project:
-    """An empty project on the docker runner, its steps in the test image."""
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "src.txt").write_text("source\n")
-    return Project(
-        root=root, runner="docker", env=hm_environment(tmp_path / "home"), image=docker_engine
-    )
 
 
 def _containers(api: APIClient, word: str) -> list[str]:
