@@ -349,6 +349,7 @@ class TestRoundTrips:
         executor = DockerExecutor(counting)
         executor.check({"a": docker_engine}, pull=PullPolicy.NEVER, on_pull=lambda _: None)
         api = executor.api()
+        executor.end_all()  # removes the container the check began for root "a"
 
         assert [CHECK_TIMEOUT_SECONDS] == made
         assert BUILD_TIMEOUT_SECONDS == api.timeout
