@@ -87,10 +87,9 @@ def create_chain_container(
 class WarmContainer:
     """One root's container as a batch makes it: created, then started."""
 
-    def __init__(self, key: str, image: str, token: uuid.UUID) -> None:
-        self.key = key
+    def __init__(self, key: str, image: str, batch: uuid.UUID) -> None:
         self.image = image
-        self.name = container_name(token, key)
+        self.name = container_name(batch, key)
         #: Set once the container exists (then :attr:`id` is set) or its creation failed.
         self.created = threading.Event()
         #: Set once the container runs or its start failed.
