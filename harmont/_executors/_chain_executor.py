@@ -90,6 +90,14 @@ class ChainExecutor(abc.ABC, Generic[Env]):
     def _store(self, env: Env, tag: str) -> None:
         """Store *env*'s state as the durable snapshot *tag*."""
 
+    def _release(self, env: Env) -> None:
+        """
+        Remove *env*, whose state :meth:`_store` has kept: nothing in it can be lost, so a
+        runner may let the removal finish after the step has returned (the snapshot's
+        consumers start meanwhile), as long as its run's end waits for it.
+        """
+        self._remove(env)
+
     def _step_env(self, context: PluginContext, executor_input: ExecutorInput) -> dict[str, str]:
         """The variables the step's script sets: all of the step's env."""
         del context
@@ -150,8 +158,10 @@ class ChainExecutor(abc.ABC, Generic[Env]):
         if isinstance(decision, CacheMissBuildAs):
             try:
                 self._store(env, decision.tag)
-            finally:
+            except BaseException:
                 self._remove(env)
+                raise
+            self._release(env)
             return StepResult(exit_code=0, committed_snapshot=decision.tag)
         # One ref per step, so that a consumed ref stays consumed.
         ref = f"{self.live_prefix}{env.name}/{executor_input.step_id.hex}"

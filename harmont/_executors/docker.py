@@ -6,7 +6,7 @@ engine (docker-py), following the executor contract.
   continues (a fork parent's image or a cache hit's tag) or the step's image (the
   pipeline's default image once the host has patched it in), then lays the run's source
   archive over ``/workspace`` (:mod:`._docker_workspace`). Its first process is a shell
-  keeper (:data:`_KEEPER`) that also reaps what steps leave behind.
+  keeper (:data:`._docker_warm.KEEPER`) that also reaps what steps leave behind.
 - The chain runs one ``sh`` session, a single ``exec`` attached through the API, and each
   step is a framed script handed to it (:mod:`._docker_session`, :mod:`._shell_session`):
   the step's env over the image's, ``/workspace`` as working directory, its output
@@ -18,11 +18,13 @@ engine (docker-py), following the executor contract.
   as on kubernetes. ``CacheMissNoCommit``: the container is handed to the next step of the
   chain under a *live* ref (``docker-live:<container name>/<step id>``).
   ``CacheMissBuildAs``: the container is committed to the tag, which every consumer
-  starts a fresh container from, and removed. ``CacheHit``: nothing runs and no container
-  starts.
+  starts a fresh container from, and removed on a thread of its own, so those consumers
+  need not wait (the run's end does). ``CacheHit``: nothing runs and no container starts.
 - Before the build starts (``hm_check_runner``) the engine must answer and every chain
   root's image must be stored, pulled as the build's pull policy says
   (:mod:`._docker_pull`): any failure is one error, not a failed first step.
+  Once they are, the check begins the roots' containers (:mod:`._docker_warm`), which
+  their steps take instead of starting their own.
 - A failed, timed-out or cancelled step removes its container (removal is also how a
   running exec and all it started are killed). At ``build_end`` every container and
   ephemeral image of the run is removed: those the executor holds at once, then any other
@@ -50,7 +52,6 @@ from harmont._executors._docker_engine import (
     BUILD_TIMEOUT_SECONDS,
     CHECK_TIMEOUT_SECONDS,
     KIND_CACHE,
-    KIND_CHAIN,
     KIND_EPHEMERAL,
     LABEL_KIND,
     LABEL_MANAGED,
@@ -64,6 +65,12 @@ from harmont._executors._docker_engine import (
 )
 from harmont._executors._docker_pull import ensure_images
 from harmont._executors._docker_session import DockerSession
+from harmont._executors._docker_warm import (
+    WarmContainer,
+    WarmStarts,
+    container_name,
+    create_chain_container,
+)
 from harmont._executors._docker_workspace import (
     WORKSPACE,
     Workspace,
@@ -72,7 +79,7 @@ from harmont._executors._docker_workspace import (
     record_manifest,
 )
 from harmont._executors._shell_session import StepScript
-from harmont._orchestrator._cache import EPHEMERAL_REPOSITORY, sanitise
+from harmont._orchestrator._cache import EPHEMERAL_REPOSITORY
 from harmont._orchestrator._cleanup import FORCE_SECONDS, on_forced_exit
 from harmont._version import __version__
 from harmont.protocol import (
@@ -120,18 +127,6 @@ _MANIFEST: Final = PluginManifest(
 )
 
 _LIVE_PREFIX: Final = "docker-live:"
-#: PID 1 of a chain's container, there to keep it running between execs. Being PID 1 it
-#: adopts what a step leaves behind, and a shell in ``wait`` reaps any child, so killed
-#: leftovers do not stay zombies. The engine's ``init`` (tini) would reap too, but it makes
-#: the keeper an ordinary process that a step's final ``kill -1`` (see ._shell_session)
-#: would kill, stopping the container. The trap: PID 1 ignores an untrapped SIGTERM.
-_KEEPER: Final = (
-    "sh",
-    "-c",
-    'trap "exit 0" TERM; while :; do sleep infinity & wait; done',
-)
-#: Container names stay readable; the run prefix keeps them unique.
-_NAME_LIMIT: Final = 100
 #: How old an untagged image of harmont must be to be removed as a leftover: the time
 #: between a commit and its tag is far shorter.
 _UNTAGGED_GRACE_SECONDS: Final = 30.0
@@ -193,6 +188,12 @@ class DockerExecutor(ChainExecutor[_Container]):
         self._workspaces = WorkspaceCache()
         #: Failed steps' containers kept for a debug shell (``hm run -i``), by step id.
         self._failed: dict[uuid.UUID, _Container] = {}
+        #: Chain roots' containers the pre-flight check began, until a step takes one.
+        self._warm = WarmStarts()
+        #: Containers steps of a run took from ``_warm``, by run: they carry no run label.
+        self._taken: dict[uuid.UUID, list[str]] = {}
+        #: Removals of stored containers still going on, by run (see :meth:`_release`).
+        self._releasing: dict[uuid.UUID, list[threading.Thread]] = {}
 
     def api(self) -> APIClient:
         """The engine client, connected on first use.
@@ -236,8 +237,10 @@ class DockerExecutor(ChainExecutor[_Container]):
         with self._lock:
             if self._api is None:
                 self._api = api
-                return
-        api.close()
+            build_api = self._api
+        if build_api is not api:
+            api.close()
+        self._warm.begin(build_api, roots)
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether image *tag* is in the local image store."""
@@ -316,17 +319,25 @@ class DockerExecutor(ChainExecutor[_Container]):
             ]
             for container in held:
                 container.session.close()
+            taken = self._taken.pop(run_id, [])
+            releasing = self._releasing.pop(run_id, [])
             api = self._api
         self._workspaces.drop_run(run_id)
+        # Roots nobody took (cache hits, a build that never started) go with this run.
+        unused = self._warm.discard()
         if api is None:
             return
         # Not earlier: a run that never reached the engine must not pay for importing docker.
         from docker.errors import DockerException
 
+        ids = list(dict.fromkeys([container.id for container in held] + taken + unused))
+        deadline = time.monotonic() + _SETTLE_SECONDS
         # If the engine went away, `hm cache clean` finds the leftovers by label.
         with contextlib.suppress(DockerException, OSError):
-            deadline = time.monotonic() + _SETTLE_SECONDS
-            _sweep_run(api, run_id, deadline, held=[container.id for container in held])
+            # The sweep's listing also waits for the containers being released.
+            _sweep_run(api, run_id, deadline, held=ids)
+        for thread in releasing:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def force_end(self) -> None:
         """
@@ -341,6 +352,8 @@ class DockerExecutor(ChainExecutor[_Container]):
         from docker.errors import DockerException
 
         deadline = time.monotonic() + FORCE_SECONDS
+        with contextlib.suppress(DockerException, OSError):
+            _remove_containers(api, self._warm.forced(api))
         for run_id in run_ids:
             with contextlib.suppress(DockerException, OSError):
                 _sweep_run(api, run_id, deadline)
@@ -350,14 +363,22 @@ class DockerExecutor(ChainExecutor[_Container]):
         with self._lock:
             live = {container.run_id for container in self._live.values()}
             held = self._runs | self._ending | self._creating_now.keys() | live
+            held |= self._taken.keys() | self._releasing.keys()
         return frozenset(held | self._workspaces.runs())
 
     def end_all(self) -> None:
         """:meth:`end_run` for every run this process still holds (the exit safety net)."""
         with self._lock:
             run_ids = list(self._runs)
+            api = self._api
         for run_id in run_ids:
             self.end_run(run_id)
+        unused = self._warm.discard(close=True)
+        if api is not None and unused:
+            from docker.errors import DockerException
+
+            with contextlib.suppress(DockerException, OSError):
+                _remove_containers(api, unused)
 
     @contextlib.contextmanager
     def _creating(self, run_id: uuid.UUID) -> Iterator[None]:
@@ -388,26 +409,88 @@ class DockerExecutor(ChainExecutor[_Container]):
         workspace = self._workspaces.get(
             context, executor_input.run_id, executor_input.workspace_archive_id
         )
+        if parent is None:
+            warm = self._warm.take(step.key, image)
+            if warm is not None:
+                taken = self._take_warm(context, executor_input, warm, workspace)
+                if taken is not None:
+                    return taken
         container = self._start(executor_input, image, workspace, from_snapshot=parent is not None)
         try:
-            extract(
-                self.api(),
-                container.id,
-                workspace,
-                from_snapshot=parent is not None,
-                run=lambda cmd: (
-                    container.session.run(
-                        StepScript(cmd=cmd, env={}),
-                        on_output=lambda _stream, _data: None,
-                        should_cancel=context.should_cancel,
-                        stop=lambda: self._stop(container),
-                    ).exit_code
-                ),
-            )
+            self._extract(context, container, from_snapshot=parent is not None)
         except BaseException:
             self._remove(container)
             raise
         return container
+
+    def _take_warm(
+        self,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        warm: WarmContainer,
+        workspace: Workspace,
+    ) -> _Container | None:
+        """
+        *warm* as the chain's container, the source laid over it while it may still be
+        starting; None (and it is removed) if it did not start: the step starts its own.
+        """
+        assert warm.id is not None  # take() hands back created containers only
+        run_id = executor_input.run_id
+        with self._lock:
+            self._taken.setdefault(run_id, []).append(warm.id)
+        container = self._container(
+            self.api(), warm.id, warm.name, run_id, config=warm.config, workspace=workspace
+        )
+        try:
+            self._extract(context, container, from_snapshot=False)
+            started = warm.wait_started()
+        except BaseException:
+            self._remove(container)
+            raise
+        if not started:
+            self._remove(container)
+            return None
+        return container
+
+    def _extract(
+        self, context: PluginContext, container: _Container, *, from_snapshot: bool
+    ) -> None:
+        """Lay the run's source over *container*'s workspace (see :func:`extract`)."""
+        extract(
+            self.api(),
+            container.id,
+            container.workspace,
+            from_snapshot=from_snapshot,
+            run=lambda cmd: (
+                container.session.run(
+                    StepScript(cmd=cmd, env={}),
+                    on_output=lambda _stream, _data: None,
+                    should_cancel=context.should_cancel,
+                    stop=lambda: self._stop(container),
+                ).exit_code
+            ),
+        )
+
+    def _container(
+        self,
+        api: APIClient,
+        container_id: str,
+        name: str,
+        run_id: uuid.UUID,
+        *,
+        config: dict[str, Any],
+        workspace: Workspace,
+    ) -> _Container:
+        """The chain container *container_id* of *run_id*, created from an image of *config*."""
+        return _Container(
+            id=container_id,
+            name=name,
+            run_id=run_id,
+            entrypoint=config.get("Entrypoint"),
+            cmd=config.get("Cmd"),
+            workspace=workspace,
+            session=DockerSession(api, container_id, workdir=WORKSPACE),
+        )
 
     def _start(
         self,
@@ -436,7 +519,7 @@ class DockerExecutor(ChainExecutor[_Container]):
             ) from exc
         except (DockerException, OSError) as exc:
             engine_error(exc, code="docker_image_exists", doing=f"looking up image '{image}'")
-        name = f"harmont-{run_id.hex[:8]}-{sanitise(key)}"[:_NAME_LIMIT]
+        name = container_name(run_id, key)
         with self._creating(run_id):
             return self._create(
                 api, executor_input, image, name=name, config=config, workspace=workspace
@@ -456,26 +539,13 @@ class DockerExecutor(ChainExecutor[_Container]):
 
         run_id = executor_input.run_id
         try:
-            created = api.create_container(
-                image,
-                entrypoint=[_KEEPER[0]],
-                command=list(_KEEPER[1:]),
-                working_dir=WORKSPACE,
-                labels=labels(KIND_CHAIN, run_id),
-                name=name,
-            )
+            created = create_chain_container(api, image, name=name, owner=run_id)
         except (DockerException, OSError) as exc:
             engine_error(
                 exc, code="docker_start", doing=f"creating container '{name}' from '{image}'"
             )
-        container = _Container(
-            id=created["Id"],
-            name=name,
-            run_id=run_id,
-            entrypoint=config.get("Entrypoint"),
-            cmd=config.get("Cmd"),
-            workspace=workspace,
-            session=DockerSession(api, created["Id"], workdir=WORKSPACE),
+        container = self._container(
+            api, created["Id"], name, run_id, config=config, workspace=workspace
         )
         try:
             api.start(container.id)
@@ -536,6 +606,26 @@ class DockerExecutor(ChainExecutor[_Container]):
     def _remove(self, container: _Container) -> None:
         container.session.close()
         self._stop(container)
+
+    def _release(self, container: _Container) -> None:
+        """
+        Remove the stored *container* on a thread of its own: the step returns its snapshot
+        at once, so the chains that start from it do not wait for the removal (hundreds of
+        ms: the engine stops it, unmounts, tears its network down); the run's end does.
+        """
+        container.session.close()
+        thread = threading.Thread(
+            target=self._stop, args=(container,), name="hm-docker-release", daemon=True
+        )
+        with self._lock:
+            # A step abandoned past its run's end removes its container itself.
+            ended = container.run_id not in self._runs or container.run_id in self._ending
+            if not ended:
+                self._releasing.setdefault(container.run_id, []).append(thread)
+        if ended:
+            self._stop(container)
+        else:
+            thread.start()
 
     def _stop(self, container: _Container) -> None:
         """Remove *container*, killing all it runs; its session sees its stream end."""

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 from docker_rig import Rig
 
+from tests.run.rig import Project, hm_environment
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
@@ -19,6 +21,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "docker_api" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.docker)
+
+
+@pytest.fixture
+def project(tmp_path: Path, docker_engine: str) -> Project:
+    """An empty project on the docker runner, its steps in the test image."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "src.txt").write_text("source\n")
+    return Project(
+        root=root, runner="docker", env=hm_environment(tmp_path / "home"), image=docker_engine
+    )
 
 
 @pytest.fixture

@@ -303,6 +303,19 @@ class TestRoundTrips:
         assert ["hello.txt"] == child
         assert ["commit"] == [name for name, _ in calls if name in {"commit", "tag"}]
 
+    def test_a_stored_container_goes_without_holding_its_step(
+        self, rig: Rig, calls: list[tuple[str, str]]
+    ) -> None:
+        """A fork parent's step returns once committed; a thread of its own removes it."""
+        tag = f"harmont-ephemeral/parent:run-{rig.run_id.hex}"
+        rig.step("parent", "true", decision=CacheMissBuildAs(tag=tag))
+        rig.run("child", "true", parent=tag)
+        rig.end()
+
+        [parent_removal, *_] = [thread for name, thread in calls if name == "remove_container"]
+        assert "hm-docker-release" == parent_removal
+        assert ([], []) == rig.leftovers()
+
     def test_build_end_removes_held_containers_together(
         self, rig: Rig, calls: list[tuple[str, str]]
     ) -> None:
@@ -336,6 +349,7 @@ class TestRoundTrips:
         executor = DockerExecutor(counting)
         executor.check({"a": docker_engine}, pull=PullPolicy.NEVER, on_pull=lambda _: None)
         api = executor.api()
+        executor.end_all()  # removes the container the check began for root "a"
 
         assert [CHECK_TIMEOUT_SECONDS] == made
         assert BUILD_TIMEOUT_SECONDS == api.timeout

@@ -10,24 +10,13 @@ from docker_rig import run_leftovers
 
 from harmont._orchestrator._signals import FIRST_PRESS
 from harmont.protocol import BuildEvent, BuildStart, StepLog, from_json
-from tests.run.rig import TIMEOUT_SECONDS, Build, Project, command, hm_environment, until
+from tests.run.rig import TIMEOUT_SECONDS, Build, Project, command, until
 
 if TYPE_CHECKING:
     import uuid
     from pathlib import Path
 
     from docker import APIClient
-
-
-@pytest.fixture
-def project(tmp_path: Path, docker_engine: str) -> Project:
-    """An empty project on the docker runner, its steps in the test image."""
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "src.txt").write_text("source\n")
-    return Project(
-        root=root, runner="docker", env=hm_environment(tmp_path / "home"), image=docker_engine
-    )
 
 
 def _forked_pipeline(project: Project, child_cmd: str = "true", **fields: object) -> None:

@@ -1,0 +1,158 @@
+"""
+Chain roots' containers begun by the pre-flight check: started before the build, and
+removed on every path, taken by their step or not.
+
+Such a container carries no run label until a step takes it, so these tests find a run's
+containers by name (every step key of a test starts with its own unique word).
+"""
+
+from __future__ import annotations
+
+import signal
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harmont._orchestrator._signals import FIRST_PRESS
+from harmont.protocol import BuildEvent, BuildStart, StepCacheHit, StepLog, from_json
+from tests.run.rig import TIMEOUT_SECONDS, Project, command, until
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from docker import APIClient
+
+
+@pytest.fixture
+def word() -> str:
+    """The test's own word, which starts every step key (so every container name) it makes."""
+    return f"w{uuid.uuid4().hex[:12]}"
+
+
+def _containers(api: APIClient, word: str) -> list[str]:
+    """Every container, running or not, whose name holds *word*."""
+    return [c["Names"][0] for c in api.containers(all=True, filters={"name": word})]
+
+
+def _forked(project: Project, word: str, left: str = "true", **fields: Any) -> None:
+    """A parent committed for two children: three containers, one of them the root's."""
+    project.pipeline(
+        command(f"{word}-parent", "echo p > p.txt"),
+        command(f"{word}-left", left, builds_in=f"{word}-parent", **fields),
+        command(f"{word}-right", "cat p.txt", builds_in=f"{word}-parent"),
+    )
+
+
+def test_the_root_container_runs_before_the_build_starts(
+    project: Project, docker_api: APIClient, word: str
+) -> None:
+    """At ``build_start`` the root's container exists already; its step runs in it."""
+    import harmont
+
+    path = project.pipeline(command(f"{word}-root", "cat src.txt; hostname"))
+    seen: list[list[str]] = []
+
+    def on_event(event: object) -> None:
+        # No step runs while this holds build_start: a container that appears meanwhile
+        # was begun before the build.
+        if isinstance(event, BuildStart):
+            until(lambda: bool(_containers(docker_api, word)), "the root's container")
+            seen.append(_containers(docker_api, word))
+
+    result = harmont.run(
+        path, directory=project.root, runner="docker", on_event=on_event, keep_logs=True
+    )
+    lines = [event.line for event in result.events if isinstance(event, StepLog)]
+
+    assert 0 == result.exit_code
+    [[name]] = seen
+    assert name.endswith(f"-{word}-root")
+    assert "source" == lines[0]
+    assert [] == _containers(docker_api, word)
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [("true", {}, 0), ("exit 3", {}, 1), ("sleep 60", {"timeout_seconds": 1}, 1)],
+    ids=["success", "failure", "timeout"],
+)
+def test_nothing_is_left_after_a_run(
+    project: Project, docker_api: APIClient, word: str, outcome: tuple[str, dict[str, Any], int]
+) -> None:
+    """Whatever the outcome, no container of the run is left, the root's included."""
+    left, fields, code = outcome
+    _forked(project, word, left, **fields)
+
+    build = project.hm()
+
+    assert code == build.returncode, build.stderr
+    assert [] == _containers(docker_api, word)
+
+
+def test_a_cached_root_leaves_no_container(
+    project: Project, docker_api: APIClient, word: str
+) -> None:
+    """A root that is a cache hit never takes the container begun for it; the run removes it."""
+    key = uuid.uuid4().hex * 2
+    project.pipeline(
+        command(f"{word}-root", "echo built > out.txt", cache={"policy": "forever", "key": key})
+    )
+    tag = f"harmont-local/{word}-root:{key[:16]}"
+    try:
+        first, second = project.hm(), project.hm()
+
+        assert (0, 0) == (first.returncode, second.returncode), second.stderr
+        assert 1 == len(second.of(StepCacheHit))
+        assert [] == _containers(docker_api, word)
+    finally:
+        docker_api.remove_image(tag)
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [((signal.SIGINT,), 130), ((signal.SIGINT, signal.SIGINT), 130), ((signal.SIGTERM,), 143)],
+    ids=["sigint", "sigint-twice", "sigterm"],
+)
+def test_nothing_is_left_after_a_signal(
+    project: Project,
+    docker_api: APIClient,
+    tmp_path: Path,
+    word: str,
+    stop: tuple[tuple[signal.Signals, ...], int],
+) -> None:
+    """A stop signal, once or twice (forced exit), mid-root-step leaves no container behind."""
+    signals, code = stop
+    project.pipeline(command(f"{word}-root", "echo started; sleep 60"))
+    stderr_path = tmp_path / "stderr"
+    with stderr_path.open("w+") as stderr:
+        process = project.start(stderr=stderr)
+        assert process.stdout is not None
+        for line in process.stdout:
+            event = from_json(BuildEvent, line)
+            if isinstance(event, StepLog) and event.line == "started":
+                break
+        first, *again = signals
+        process.send_signal(first)
+        for sent in again:
+            until(lambda: FIRST_PRESS in stderr_path.read_text(), "the first press")
+            process.send_signal(sent)
+        returncode = process.wait(TIMEOUT_SECONDS)
+    process.stdout.close()
+
+    assert code == returncode
+    assert [] == _containers(docker_api, word)
+
+
+def test_a_build_that_never_starts_leaves_no_container(
+    project: Project, docker_api: APIClient, word: str
+) -> None:
+    """The check began the root's container, then packing the source failed: it goes at exit."""
+    project.pipeline(command(f"{word}-root", "true"))
+    project.env["HM_MAX_SOURCE_BYTES"] = "1"
+
+    build = project.hm()
+
+    assert 2 == build.returncode, build.stderr
+    assert "packing source" in build.stderr
+    assert [] == _containers(docker_api, word)
