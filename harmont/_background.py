@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar, final
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Background"]
+__all__ = ["Background", "start"]
 
 T = TypeVar("T")
 
@@ -114,6 +114,18 @@ class _Threads:
 
 _THREADS: Final = _Threads()
 os.register_at_fork(after_in_child=_THREADS.forget)
+
+
+def _nothing() -> None:
+    """What :func:`start` does once its call has ended: nobody waits for it."""
+
+
+def start(call: Callable[[], None], *, name: str) -> None:
+    """
+    Make *call* on a reused daemon thread named *name*, and wait for nothing: for a caller
+    that hears back from *call* itself (a scheduler's chain). *call* must not raise.
+    """
+    _THREADS.run(name, call, _nothing)
 
 
 @final

@@ -53,17 +53,18 @@ Event fields, as emitted here (docs/protocol.md):
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import queue
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from harmont._background import start
 from harmont._errors import EngineUnavailable, HarmontError, PluginError, PluginRuntimeError
 from harmont._orchestrator._cache import decide
 from harmont._orchestrator._debug import ShellGate, open_shell
@@ -80,6 +81,7 @@ from harmont._orchestrator._result import (
 from harmont._orchestrator._waits import Segment, WaitBoard
 from harmont._plugins._dispatch import Interrupted
 from harmont.protocol import (
+    CacheDecision,
     CacheHit,
     CacheMissNoCommit,
     ChainFailed,
@@ -97,6 +99,7 @@ if TYPE_CHECKING:
     from harmont._ir._plan import Chain, Plan
     from harmont._orchestrator._debug import DebugShell
     from harmont._plugins._context import PluginContext
+    from harmont._plugins._dispatch import Abandoned, Watch
     from harmont._plugins._host import Host
     from harmont._plugins._manager import Registry
     from harmont.protocol import BuildEvent, CommandStep, HookAbort
@@ -149,6 +152,13 @@ class RunControl:
             if self.error is None:
                 self.error = error
         self.halt(Halt.ERROR, str(error))
+
+
+class _Abandoned(Exception):
+    """
+    Raised on a chain's thread whose runner call the main loop gave up on while it ran:
+    the main loop has ended the step in its place, so the thread reports nothing.
+    """
 
 
 class _Verdict(enum.Enum):
@@ -222,7 +232,10 @@ class Scheduler:
         self._outcomes: dict[str, StepOutcome] = {}
         self._board = WaitBoard(plan)
         self._watched = self._board.watched
-        self._messages: queue.Queue[_Passed | _Stopped] = queue.Queue()
+        self._messages: queue.SimpleQueue[_Passed | _Stopped] = queue.SimpleQueue()
+        #: The runner calls in flight on chains' threads, each with how to end its step
+        #: should the main loop give up on it.
+        self._watches: dict[Watch, Callable[[Abandoned], None]] = {}
 
     # -- the main loop -------------------------------------------------------------------
 
@@ -232,29 +245,29 @@ class Scheduler:
         deadline = None if timeout is None else time.monotonic() + timeout
         held: list[tuple[Segment, str | None]] = []  # until fail-fast's cancellations drain
         running = 0
-        with ThreadPoolExecutor(self._parallelism, thread_name_prefix="hm-chain") as pool:
-            while True:
-                self._watch(deadline, timeout)
-                if running == 0:
-                    self._release(held)
-                running += self._start(pool, running, held)
-                if running == 0 and not held and not self._board.has_ready:
-                    break
-                try:
-                    message = self._messages.get(timeout=_TICK_SECONDS)
-                except queue.Empty:
-                    continue
-                except KeyboardInterrupt:  # no handler installed: treat it as cancellation
-                    self._control.halt(Halt.CANCELLED, "cancelled")
-                    continue
-                if isinstance(message, _Passed):
-                    self._board.passed(message.key)
-                    continue
-                running -= 1
-                if message.paused:
-                    self._board.paused(message.segment, message.parent)
-                else:
-                    self._board.stopped(message.segment)
+        while True:
+            self._watch(deadline, timeout)
+            self._abandon_overdue()
+            if running == 0:
+                self._release(held)
+            running += self._start(running, held)
+            if running == 0 and not held and not self._board.has_ready:
+                break
+            try:
+                message = self._messages.get(timeout=_TICK_SECONDS)
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:  # no handler installed: treat it as cancellation
+                self._control.halt(Halt.CANCELLED, "cancelled")
+                continue
+            if isinstance(message, _Passed):
+                self._board.passed(message.key)
+                continue
+            running -= 1
+            if message.paused:
+                self._board.paused(message.segment, message.parent)
+            else:
+                self._board.stopped(message.segment)
         return self._exit_code(), self._collect()
 
     def _release(self, held: list[tuple[Segment, str | None]]) -> None:
@@ -274,9 +287,7 @@ class Scheduler:
                 self._board.stopped(segment)
         held.clear()
 
-    def _start(
-        self, pool: ThreadPoolExecutor, running: int, held: list[tuple[Segment, str | None]]
-    ) -> int:
+    def _start(self, running: int, held: list[tuple[Segment, str | None]]) -> int:
         """Start ready segments while slots are free (skipping or holding some); say how many."""
         started = 0
         while running + started < self._parallelism:
@@ -291,8 +302,25 @@ class Scheduler:
                 self._board.stopped(segment)
             else:
                 started += 1
-                pool.submit(self._chain_task, segment, parent)
+                # Reused daemon threads: a chain whose runner hangs past its bound keeps
+                # its thread, and the chains after it get others (_abandon_overdue).
+                start(functools.partial(self._chain_task, segment, parent), name="hm-chain")
         return started
+
+    def _abandon_overdue(self) -> None:
+        """
+        End, in their chains' place, the steps whose runner is past its bound: 5 s past
+        the step's timeout or the build's stop. A step's call runs on its chain's own
+        thread (no hand-off per step), so the main loop keeps the bound, every tick.
+        """
+        if not self._watches:
+            return
+        with self._lock:
+            watches = list(self._watches.items())
+        for watch, end in watches:
+            abandoned = watch.overdue()
+            if abandoned is not None:
+                end(abandoned)
 
     def _watch(self, deadline: float | None, timeout: int | None) -> None:
         if self._cancel is not None and self._cancel.is_set():
@@ -339,13 +367,16 @@ class Scheduler:
     # -- one chain, on a worker thread ---------------------------------------------------
 
     def _chain_task(self, segment: Segment, parent: str | None) -> None:
-        stopped = _Stopped(segment=segment, paused=False)
+        stopped: _Stopped | None = _Stopped(segment=segment, paused=False)
         try:
             stopped = self._run_chain(self._plan.chains[segment[0]], segment[1], parent)
+        except _Abandoned:
+            stopped = None  # the main loop ended the step and reported the chain stopped
         except Exception as exc:  # bugs, and a gone engine: raised by run() once the build ended
             self._control.fail(exc)
         finally:
-            self._messages.put(stopped)
+            if stopped is not None:
+                self._messages.put(stopped)
 
     def _run_chain(self, chain: Chain, start: int, parent: str | None) -> _Stopped:
         """Run *chain* from *start* until it ends or pauses; return where it stopped."""
@@ -359,7 +390,7 @@ class Scheduler:
                 return _Stopped(segment=segment, paused=True, parent=parent)
             if self._control.stop.is_set():
                 return _Stopped(segment=segment, paused=False)
-            result = self._run_step(chain, step, parent)
+            result = self._run_step(chain, step, parent, segment)
             if result is None or result.exit_code != 0:
                 return _Stopped(segment=segment, paused=False)
             if step.key in self._watched:
@@ -370,7 +401,9 @@ class Scheduler:
                     self._snapshots[step.key] = parent
         return _Stopped(segment=(chain.index, len(chain.steps)), paused=False)
 
-    def _run_step(self, chain: Chain, step: CommandStep, parent: str | None) -> StepResult | None:
+    def _run_step(
+        self, chain: Chain, step: CommandStep, parent: str | None, segment: Segment
+    ) -> StepResult | None:
         if self._gate.pass_() and self._control.stop.is_set():
             return None  # held by a debug shell, after which the build stopped (fail-fast)
         debugged = self._shell is not None and self._shell.at == step.key
@@ -414,8 +447,25 @@ class Scheduler:
             self._registry.owner_of_runner(runner), run_id=self._run_id, step_id=step_id
         )
         started = time.monotonic()
+        ended = functools.partial(
+            self._ended,
+            chain,
+            step,
+            step_id,
+            started,
+            decision=decision,
+            debugged=debugged,
+            context=context,
+            executor_input=executor_input,
+        )
         try:
-            result = self._execute(runner, context, executor_input, debugged=debugged)
+            result = self._execute(
+                runner,
+                context,
+                executor_input,
+                debugged=debugged,
+                abandon=functools.partial(self._end_abandoned, ended, executor_input, segment),
+            )
         except PluginError as exc:
             self._host.end_step(step_id)
             self._plugin_failed(chain, step, step_id, started, exc)
@@ -425,6 +475,22 @@ class Scheduler:
             self._host.end_step(step_id)
             self._finish(chain, step, step_id, started, exit_code=EXIT_FAILED, snapshot=None)
             raise
+        return ended(result)
+
+    def _ended(
+        self,
+        chain: Chain,
+        step: CommandStep,
+        step_id: uuid.UUID,
+        started: float,
+        result: StepResult,
+        *,
+        decision: CacheDecision,
+        debugged: bool,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+    ) -> StepResult:
+        """A step's runner returned *result* (or was given up on): report and judge it."""
         self._host.end_step(step_id)
         status = self._finish(
             chain,
@@ -449,16 +515,60 @@ class Scheduler:
             self._control.halt(Halt.FAILED, message)
         return result
 
+    def _end_abandoned(
+        self,
+        ended: Callable[[StepResult], StepResult],
+        executor_input: ExecutorInput,
+        segment: Segment,
+        abandoned: Abandoned,
+    ) -> None:
+        """On the main loop: end a step whose runner was given up on, and its chain there."""
+        try:
+            ended(self._registry.abandoned_step(executor_input, abandoned))
+        except Exception as exc:  # as _chain_task: raised by run() once the build ended
+            self._control.fail(exc)
+        finally:
+            self._messages.put(_Stopped(segment=segment, paused=False))
+
     def _execute(
-        self, runner: str, context: PluginContext, executor_input: ExecutorInput, *, debugged: bool
+        self,
+        runner: str,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        *,
+        debugged: bool,
+        abandon: Callable[[Abandoned], None],
     ) -> StepResult:
         """The step run by its runner, or (``hm debug``) a shell opened in its place."""
         if not debugged or self._shell is None or self._shell.after:
-            return self._registry.execute_step(runner, context, executor_input)
+            return self._run_watched(runner, context, executor_input, abandon)
         self.shell_exit_code = open_shell(self._registry, context, executor_input, self._shell)
         # The shell ran in the step's place: its status is not the step's, which did not
         # run and so did not fail (a cancelled build still cancels it).
         return StepResult(exit_code=EXIT_CANCELLED if context.should_cancel() else 0)
+
+    def _run_watched(
+        self,
+        runner: str,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        abandon: Callable[[Abandoned], None],
+    ) -> StepResult:
+        """
+        The runner's call on this chain's thread, bounded by the main loop: past the
+        bound, it ends the step through *abandon* and this thread, whenever the call
+        returns, unwinds with :class:`_Abandoned`.
+        """
+        watch = self._registry.watch_step(runner, context, executor_input)
+        with self._lock:
+            self._watches[watch] = abandon
+        try:
+            return self._registry.run_step(runner, context, executor_input)
+        finally:
+            with self._lock:
+                del self._watches[watch]
+            if not watch.returned():
+                raise _Abandoned
 
     def _shell_after(
         self,

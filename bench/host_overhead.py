@@ -1,0 +1,218 @@
+"""
+What hm's own host costs per step: the 300-step DAG of run_overhead.py through a runner that
+does nothing.
+
+The build runs in process through ``harmont.run()`` with its imports done, on an executor
+plugin registered as any plugin is (``plugins=[...]``) whose ``hm_execute_step`` returns
+exit 0 at once: no process, no file, so what is left is the scheduler, the event bus, the
+cache verdicts, the plugin call path and the JSON renderer (writing to ``/dev/null``), as
+``hm run --format json`` wires them. Printed: hm's CPU time (every thread of this process)
+and wall time per step, each as a ratio to a baseline measured in the same script, the
+floor any threaded scheduler pays: one hand-off per step to a thread pool worker and back
+(``ThreadPoolExecutor.submit(...).result()``), with a bare pluggy call for scale.
+
+``--profile FILE`` also writes a cProfile of one build, worker threads included.
+
+Run: ``python bench/host_overhead.py [--jobs N] [--repeat R] [--sections S] [--profile F]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from run_overhead import SECTIONS, dag
+
+import harmont
+from harmont import hookimpl
+from harmont._orchestrator._bus import takes_log_batches
+from harmont._renderers._json import JsonRenderer
+from harmont.protocol import (
+    API_VERSION,
+    BuildEnd,
+    BuildStart,
+    PluginManifest,
+    StepExecutorSpec,
+    StepResult,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from harmont._orchestrator._result import RunEvent
+    from harmont._plugins._step_output import StepLogBatch
+
+#: The runner the bench's plugin provides.
+RUNNER: Final = "bench-null"
+
+
+class NullRunner:
+    """A runner that succeeds at once: the step costs the host alone."""
+
+    @hookimpl
+    def hm_plugin_manifest(self) -> PluginManifest:
+        return PluginManifest(
+            api_version=API_VERSION,
+            name="bench-null",
+            version="1.0.0",
+            description="succeeds at once",
+            capabilities=(StepExecutorSpec(runner=RUNNER, default=False),),
+        )
+
+    @hookimpl
+    def hm_execute_step(self, context: object, executor_input: object) -> StepResult:
+        return StepResult(exit_code=0)
+
+
+def cpu() -> float:
+    """CPU seconds of this process so far, every thread's."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(call: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median (CPU seconds, wall seconds) of *call*, run *repeat* times after one warm-up."""
+    return median_of(lambda: timed(call), repeat)
+
+
+def timed(call: Callable[[], object]) -> tuple[float, float]:
+    """The CPU and wall seconds of one *call*."""
+    cpu_before, wall_before = cpu(), time.perf_counter()
+    call()
+    return cpu() - cpu_before, time.perf_counter() - wall_before
+
+
+def median_of(sample: Callable[[], tuple[float, float]], repeat: int) -> tuple[float, float]:
+    """Median of each figure of *sample*, taken *repeat* times after one warm-up."""
+    sample()
+    cpus, walls = zip(*(sample() for _ in range(repeat)), strict=True)
+    return statistics.median(cpus), statistics.median(walls)
+
+
+def build(workdir: Path, jobs: int, out: object) -> tuple[float, float]:
+    """
+    One build of the pipeline in *workdir*, rendered as JSON to *out*; the CPU and wall
+    seconds from ``build_start`` to ``build_end``, the schedule alone.
+    """
+    renderer = JsonRenderer(out, out)  # type: ignore[arg-type]
+    marks: dict[str, tuple[float, float]] = {}
+
+    @takes_log_batches
+    def on_event(event: RunEvent | StepLogBatch) -> None:
+        if isinstance(event, BuildStart | BuildEnd):
+            marks[type(event).__name__] = (cpu(), time.perf_counter())
+        renderer.on_event(event)
+
+    result = harmont.run(
+        workdir / "pipeline.json",
+        directory=workdir,
+        runner=RUNNER,
+        parallelism=jobs,
+        plugins=[NullRunner()],
+        on_event=on_event,
+    )
+    assert result.exit_code == 0, result
+    (cpu_start, wall_start), (cpu_end, wall_end) = marks["BuildStart"], marks["BuildEnd"]
+    return cpu_end - cpu_start, wall_end - wall_start
+
+
+def handoffs(steps: int, jobs: int) -> Callable[[], object]:
+    """The baseline: each step one hand-off to a pool thread and back, *jobs* at a time."""
+
+    def chain(count: int) -> None:
+        with ThreadPoolExecutor(1) as pool:
+            for _ in range(count):
+                pool.submit(int).result()
+
+    def run() -> None:
+        per = [steps // jobs + (i < steps % jobs) for i in range(jobs)]
+        threads = [threading.Thread(target=chain, args=(n,)) for n in per]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    return run
+
+
+def pluggy_calls(steps: int) -> Callable[[], object]:
+    """For scale: *steps* bare pluggy calls of the null runner's hook."""
+    import pluggy
+
+    from harmont import hookspecs
+
+    manager = pluggy.PluginManager("harmont")
+    manager.add_hookspecs(hookspecs)
+    manager.register(NullRunner())
+    hook = manager.hook.hm_execute_step
+
+    def run() -> None:
+        for _ in range(steps):
+            hook(context=None, executor_input=None)
+
+    return run
+
+
+def profile(workdir: Path, jobs: int, out: object, path: str) -> None:
+    """Write a cProfile of one build to *path*, every thread's calls included."""
+    profiler = cProfile.Profile()
+    threading.setprofile(lambda *_: profiler.enable())  # type: ignore[arg-type]
+    profiler.enable()
+    try:
+        build(workdir, jobs, out)
+    finally:
+        profiler.disable()
+        threading.setprofile(None)  # type: ignore[arg-type]
+    profiler.dump_stats(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sections", type=int, default=SECTIONS, help="50 steps each")
+    parser.add_argument("--profile", help="write a cProfile of one build here")
+    args = parser.parse_args()
+    steps = dag(args.sections)
+    count = sum(step["type"] == "command" for step in steps)
+    with (
+        tempfile.TemporaryDirectory(prefix="hm-bench-host-") as tmp,
+        Path(os.devnull).open("wb") as out,
+    ):
+        workdir = Path(tmp)
+        (workdir / "pipeline.json").write_text(json.dumps({"version": "0", "steps": steps}))
+        base_cpu, base_wall = measure(handoffs(count, args.jobs), args.repeat)
+        call_cpu, call_wall = measure(pluggy_calls(count), args.repeat)
+        hm_cpu, hm_wall = median_of(lambda: build(workdir, args.jobs, out), args.repeat)
+        run_cpu, run_wall = measure(lambda: build(workdir, args.jobs, out), args.repeat)
+        if args.profile:
+            profile(workdir, args.jobs, out, args.profile)
+
+    def line(name: str, cpu_s: float, wall_s: float) -> str:
+        return (
+            f"  {name:<36} CPU {cpu_s / count * 1e6:7.1f} us/step  x{cpu_s / base_cpu:.2f}"
+            f"   wall {wall_s / count * 1e6:7.1f} us/step  x{wall_s / base_wall:.2f}"
+        )
+
+    print(
+        f"{count} steps, -j {args.jobs}, median of {args.repeat}; "
+        "baseline: one thread-pool hand-off per step"
+    )
+    print(line("thread-pool hand-off (baseline)", base_cpu, base_wall))
+    print(line("bare pluggy call", call_cpu, call_wall))
+    print(line("harmont.run(): build_start..build_end", hm_cpu, hm_wall))
+    print(line("harmont.run(): whole call", run_cpu, run_wall))
+
+
+if __name__ == "__main__":
+    main()
