@@ -171,13 +171,6 @@ class _Verdict(enum.Enum):
 
 
 @attrs.frozen(kw_only=True)
-class _Passed:
-    """A worker's report: a step that other chains wait for has passed."""
-
-    key: str
-
-
-@attrs.frozen(kw_only=True)
 class _Stopped:
     """A worker's report: it gave its slot back at ``segment``."""
 
@@ -232,7 +225,8 @@ class Scheduler:
         self._outcomes: dict[str, StepOutcome] = {}
         self._board = WaitBoard(plan)
         self._watched = self._board.watched
-        self._messages: queue.SimpleQueue[_Passed | _Stopped] = queue.SimpleQueue()
+        #: Workers' reports; None: a step that passed made a segment ready.
+        self._messages: queue.SimpleQueue[_Stopped | None] = queue.SimpleQueue()
         #: The runner calls in flight on chains' threads, each with how to end its step
         #: should the main loop give up on it.
         self._watches: dict[Watch, Callable[[Abandoned], None]] = {}
@@ -260,8 +254,7 @@ class Scheduler:
             except KeyboardInterrupt:  # no handler installed: treat it as cancellation
                 self._control.halt(Halt.CANCELLED, "cancelled")
                 continue
-            if isinstance(message, _Passed):
-                self._board.passed(message.key)
+            if message is None:
                 continue
             running -= 1
             if message.paused:
@@ -393,8 +386,8 @@ class Scheduler:
             result = self._run_step(chain, step, parent, segment)
             if result is None or result.exit_code != 0:
                 return _Stopped(segment=segment, paused=False)
-            if step.key in self._watched:
-                self._messages.put(_Passed(key=step.key))
+            if step.key in self._watched and self._board.passed(step.key):
+                self._messages.put(None)
             parent = result.committed_snapshot
             if parent is not None and step.key in self._forked:
                 with self._lock:

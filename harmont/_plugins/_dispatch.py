@@ -90,10 +90,7 @@ def real_interrupt() -> Iterator[None]:
     Only where Python's own handler is in place, on the main thread: a handler someone
     installed (a build's cancel-on-Ctrl-C) raises nothing, so it is left alone.
     """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    if not _interruptible():
         yield
         return
     previous = signal.signal(signal.SIGINT, _on_sigint)
@@ -101,6 +98,14 @@ def real_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _interruptible() -> bool:
+    """Whether a Ctrl-C would raise here: on the main thread, under Python's own handler."""
+    return (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
 
 
 def call_plugin(
@@ -120,7 +125,10 @@ def call_plugin(
     :raises ImageUnavailable: raised by the plugin, passed on unchanged.
     """
     try:
-        with real_interrupt():
+        if _interruptible():
+            with real_interrupt():
+                results = call()
+        else:  # every step's call, on its chain's thread: no handler to swap
             results = call()
     except Interrupted:
         raise  # the user pressed Ctrl-C: not the plugin's doing
