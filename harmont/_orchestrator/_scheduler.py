@@ -170,6 +170,15 @@ class _Verdict(enum.Enum):
     HOLD = "hold"
 
 
+class _Note(enum.Enum):
+    """A worker's report that needs no book-keeping from the main loop."""
+
+    #: A step that passed made a segment ready, which a free slot may start.
+    READIED = "readied"
+    #: The worker recorded where its chain stopped and gave its slot back.
+    FREED = "freed"
+
+
 @attrs.frozen(kw_only=True)
 class _Stopped:
     """A worker's report: it gave its slot back at ``segment``."""
@@ -225,8 +234,9 @@ class Scheduler:
         self._outcomes: dict[str, StepOutcome] = {}
         self._board = WaitBoard(plan)
         self._watched = self._board.watched
-        #: Workers' reports; None: a step that passed made a segment ready.
-        self._messages: queue.SimpleQueue[_Stopped | None] = queue.SimpleQueue()
+        #: Workers' reports to the main loop.
+        self._messages: queue.SimpleQueue[_Stopped | _Note] = queue.SimpleQueue()
+        self._deadline: float | None = None
         #: The runner calls in flight on chains' threads, each with how to end its step
         #: should the main loop give up on it.
         self._watches: dict[Watch, Callable[[Abandoned], None]] = {}
@@ -236,11 +246,11 @@ class Scheduler:
     def run(self) -> tuple[int, tuple[StepOutcome, ...]]:
         """Run every chain that should run; return the exit code and each step's outcome."""
         timeout = self._plan.timeout_seconds
-        deadline = None if timeout is None else time.monotonic() + timeout
+        self._deadline = None if timeout is None else time.monotonic() + timeout
         held: list[tuple[Segment, str | None]] = []  # until fail-fast's cancellations drain
         running = 0
         while True:
-            self._watch(deadline, timeout)
+            self._watch()
             self._abandon_overdue()
             if running == 0:
                 self._release(held)
@@ -254,9 +264,11 @@ class Scheduler:
             except KeyboardInterrupt:  # no handler installed: treat it as cancellation
                 self._control.halt(Halt.CANCELLED, "cancelled")
                 continue
-            if message is None:
+            if message is _Note.READIED:
                 continue
             running -= 1
+            if message is _Note.FREED:
+                continue
             if message.paused:
                 self._board.paused(message.segment, message.parent)
             else:
@@ -315,10 +327,12 @@ class Scheduler:
             if abandoned is not None:
                 end(abandoned)
 
-    def _watch(self, deadline: float | None, timeout: int | None) -> None:
+    def _watch(self) -> None:
+        """Stop the build on the caller's cancel or past the pipeline's deadline. Any thread."""
         if self._cancel is not None and self._cancel.is_set():
             self._control.halt(Halt.CANCELLED, "cancelled")
-        elif deadline is not None and time.monotonic() >= deadline:
+        elif self._deadline is not None and time.monotonic() >= self._deadline:
+            timeout = self._plan.timeout_seconds
             self._control.halt(Halt.TIMED_OUT, f"pipeline timed out after {timeout}s")
 
     def _verdict(self, needs: list[tuple[bool, bool]], *, draining: bool) -> _Verdict:
@@ -360,16 +374,53 @@ class Scheduler:
     # -- one chain, on a worker thread ---------------------------------------------------
 
     def _chain_task(self, segment: Segment, parent: str | None) -> None:
-        stopped: _Stopped | None = _Stopped(segment=segment, paused=False)
+        """
+        Run a segment, then, while the build goes on undisturbed, the next ready segment
+        on the same thread and slot: a wake-up of the main loop and of a worker saved
+        per chain.
+        """
+        report: _Stopped | _Note | None = None
+        ready = (segment, parent)
         try:
-            stopped = self._run_chain(self._plan.chains[segment[0]], segment[1], parent)
+            while True:
+                (index, position), parent = ready
+                report = _Stopped(segment=(index, position), paused=False)  # should it raise
+                after = self._take_on(self._run_chain(self._plan.chains[index], position, parent))
+                if not isinstance(after, tuple):
+                    report = after
+                    break
+                ready = after
         except _Abandoned:
-            stopped = None  # the main loop ended the step and reported the chain stopped
+            report = None  # the main loop ended the step and reported the chain stopped
         except Exception as exc:  # bugs, and a gone engine: raised by run() once the build ended
             self._control.fail(exc)
         finally:
-            if stopped is not None:
-                self._messages.put(stopped)
+            if report is not None:
+                self._messages.put(report)
+
+    def _take_on(self, stopped: _Stopped) -> tuple[Segment, str | None] | _Stopped | _Note:
+        """
+        Where a worker whose chain *stopped* goes next. While nothing stops the build, it
+        records *stopped* on the board itself and takes the next ready segment, or with
+        none to run gives its slot back (``FREED``). While the build stops, the main loop
+        records and decides (fail-fast's drain): *stopped* is its report.
+        """
+        self._watch()
+        if self._control.reason is not None:
+            return stopped
+        if stopped.paused:
+            self._board.paused(stopped.segment, stopped.parent)
+        else:
+            self._board.stopped(stopped.segment)
+        while (ready := self._board.pop_ready()) is not None:
+            verdict = self._verdict(self._board.needs(ready[0]), draining=True)
+            if verdict is _Verdict.RUN:
+                return ready
+            if verdict is _Verdict.HOLD:  # the build began to stop: the main loop decides
+                self._board.push_ready(*ready)
+                break
+            self._board.stopped(ready[0])
+        return _Note.FREED
 
     def _run_chain(self, chain: Chain, start: int, parent: str | None) -> _Stopped:
         """Run *chain* from *start* until it ends or pauses; return where it stopped."""
@@ -387,7 +438,7 @@ class Scheduler:
             if result is None or result.exit_code != 0:
                 return _Stopped(segment=segment, paused=False)
             if step.key in self._watched and self._board.passed(step.key):
-                self._messages.put(None)
+                self._messages.put(_Note.READIED)
             parent = result.committed_snapshot
             if parent is not None and step.key in self._forked:
                 with self._lock:
