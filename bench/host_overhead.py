@@ -80,23 +80,34 @@ def cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(call: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Median (CPU seconds, wall seconds) of *call*, run *repeat* times after one warm-up."""
-    return median_of(lambda: timed(call), repeat)
+def timed(call: Callable[[], object]) -> Callable[[], tuple[float, float]]:
+    """A sample of *call*: the CPU and wall seconds of one run of it."""
+
+    def sample() -> tuple[float, float]:
+        cpu_before, wall_before = cpu(), time.perf_counter()
+        call()
+        return cpu() - cpu_before, time.perf_counter() - wall_before
+
+    return sample
 
 
-def timed(call: Callable[[], object]) -> tuple[float, float]:
-    """The CPU and wall seconds of one *call*."""
-    cpu_before, wall_before = cpu(), time.perf_counter()
-    call()
-    return cpu() - cpu_before, time.perf_counter() - wall_before
-
-
-def median_of(sample: Callable[[], tuple[float, float]], repeat: int) -> tuple[float, float]:
-    """Median of each figure of *sample*, taken *repeat* times after one warm-up."""
-    sample()
-    cpus, walls = zip(*(sample() for _ in range(repeat)), strict=True)
-    return statistics.median(cpus), statistics.median(walls)
+def medians(
+    samples: list[Callable[[], tuple[float, float]]], repeat: int
+) -> list[tuple[float, float]]:
+    """
+    The median (CPU, wall) of each sample, taken *repeat* times after one warm-up, in
+    turns: a load that drifts during the measurement weighs on all of them alike.
+    """
+    for sample in samples:
+        sample()
+    taken: list[list[tuple[float, float]]] = [[] for _ in samples]
+    for _ in range(repeat):
+        for sample, figures in zip(samples, taken, strict=True):
+            figures.append(sample())
+    return [
+        (statistics.median(c for c, _ in figures), statistics.median(w for _, w in figures))
+        for figures in taken
+    ]
 
 
 def build(workdir: Path, jobs: int, out: object) -> tuple[float, float]:
@@ -191,10 +202,18 @@ def main() -> None:
     ):
         workdir = Path(tmp)
         (workdir / "pipeline.json").write_text(json.dumps({"version": "0", "steps": steps}))
-        base_cpu, base_wall = measure(handoffs(count, args.jobs), args.repeat)
-        call_cpu, call_wall = measure(pluggy_calls(count), args.repeat)
-        hm_cpu, hm_wall = median_of(lambda: build(workdir, args.jobs, out), args.repeat)
-        run_cpu, run_wall = measure(lambda: build(workdir, args.jobs, out), args.repeat)
+        figures = medians(
+            [
+                timed(handoffs(count, args.jobs)),
+                timed(pluggy_calls(count)),
+                lambda: build(workdir, args.jobs, out),
+                timed(lambda: build(workdir, args.jobs, out)),
+            ],
+            args.repeat,
+        )
+        (base_cpu, base_wall), (call_cpu, call_wall), (hm_cpu, hm_wall), (run_cpu, run_wall) = (
+            figures
+        )
         if args.profile:
             profile(workdir, args.jobs, out, args.profile)
 

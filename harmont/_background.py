@@ -6,8 +6,8 @@ Python cannot stop a thread. Where harmont must not wait longer than a limit (a 
 here and waits in slices; a call it gives up on keeps running and, being on a daemon
 thread, does not hold the process open at exit.
 
-Every step of a build is such a call, so the threads are reused: starting one costs more
-than a trivial step's whole scheduling. A thread that finishes its call waits for the next
+Every chain of a build runs on such a thread (:func:`start`), so the threads are reused:
+starting one costs more than a trivial step's whole scheduling. A thread that finishes its call waits for the next
 one (a few are kept, the rest end). A call that never returns keeps its thread and nothing
 else: the next call gets another thread, so a hung plugin is abandoned exactly as it was on
 a thread of its own. Each call runs in a fresh :mod:`contextvars` context and under its own

@@ -10,6 +10,14 @@ other, and the chain resumes from its live snapshot once those steps have finish
 whose wait needs success is skipped, with the rest of its chain, when a step it waits for
 did not pass.
 
+A trivial step must cost the host little, so a step's path crosses no thread: its events
+are published, its runner called (:meth:`Registry.run_step`) and its end recorded on its
+chain's own worker, and a worker whose chain ends takes the next ready segment itself
+while nothing stops the build. The main loop starts workers for free slots, decides while
+the build stops, and keeps each runner call's bound: a runner still running 5 s past its
+step's timeout or the build's stop is abandoned there, the step ended in its worker's
+place (124 or 130) and the worker, stuck in the plugin, left to its daemon thread.
+
 What ends a build early, first cause wins:
 
 - a failed step, by default (fail-fast): running steps of other chains are cancelled and
