@@ -64,6 +64,7 @@ import enum
 import functools
 import logging
 import queue
+import random
 import threading
 import time
 import uuid
@@ -245,6 +246,10 @@ class Scheduler:
         #: Workers' reports to the main loop.
         self._messages: queue.SimpleQueue[_Stopped | _Note] = queue.SimpleQueue()
         self._deadline: float | None = None
+        # Step ids drawn from a generator of the run's own, seeded once from the OS:
+        # uuid4() reads the OS per id, a system call that lets go of the GIL per step.
+        # Its own, so that a caller's random.seed() cannot repeat ids across runs.
+        self._ids = random.Random()
         #: The runner calls in flight on chains' threads, each with how to end its step
         #: should the main loop give up on it.
         self._watches: dict[Watch, Callable[[Abandoned], None]] = {}
@@ -381,6 +386,10 @@ class Scheduler:
 
     # -- one chain, on a worker thread ---------------------------------------------------
 
+    def _step_id(self) -> uuid.UUID:
+        """A random (version 4) UUID for one execution of a step."""
+        return uuid.UUID(int=self._ids.getrandbits(128), version=4)
+
     def _chain_task(self, segment: Segment, parent: str | None) -> None:
         """
         Run a segment, then, while the build goes on undisturbed, the next ready segment
@@ -459,7 +468,7 @@ class Scheduler:
         if self._gate.pass_() and self._control.stop.is_set():
             return None  # held by a debug shell, after which the build stopped (fail-fast)
         debugged = self._shell is not None and self._shell.at == step.key
-        step_id = uuid.uuid4()
+        step_id = self._step_id()
         runner = step.runner or self._plan.default_runner
         if self._aborted(StepQueued(step_id=step_id, key=step.key, chain_idx=chain.index)):
             self._abort_step(chain, step, step_id)
