@@ -11,15 +11,11 @@ and wall time per step, each as a ratio to a baseline measured in the same scrip
 floor any threaded scheduler pays: one hand-off per step to a thread pool worker and back
 (``ThreadPoolExecutor.submit(...).result()``), with a bare pluggy call for scale.
 
-``--profile FILE`` also writes a cProfile of one build, worker threads included.
-
-Run: ``python bench/host_overhead.py [--jobs N] [--repeat R] [--sections S] [--profile F]``.
+Run: ``python bench/host_overhead.py [--jobs N] [--repeat R] [--sections S]``.
 """
 
 from __future__ import annotations
 
-import argparse
-import cProfile
 import json
 import os
 import resource
@@ -31,46 +27,32 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from run_overhead import SECTIONS, dag
+from run_overhead import dag_options
 
 import harmont
-from harmont import hookimpl
 from harmont._orchestrator._bus import takes_log_batches
 from harmont._renderers._json import JsonRenderer
-from harmont.protocol import (
-    API_VERSION,
-    BuildEnd,
-    BuildStart,
-    PluginManifest,
-    StepExecutorSpec,
-    StepResult,
-)
+from harmont.protocol import BuildEnd, BuildStart
+from harmont_sdk import StepExecutor, StepResult, executor, manifest
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from harmont import PluginContext
     from harmont._orchestrator._result import RunEvent
     from harmont._plugins._step_output import StepLogBatch
+    from harmont.protocol import ExecutorInput
 
 #: The runner the bench's plugin provides.
 RUNNER: Final = "bench-null"
 
 
-class NullRunner:
+class NullRunner(StepExecutor):
     """A runner that succeeds at once: the step costs the host alone."""
 
-    @hookimpl
-    def hm_plugin_manifest(self) -> PluginManifest:
-        return PluginManifest(
-            api_version=API_VERSION,
-            name="bench-null",
-            version="1.0.0",
-            description="succeeds at once",
-            capabilities=(StepExecutorSpec(runner=RUNNER, default=False),),
-        )
+    manifest = manifest("bench-null", "1.0.0", executor(RUNNER))
 
-    @hookimpl
-    def hm_execute_step(self, context: object, executor_input: object) -> StepResult:
+    def execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
         return StepResult(exit_code=0)
 
 
@@ -174,28 +156,8 @@ def pluggy_calls(steps: int) -> Callable[[], object]:
     return run
 
 
-def profile(workdir: Path, jobs: int, out: object, path: str) -> None:
-    """Write a cProfile of one build to *path*, every thread's calls included."""
-    profiler = cProfile.Profile()
-    threading.setprofile(lambda *_: profiler.enable())  # type: ignore[arg-type]
-    profiler.enable()
-    try:
-        build(workdir, jobs, out)
-    finally:
-        profiler.disable()
-        threading.setprofile(None)  # type: ignore[arg-type]
-    profiler.dump_stats(path)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--sections", type=int, default=SECTIONS, help="50 steps each")
-    parser.add_argument("--profile", help="write a cProfile of one build here")
-    args = parser.parse_args()
-    steps = dag(args.sections)
-    count = sum(step["type"] == "command" for step in steps)
+    args, steps, count = dag_options(__doc__)
     with (
         tempfile.TemporaryDirectory(prefix="hm-bench-host-") as tmp,
         Path(os.devnull).open("wb") as out,
@@ -214,8 +176,6 @@ def main() -> None:
         (base_cpu, base_wall), (call_cpu, call_wall), (hm_cpu, hm_wall), (run_cpu, run_wall) = (
             figures
         )
-        if args.profile:
-            profile(workdir, args.jobs, out, args.profile)
 
     def line(name: str, cpu_s: float, wall_s: float) -> str:
         return (

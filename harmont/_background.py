@@ -7,12 +7,13 @@ here and waits in slices; a call it gives up on keeps running and, being on a da
 thread, does not hold the process open at exit.
 
 Every chain of a build runs on such a thread (:func:`start`), so the threads are reused:
-starting one costs more than a trivial step's whole scheduling. A thread that finishes its call waits for the next
-one (a few are kept, the rest end). A call that never returns keeps its thread and nothing
-else: the next call gets another thread, so a hung plugin is abandoned exactly as it was on
-a thread of its own. Each call runs in a fresh :mod:`contextvars` context and under its own
-thread name, as it would on a new thread; what a call keeps in a :class:`threading.local`
-(or a native library in its ``thread_local``) stays for whichever call the thread makes next.
+starting one costs more than a trivial step's whole scheduling. A thread that finishes its
+call waits for the next one (a few are kept, the rest end). A call that never returns keeps
+its thread and nothing else: the next call gets another thread, so a hung plugin is
+abandoned exactly as it was on a thread of its own. Each call runs in a fresh
+:mod:`contextvars` context and under its own thread name, as it would on a new thread; what
+a call keeps in a :class:`threading.local` (or a native library in its ``thread_local``)
+stays for whichever call the thread makes next.
 
 A thread parks before it says its call has ended, so a caller that waited for one call
 and starts another finds the thread idle: reuse does not depend on which thread runs first.

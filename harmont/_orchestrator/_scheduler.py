@@ -401,7 +401,8 @@ class Scheduler:
         try:
             while True:
                 (index, position), parent = ready
-                report = _Stopped(segment=(index, position), paused=False)  # should it raise
+                # What the main loop records should this segment raise.
+                report = _Stopped(segment=(index, position), paused=False)
                 after = self._take_on(self._run_chain(self._plan.chains[index], position, parent))
                 if not isinstance(after, tuple):
                     report = after

@@ -293,20 +293,14 @@ class Watch:
             self._settled = True
         if self._on_abandon is not None:
             self._on_abandon()
-        if why == "timed out":
-            return Abandoned(
-                f"plugin '{self._plugin}' did not end '{self._capability}' within "
-                f"{ABANDON_GRACE_S:g}s of its {self._limit_s:g}s time limit; it was abandoned",
-                plugin=self._plugin,
-                capability=self._capability,
-                timed_out=True,
-            )
+        timed_out = why == "timed out"
+        after = f"its {self._limit_s:g}s time limit" if timed_out else "being asked to stop"
         return Abandoned(
             f"plugin '{self._plugin}' did not end '{self._capability}' within "
-            f"{ABANDON_GRACE_S:g}s of being asked to stop; it was abandoned",
+            f"{ABANDON_GRACE_S:g}s of {after}; it was abandoned",
             plugin=self._plugin,
             capability=self._capability,
-            timed_out=False,
+            timed_out=timed_out,
         )
 
 
