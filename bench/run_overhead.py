@@ -174,14 +174,22 @@ def startup(repeat: int) -> tuple[float, float]:
     return bare, imports
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def dag_options(doc: str) -> tuple[argparse.Namespace, list[dict[str, Any]], int]:
+    """
+    The options of a bench of the DAG (``--jobs``, ``--repeat``, ``--sections``), described
+    by the first paragraph of *doc*; with the DAG's steps and how many are commands.
+    """
+    parser = argparse.ArgumentParser(description=doc.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sections", type=int, default=SECTIONS, help="50 steps each")
     args = parser.parse_args()
     steps = dag(args.sections)
-    count = sum(step["type"] == "command" for step in steps)
+    return args, steps, sum(step["type"] == "command" for step in steps)
+
+
+def main() -> None:
+    args, steps, count = dag_options(__doc__)
     with tempfile.TemporaryDirectory(prefix="hm-bench-") as tmp:
         workdir = Path(tmp)
         (workdir / "pipeline.json").write_text(json.dumps({"version": "0", "steps": steps}))

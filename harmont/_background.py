@@ -6,13 +6,14 @@ Python cannot stop a thread. Where harmont must not wait longer than a limit (a 
 here and waits in slices; a call it gives up on keeps running and, being on a daemon
 thread, does not hold the process open at exit.
 
-Every step of a build is such a call, so the threads are reused: starting one costs more
-than a trivial step's whole scheduling. A thread that finishes its call waits for the next
-one (a few are kept, the rest end). A call that never returns keeps its thread and nothing
-else: the next call gets another thread, so a hung plugin is abandoned exactly as it was on
-a thread of its own. Each call runs in a fresh :mod:`contextvars` context and under its own
-thread name, as it would on a new thread; what a call keeps in a :class:`threading.local`
-(or a native library in its ``thread_local``) stays for whichever call the thread makes next.
+Every chain of a build runs on such a thread (:func:`start`), so the threads are reused:
+starting one costs more than a trivial step's whole scheduling. A thread that finishes its
+call waits for the next one (a few are kept, the rest end). A call that never returns keeps
+its thread and nothing else: the next call gets another thread, so a hung plugin is
+abandoned exactly as it was on a thread of its own. Each call runs in a fresh
+:mod:`contextvars` context and under its own thread name, as it would on a new thread; what
+a call keeps in a :class:`threading.local` (or a native library in its ``thread_local``)
+stays for whichever call the thread makes next.
 
 A thread parks before it says its call has ended, so a caller that waited for one call
 and starts another finds the thread idle: reuse does not depend on which thread runs first.
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar, final
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Background"]
+__all__ = ["Background", "start"]
 
 T = TypeVar("T")
 
@@ -114,6 +115,18 @@ class _Threads:
 
 _THREADS: Final = _Threads()
 os.register_at_fork(after_in_child=_THREADS.forget)
+
+
+def _nothing() -> None:
+    """What :func:`start` does once its call has ended: nobody waits for it."""
+
+
+def start(call: Callable[[], None], *, name: str) -> None:
+    """
+    Make *call* on a reused daemon thread named *name*, and wait for nothing: for a caller
+    that hears back from *call* itself (a scheduler's chain). *call* must not raise.
+    """
+    _THREADS.run(name, call, _nothing)
 
 
 @final

@@ -38,6 +38,7 @@ def _bench(script: str, *args: str, home: Path, ratios: bool = True) -> str:
         ("log_throughput.py", ("--lines", "1000", "--repeat", "1")),
         ("run_overhead.py", ("--sections", "1", "--repeat", "1")),
         ("trace_overhead.py", ("--sections", "1", "--repeat", "1")),
+        ("host_overhead.py", ("--sections", "1", "--repeat", "1")),
     ],
 )
 def test_bench_runs(script: str, args: tuple[str, ...], tmp_path: Path) -> None:

@@ -72,6 +72,11 @@ def _step_of(event: BuildEvent) -> uuid.UUID | None:
     return None
 
 
+def _listened(registry: Registry, phase: HookPhase) -> frozenset[str]:
+    """The ``KIND`` of every event some hook of *phase* is subscribed to."""
+    return frozenset(kind.value for kind in HookEventKind if registry.hooks(kind, phase))
+
+
 class EventBus:
     """
     Delivers one run's events.
@@ -97,33 +102,30 @@ class EventBus:
         )
         self._on_error = on_error
         self._lock = threading.Lock()
-        # Hooks are fixed for the run: knowing who listens keeps step_log cheap.
-        self._listening = {
-            (kind, phase): bool(registry.hooks(kind, phase))
-            for kind in HookEventKind
-            for phase in HookPhase
-        }
+        # Hooks are fixed for the run: knowing who listens, by the events' own ``KIND``
+        # strings, costs an event nobody hooks one set lookup per phase (chain_failed has
+        # no hook kind, so nothing listens to it).
+        self._before = _listened(registry, HookPhase.BEFORE)
+        self._after = _listened(registry, HookPhase.AFTER)
 
     def publish(self, event: BuildEvent | StepLogBatch) -> HookAbort | None:
         """Deliver *event*; return the first ``before`` hook's abort, if one aborted."""
         if isinstance(event, StepLogBatch):
             self._publish_batch(event)
             return None
-        abort = self._hooks(event, HookPhase.BEFORE)
+        abort = self._hooks(event, HookPhase.BEFORE) if event.KIND in self._before else None
         with self._lock:
             for subscriber, _ in self._subscribers:
                 try:
                     subscriber(event)
                 except Exception as exc:  # an embedder's callback: stop the run, keep going here
                     self._on_error(exc)
-        self._hooks(event, HookPhase.AFTER)
+        if event.KIND in self._after:
+            self._hooks(event, HookPhase.AFTER)
         return abort
 
     def _publish_batch(self, batch: StepLogBatch) -> None:
-        if (
-            self._listening[(HookEventKind.STEP_LOG, HookPhase.BEFORE)]
-            or self._listening[(HookEventKind.STEP_LOG, HookPhase.AFTER)]
-        ):
+        if StepLog.KIND in self._before or StepLog.KIND in self._after:
             # Hooks see every line as its own event, between their subscribers' turns.
             for event in batch.events():
                 self.publish(event)
@@ -143,9 +145,6 @@ class EventBus:
                     self._on_error(exc)
 
     def _hooks(self, event: BuildEvent, phase: HookPhase) -> HookAbort | None:
-        kind = HookEventKind(event.KIND) if event.KIND != "chain_failed" else None
-        if kind is None or not self._listening[(kind, phase)]:
-            return None
         if phase is HookPhase.BEFORE and isinstance(event, BuildEnd):
             return None  # nothing is left to stop: build_end is an after-only event
         step_id = _step_of(event)

@@ -10,6 +10,14 @@ other, and the chain resumes from its live snapshot once those steps have finish
 whose wait needs success is skipped, with the rest of its chain, when a step it waits for
 did not pass.
 
+A trivial step must cost the host little, so a step's path crosses no thread: its events
+are published, its runner called (:meth:`Registry.run_step`) and its end recorded on its
+chain's own worker, and a worker whose chain ends takes the next ready segment itself
+while nothing stops the build. The main loop starts workers for free slots, decides while
+the build stops, and keeps each runner call's bound: a runner still running 5 s past its
+step's timeout or the build's stop is abandoned there, the step ended in its worker's
+place (124 or 130) and the worker, stuck in the plugin, left to its daemon thread.
+
 What ends a build early, first cause wins:
 
 - a failed step, by default (fail-fast): running steps of other chains are cancelled and
@@ -53,17 +61,19 @@ Event fields, as emitted here (docs/protocol.md):
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import queue
+import random
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from harmont._background import start
 from harmont._errors import EngineUnavailable, HarmontError, PluginError, PluginRuntimeError
 from harmont._orchestrator._cache import decide
 from harmont._orchestrator._debug import ShellGate, open_shell
@@ -80,6 +90,7 @@ from harmont._orchestrator._result import (
 from harmont._orchestrator._waits import Segment, WaitBoard
 from harmont._plugins._dispatch import Interrupted
 from harmont.protocol import (
+    CacheDecision,
     CacheHit,
     CacheMissNoCommit,
     ChainFailed,
@@ -97,6 +108,7 @@ if TYPE_CHECKING:
     from harmont._ir._plan import Chain, Plan
     from harmont._orchestrator._debug import DebugShell
     from harmont._plugins._context import PluginContext
+    from harmont._plugins._dispatch import Abandoned, Watch
     from harmont._plugins._host import Host
     from harmont._plugins._manager import Registry
     from harmont.protocol import BuildEvent, CommandStep, HookAbort
@@ -151,6 +163,13 @@ class RunControl:
         self.halt(Halt.ERROR, str(error))
 
 
+class _Abandoned(Exception):
+    """
+    Raised on a chain's thread whose runner call the main loop gave up on while it ran:
+    the main loop has ended the step in its place, so the thread reports nothing.
+    """
+
+
 class _Verdict(enum.Enum):
     """What to do with a segment whose waits have all finished."""
 
@@ -160,11 +179,13 @@ class _Verdict(enum.Enum):
     HOLD = "hold"
 
 
-@attrs.frozen(kw_only=True)
-class _Passed:
-    """A worker's report: a step that other chains wait for has passed."""
+class _Note(enum.Enum):
+    """A worker's report that needs no book-keeping from the main loop."""
 
-    key: str
+    #: A step that passed made a segment ready, which a free slot may start.
+    READIED = "readied"
+    #: The worker recorded where its chain stopped and gave its slot back.
+    FREED = "freed"
 
 
 @attrs.frozen(kw_only=True)
@@ -222,39 +243,49 @@ class Scheduler:
         self._outcomes: dict[str, StepOutcome] = {}
         self._board = WaitBoard(plan)
         self._watched = self._board.watched
-        self._messages: queue.Queue[_Passed | _Stopped] = queue.Queue()
+        #: Workers' reports to the main loop.
+        self._messages: queue.SimpleQueue[_Stopped | _Note] = queue.SimpleQueue()
+        self._deadline: float | None = None
+        # Step ids drawn from a generator of the run's own, seeded once from the OS:
+        # uuid4() reads the OS per id, a system call that lets go of the GIL per step.
+        # Its own, so that a caller's random.seed() cannot repeat ids across runs.
+        self._ids = random.Random()
+        #: The runner calls in flight on chains' threads, each with how to end its step
+        #: should the main loop give up on it.
+        self._watches: dict[Watch, Callable[[Abandoned], None]] = {}
 
     # -- the main loop -------------------------------------------------------------------
 
     def run(self) -> tuple[int, tuple[StepOutcome, ...]]:
         """Run every chain that should run; return the exit code and each step's outcome."""
         timeout = self._plan.timeout_seconds
-        deadline = None if timeout is None else time.monotonic() + timeout
+        self._deadline = None if timeout is None else time.monotonic() + timeout
         held: list[tuple[Segment, str | None]] = []  # until fail-fast's cancellations drain
         running = 0
-        with ThreadPoolExecutor(self._parallelism, thread_name_prefix="hm-chain") as pool:
-            while True:
-                self._watch(deadline, timeout)
-                if running == 0:
-                    self._release(held)
-                running += self._start(pool, running, held)
-                if running == 0 and not held and not self._board.has_ready:
-                    break
-                try:
-                    message = self._messages.get(timeout=_TICK_SECONDS)
-                except queue.Empty:
-                    continue
-                except KeyboardInterrupt:  # no handler installed: treat it as cancellation
-                    self._control.halt(Halt.CANCELLED, "cancelled")
-                    continue
-                if isinstance(message, _Passed):
-                    self._board.passed(message.key)
-                    continue
-                running -= 1
-                if message.paused:
-                    self._board.paused(message.segment, message.parent)
-                else:
-                    self._board.stopped(message.segment)
+        while True:
+            self._watch()
+            self._abandon_overdue()
+            if running == 0:
+                self._release(held)
+            running += self._start(running, held)
+            if running == 0 and not held and not self._board.has_ready:
+                break
+            try:
+                message = self._messages.get(timeout=_TICK_SECONDS)
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:  # no handler installed: treat it as cancellation
+                self._control.halt(Halt.CANCELLED, "cancelled")
+                continue
+            if message is _Note.READIED:
+                continue
+            running -= 1
+            if message is _Note.FREED:
+                continue
+            if message.paused:
+                self._board.paused(message.segment, message.parent)
+            else:
+                self._board.stopped(message.segment)
         return self._exit_code(), self._collect()
 
     def _release(self, held: list[tuple[Segment, str | None]]) -> None:
@@ -274,9 +305,7 @@ class Scheduler:
                 self._board.stopped(segment)
         held.clear()
 
-    def _start(
-        self, pool: ThreadPoolExecutor, running: int, held: list[tuple[Segment, str | None]]
-    ) -> int:
+    def _start(self, running: int, held: list[tuple[Segment, str | None]]) -> int:
         """Start ready segments while slots are free (skipping or holding some); say how many."""
         started = 0
         while running + started < self._parallelism:
@@ -291,13 +320,32 @@ class Scheduler:
                 self._board.stopped(segment)
             else:
                 started += 1
-                pool.submit(self._chain_task, segment, parent)
+                # Reused daemon threads: a chain whose runner hangs past its bound keeps
+                # its thread, and the chains after it get others (_abandon_overdue).
+                start(functools.partial(self._chain_task, segment, parent), name="hm-chain")
         return started
 
-    def _watch(self, deadline: float | None, timeout: int | None) -> None:
+    def _abandon_overdue(self) -> None:
+        """
+        End, in their chains' place, the steps whose runner is past its bound: 5 s past
+        the step's timeout or the build's stop. A step's call runs on its chain's own
+        thread (no hand-off per step), so the main loop keeps the bound, every tick.
+        """
+        if not self._watches:
+            return
+        with self._lock:
+            watches = list(self._watches.items())
+        for watch, end in watches:
+            abandoned = watch.overdue()
+            if abandoned is not None:
+                end(abandoned)
+
+    def _watch(self) -> None:
+        """Stop the build on the caller's cancel or past the pipeline's deadline. Any thread."""
         if self._cancel is not None and self._cancel.is_set():
             self._control.halt(Halt.CANCELLED, "cancelled")
-        elif deadline is not None and time.monotonic() >= deadline:
+        elif self._deadline is not None and time.monotonic() >= self._deadline:
+            timeout = self._plan.timeout_seconds
             self._control.halt(Halt.TIMED_OUT, f"pipeline timed out after {timeout}s")
 
     def _verdict(self, needs: list[tuple[bool, bool]], *, draining: bool) -> _Verdict:
@@ -338,14 +386,59 @@ class Scheduler:
 
     # -- one chain, on a worker thread ---------------------------------------------------
 
+    def _step_id(self) -> uuid.UUID:
+        """A random (version 4) UUID for one execution of a step."""
+        return uuid.UUID(int=self._ids.getrandbits(128), version=4)
+
     def _chain_task(self, segment: Segment, parent: str | None) -> None:
-        stopped = _Stopped(segment=segment, paused=False)
+        """
+        Run a segment, then, while the build goes on undisturbed, the next ready segment
+        on the same thread and slot: a wake-up of the main loop and of a worker saved
+        per chain.
+        """
+        report: _Stopped | _Note | None = None
+        ready = (segment, parent)
         try:
-            stopped = self._run_chain(self._plan.chains[segment[0]], segment[1], parent)
+            while True:
+                (index, position), parent = ready
+                # What the main loop records should this segment raise.
+                report = _Stopped(segment=(index, position), paused=False)
+                after = self._take_on(self._run_chain(self._plan.chains[index], position, parent))
+                if not isinstance(after, tuple):
+                    report = after
+                    break
+                ready = after
+        except _Abandoned:
+            report = None  # the main loop ended the step and reported the chain stopped
         except Exception as exc:  # bugs, and a gone engine: raised by run() once the build ended
             self._control.fail(exc)
         finally:
-            self._messages.put(stopped)
+            if report is not None:
+                self._messages.put(report)
+
+    def _take_on(self, stopped: _Stopped) -> tuple[Segment, str | None] | _Stopped | _Note:
+        """
+        Where a worker whose chain *stopped* goes next. While nothing stops the build, it
+        records *stopped* on the board itself and takes the next ready segment, or with
+        none to run gives its slot back (``FREED``). While the build stops, the main loop
+        records and decides (fail-fast's drain): *stopped* is its report.
+        """
+        self._watch()
+        if self._control.reason is not None:
+            return stopped
+        if stopped.paused:
+            self._board.paused(stopped.segment, stopped.parent)
+        else:
+            self._board.stopped(stopped.segment)
+        while (ready := self._board.pop_ready()) is not None:
+            verdict = self._verdict(self._board.needs(ready[0]), draining=True)
+            if verdict is _Verdict.RUN:
+                return ready
+            if verdict is _Verdict.HOLD:  # the build began to stop: the main loop decides
+                self._board.push_ready(*ready)
+                break
+            self._board.stopped(ready[0])
+        return _Note.FREED
 
     def _run_chain(self, chain: Chain, start: int, parent: str | None) -> _Stopped:
         """Run *chain* from *start* until it ends or pauses; return where it stopped."""
@@ -359,22 +452,24 @@ class Scheduler:
                 return _Stopped(segment=segment, paused=True, parent=parent)
             if self._control.stop.is_set():
                 return _Stopped(segment=segment, paused=False)
-            result = self._run_step(chain, step, parent)
+            result = self._run_step(chain, step, parent, segment)
             if result is None or result.exit_code != 0:
                 return _Stopped(segment=segment, paused=False)
-            if step.key in self._watched:
-                self._messages.put(_Passed(key=step.key))
+            if step.key in self._watched and self._board.passed(step.key):
+                self._messages.put(_Note.READIED)
             parent = result.committed_snapshot
             if parent is not None and step.key in self._forked:
                 with self._lock:
                     self._snapshots[step.key] = parent
         return _Stopped(segment=(chain.index, len(chain.steps)), paused=False)
 
-    def _run_step(self, chain: Chain, step: CommandStep, parent: str | None) -> StepResult | None:
+    def _run_step(
+        self, chain: Chain, step: CommandStep, parent: str | None, segment: Segment
+    ) -> StepResult | None:
         if self._gate.pass_() and self._control.stop.is_set():
             return None  # held by a debug shell, after which the build stopped (fail-fast)
         debugged = self._shell is not None and self._shell.at == step.key
-        step_id = uuid.uuid4()
+        step_id = self._step_id()
         runner = step.runner or self._plan.default_runner
         if self._aborted(StepQueued(step_id=step_id, key=step.key, chain_idx=chain.index)):
             self._abort_step(chain, step, step_id)
@@ -414,8 +509,25 @@ class Scheduler:
             self._registry.owner_of_runner(runner), run_id=self._run_id, step_id=step_id
         )
         started = time.monotonic()
+        ended = functools.partial(
+            self._ended,
+            chain,
+            step,
+            step_id,
+            started,
+            decision=decision,
+            debugged=debugged,
+            context=context,
+            executor_input=executor_input,
+        )
         try:
-            result = self._execute(runner, context, executor_input, debugged=debugged)
+            result = self._execute(
+                runner,
+                context,
+                executor_input,
+                debugged=debugged,
+                abandon=functools.partial(self._end_abandoned, ended, executor_input, segment),
+            )
         except PluginError as exc:
             self._host.end_step(step_id)
             self._plugin_failed(chain, step, step_id, started, exc)
@@ -425,6 +537,22 @@ class Scheduler:
             self._host.end_step(step_id)
             self._finish(chain, step, step_id, started, exit_code=EXIT_FAILED, snapshot=None)
             raise
+        return ended(result)
+
+    def _ended(
+        self,
+        chain: Chain,
+        step: CommandStep,
+        step_id: uuid.UUID,
+        started: float,
+        result: StepResult,
+        *,
+        decision: CacheDecision,
+        debugged: bool,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+    ) -> StepResult:
+        """A step's runner returned *result* (or was given up on): report and judge it."""
         self._host.end_step(step_id)
         status = self._finish(
             chain,
@@ -449,16 +577,60 @@ class Scheduler:
             self._control.halt(Halt.FAILED, message)
         return result
 
+    def _end_abandoned(
+        self,
+        ended: Callable[[StepResult], StepResult],
+        executor_input: ExecutorInput,
+        segment: Segment,
+        abandoned: Abandoned,
+    ) -> None:
+        """On the main loop: end a step whose runner was given up on, and its chain there."""
+        try:
+            ended(self._registry.abandoned_step(executor_input, abandoned))
+        except Exception as exc:  # as _chain_task: raised by run() once the build ended
+            self._control.fail(exc)
+        finally:
+            self._messages.put(_Stopped(segment=segment, paused=False))
+
     def _execute(
-        self, runner: str, context: PluginContext, executor_input: ExecutorInput, *, debugged: bool
+        self,
+        runner: str,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        *,
+        debugged: bool,
+        abandon: Callable[[Abandoned], None],
     ) -> StepResult:
         """The step run by its runner, or (``hm debug``) a shell opened in its place."""
         if not debugged or self._shell is None or self._shell.after:
-            return self._registry.execute_step(runner, context, executor_input)
+            return self._run_watched(runner, context, executor_input, abandon)
         self.shell_exit_code = open_shell(self._registry, context, executor_input, self._shell)
         # The shell ran in the step's place: its status is not the step's, which did not
         # run and so did not fail (a cancelled build still cancels it).
         return StepResult(exit_code=EXIT_CANCELLED if context.should_cancel() else 0)
+
+    def _run_watched(
+        self,
+        runner: str,
+        context: PluginContext,
+        executor_input: ExecutorInput,
+        abandon: Callable[[Abandoned], None],
+    ) -> StepResult:
+        """
+        The runner's call on this chain's thread, bounded by the main loop: past the
+        bound, it ends the step through *abandon* and this thread, whenever the call
+        returns, unwinds with :class:`_Abandoned`.
+        """
+        watch = self._registry.watch_step(runner, context, executor_input)
+        with self._lock:
+            self._watches[watch] = abandon
+        try:
+            return self._registry.run_step(runner, context, executor_input)
+        finally:
+            with self._lock:
+                del self._watches[watch]
+            if not watch.returned():
+                raise _Abandoned
 
     def _shell_after(
         self,

@@ -9,13 +9,16 @@ waits for has already passed; otherwise it gives its pool slot back and the chai
 have finished. Waits are on steps, never on whole chains, so two chains may each pause for
 a step of the other: the steps form a DAG, so some segment can always run.
 
-Only the scheduler's main loop changes the book; workers read :meth:`WaitBoard.may_go_on`
-from their threads, which sees each step's outcome once the main loop has recorded it.
+The scheduler's main loop keeps the book, except that a worker records a step that
+passed itself (:meth:`WaitBoard.passed`, under the board's lock) and wakes the main loop
+only when that made a segment ready: most steps that others wait for cost no wake-up.
+Workers read :meth:`WaitBoard.may_go_on` from their threads.
 """
 
 from __future__ import annotations
 
 import heapq
+import threading
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
@@ -54,6 +57,7 @@ class WaitBoard:
         }
         self._ready: list[Segment] = [s for s in self._arrived if not self._unfinished.get(s)]
         heapq.heapify(self._ready)
+        self._lock = threading.Lock()
 
     @property
     def watched(self) -> frozenset[str]:
@@ -66,7 +70,8 @@ class WaitBoard:
 
     def needs(self, segment: Segment) -> list[tuple[bool, bool]]:
         """``(passed, requires_success)`` of each wait of *segment*, which have all finished."""
-        return [(self.finished[w.after], w.requires_success) for w in self.waits_at(segment)]
+        with self._lock:
+            return [(self.finished[w.after], w.requires_success) for w in self.waits_at(segment)]
 
     def may_go_on(self, chain: int, position: int) -> bool:
         """
@@ -83,37 +88,45 @@ class WaitBoard:
 
     def pop_ready(self) -> tuple[Segment, str | None] | None:
         """The lowest ready segment and its live snapshot (None: from the chain's start)."""
-        if not self._ready:
-            return None
-        segment = heapq.heappop(self._ready)
-        return segment, self._arrived.pop(segment)
+        with self._lock:
+            if not self._ready:
+                return None
+            segment = heapq.heappop(self._ready)
+            return segment, self._arrived.pop(segment)
 
     def push_ready(self, segment: Segment, parent: str | None) -> None:
         """Put back a segment :meth:`pop_ready` gave that cannot start yet."""
-        self._arrived[segment] = parent
-        heapq.heappush(self._ready, segment)
+        with self._lock:
+            self._arrived[segment] = parent
+            heapq.heappush(self._ready, segment)
 
     def paused(self, segment: Segment, parent: str | None) -> None:
         """A worker stopped before *segment*; it is ready once its waits have finished."""
-        self._arrived[segment] = parent
-        if not self._unfinished.get(segment):
-            heapq.heappush(self._ready, segment)
+        with self._lock:
+            self._arrived[segment] = parent
+            if not self._unfinished.get(segment):
+                heapq.heappush(self._ready, segment)
 
-    def passed(self, key: str) -> None:
-        """Step *key* ran and passed."""
-        self._finish(key, passed=True)
+    def passed(self, key: str) -> bool:
+        """Step *key* ran and passed; say whether that made a segment ready. Any thread."""
+        with self._lock:
+            return self._finish(key, passed=True)
 
     def stopped(self, segment: Segment) -> None:
         """The chain will run nothing from *segment* on: those steps finished unpassed."""
         chain, position = segment
-        for key in self._keys[chain][position:]:
-            self._finish(key, passed=False)
+        with self._lock:
+            for key in self._keys[chain][position:]:
+                self._finish(key, passed=False)
 
-    def _finish(self, key: str, *, passed: bool) -> None:
+    def _finish(self, key: str, *, passed: bool) -> bool:
         if key in self.finished:
-            return
+            return False
         self.finished[key] = passed
+        readied = False
         for segment in self._waiters.get(key, ()):
             self._unfinished[segment] -= 1
             if self._unfinished[segment] == 0 and segment in self._arrived:
                 heapq.heappush(self._ready, segment)
+                readied = True
+        return readied

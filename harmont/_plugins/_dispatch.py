@@ -41,6 +41,7 @@ __all__ = [
     "Abandoned",
     "Bound",
     "Interrupted",
+    "Watch",
     "call_bounded",
     "call_plugin",
     "call_with_timeout",
@@ -89,10 +90,7 @@ def real_interrupt() -> Iterator[None]:
     Only where Python's own handler is in place, on the main thread: a handler someone
     installed (a build's cancel-on-Ctrl-C) raises nothing, so it is left alone.
     """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    if not _interruptible():
         yield
         return
     previous = signal.signal(signal.SIGINT, _on_sigint)
@@ -100,6 +98,14 @@ def real_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _interruptible() -> bool:
+    """Whether a Ctrl-C would raise here: on the main thread, under Python's own handler."""
+    return (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
 
 
 def call_plugin(
@@ -119,7 +125,10 @@ def call_plugin(
     :raises ImageUnavailable: raised by the plugin, passed on unchanged.
     """
     try:
-        with real_interrupt():
+        if _interruptible():
+            with real_interrupt():
+                results = call()
+        else:  # every step's call, on its chain's thread: no handler to swap
             results = call()
     except Interrupted:
         raise  # the user pressed Ctrl-C: not the plugin's doing
@@ -229,47 +238,85 @@ class Bound:
         return None
 
 
-def call_bounded(
-    call: Callable[[], T],
-    *,
-    limit_s: float | None,
-    cancelled: Callable[[], bool],
-    plugin: str,
-    capability: str,
-    on_abandon: Callable[[], None] | None = None,
-) -> T:
+@final
+class Watch:
     """
-    Run ``call`` on a daemon thread; wait until it returns, or abandon it.
+    The bound of one call (:data:`ABANDON_GRACE_S` past ``limit_s``, its own time limit,
+    and past the moment ``cancelled()`` first holds), kept by a thread other than the
+    one making it.
 
-    A call is given :data:`ABANDON_GRACE_S` past ``limit_s`` (its own time limit) and past
-    the moment ``cancelled()`` first holds, to end on its own as it is meant to; past
-    either, the caller stops waiting. Python cannot stop the thread: it runs on, and
-    whatever it returns or raises later is dropped.
+    The caller that makes the call on its own thread (a chain's worker running its step)
+    saves a hand-off to another thread per call; whoever watches it polls :meth:`overdue`
+    every slice and, past the bound, carries on in the caller's place. Exactly one side
+    wins: :meth:`returned` tells the caller whether its outcome still counts.
 
     :param on_abandon: called once the call is given up on, to stop what can be stopped
         (an isolated plugin's call in its worker).
+    """
+
+    def __init__(
+        self,
+        *,
+        limit_s: float | None,
+        cancelled: Callable[[], bool],
+        plugin: str,
+        capability: str,
+        on_abandon: Callable[[], None] | None = None,
+    ) -> None:
+        self._bound = Bound(None if limit_s is None else limit_s + ABANDON_GRACE_S, cancelled)
+        self._limit_s = limit_s
+        self._plugin = plugin
+        self._capability = capability
+        self._on_abandon = on_abandon
+        self._lock = threading.Lock()
+        self._settled = False
+
+    def returned(self) -> bool:
+        """The call has ended: True when its outcome counts, False when it was abandoned."""
+        with self._lock:
+            if self._settled:
+                return False
+            self._settled = True
+            return True
+
+    def overdue(self) -> Abandoned | None:
+        """
+        None while the call may go on (or once it returned); past its bound, the call is
+        abandoned, once, and the error says why.
+        """
+        why = self._bound.passed()
+        if why is None:
+            return None
+        with self._lock:
+            if self._settled:
+                return None
+            self._settled = True
+        if self._on_abandon is not None:
+            self._on_abandon()
+        timed_out = why == "timed out"
+        after = f"its {self._limit_s:g}s time limit" if timed_out else "being asked to stop"
+        return Abandoned(
+            f"plugin '{self._plugin}' did not end '{self._capability}' within "
+            f"{ABANDON_GRACE_S:g}s of {after}; it was abandoned",
+            plugin=self._plugin,
+            capability=self._capability,
+            timed_out=timed_out,
+        )
+
+
+def call_bounded(call: Callable[[], T], *, watch: Watch, name: str) -> T:
+    """
+    Run ``call`` on a daemon thread named *name*; wait until it returns, or until *watch*
+    says it is overdue.
+
+    Python cannot stop the thread: an abandoned call runs on, and whatever it returns or
+    raises later is dropped.
+
     :raises Abandoned: the call was given up on.
     """
-    job = Background(call, name=f"hm-plugin-{plugin}")
-    bound = Bound(None if limit_s is None else limit_s + ABANDON_GRACE_S, cancelled)
+    job = Background(call, name=name)
     while not job.wait(SLICE_S):
-        why = bound.passed()
-        if why is not None and on_abandon is not None:
-            on_abandon()
-        if why == "timed out":
-            raise Abandoned(
-                f"plugin '{plugin}' did not end '{capability}' within {ABANDON_GRACE_S:g}s "
-                f"of its {limit_s:g}s time limit; it was abandoned",
-                plugin=plugin,
-                capability=capability,
-                timed_out=True,
-            )
-        if why == "stopped":
-            raise Abandoned(
-                f"plugin '{plugin}' did not end '{capability}' within {ABANDON_GRACE_S:g}s "
-                "of being asked to stop; it was abandoned",
-                plugin=plugin,
-                capability=capability,
-                timed_out=False,
-            )
+        abandoned = watch.overdue()
+        if abandoned is not None:
+            raise abandoned
     return job.result()

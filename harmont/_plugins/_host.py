@@ -168,10 +168,12 @@ class Host:
         step_id: uuid.UUID | None = None,
     ) -> PluginContext:
         """The context for one call of *plugin*, serving *run_id* and *step_id* if given."""
-        with self._bindings_lock:
-            binding = self._bindings.get(plugin)
-            if binding is None:
-                binding = self._bindings[plugin] = HostBinding(self, plugin)
+        binding = self._bindings.get(plugin)  # once made, a binding never changes
+        if binding is None:
+            with self._bindings_lock:
+                binding = self._bindings.get(plugin)
+                if binding is None:
+                    binding = self._bindings[plugin] = HostBinding(self, plugin)
         return PluginContext(binding, run_id, step_id)
 
     def end_step(self, step_id: uuid.UUID) -> None:
@@ -180,12 +182,15 @@ class Host:
 
         Call it once the step's executor has returned, whatever the outcome.
         """
-        self._flush_masked(step_id)
-        with self._lines_lock:
-            buffers = [self._lines.pop((step_id, stream), None) for stream in StdStream]
-        for buffer in buffers:
-            if buffer is not None:
-                buffer.flush(self._emit_logs)
+        # A step that printed nothing (most) has no masker or splitter to look for.
+        if self._unmasked:
+            self._flush_masked(step_id)
+        if self._lines:
+            with self._lines_lock:
+                buffers = [self._lines.pop((step_id, stream), None) for stream in StdStream]
+            for buffer in buffers:
+                if buffer is not None:
+                    buffer.flush(self._emit_logs)
         self._step_kv.drop(step_id)
 
     def end_build(self, run_id: uuid.UUID) -> None:

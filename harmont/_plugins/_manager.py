@@ -12,6 +12,7 @@ a plugin except loading and the listing.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import enum
 import logging
 import os
@@ -42,6 +43,7 @@ from harmont._plugins._dispatch import (
     MANIFEST_TIMEOUT_MS,
     Abandoned,
     Interrupted,
+    Watch,
     call_bounded,
     call_plugin,
     call_with_timeout,
@@ -520,8 +522,7 @@ class Registry:
         try:
             return self.call_runner(runner, context, executor_input)
         except Abandoned as exc:
-            _log.warning("step '%s': %s", executor_input.step.key, exc.message)
-            return StepResult(exit_code=EXIT_TIMED_OUT if exc.timed_out else EXIT_CANCELLED)
+            return self.abandoned_step(executor_input, exc)
 
     def call_runner(
         self, runner: str, context: PluginContext, executor_input: ExecutorInput
@@ -533,22 +534,53 @@ class Registry:
 
         :raises Abandoned: the call did not end within the grace period.
         """
+        watch = self.watch_step(runner, context, executor_input)
+        return call_bounded(
+            lambda: self.run_step(runner, context, executor_input),
+            watch=watch,
+            name=f"hm-plugin-{self.owner_of_runner(runner)}",
+        )
+
+    def watch_step(
+        self, runner: str, context: PluginContext, executor_input: ExecutorInput
+    ) -> Watch:
+        """
+        The bound of one step's call (:meth:`execute_step`'s), for a caller that makes the
+        call on its own thread with :meth:`run_step` and has another thread poll it.
+        """
         owner = self.owner_of_runner(runner)
         plugin = self._loaded[owner].plugin
-        return call_bounded(
-            lambda: self._call_one(
-                owner,
-                "hm_execute_step",
-                StepResult,
-                context=context,
-                executor_input=executor_input,
-            ),
+        return Watch(
             limit_s=executor_input.step.timeout_seconds,
             cancelled=context.should_cancel,
             plugin=owner,
             capability="execute_step",
             on_abandon=lambda: _abandon(plugin, executor_input.step_id),
         )
+
+    def run_step(
+        self, runner: str, context: PluginContext, executor_input: ExecutorInput
+    ) -> StepResult:
+        """
+        One step's call on the calling thread, unbounded: the caller bounds it with
+        :meth:`watch_step`, or runs it through :meth:`execute_step`.
+
+        :raises PluginRuntimeError: the plugin failed (exit 6).
+        """
+        # A fresh context per call, as a thread of its own would give it.
+        return contextvars.Context().run(
+            self._call_one,
+            self.owner_of_runner(runner),
+            "hm_execute_step",
+            StepResult,
+            context=context,
+            executor_input=executor_input,
+        )
+
+    def abandoned_step(self, executor_input: ExecutorInput, abandoned: Abandoned) -> StepResult:
+        """The result of a step whose runner was given up on: timed out, or cancelled."""
+        _log.warning("step '%s': %s", executor_input.step.key, abandoned.message)
+        return StepResult(exit_code=EXIT_TIMED_OUT if abandoned.timed_out else EXIT_CANCELLED)
 
     def run_subcommand(
         self, verb: str, context: PluginContext, subcommand_input: SubcommandInput
