@@ -1,4 +1,7 @@
-"""What `hm` imports to start: `--version` and a cached `--help` skip typer, typing and plugins."""
+"""
+What `hm` imports to start: `--version` and a cached `--help` skip typer, typing and plugins;
+`hm run --runner local --format json` imports only what such a build uses.
+"""
 
 from __future__ import annotations
 
@@ -63,10 +66,50 @@ def test_a_cached_help_imports_nothing_heavy(project: Project, tmp_path: Path) -
     assert ([], ["alpha"]) == (_heavy(cached, allowed=("enum",)), site.imported())
 
 
-def test_a_local_json_build_imports_neither_rich_nor_docker(project: Project) -> None:
-    """`hm run --runner local --format json` needs no terminal renderer and no engine client."""
+#: What `hm run --runner local --format json` never uses: the terminal renderer, the engine
+#: and cluster clients, typer's rich help, and (once the capability index holds the entry
+#: points) the distribution metadata parser.
+_NOT_FOR_A_LOCAL_JSON_BUILD = (
+    "rich",
+    "docker",
+    "kubernetes",
+    "typer.rich_utils",
+    "importlib.metadata",
+    "email",
+    "zipfile",
+    "csv",
+)
+
+
+def test_a_local_json_build_imports_nothing_it_does_not_use(project: Project) -> None:
+    """From the second run on, `hm run --runner local --format json` skips what it never uses."""
     project.pipeline(command("hello", "echo hi"))
+    _modules(project, *project.argv()[3:])
 
     modules = _modules(project, *project.argv()[3:])
 
-    assert [] == [m for m in modules if m.split(".")[0] in ("rich", "docker")]
+    assert [] == [m for m in modules if m.startswith(_NOT_FOR_A_LOCAL_JSON_BUILD)]
+
+
+def test_the_entry_points_kept_for_runs_follow_every_install(
+    project: Project, tmp_path: Path
+) -> None:
+    """Plugins installed, edited or broken after a run are seen by the next one as ever."""
+    site = Site(project, tmp_path)
+    site.install("alpha")
+    listed = [project.hm("plugin", "list", raw=True).stdout]
+    site.install("beta")
+    listed.append(project.hm("plugin", "list", raw=True).stdout)
+    points = site.path / "beta-1.0.0.dist-info" / "entry_points.txt"
+    points.write_text(points.read_text().replace("beta = ", "gamma = "))
+    listed.append(project.hm("plugin", "list", raw=True).stdout)
+    site.install("broken", body="raise ImportError('no such thing')\n")
+    broken = [project.hm("plugin", "list", raw=True) for _ in range(2)]
+
+    names = [{line.split()[0] for line in out.splitlines()[1:]} for out in listed]
+    assert [(n >= {"alpha"}, "beta" in n, "gamma" in n) for n in names] == [
+        (True, False, False),
+        (True, True, False),
+        (True, False, True),
+    ]
+    assert [True, True] == ["no such thing" in b.stdout + b.stderr for b in broken]
