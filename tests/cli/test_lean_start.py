@@ -67,8 +67,8 @@ def test_a_cached_help_imports_nothing_heavy(project: Project, tmp_path: Path) -
 
 
 #: What `hm run --runner local --format json` never uses: the terminal renderer, the engine
-#: and cluster clients, typer's rich help, and (once the capability index holds the entry
-#: points) the distribution metadata parser.
+#: and cluster clients, typer's rich help, the other built-in commands, and (once the
+#: capability index holds the entry points) the distribution metadata parser.
 _NOT_FOR_A_LOCAL_JSON_BUILD = (
     "rich",
     "docker",
@@ -78,6 +78,12 @@ _NOT_FOR_A_LOCAL_JSON_BUILD = (
     "email",
     "zipfile",
     "csv",
+    "harmont_cli._commands.cache",
+    "harmont_cli._commands.init",
+    "harmont_cli._commands.plugin",
+    "harmont_cli._commands.render",
+    "harmont_cli._commands.trace",
+    "harmont_cli._commands.version",
 )
 
 
