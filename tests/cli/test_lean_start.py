@@ -67,8 +67,9 @@ def test_a_cached_help_imports_nothing_heavy(project: Project, tmp_path: Path) -
 
 
 #: What `hm run --runner local --format json` never uses: the terminal renderer, the engine
-#: and cluster clients, typer's rich help, the other built-in commands, and (once the
-#: capability index holds the entry points) the distribution metadata parser.
+#: and cluster clients, typer's rich help, the other built-in commands, the JSON decoder
+#: (events are only encoded), and (once the capability index holds the entry points) the
+#: distribution metadata parser.
 _NOT_FOR_A_LOCAL_JSON_BUILD = (
     "rich",
     "docker",
@@ -78,6 +79,7 @@ _NOT_FOR_A_LOCAL_JSON_BUILD = (
     "email",
     "zipfile",
     "csv",
+    "cattrs",
     "harmont_cli._commands.cache",
     "harmont_cli._commands.init",
     "harmont_cli._commands.plugin",
