@@ -47,7 +47,6 @@ How the end of a step comes back, with no in-band sentinel a step could forge:
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, final
 
@@ -195,6 +194,8 @@ class TokenFraming:
     """
 
     def __init__(self, *, token: bytes | None = None, session_cwd: str | None = None) -> None:
+        import secrets  # here: it imports hashlib's OpenSSL, which local sessions never need
+
         self.token: Final = token if token is not None else secrets.token_hex(16).encode()
         self._session_cwd = session_cwd
 

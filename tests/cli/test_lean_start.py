@@ -67,9 +67,9 @@ def test_a_cached_help_imports_nothing_heavy(project: Project, tmp_path: Path) -
 
 
 #: What `hm run --runner local --format json` never uses: the terminal renderer, the engine
-#: and cluster clients, typer's rich help, the other built-in commands, the JSON decoder
-#: (events are only encoded), and (once the capability index holds the entry points) the
-#: distribution metadata parser.
+#: and cluster clients and their sockets and random tokens, typer's rich help, the other
+#: built-in commands, the JSON decoder (events are only encoded), and (once the capability
+#: index holds the entry points) the distribution metadata parser.
 _NOT_FOR_A_LOCAL_JSON_BUILD = (
     "rich",
     "docker",
@@ -80,6 +80,8 @@ _NOT_FOR_A_LOCAL_JSON_BUILD = (
     "zipfile",
     "csv",
     "cattrs",
+    "socket",
+    "secrets",
     "harmont_cli._commands.cache",
     "harmont_cli._commands.init",
     "harmont_cli._commands.plugin",
