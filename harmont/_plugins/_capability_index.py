@@ -213,7 +213,9 @@ def _fingerprint(native_dirs: Iterable[str], files: Iterable[str]) -> str:
 def _distributions() -> list[str]:
     """
     The distributions on ``sys.path``: each one's metadata directory (its name holds the
-    version) with its time, and the size and time of its ``entry_points.txt``.
+    version) with its time, and the size and time of its ``entry_points.txt``. An entry
+    that is no directory (a zip archive, which may hold distributions too) counts by its
+    own size and time.
     """
     parts = [sys.version, sys.executable]
     for entry in sys.path:
@@ -221,6 +223,7 @@ def _distributions() -> list[str]:
         try:
             found = [e for e in os.scandir(entry or ".") if e.name.endswith(_DISTRIBUTION_SUFFIXES)]
         except OSError:
+            parts.append(_stat(entry))
             continue
         rows = [
             f"{e.name} {_mtime(e)} {_stat(os.path.join(e.path, _ENTRY_POINTS_FILE))}"  # noqa: PTH118

@@ -6,11 +6,13 @@ What `hm` imports to start: `--version` and a cached `--help` skip typer, typing
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
+import zipfile
 from typing import TYPE_CHECKING
 
-from tests.cli.test_capability_index import Site
+from tests.cli.test_capability_index import _PLUGIN, Site
 from tests.run.rig import TIMEOUT_SECONDS, command
 
 if TYPE_CHECKING:
@@ -123,3 +125,25 @@ def test_the_entry_points_kept_for_runs_follow_every_install(
         (True, False, True),
     ]
     assert [True, True] == ["no such thing" in b.stdout + b.stderr for b in broken]
+
+
+def test_the_entry_points_kept_for_runs_follow_a_replaced_zip_archive(
+    project: Project, tmp_path: Path
+) -> None:
+    """Distributions inside a zip on the import path are watched through the archive."""
+    archive = tmp_path / "plugins.zip"
+    project.env["PYTHONPATH"] = str(archive)
+    project.env["HM_TEST_IMPORTS"] = os.devnull
+
+    def install(name: str) -> list[str]:
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr(f"{name}.py", _PLUGIN.format(name=name, about=f"about {name}"))
+            info = f"{name}-1.0.0.dist-info"
+            zipped.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\n")
+            zipped.writestr(
+                f"{info}/entry_points.txt", f"[harmont.plugins]\n{name} = {name}:Plugin\n"
+            )
+        listed = project.hm("plugin", "list", raw=True).stdout
+        return [line.split()[0] for line in listed.splitlines()[1:] if "verb:" in line]
+
+    assert [["zalpha"], ["zbeta"]] == [install("zalpha"), install("zbeta")]
