@@ -221,7 +221,7 @@ def build_app(
     ) -> None:
         """hm: run Harmont CI pipelines locally."""
 
-    _commands.register(app)
+    _commands.register(app, verb)
     command = typer.main.get_command(app)
     if verb is None or verb not in BUILTIN_VERBS:
         assert isinstance(command, TyperGroup)  # the app has several commands

@@ -11,7 +11,6 @@ docker-py is imported inside the functions that need it: ``hm --help`` must not 
 from __future__ import annotations
 
 import os
-import socket
 from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol
 
 from harmont._errors import EngineUnavailable, PluginRuntimeError
@@ -94,6 +93,8 @@ def connect(*, timeout: int = BUILD_TIMEOUT_SECONDS) -> APIClient:
     :param timeout: how long each request waits for an answer, this first one included.
     :raises EngineUnavailable: the engine does not answer.
     """
+    import socket  # here, as docker-py: a local build never connects to the engine
+
     import requests
     from docker import APIClient
     from docker.errors import DockerException

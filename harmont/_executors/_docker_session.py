@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import select
-import socket
 import struct
 import time
 from typing import TYPE_CHECKING, Any, Final, final
@@ -26,6 +25,8 @@ from harmont._executors._token_session import TokenSession
 from harmont.protocol import StdStream
 
 if TYPE_CHECKING:
+    import socket
+
     from docker import APIClient
 
 __all__ = ["DockerSession"]
@@ -132,6 +133,8 @@ class _ExecSocket:
         if self._closed:
             return
         self._closed = True
+        import socket  # here: a local build never opens an engine socket
+
         with contextlib.suppress(OSError):
             self._socket.shutdown(socket.SHUT_WR)
         # The response, the SocketIO docker-py returned and the socket each hold the

@@ -40,7 +40,6 @@ into the next step's output.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
 from typing import Final, final
 
@@ -122,6 +121,8 @@ class TokenFraming:
     """
 
     def __init__(self, *, token: bytes | None = None, session_cwd: str | None = None) -> None:
+        import secrets  # here: it imports hashlib's OpenSSL, which local sessions never need
+
         self.token: Final = token if token is not None else secrets.token_hex(16).encode()
         self._session_cwd = session_cwd
 

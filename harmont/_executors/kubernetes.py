@@ -35,7 +35,6 @@ import atexit
 import contextlib
 import io
 import os
-import secrets
 import tarfile
 import tempfile
 import threading
@@ -241,6 +240,8 @@ def _pod_name(run_id: uuid.UUID, step_key: str) -> str:
     """A DNS label: run prefix, the step's key, a random suffix (retries, forks)."""
     key = sanitise(step_key).replace("_", "-")
     base = f"hm-{run_id.hex[:8]}-{key}"[:_NAME_LIMIT].rstrip("-")
+    import secrets  # here: it imports hashlib's OpenSSL, which a run without pods never needs
+
     return f"{base}-{secrets.token_hex(3)}"
 
 
@@ -399,6 +400,8 @@ class KubernetesExecutor(ChainExecutor[_Pod]):
         exec, started only after this returns, finds it whole or not at all (and then
         fails loudly, as ``.`` of a missing file does, rather than opening without the env).
         """
+        import secrets  # as in _pod_name
+
         path = f"{_SHELL_ENV_DIR}/hm-shell-env-{secrets.token_hex(8)}"
         write = (
             f"mkdir -p {_SHELL_ENV_DIR} && umask 077 && head -c {len(exports)} > {path}.part"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from harmont._errors import InvalidIR
 from harmont._ir._json import Fields, describe
-from harmont._ir._model import Dependency, PipelineIR
+from harmont._ir._model import PipelineIR, WaitBarrier
 from harmont._ir._steps import (
     COMMAND_FIELDS,
     check_acyclic,
@@ -47,7 +47,7 @@ def parse_flat(document: Fields) -> PipelineIR:
     default_image = document.string("default_image")
     timeout_seconds = document.seconds("timeout_seconds")
     steps: list[CommandStep] = []
-    dependencies: list[Dependency] = []
+    waits: list[WaitBarrier] = []
     keyed: list[tuple[str, str]] = []
     where_of: dict[str, str] = {}
 
@@ -62,6 +62,14 @@ def parse_flat(document: Fields) -> PipelineIR:
         if kind == "wait":
             continues = fields.boolean("continue_on_failure", default=False)
             if current:
+                if previous:
+                    waits.append(
+                        WaitBarrier(
+                            steps=tuple(current),
+                            after=tuple(previous),
+                            requires_success=requires_success,
+                        )
+                    )
                 previous, current = current, []
                 requires_success = not continues
             else:  # a run of waits: any one of them that stops on failure wins
@@ -84,11 +92,13 @@ def parse_flat(document: Fields) -> PipelineIR:
                 env=fields.environment("env"),
             )
         )
-        dependencies.extend(
-            Dependency(step=key, after=after, requires_success=requires_success)
-            for after in previous
-        )
         current.append(key)
+    if previous and current:
+        waits.append(
+            WaitBarrier(
+                steps=tuple(current), after=tuple(previous), requires_success=requires_success
+            )
+        )
 
     unique_keys(keyed)
     known = {step.key for step in steps}
@@ -100,11 +110,12 @@ def parse_flat(document: Fields) -> PipelineIR:
                 "name the key of another step, or drop builds_in to start from an image",
                 where=where,
             )
-    check_acyclic(steps, dependencies, where_of=where_of)
-    return PipelineIR(
+    ir = PipelineIR(
         steps=tuple(steps),
-        dependencies=tuple(dependencies),
+        dependencies=tuple(waits),
         env=env,
         default_image=default_image,
         timeout_seconds=timeout_seconds,
     )
+    check_acyclic(ir, where_of=where_of)
+    return ir

@@ -133,9 +133,10 @@ def parse_graph(document: Fields) -> PipelineIR:
 
     for child, (source, _) in parent.items():
         steps[child] = attrs.evolve(steps[child], builds_in=steps[source].key)
-    check_acyclic(steps, dependencies, where_of=where_of)
-    return PipelineIR(
+    ir = PipelineIR(
         steps=tuple(steps),
         dependencies=tuple(dependencies),
         timeout_seconds=timeout_seconds,
     )
+    check_acyclic(ir, where_of=where_of)
+    return ir

@@ -7,18 +7,28 @@ The model keeps exactly that and nothing of the form it came from: ``builds_in``
 the step (:class:`~harmont.protocol.CommandStep`), every other ordering constraint is a
 :class:`Dependency`. Wait steps of the flat form and ``depends_on`` edges of the graph form
 both become dependencies, so the planner never needs to know which form it was given.
+
+A wait of the flat form makes every step after it depend on every step before it: N x M
+dependencies. The model keeps such a wait as one :class:`WaitBarrier` and builds its
+:class:`Dependency` objects only when :attr:`PipelineIR.dependencies` is read; loading,
+validating and planning read :meth:`PipelineIR.dependency_groups` instead, whose size
+grows with the steps, not with their product.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import attrs
 
 from harmont.protocol import CommandStep, Value
 
-__all__ = ["Definition", "Dependency", "PipelineIR", "Registration"]
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["Definition", "Dependency", "PipelineIR", "Registration", "WaitBarrier"]
 
 
 def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -43,6 +53,43 @@ class Dependency:
 
 
 @attrs.frozen(kw_only=True)
+class WaitBarrier:
+    """
+    A wait of the flat form: each step of ``steps`` depends on each step of ``after``.
+
+    The same as ``len(steps) * len(after)`` :class:`Dependency` objects, ordered by
+    waiting step, then by the step waited for, as the flat form lists them.
+    """
+
+    #: The keys of the steps after the wait, in document order.
+    steps: tuple[str, ...]
+    #: The keys of the steps before it, in document order.
+    after: tuple[str, ...]
+    requires_success: bool = True
+
+    def expand(self) -> Iterator[Dependency]:
+        """The dependencies the wait stands for, in document order."""
+        required = self.requires_success
+        for step in self.steps:
+            for after in self.after:
+                yield Dependency(step=step, after=after, requires_success=required)
+
+
+#: What a pipeline keeps of its dependencies: each one, or a wait standing for many.
+_Ordering = Dependency | WaitBarrier
+
+
+def _expanded(ordering: tuple[_Ordering, ...]) -> tuple[Dependency, ...]:
+    if all(type(item) is Dependency for item in ordering):
+        return ordering  # type: ignore[return-value]  # narrowed by the check above
+    return tuple(
+        dependency
+        for item in ordering
+        for dependency in (item.expand() if isinstance(item, WaitBarrier) else (item,))
+    )
+
+
+@attrs.frozen(kw_only=True, repr=False)
 class PipelineIR:
     """
     One pipeline, validated: unique keys, no dangling reference, no cycle.
@@ -53,8 +100,10 @@ class PipelineIR:
 
     #: The command steps in document order (the DSL writes parents before children).
     steps: tuple[CommandStep, ...]
-    #: Ordering constraints besides ``builds_in``, in document order.
-    dependencies: tuple[Dependency, ...] = ()
+    #: Ordering constraints besides ``builds_in``, in document order: passed as
+    #: ``dependencies=``, read back whole through :attr:`dependencies`. Two pipelines
+    #: compare by the dependencies they stand for, whatever their form.
+    _dependencies: tuple[_Ordering, ...] = attrs.field(default=(), eq=_expanded)
     #: Pipeline-wide env (flat form); the graph form carries merged env on each step.
     env: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
     #: Image for root steps that name none (flat form ``default_image``).
@@ -62,12 +111,36 @@ class PipelineIR:
     #: Whole-build wall-clock budget in seconds.
     timeout_seconds: int | None = None
 
+    @property
+    def dependencies(self) -> tuple[Dependency, ...]:
+        """Ordering constraints besides ``builds_in``, one per pair of steps, in document order."""
+        return _expanded(self._dependencies)
+
+    def dependency_groups(self) -> Iterator[tuple[tuple[str, ...], tuple[str, ...], bool]]:
+        """
+        The dependencies as ``(steps, after, requires_success)`` groups: each step of
+        ``steps`` waits for each of ``after``. A wait is one group, however many steps
+        it orders, so a reader that takes groups whole stays linear in the steps.
+        """
+        for item in self._dependencies:
+            if isinstance(item, WaitBarrier):
+                yield item.steps, item.after, item.requires_success
+            else:
+                yield (item.step,), (item.after,), item.requires_success
+
     def step(self, key: str) -> CommandStep:
         """Return the step named ``key``; raise ``KeyError`` if there is none."""
         for step in self.steps:
             if step.key == key:
                 return step
         raise KeyError(key)
+
+    def __repr__(self) -> str:
+        return (
+            f"PipelineIR(steps={self.steps!r}, dependencies={self.dependencies!r}, "
+            f"env={self.env!r}, default_image={self.default_image!r}, "
+            f"timeout_seconds={self.timeout_seconds!r})"
+        )
 
 
 @attrs.frozen(kw_only=True)

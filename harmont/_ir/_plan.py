@@ -159,18 +159,7 @@ def plan(
     ]
     position = {step.key: index for index, step in enumerate(steps)}
 
-    # Everything a step waits for, with whether it must have succeeded; builds_in counts.
-    waits_for: list[dict[int, bool]] = [{} for _ in steps]
-    children: list[list[int]] = [[] for _ in steps]
-    for index, step in enumerate(steps):
-        if step.builds_in is not None:
-            parent = position[step.builds_in]
-            waits_for[index][parent] = True
-            children[parent].append(index)
-    for dependency in ir.dependencies:
-        waiting = waits_for[position[dependency.step]]
-        after = position[dependency.after]
-        waiting[after] = waiting.get(after, False) or dependency.requires_success
+    waits_for, children = _needs(ir, steps, position)
 
     # Grow each chain from its head (a step that is not its parent's only child), in
     # document order, following only children: the tie-break of the order below.
@@ -226,6 +215,32 @@ def plan(
     return Plan(
         chains=tuple(chains), default_runner=default_runner, timeout_seconds=ir.timeout_seconds
     )
+
+
+def _needs(
+    ir: PipelineIR, steps: list[CommandStep], position: Mapping[str, int]
+) -> tuple[list[dict[int, bool]], list[list[int]]]:
+    """
+    Everything each step waits for (``builds_in`` counts), with whether it must have
+    succeeded; and each step's children. A wait is taken whole: one dict update per step
+    behind it, not one Python step per dependency.
+    """
+    waits_for: list[dict[int, bool]] = [{} for _ in steps]
+    children: list[list[int]] = [[] for _ in steps]
+    for index, step in enumerate(steps):
+        if step.builds_in is not None:
+            parent = position[step.builds_in]
+            waits_for[index][parent] = True
+            children[parent].append(index)
+    for keys, after_keys, required in ir.dependency_groups():
+        waited = [position[key] for key in after_keys]
+        for key in keys:
+            waiting = waits_for[position[key]]
+            if required:  # a need of success wins over a wait that does not need it
+                waiting.update(dict.fromkeys(waited, True))
+            else:
+                waiting.update({index: False for index in waited if index not in waiting})
+    return waits_for, children
 
 
 def _chain_waits(

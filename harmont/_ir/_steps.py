@@ -14,7 +14,7 @@ from harmont.protocol import CacheSpec, CommandStep
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from harmont._ir._model import Dependency
+    from harmont._ir._model import PipelineIR
 
 __all__ = [
     "CACHE_FIELDS",
@@ -110,52 +110,57 @@ def unique_keys(keyed: Iterable[tuple[str, str]]) -> None:
         first[key] = where
 
 
-def check_acyclic(
-    steps: Iterable[CommandStep],
-    dependencies: Iterable[Dependency],
-    *,
-    where_of: Mapping[str, str],
-) -> None:
+def check_acyclic(ir: PipelineIR, *, where_of: Mapping[str, str]) -> None:
     """
     Reject a cycle over ``builds_in`` and dependencies, naming every step on it.
 
+    A wait is one node of the search between the steps before it and those after it, so
+    the search stays linear in the steps however many dependencies the wait stands for.
+
     :param where_of: for each key, the place to name in the error (``node 2``...).
     """
-    successors: dict[str, list[str]] = {}
+    # Steps are their keys; a wait is ("wait", n), which no key can equal.
+    successors: dict[str | tuple[str, int], list[str | tuple[str, int]]] = {}
     order: list[str] = []
-    for step in steps:
+    for step in ir.steps:
         order.append(step.key)
         successors.setdefault(step.key, [])
         if step.builds_in is not None:
             successors.setdefault(step.builds_in, []).append(step.key)
-    for dependency in dependencies:
-        successors.setdefault(dependency.after, []).append(dependency.step)
+    for index, (waiting, after, _) in enumerate(ir.dependency_groups()):
+        if len(waiting) == 1 and len(after) == 1:
+            successors.setdefault(after[0], []).append(waiting[0])
+            continue
+        barrier = ("wait", index)
+        successors[barrier] = list(waiting)
+        for key in after:
+            successors.setdefault(key, []).append(barrier)
 
     # Iterative depth-first search: an explicit stack keeps deep chains off Python's
     # recursion limit. A grey node met again closes a cycle; the stack holds its path.
     white, grey, black = 0, 1, 2
-    colour = dict.fromkeys(order, white)
+    colour: dict[str | tuple[str, int], int] = dict.fromkeys(order, white)
     for root in order:
         if colour[root] != white:
             continue
         colour[root] = grey
-        path = [root]
+        path: list[str | tuple[str, int]] = [root]
         stack = [iter(successors[root])]
         while stack:
             nxt = next(stack[-1], None)
             if nxt is None:
                 colour[path.pop()] = black
                 stack.pop()
-            elif colour[nxt] == grey:
-                cycle = [*path[path.index(nxt) :], nxt]
-                shown = " -> ".join(repr(key) for key in cycle)
-                where = where_of.get(nxt, f"step {nxt!r}")
+            elif colour.get(nxt, white) == grey:
+                keys = [node for node in path[path.index(nxt) :] if isinstance(node, str)]
+                shown = " -> ".join(repr(key) for key in [*keys, keys[0]])
+                where = where_of.get(keys[0], f"step {keys[0]!r}")
                 raise InvalidIR(
                     f"{where}: cycle {shown}; a step cannot wait for itself, "
                     "remove one of these edges",
                     where=where,
                 )
-            elif colour[nxt] == white:
+            elif colour.get(nxt, white) == white:
                 colour[nxt] = grey
                 path.append(nxt)
                 stack.append(iter(successors[nxt]))

@@ -22,6 +22,13 @@ A lookup recomputes the fingerprint (directory listings and ``stat`` calls, no i
 and answers only when it matches, so the index is never stale. It is written only from a
 registry in which every plugin loaded: a broken or conflicting plugin is never cached, so
 it surfaces on every run exactly as it does without the index.
+
+The index also keeps the ``harmont.plugins`` entry points that discovery found, under a
+fingerprint of the distributions alone (their listing, and each one's
+``entry_points.txt`` size and time), so that a run lists its plugins without importing
+:mod:`importlib.metadata` or parsing any distribution's metadata. Only the list is kept:
+every plugin is still imported and validated on each run, so a broken or conflicting one
+surfaces as it always did.
 """
 
 from __future__ import annotations
@@ -32,17 +39,29 @@ import sys
 # Not `typing.TYPE_CHECKING`: a lookup must cost less than importing typing (or pathlib).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Iterable, Sequence
     from pathlib import Path
     from typing import Any, Final
 
-__all__ = ["index_path", "lookup_help", "store_help", "terminal_columns"]
+    #: One entry point as discovery reports it: ``(name, value, distribution, version)``.
+    EntryPointRow = tuple[str, str, str | None, str | None]
+
+__all__ = [
+    "index_path",
+    "lookup_entry_points",
+    "lookup_help",
+    "store_entry_points",
+    "store_help",
+    "terminal_columns",
+]
 
 #: Bump when the file's layout changes; a file of another format is rebuilt.
-_FORMAT: Final = 1
+_FORMAT: Final = 2
 #: The environment variables discovery reads (see ``load_registry``, ``native_dirs``).
 _DISCOVERY_ENV: Final = ("HOME", "HM_NO_PLUGIN_AUTOLOAD", "HM_DISABLE_PLUGINS", "HM_PLUGIN_PATH")
 _DISTRIBUTION_SUFFIXES: Final = (".dist-info", ".egg-info")
+#: Where a distribution declares its entry points, inside its metadata directory.
+_ENTRY_POINTS_FILE: Final = "entry_points.txt"
 #: The project's native plugin directory, relative to the working directory.
 _PROJECT_PLUGINS: Final = os.path.join(".harmont", "plugins")  # noqa: PTH118
 
@@ -82,7 +101,7 @@ def lookup_help(words: Sequence[str]) -> str | None:
     The help ``hm <words> --help`` prints, if the index holds it and is fresh; else None.
     """
     index = _read()
-    if index is None:
+    if index is None or "help" not in index:
         return None
     fingerprint = _fingerprint(index["native_dirs"], index["files"])
     if fingerprint != index["fingerprint"]:
@@ -107,19 +126,42 @@ def store_help(
     dirs = sorted({str(directory) for directory in native_dirs} - {project})
     watched = sorted(set(files))
     fingerprint = _fingerprint(dirs, watched)
-    index = _read()
-    if index is None or index["fingerprint"] != fingerprint:
-        index = {
-            "format": _FORMAT,
-            "fingerprint": fingerprint,
-            "native_dirs": dirs,
-            "files": watched,
-            "help": {},
-        }
+    index = _read() or {}
+    if index.get("fingerprint") != fingerprint:
+        index.update(fingerprint=fingerprint, native_dirs=dirs, files=watched, help={})
     index["help"][_entry(words)] = text
+    _write(index)
+
+
+def lookup_entry_points() -> list[EntryPointRow] | None:
+    """
+    The ``harmont.plugins`` entry points last stored, if no distribution changed since;
+    else None.
+    """
+    index = _read()
+    stored = index.get("entry_points") if index is not None else None
+    if not stored or stored.get("fingerprint") != "\n".join(_distributions()):
+        return None
+    return [(name, value, dist, version) for name, value, dist, version in stored["rows"]]
+
+
+def store_entry_points(rows: Iterable[EntryPointRow]) -> None:
+    """
+    Remember the entry points discovery found in the distributions installed now.
+
+    Best effort, as :func:`store_help`.
+    """
+    index = _read() or {}
+    index["entry_points"] = {"fingerprint": "\n".join(_distributions()), "rows": list(rows)}
+    _write(index)
+
+
+def _write(index: dict[str, Any]) -> None:
+    """Replace the index file with *index*; a file that cannot be written is left alone."""
     import json
     from pathlib import Path
 
+    index["format"] = _FORMAT
     path = Path(index_path())
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
@@ -157,32 +199,47 @@ def _read() -> dict[str, Any] | None:
 
 def _fingerprint(native_dirs: Iterable[str], files: Iterable[str]) -> str:
     """Everything the registry's capabilities depend on, as one comparable string."""
-    parts = [sys.version, sys.executable]
-    parts += [f"{name}={os.environ.get(name, '')}" for name in _DISCOVERY_ENV]
-    parts += ["project", *_listing(_PROJECT_PLUGINS, lambda name: True, size=True)]
-    for entry in sys.path:
-        parts.append(f"path {entry}")
-        parts += _listing(entry, lambda name: name.endswith(_DISTRIBUTION_SUFFIXES), size=False)
+    parts = [f"{name}={os.environ.get(name, '')}" for name in _DISCOVERY_ENV]
+    parts += ["project", *_listing(_PROJECT_PLUGINS)]
+    parts += _distributions()
     for directory in native_dirs:
         parts.append(f"native {directory}")
-        parts += _listing(directory, lambda name: True, size=True)
+        parts += _listing(directory)
     for file in files:
         parts.append(f"file {file} {_stat(file)}")
     return "\n".join(parts)
 
 
-def _listing(directory: str, wanted: Callable[[str], bool], *, size: bool) -> list[str]:
-    """``name [size] mtime`` of each entry of *directory* that *wanted* accepts, sorted."""
+def _distributions() -> list[str]:
+    """
+    The distributions on ``sys.path``: each one's metadata directory (its name holds the
+    version) with its time, and the size and time of its ``entry_points.txt``. An entry
+    that is no directory (a zip archive, which may hold distributions too) counts by its
+    own size and time.
+    """
+    parts = [sys.version, sys.executable]
+    for entry in sys.path:
+        parts.append(f"path {entry}")
+        try:
+            found = [e for e in os.scandir(entry or ".") if e.name.endswith(_DISTRIBUTION_SUFFIXES)]
+        except OSError:
+            parts.append(_stat(entry))
+            continue
+        rows = [
+            f"{e.name} {_mtime(e)} {_stat(os.path.join(e.path, _ENTRY_POINTS_FILE))}"  # noqa: PTH118
+            for e in found
+        ]
+        parts += sorted(rows)
+    return parts
+
+
+def _listing(directory: str) -> list[str]:
+    """``name size mtime`` of each entry of *directory*, sorted."""
     try:
         entries = list(os.scandir(directory or "."))
     except OSError:
         return []
-    rows = []
-    for entry in entries:
-        if wanted(entry.name):
-            rows.append(f"{entry.name} {_stat(entry.path) if size else _mtime(entry)}")
-    rows.sort()
-    return rows
+    return sorted(f"{entry.name} {_stat(entry.path)}" for entry in entries)
 
 
 def _mtime(entry: os.DirEntry[str]) -> str:

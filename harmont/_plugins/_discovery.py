@@ -4,12 +4,18 @@ Where plugins come from: the ``harmont.plugins`` entry points and the native dir
 Discovery only *finds* candidates; it imports nothing. Importing a Python plugin and
 validating its manifest is the registry's job (``_manager.py``), so a candidate that is
 disabled by name is never imported at all.
+
+Reading the entry points means importing :mod:`importlib.metadata` and parsing every
+distribution's metadata, which costs a run more than the rest of discovery; the entry
+points found are kept in the capability index, under a fingerprint of the installed
+distributions, and read back from there while nothing was installed, upgraded or removed.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
+import importlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
@@ -19,11 +25,14 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from harmont._plugins._capability_index import EntryPointRow
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "FIRST_PARTY_DISTRIBUTION",
     "NATIVE_SUFFIX",
     "Candidate",
+    "EntryPoint",
     "PluginKind",
     "entry_point_candidates",
     "native_candidates",
@@ -41,6 +50,35 @@ FIRST_PARTY_DISTRIBUTION: Final = "harmont"
 NATIVE_SUFFIX: Final = {"win32": ".dll", "darwin": ".dylib"}.get(sys.platform, ".so")
 
 PluginKind = Literal["python", "native"]
+
+#: :class:`importlib.metadata.EntryPoint`'s own grammar of an entry point's value.
+_ENTRY_POINT_VALUE: Final = re.compile(
+    r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$"
+)
+
+
+@attrs.frozen
+class EntryPoint:
+    """
+    A ``harmont.plugins`` entry point: its name and its ``module:attr`` value.
+
+    Loads as :meth:`importlib.metadata.EntryPoint.load` does, without importing
+    :mod:`importlib.metadata`, so that an entry point read back from the capability index
+    costs nothing until it is loaded.
+    """
+
+    name: str
+    value: str
+
+    def load(self) -> object:
+        """Import the module and return the named attribute (the module if none is named)."""
+        match = _ENTRY_POINT_VALUE.match(self.value)
+        if match is None:
+            raise ValueError(f"malformed entry point value {self.value!r}")
+        loaded: object = importlib.import_module(match.group("module"))
+        for name in filter(None, (match.group("attr") or "").split(".")):
+            loaded = getattr(loaded, name)
+        return loaded
 
 
 @attrs.frozen(kw_only=True)
@@ -60,7 +98,7 @@ class Candidate:
     #: Shipped with harmont itself (its own entry points).
     builtin: bool = False
     #: The entry point to load, for Python plugins.
-    entry_point: importlib.metadata.EntryPoint | None = None
+    entry_point: EntryPoint | None = None
     #: Name and version of the distribution that declares the entry point.
     distribution: str | None = None
     distribution_version: str | None = None
@@ -75,20 +113,23 @@ def entry_point_candidates(*, include_third_party: bool = True) -> list[Candidat
     Third-party entry points follow in name order, so hook order does not depend on the
     order of ``sys.path`` entries or of a directory listing.
     """
+    from harmont._plugins._capability_index import lookup_entry_points, store_entry_points
+
+    found = lookup_entry_points()
+    if found is None:
+        found = _installed_entry_points()
+        store_entry_points(found)
     first_party: list[Candidate] = []
     third_party: list[Candidate] = []
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = entry_point.dist
-        dist_name = dist.name if dist is not None else None
-        dist_version = dist.version if dist is not None else None
+    for name, value, dist_name, dist_version in found:
         builtin = dist_name == FIRST_PARTY_DISTRIBUTION
         where = f" ({dist_name} {dist_version})" if dist_name else ""
         candidate = Candidate(
-            name=entry_point.name,
+            name=name,
             kind="python",
-            source=f"{entry_point.value}{where}",
+            source=f"{value}{where}",
             builtin=builtin,
-            entry_point=entry_point,
+            entry_point=EntryPoint(name, value),
             distribution=dist_name,
             distribution_version=dist_version,
         )
@@ -96,6 +137,28 @@ def entry_point_candidates(*, include_third_party: bool = True) -> list[Candidat
     if not include_third_party:
         return first_party
     return first_party + sorted(third_party, key=lambda c: (c.name, c.source))
+
+
+def _installed_entry_points() -> list[EntryPointRow]:
+    """
+    ``(name, value, distribution, version)`` of every ``harmont.plugins`` entry point, as
+    :func:`importlib.metadata.entry_points` finds them (one distribution per name, the
+    first on ``sys.path``).
+    """
+    import importlib.metadata
+
+    found: list[EntryPointRow] = []
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = entry_point.dist
+        found.append(
+            (
+                entry_point.name,
+                entry_point.value,
+                dist.name if dist is not None else None,
+                dist.version if dist is not None else None,
+            )
+        )
+    return found
 
 
 def user_plugin_dir(env: Mapping[str, str]) -> Path:

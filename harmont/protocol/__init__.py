@@ -66,8 +66,8 @@ if TYPE_CHECKING:
     from harmont.protocol._borsh import to_borsh as to_borsh
     from harmont.protocol._json import from_dict as from_dict
     from harmont.protocol._json import from_json as from_json
-    from harmont.protocol._json import to_dict as to_dict
-    from harmont.protocol._json import to_json as to_json
+    from harmont.protocol._json_encode import to_dict as to_dict
+    from harmont.protocol._json_encode import to_json as to_json
 
 __all__ = [
     "API_VERSION",
@@ -132,8 +132,8 @@ _CODECS: Final = {
     "to_borsh": "harmont.protocol._borsh",
     "from_dict": "harmont.protocol._json",
     "from_json": "harmont.protocol._json",
-    "to_dict": "harmont.protocol._json",
-    "to_json": "harmont.protocol._json",
+    "to_dict": "harmont.protocol._json_encode",
+    "to_json": "harmont.protocol._json_encode",
 }
 
 __getattr__ = lazy_getattr(__name__, _CODECS)

@@ -1,11 +1,12 @@
 """
-The JSON codec: exactly the serde shapes of docs/protocol.md, through one cattrs Converter.
+The JSON decoder: exactly the serde shapes of docs/protocol.md, through one cattrs Converter.
 
 Tagged enums carry their tag first (``{"kind": "step_log", ...}``), UUIDs are hyphenated
 strings, timestamps RFC 3339 UTC with ``Z``, ``Value`` is untagged and round-trips with
 ordinary JSON. Decoding is strict where serde is: a string is never coerced into a number
 or back, ``ExecutorInput``, ``HookEvent`` and ``SubcommandInput`` reject unknown fields,
-and every failure is one :class:`~harmont.DecodeError` naming the JSON path.
+and every failure is one :class:`~harmont.DecodeError` naming the JSON path. Encoding is
+:mod:`._json_encode`'s, which needs no cattrs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime
 import enum
 import json
-import math
 import re
 import typing
 import uuid
@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import cattrs
 from cattrs.errors import BaseValidationError, IterableValidationError, IterableValidationNote
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn
 from cattrs.v import format_exception, transform_error
 
 from harmont._errors import DecodeError
 from harmont.protocol._execution import ExecutorInput
 from harmont.protocol._hooks import HookEvent
-from harmont.protocol._ir import OMIT_WHEN_NONE
+from harmont.protocol._json_encode import TAG
 from harmont.protocol._scalars import CHAR, I64_WIDTH, IntWidth, TextKind, is_semver
 from harmont.protocol._schema import UNIONS, is_value_type, resolve_class, type_name, union_of
 from harmont.protocol._subcommand import SubcommandInput
@@ -36,11 +36,10 @@ from harmont.protocol._subcommand import SubcommandInput
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["from_dict", "from_json", "to_dict", "to_json"]
+__all__ = ["from_dict", "from_json"]
 
 #: Classes whose JSON form rejects unknown fields (``#[serde(deny_unknown_fields)]``).
 _CLOSED: Final = frozenset({ExecutorInput, HookEvent, SubcommandInput})
-_TAG: Final = "kind"
 _RFC3339: Final = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})",
     re.ASCII,
@@ -49,25 +48,6 @@ _RFC3339: Final = re.compile(
 
 class _Invalid(ValueError):
     """A JSON value of the wrong shape; its message is shown to the user as is."""
-
-
-def to_json(obj: object) -> str:
-    """
-    Encode a protocol object as compact JSON, tag first, fields in declaration order.
-
-    :raises ValueError: when a field holds a value JSON cannot carry (see :func:`to_dict`).
-    """
-    return json.dumps(to_dict(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def to_dict(obj: object) -> Any:
-    """
-    The JSON shape of a protocol object as plain data (dicts, lists, str, int...).
-
-    :raises ValueError: for an integer outside its wire width or a ``Value`` holding
-        something that is not JSON-like.
-    """
-    return _converter().unstructure(obj)
 
 
 def from_json(tp: Any, text: str | bytes) -> Any:
@@ -138,7 +118,7 @@ def _converter() -> cattrs.Converter:
     return _CONVERTER
 
 
-def _build_converter() -> cattrs.Converter:  # noqa: PLR0915 (one registration per wire shape)
+def _build_converter() -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=True)
 
     def strict(kind: type, what: str) -> Callable[[Any, Any], Any]:
@@ -163,16 +143,10 @@ def _build_converter() -> cattrs.Converter:  # noqa: PLR0915 (one registration p
     conv.register_structure_hook_factory(
         lambda tp: isinstance(_marker(tp), IntWidth | TextKind), annotated
     )
-    conv.register_unstructure_hook_factory(
-        lambda tp: isinstance(_marker(tp), IntWidth), lambda tp: _int_unstructure(_marker(tp))
-    )
 
     conv.register_structure_hook(uuid.UUID, _structure_uuid)
-    conv.register_unstructure_hook(uuid.UUID, str)
     conv.register_structure_hook(datetime.datetime, _structure_timestamp)
-    conv.register_unstructure_hook(datetime.datetime, _format_timestamp)
     conv.register_structure_hook_func(is_value_type, lambda value, _: _structure_value(value))
-    conv.register_unstructure_hook_func(is_value_type, _unstructure_value)
     conv.register_structure_hook_factory(
         lambda tp: isinstance(tp, type) and issubclass(tp, enum.Enum), _enum_hook
     )
@@ -208,13 +182,7 @@ def _build_converter() -> cattrs.Converter:  # noqa: PLR0915 (one registration p
         return structure
 
     conv.register_structure_hook_factory(is_tuple, tuple_hook)
-    conv.register_unstructure_hook_factory(is_tuple, lambda _: _unstructure_list(conv))
     conv.register_structure_hook_factory(is_str_dict, dict_hook)
-    # BTreeMap: serde writes the keys in order.
-    conv.register_unstructure_hook_factory(
-        is_str_dict,
-        lambda _: lambda value: {key: conv.unstructure(value[key]) for key in sorted(value)},
-    )
 
     def class_structure(cls: type[Any]) -> Callable[[Any, Any], Any]:
         resolve_class(cls)
@@ -227,28 +195,15 @@ def _build_converter() -> cattrs.Converter:  # noqa: PLR0915 (one registration p
 
         return structure
 
-    def class_unstructure(cls: type[Any]) -> Callable[[Any], Any]:
-        resolve_class(cls)
-        overrides: dict[str, Any] = {
-            name: override(omit_if_default=True) for name in OMIT_WHEN_NONE.get(cls, ())
-        }
-        inner = make_dict_unstructure_fn(cls, conv, **overrides)
-        kind = getattr(cls, "KIND", None)
-        if kind is None:
-            return inner
-        return lambda obj: {_TAG: kind, **inner(obj)}
-
     conv.register_structure_hook_factory(attrs.has, class_structure)
-    conv.register_unstructure_hook_factory(attrs.has, class_unstructure)
 
     for union in UNIONS:
         conv.register_structure_hook(union, _union_hook(conv, union))
-        conv.register_unstructure_hook(union, lambda obj: conv.unstructure(obj, type(obj)))
 
     def variant_of(value: Any, target: _VariantOf) -> Any:
         obj = conv.structure(value, target.union)
         if type(obj) is not target.cls:
-            raise _Invalid(f"expected {_TAG} {target.cls.KIND!r}, got {obj.KIND!r}")
+            raise _Invalid(f"expected {TAG} {target.cls.KIND!r}, got {obj.KIND!r}")
         return obj
 
     conv.register_structure_hook_func(lambda tp: isinstance(tp, _VariantOf), variant_of)
@@ -281,12 +236,12 @@ def _union_hook(conv: cattrs.Converter, union: Any) -> Callable[[Any, Any], Any]
     def structure(value: Any, _: Any) -> Any:
         if type(value) is not dict:
             raise _Invalid(f"expected an object, got {_show(value)}")
-        kind = value.get(_TAG)
+        kind = value.get(TAG)
         cls = variants.get(kind) if type(kind) is str else None
         if cls is None:
             got = "none" if kind is None else _show(kind)
-            raise _Invalid(f"expected {_TAG} to be one of {expected}, got {got}")
-        return conv.structure({k: v for k, v in value.items() if k != _TAG}, cls)
+            raise _Invalid(f"expected {TAG} to be one of {expected}, got {got}")
+        return conv.structure({k: v for k, v in value.items() if k != TAG}, cls)
 
     return structure
 
@@ -298,15 +253,6 @@ def _int_hook(width: IntWidth) -> Callable[[Any, Any], int]:
         return value
 
     return structure
-
-
-def _int_unstructure(width: IntWidth) -> Callable[[Any], int]:
-    def unstructure(value: Any) -> int:
-        if type(value) is not int or not width.lo <= value <= width.hi:
-            raise ValueError(f"expected {width.name} ({width.lo}..{width.hi}), got {value!r}")
-        return value
-
-    return unstructure
 
 
 def _char_hook(value: Any, _: Any) -> str:
@@ -364,25 +310,6 @@ def _structure_timestamp(value: Any, _: Any) -> datetime.datetime:
         raise _Invalid(f"expected an RFC 3339 timestamp, got {value!r} ({exc})") from None
 
 
-def _format_timestamp(value: datetime.datetime) -> str:
-    """RFC 3339 in UTC with ``Z``, with 0, 3 or 6 fraction digits as chrono writes them."""
-    if value.utcoffset() is None:
-        raise ValueError(f"expected a timezone-aware datetime, got {value!r}")
-    utc = value.astimezone(datetime.UTC)
-    micros = utc.microsecond
-    if micros == 0:
-        fraction = ""
-    elif micros % 1000 == 0:
-        fraction = f".{micros // 1000:03d}"
-    else:
-        fraction = f".{micros:06d}"
-    # Not strftime's %Y: it drops the leading zeros of years before 1000 on glibc.
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
-        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}{fraction}Z"
-    )
-
-
 def _structure_value(value: Any) -> Any:
     """Plain JSON data to a Value: integers beyond i64 become floats, as in serde."""
     kind = type(value)
@@ -398,27 +325,6 @@ def _structure_value(value: Any) -> Any:
                 raise _Invalid(f"expected object keys to be strings, got {_show(key)}")
         return {key: _structure_value(item) for key, item in value.items()}
     raise _Invalid(f"expected a JSON value, got {_show(value)}")
-
-
-def _unstructure_value(value: Any) -> Any:
-    """A Value to plain JSON data: objects sorted by key, non-finite floats as null."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        if not I64_WIDTH.lo <= value <= I64_WIDTH.hi:
-            raise ValueError(f"Value integers must fit i64, got {value}")
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list):
-        return [_unstructure_value(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _unstructure_value(value[key]) for key in sorted(value)}
-    raise ValueError(f"expected a JSON-like Value, got {type(value).__name__} {value!r}")
-
-
-def _unstructure_list(conv: cattrs.Converter) -> Callable[[Any], list[Any]]:
-    return lambda items: [conv.unstructure(item, type(item)) for item in items]
 
 
 def _show(value: Any) -> str:

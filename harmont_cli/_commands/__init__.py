@@ -2,37 +2,44 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Final
 
 from harmont._plugins._manager import BUILTIN_VERBS
-from harmont_cli._commands import (
-    cache,
-    config,
-    debug,
-    init,
-    pipelines,
-    plugin,
-    render,
-    run,
-    trace,
-    version,
-)
 
 if TYPE_CHECKING:
     import typer
 
 __all__ = ["BUILTIN_VERBS", "register"]
 
+#: The command modules, in the order `hm --help` lists them.
+_MODULES: Final = (
+    "version",
+    "pipelines",
+    "render",
+    "plugin",
+    "run",
+    "debug",
+    "cache",
+    "init",
+    "config",
+    "trace",
+)
 
-def register(app: typer.Typer) -> None:
-    """Add every built-in command to ``app``."""
-    version.register(app)
-    pipelines.register(app)
-    render.register(app)
-    plugin.register(app)
-    run.register(app)
-    debug.register(app)
-    cache.register(app)
-    init.register(app)
-    config.register(app)
-    trace.register(app)
+#: The modules a verb needs besides its own: `hm config` shows the keys of every command
+#: that reads the settings, `hm run` alone.
+_ALSO_NEEDED: Final = {"config": ("run",)}
+
+
+def register(app: typer.Typer, verb: str | None = None) -> None:
+    """
+    Add the built-in commands to ``app``: every one, or only those ``verb`` needs.
+
+    Typer turns each registered function into a click command up front (reading its
+    signature and type hints), so a command line naming a built-in verb registers that
+    verb alone, and neither imports nor converts the others.
+    """
+    wanted = {verb, *_ALSO_NEEDED.get(verb or "", ())} if verb in _MODULES else set(_MODULES)
+    for name in _MODULES:
+        if name in wanted:
+            importlib.import_module(f"{__name__}.{name}").register(app)

@@ -1,13 +1,18 @@
-"""What `hm` imports to start: `--version` and a cached `--help` skip typer, typing and plugins."""
+"""
+What `hm` imports to start: `--version` and a cached `--help` skip typer, typing and plugins;
+`hm run --runner local --format json` imports only what such a build uses.
+"""
 
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
+import zipfile
 from typing import TYPE_CHECKING
 
-from tests.cli.test_capability_index import Site
+from tests.cli.test_capability_index import _PLUGIN, Site
 from tests.run.rig import TIMEOUT_SECONDS, command
 
 if TYPE_CHECKING:
@@ -63,10 +68,82 @@ def test_a_cached_help_imports_nothing_heavy(project: Project, tmp_path: Path) -
     assert ([], ["alpha"]) == (_heavy(cached, allowed=("enum",)), site.imported())
 
 
-def test_a_local_json_build_imports_neither_rich_nor_docker(project: Project) -> None:
-    """`hm run --runner local --format json` needs no terminal renderer and no engine client."""
+#: What `hm run --runner local --format json` never uses: the terminal renderer, the engine
+#: and cluster clients and their sockets and random tokens, typer's rich help, the other
+#: built-in commands, the JSON decoder (events are only encoded), and (once the capability
+#: index holds the entry points) the distribution metadata parser.
+_NOT_FOR_A_LOCAL_JSON_BUILD = (
+    "rich",
+    "docker",
+    "kubernetes",
+    "typer.rich_utils",
+    "importlib.metadata",
+    "email",
+    "zipfile",
+    "csv",
+    "cattrs",
+    "socket",
+    "secrets",
+    "harmont_cli._commands.cache",
+    "harmont_cli._commands.init",
+    "harmont_cli._commands.plugin",
+    "harmont_cli._commands.render",
+    "harmont_cli._commands.trace",
+    "harmont_cli._commands.version",
+)
+
+
+def test_a_local_json_build_imports_nothing_it_does_not_use(project: Project) -> None:
+    """From the second run on, `hm run --runner local --format json` skips what it never uses."""
     project.pipeline(command("hello", "echo hi"))
+    _modules(project, *project.argv()[3:])
 
     modules = _modules(project, *project.argv()[3:])
 
-    assert [] == [m for m in modules if m.split(".")[0] in ("rich", "docker")]
+    assert [] == [m for m in modules if m.startswith(_NOT_FOR_A_LOCAL_JSON_BUILD)]
+
+
+def test_the_entry_points_kept_for_runs_follow_every_install(
+    project: Project, tmp_path: Path
+) -> None:
+    """Plugins installed, edited or broken after a run are seen by the next one as ever."""
+    site = Site(project, tmp_path)
+    site.install("alpha")
+    listed = [project.hm("plugin", "list", raw=True).stdout]
+    site.install("beta")
+    listed.append(project.hm("plugin", "list", raw=True).stdout)
+    points = site.path / "beta-1.0.0.dist-info" / "entry_points.txt"
+    points.write_text(points.read_text().replace("beta = ", "gamma = "))
+    listed.append(project.hm("plugin", "list", raw=True).stdout)
+    site.install("broken", body="raise ImportError('no such thing')\n")
+    broken = [project.hm("plugin", "list", raw=True) for _ in range(2)]
+
+    names = [{line.split()[0] for line in out.splitlines()[1:]} for out in listed]
+    assert [(n >= {"alpha"}, "beta" in n, "gamma" in n) for n in names] == [
+        (True, False, False),
+        (True, True, False),
+        (True, False, True),
+    ]
+    assert [True, True] == ["no such thing" in b.stdout + b.stderr for b in broken]
+
+
+def test_the_entry_points_kept_for_runs_follow_a_replaced_zip_archive(
+    project: Project, tmp_path: Path
+) -> None:
+    """Distributions inside a zip on the import path are watched through the archive."""
+    archive = tmp_path / "plugins.zip"
+    project.env["PYTHONPATH"] = str(archive)
+    project.env["HM_TEST_IMPORTS"] = os.devnull
+
+    def install(name: str) -> list[str]:
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr(f"{name}.py", _PLUGIN.format(name=name, about=f"about {name}"))
+            info = f"{name}-1.0.0.dist-info"
+            zipped.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\n")
+            zipped.writestr(
+                f"{info}/entry_points.txt", f"[harmont.plugins]\n{name} = {name}:Plugin\n"
+            )
+        listed = project.hm("plugin", "list", raw=True).stdout
+        return [line.split()[0] for line in listed.splitlines()[1:] if "verb:" in line]
+
+    assert [["zalpha"], ["zbeta"]] == [install("zalpha"), install("zbeta")]

@@ -181,6 +181,27 @@ class TestFlatForm:
             Dependency(step="b", after="a", requires_success=requires_success),
         ) == ir.dependencies
 
+    def test_a_wait_is_one_group_and_equals_its_dependencies_spelt_out(self) -> None:
+        """A wait is kept whole, however many steps it orders; it compares as its pairs."""
+        ir = hm.load_ir(
+            _flat(_cmd("a"), _cmd("b"), {"type": "wait"}, _cmd("c"), _cmd("d"), _cmd("e"))
+        )
+        spelt_out = PipelineIR(steps=ir.steps, dependencies=ir.dependencies)
+
+        assert [(("c", "d", "e"), ("a", "b"), True)] == list(ir.dependency_groups())
+        assert (6, spelt_out, repr(spelt_out)) == (len(ir.dependencies), ir, repr(ir))
+
+    def test_a_cycle_through_a_wait_names_the_steps_on_it(self) -> None:
+        """A step that builds in a step behind a wait it precedes closes a cycle."""
+        document = _flat(
+            _cmd("x"), _cmd("a", builds_in="c"), {"type": "wait"}, _cmd("b"), _cmd("c")
+        )
+
+        with pytest.raises(InvalidIR) as info:
+            hm.load_ir(document)
+
+        assert str(info.value).startswith("step 'c': cycle 'c' -> 'a' -> 'c';")
+
     def test_leading_wait_adds_no_dependency(self) -> None:
         """A wait with nothing before it orders nothing."""
         assert () == hm.load_ir(_flat({"type": "wait"}, _cmd("a"))).dependencies
