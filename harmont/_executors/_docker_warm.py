@@ -11,15 +11,22 @@ after the other) instead of after.
 
 The run's id is not known during the check, so such a container carries a token of this
 process in the run label's place. The run whose step takes a container removes it as it
-removes its own (the executor counts it among the run's by id); one nobody takes (its
-root step was a cache hit, the build never started) is handed back for removal by
-:meth:`WarmStarts.discard` at the end of any run and at exit, and a forced exit finds them
-all by the token's label (:meth:`WarmStarts.forced`).
+removes its own (the executor counts it among the run's by id). The first run to take from
+a batch owns it, and no other run takes from it after: when that run ends, the batch's
+containers nobody took (their roots were cache hits) are handed back for removal
+(:meth:`WarmStarts.end_run`); a concurrent run's batch is never touched. A batch not taken
+from within :data:`TAKE_WITHIN_SECONDS` of its check (the build never started: another
+runner's check failed, the user pressed Ctrl-C, the embedding program gave up) is removed on
+its own, so a long-lived program leaks none; a root step that comes later starts its own
+container, as without this. At exit every batch left goes (:meth:`WarmStarts.close`), and
+a forced exit finds them all by the token's label (:meth:`WarmStarts.forced`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 import uuid
 from typing import TYPE_CHECKING, Any, Final, final
 
@@ -30,12 +37,16 @@ from harmont._executors._docker_workspace import WORKSPACE
 from harmont._orchestrator._cache import sanitise
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from docker import APIClient
 
+    #: Force-removes containers by id, suppressing the engine's errors.
+    Remove = Callable[[APIClient, Sequence[str]], None]
+
 __all__ = [
     "KEEPER",
+    "TAKE_WITHIN_SECONDS",
     "WarmContainer",
     "WarmStarts",
     "container_name",
@@ -56,6 +67,10 @@ KEEPER: Final = (
 _NAME_LIMIT: Final = 100
 #: How long ending waits for the creations in flight to land, so that none is left.
 _SETTLE_SECONDS: Final = 30.0
+#: How long after its check a batch nobody has taken from is removed on its own: far longer
+#: than packing the source and setting the scheduler up, far shorter than a process that
+#: embeds runs lives. Not Final: tests shorten it.
+TAKE_WITHIN_SECONDS = 45.0
 #: Roots begun per check: the first ones of the plan, which the scheduler starts first; the
 #: others start when their step runs, as they would without this.
 _WARM_LIMIT: Final = 8
@@ -105,12 +120,16 @@ class WarmContainer:
         return self.running
 
 
-@attrs.define
+@attrs.define(eq=False)
 class _Batch:
     """The roots of one pre-flight check, in plan order, and the threads making them."""
 
     waiting: dict[tuple[str, str], WarmContainer]
     threads: list[threading.Thread] = attrs.Factory(list)
+    #: The run that took from it first, the only one that may take from it after.
+    owner: uuid.UUID | None = None
+    #: Removes it :data:`TAKE_WITHIN_SECONDS` after its check, unless it is gone by then.
+    expiry: threading.Timer | None = None
 
 
 @final
@@ -122,10 +141,15 @@ class WarmStarts:
     the same for all its batches: a forced exit finds them all with one listing. Thread-safe:
     steps take containers from their own threads.
 
-    Removing is the executor's: it removes the ids this object hands back with the run's.
+    A batch's containers nobody took go when the run that took from it ends, or
+    :data:`TAKE_WITHIN_SECONDS` after its check, whichever comes first.
+
+    :param remove: force-removes containers by id: the executor's own removal, which
+        removes the ids the other methods hand back with the run's.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, remove: Remove) -> None:
+        self._remove = remove
         self._token = uuid.uuid4()
         self._lock = threading.Lock()
         self._batches: list[_Batch] = []
@@ -136,7 +160,8 @@ class WarmStarts:
         """Begin creating and starting a container for each of the first roots (key -> image)."""
         batch_id = uuid.uuid4()
         first = list(roots.items())[:_WARM_LIMIT]
-        batch = _Batch({(key, image): WarmContainer(key, image, batch_id) for key, image in first})
+        waiting = {(key, image): WarmContainer(key, image, batch_id) for key, image in first}
+        batch = _Batch(waiting)
         queue = list(batch.waiting.values())
         with self._lock:
             if self._closed or not queue:
@@ -149,6 +174,10 @@ class WarmStarts:
                 )
                 batch.threads.append(thread)
                 thread.start()
+            batch.expiry = threading.Timer(TAKE_WITHIN_SECONDS, self._expire, args=(api, batch))
+            batch.expiry.name = "hm-docker-warm-expiry"
+            batch.expiry.daemon = True
+            batch.expiry.start()
 
     def _make(self, api: APIClient, queue: list[WarmContainer]) -> None:
         """Create, then start, the next containers of *queue* until it is empty."""
@@ -160,9 +189,10 @@ class WarmStarts:
             self._make_one(api, warm)
 
     def _make_one(self, api: APIClient, warm: WarmContainer) -> None:
-        """A failure leaves *warm* unmade, for the step's own start to meet and report."""
-        from docker.errors import DockerException
-
+        """
+        Any failure leaves *warm* unmade, for the step's own start to meet and report: on
+        this thread nobody would see it but as a thread's traceback on the terminal.
+        """
         try:
             try:
                 warm.config = inspect_image(api, warm.image)["Config"] or {}
@@ -172,41 +202,68 @@ class WarmStarts:
                 warm.created.set()
             api.start(warm.id)
             warm.running = True
-        except (DockerException, OSError):
+        except Exception:  # see the docstring
             pass
         finally:
             warm.settled.set()
 
-    def take(self, key: str, image: str) -> WarmContainer | None:
+    def take(self, run_id: uuid.UUID, key: str, image: str) -> WarmContainer | None:
         """
-        The container begun for root *key* of *image*, once created (maybe still starting);
-        None if there is none, or its creation failed. Nobody else can take it after.
+        The container begun for root *key* of *image*, once created (maybe still starting),
+        from a batch *run_id* owns or nobody does (then *run_id* owns it); None if there is
+        none, or its creation failed. Nobody else can take it after.
         """
         with self._lock:
             warm = None
-            for batch in self._batches:
+            # The run's own batches first, so that one run takes from one batch.
+            for batch in sorted(self._batches, key=lambda batch: batch.owner != run_id):
+                if batch.owner not in (None, run_id):
+                    continue
                 warm = batch.waiting.pop((key, image), None)
                 if warm is not None:
+                    batch.owner = run_id
+                    if not batch.waiting:
+                        self._forget([batch])
                     break
-            self._batches = [batch for batch in self._batches if batch.waiting]
         if warm is None:
             return None
         warm.created.wait()
         return warm if warm.id is not None else None
 
-    def discard(self, *, close: bool = False) -> list[str]:
-        """
-        Forget every container not taken, once its creation has landed: the ids to remove.
+    def end_run(self, run_id: uuid.UUID) -> list[str]:
+        """The ids to remove of the containers not taken of the batches *run_id* took from."""
+        with self._lock:
+            ended = [batch for batch in self._batches if batch.owner == run_id]
+            self._forget(ended)
+        return _settle(ended)
 
-        :param close: begin no batch from now on (the process is exiting).
+    def close(self) -> list[str]:
+        """The process is exiting: the ids to remove of every container not taken."""
+        with self._lock:
+            self._closed = True
+            batches = list(self._batches)
+            self._forget(batches)
+        return _settle(batches)
+
+    def _expire(self, api: APIClient, batch: _Batch) -> None:
+        """
+        Remove what is left of *batch*, which nobody is waiting to take any more. On the
+        timer's thread an error would be a traceback on the terminal: what a failed removal
+        leaves is `hm cache clean`'s.
         """
         with self._lock:
-            self._closed = self._closed or close
-            batches, self._batches = self._batches, []
+            if batch not in self._batches:
+                return
+            self._forget([batch])
+        with contextlib.suppress(Exception):
+            self._remove(api, _settle([batch]))
+
+    def _forget(self, batches: list[_Batch]) -> None:
+        """Nobody takes from *batches* from now on; called with the lock held."""
         for batch in batches:
-            for thread in batch.threads:
-                thread.join(_SETTLE_SECONDS)
-        return [warm.id for b in batches for warm in b.waiting.values() if warm.id is not None]
+            self._batches.remove(batch)
+            if batch.expiry is not None:
+                batch.expiry.cancel()
 
     def forced(self, api: APIClient) -> list[str]:
         """
@@ -215,9 +272,21 @@ class WarmStarts:
         """
         with self._lock:
             self._closed = True
-            self._batches = []
+            self._forget(list(self._batches))
             begun = self._begun
         if not begun:
             return []
         found = api.containers(all=True, filters={"label": f"{LABEL_RUN}={self._token}"})
         return [container["Id"] for container in found]
+
+
+def _settle(batches: list[_Batch]) -> list[str]:
+    """
+    The ids of *batches*' containers not taken, once their creations in flight have landed
+    (within one deadline for them all), so that none is left.
+    """
+    deadline = time.monotonic() + _SETTLE_SECONDS
+    for batch in batches:
+        for thread in batch.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return [warm.id for b in batches for warm in b.waiting.values() if warm.id is not None]

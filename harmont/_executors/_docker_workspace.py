@@ -192,10 +192,13 @@ def extract(
     run: Callable[[str], int],
 ) -> None:
     """
-    Lay *workspace* over ``/workspace`` in the started *container*.
+    Lay *workspace* over ``/workspace`` in *container*, created and maybe still starting:
+    the engine copies an archive into a container that does not run yet, so a chain root
+    need not wait for its start (see :mod:`._docker_warm`).
 
     :param from_snapshot: the container's image is a harmont snapshot, which may hold a
-        previous extraction to reconcile; a plain image is extracted into directly.
+        previous extraction to reconcile (by *run*: the container must have started); a
+        plain image is extracted into directly.
     :param run: runs a command in the container's shell session (its status is ignored:
         a stale file that cannot be deleted is overwritten or left, as a step would).
     :raises PluginRuntimeError: with code ``docker_extract``.

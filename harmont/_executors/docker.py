@@ -24,7 +24,8 @@ engine (docker-py), following the executor contract.
   root's image must be stored, pulled as the build's pull policy says
   (:mod:`._docker_pull`): any failure is one error, not a failed first step.
   Once they are, the check begins the roots' containers (:mod:`._docker_warm`), which
-  their steps take instead of starting their own.
+  their steps take instead of starting their own; those not taken go with the run that
+  took from their check's batch, or on their own if nobody takes from it in time.
 - A failed, timed-out or cancelled step removes its container (removal is also how a
   running exec and all it started are killed). At ``build_end`` every container and
   ephemeral image of the run is removed: those the executor holds at once, then any other
@@ -189,7 +190,7 @@ class DockerExecutor(ChainExecutor[_Container]):
         #: Failed steps' containers kept for a debug shell (``hm run -i``), by step id.
         self._failed: dict[uuid.UUID, _Container] = {}
         #: Chain roots' containers the pre-flight check began, until a step takes one.
-        self._warm = WarmStarts()
+        self._warm = WarmStarts(_remove_containers)
         #: Containers steps of a run took from ``_warm``, by run: they carry no run label.
         self._taken: dict[uuid.UUID, list[str]] = {}
         #: Removals of stored containers still going on, by run (see :meth:`_release`).
@@ -323,8 +324,8 @@ class DockerExecutor(ChainExecutor[_Container]):
             releasing = self._releasing.pop(run_id, [])
             api = self._api
         self._workspaces.drop_run(run_id)
-        # Roots nobody took (cache hits, a build that never started) go with this run.
-        unused = self._warm.discard()
+        # Roots of the run's own checks that nobody took (cache hits) go with it.
+        unused = self._warm.end_run(run_id)
         if api is None:
             return
         # Not earlier: a run that never reached the engine must not pay for importing docker.
@@ -373,7 +374,7 @@ class DockerExecutor(ChainExecutor[_Container]):
             api = self._api
         for run_id in run_ids:
             self.end_run(run_id)
-        unused = self._warm.discard(close=True)
+        unused = self._warm.close()
         if api is not None and unused:
             from docker.errors import DockerException
 
@@ -410,7 +411,7 @@ class DockerExecutor(ChainExecutor[_Container]):
             context, executor_input.run_id, executor_input.workspace_archive_id
         )
         if parent is None:
-            warm = self._warm.take(step.key, image)
+            warm = self._warm.take(executor_input.run_id, step.key, image)
             if warm is not None:
                 taken = self._take_warm(context, executor_input, warm, workspace)
                 if taken is not None:
@@ -621,11 +622,11 @@ class DockerExecutor(ChainExecutor[_Container]):
             # A step abandoned past its run's end removes its container itself.
             ended = container.run_id not in self._runs or container.run_id in self._ending
             if not ended:
+                # Started before the run's end can see it, which joins it.
+                thread.start()
                 self._releasing.setdefault(container.run_id, []).append(thread)
         if ended:
             self._stop(container)
-        else:
-            thread.start()
 
     def _stop(self, container: _Container) -> None:
         """Remove *container*, killing all it runs; its session sees its stream end."""

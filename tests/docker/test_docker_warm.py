@@ -9,11 +9,15 @@ containers by name (every step key of a test starts with its own unique word).
 from __future__ import annotations
 
 import signal
+import threading
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harmont._executors import _docker_warm
+from harmont._orchestrator._preflight import PullPolicy
 from harmont._orchestrator._signals import FIRST_PRESS
 from harmont.protocol import BuildEvent, BuildStart, StepCacheHit, StepLog, from_json
 from tests.run.rig import TIMEOUT_SECONDS, Project, command, until
@@ -33,6 +37,35 @@ def word() -> str:
 def _containers(api: APIClient, word: str) -> list[str]:
     """Every container, running or not, whose name holds *word*."""
     return [c["Names"][0] for c in api.containers(all=True, filters={"name": word})]
+
+
+def _created(api: APIClient, word: str, since: int) -> bool:
+    """Whether a container whose name holds *word* was created since *since* (epoch s)."""
+    events = api.events(
+        since=since,
+        until=int(time.time()) + 1,
+        filters={"type": "container", "event": "create"},
+        decode=True,
+    )
+    return any(word in event["Actor"]["Attributes"]["name"] for event in events)
+
+
+def _begun_then_gone(api: APIClient, word: str, since: int) -> None:
+    """Wait until a container of *word* was created since *since* and is gone again."""
+    until(
+        lambda: _created(api, word, since) and not _containers(api, word),
+        "the check's container, then its removal",
+    )
+
+
+def _run(project: Project, name: str, *steps: dict[str, Any], **options: Any) -> list[str]:
+    """Run a pipeline of *steps* in process, in a file of its own: its steps' output lines."""
+    import harmont
+
+    path = project.pipeline(*steps).rename(project.root / f"{name}.json")
+    result = harmont.run(path, directory=project.root, runner="docker", keep_logs=True, **options)
+    assert 0 == result.exit_code
+    return [event.line for event in result.events if isinstance(event, StepLog)]
 
 
 def _forked(project: Project, word: str, left: str = "true", **fields: Any) -> None:
@@ -155,4 +188,79 @@ def test_a_build_that_never_starts_leaves_no_container(
 
     assert 2 == build.returncode, build.stderr
     assert "packing source" in build.stderr
+    assert [] == _containers(docker_api, word)
+
+
+def test_a_check_nobody_takes_from_goes_on_its_own(
+    docker_engine: str, docker_api: APIClient, word: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check began the root's container, no build follows: it goes after the bound."""
+    from harmont._executors.docker import DockerExecutor
+
+    monkeypatch.setattr(_docker_warm, "TAKE_WITHIN_SECONDS", 0.5)
+    since = int(time.time())
+    executor = DockerExecutor()
+    try:
+        executor.check(
+            {f"{word}-root": docker_engine}, pull=PullPolicy.NEVER, on_pull=lambda _: None
+        )
+
+        _begun_then_gone(docker_api, word, since)
+    finally:
+        executor.end_all()
+
+
+def test_a_root_whose_container_went_starts_its_own(
+    project: Project, docker_api: APIClient, word: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that starts after the bound finds the check's container gone, and runs."""
+    monkeypatch.setattr(_docker_warm, "TAKE_WITHIN_SECONDS", 0.5)
+    since = int(time.time())
+
+    def on_event(event: object) -> None:
+        if isinstance(event, BuildStart):
+            _begun_then_gone(docker_api, word, since)
+
+    lines = _run(project, "late", command(f"{word}-root", "cat src.txt"), on_event=on_event)
+
+    assert ["source"] == lines
+    assert [] == _containers(docker_api, word)
+
+
+def test_a_run_ending_leaves_a_concurrent_runs_container(
+    project: Project, docker_api: APIClient, word: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    One run starts and ends while another, in the same process, holds its build between
+    its check and its first step: the other's root still runs in the container its own
+    check began.
+    """
+    monkeypatch.setattr(_docker_warm, "TAKE_WITHIN_SECONDS", float(TIMEOUT_SECONDS))
+    held = f"{word}h"
+    began: list[str] = []
+    other_ended = threading.Event()
+    outcome: dict[str, list[str]] = {}
+
+    def hold(event: object) -> None:
+        if isinstance(event, BuildStart):
+            until(lambda: bool(_containers(docker_api, held)), "the held run's container")
+            [container] = docker_api.containers(all=True, filters={"name": held})
+            began.append(container["Id"])
+            other_ended.wait(TIMEOUT_SECONDS)
+
+    def held_run() -> None:
+        root = command(f"{held}-root", "hostname")
+        outcome["held"] = _run(project, "held", root, on_event=hold)
+
+    thread = threading.Thread(target=held_run)
+    thread.start()
+    try:
+        until(lambda: bool(began), "the held run's build start")
+        outcome["other"] = _run(project, "other", command(f"{word}o-root", "cat src.txt"))
+    finally:
+        other_ended.set()
+        thread.join(TIMEOUT_SECONDS)
+
+    assert ["source"] == outcome["other"]
+    assert [began[0][:12]] == outcome["held"]
     assert [] == _containers(docker_api, word)
