@@ -264,3 +264,32 @@ def test_a_run_ending_leaves_a_concurrent_runs_container(
     assert ["source"] == outcome["other"]
     assert [began[0][:12]] == outcome["held"]
     assert [] == _containers(docker_api, word)
+
+
+def test_an_unforeseen_error_making_a_container_prints_no_traceback(
+    docker_engine: str, docker_api: APIClient, word: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An image description without its config fails the container's making quietly."""
+    from harmont._executors._docker_engine import BUILD_TIMEOUT_SECONDS, connect
+    from harmont._executors.docker import DockerExecutor
+
+    raised: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+
+    def without_config(*, timeout: int = BUILD_TIMEOUT_SECONDS) -> APIClient:
+        api = connect(timeout=timeout)
+        real = api.inspect_image
+
+        def inspect(ref: str) -> dict[str, Any]:
+            found: dict[str, Any] = real(ref)  # type: ignore[no-untyped-call]
+            return {key: value for key, value in found.items() if key != "Config"}
+
+        monkeypatch.setattr(api, "inspect_image", inspect)
+        return api
+
+    executor = DockerExecutor(without_config)
+    executor.check({f"{word}-root": docker_engine}, pull=PullPolicy.NEVER, on_pull=lambda _: None)
+    executor.end_all()  # waits for the making to end
+
+    assert [] == raised
+    assert [] == _containers(docker_api, word)
