@@ -14,11 +14,11 @@ process in the run label's place. The run whose step takes a container removes i
 removes its own (the executor counts it among the run's by id). The first run to take from
 a batch owns it, and no other run takes from it after: when that run ends, the batch's
 containers nobody took (their roots were cache hits) are handed back for removal
-(:meth:`WarmStarts.end_run`); a concurrent run's batch is never touched. A batch not taken
-from within :data:`TAKE_WITHIN_SECONDS` of its check (the build never started: another
-runner's check failed, the user pressed Ctrl-C, the embedding program gave up) is removed on
-its own, so a long-lived program leaks none; a root step that comes later starts its own
-container, as without this. At exit every batch left goes (:meth:`WarmStarts.close`), and
+(:meth:`WarmStarts.end_run`); a concurrent run's batch is never touched. Whatever is left
+of a batch :data:`TAKE_WITHIN_SECONDS` after its check is removed on its own (say the build
+never started: another runner's check failed, the user pressed Ctrl-C, the embedding
+program gave up), so a long-lived program leaks none; a root step that comes later starts
+its own container, as without this. At exit every batch left goes (:meth:`WarmStarts.close`), and
 a forced exit finds them all by the token's label (:meth:`WarmStarts.forced`).
 """
 
