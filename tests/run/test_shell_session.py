@@ -6,6 +6,7 @@ steps, daemons, and trees that hold odd names and links.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import time
 from pathlib import Path
@@ -166,8 +167,12 @@ class TestDaemons:
         self, project: Project, launch: str
     ) -> None:
         """A child left holding the step's stdout cannot hold the step; an escapee is named."""
+        # A number of this test's own: the same test for another runner may run at once in
+        # another worker, and its clean-up must not kill this one's step (whose command
+        # line holds the daemon's too).
+        daemon = f"sleep {secrets.randbelow(10**9) + 10**9}"
         project.pipeline(
-            command("daemon", f"{launch}sh -c 'echo up; sleep 4041' & sleep 0.5; echo main"),
+            command("daemon", f"{launch}sh -c 'echo up; {daemon}' & sleep 0.5; echo main"),
             command("next", "echo next", builds_in="daemon"),
         )
 
@@ -175,7 +180,7 @@ class TestDaemons:
         try:
             build = project.hm()
         finally:
-            _kill_marked("sleep 4041")
+            _kill_marked(daemon)
         elapsed = time.monotonic() - started
         warnings = [line for line in build.stderr.splitlines() if "process group" in line]
 
