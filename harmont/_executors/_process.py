@@ -207,7 +207,6 @@ def run_shell(
 
     :param sh: the absolute path of the ``sh`` to run (:class:`StepShells`); the step's
         ``PATH`` is not searched for it, so a step whose ``PATH`` has none still starts.
-
     :param on_output: receives raw chunks as they arrive (not split into lines), on the
         calling thread.
     :param should_cancel: polled at least every :data:`POLL_SECONDS`; once it returns
