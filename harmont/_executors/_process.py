@@ -11,14 +11,21 @@ the step's shell has exited, so a step that leaves a child behind does not outli
 Groups in flight are registered here and killed at interpreter exit and on a forced exit,
 so that no step outlives `hm`.
 
+Which ``sh``: the one on the step's own ``PATH`` (a step may point ``PATH`` at another
+shell), else `hm`'s own (:class:`StepShells`), spawned by its absolute path, so a step
+whose ``PATH`` holds no ``sh`` still starts, and fails as its shell says (127).
+
 How a step ends:
 
-- Its shell exits: `hm` learns it from a pidfd (Linux), else from a poll, while the shell
-  is still a zombie, so the group's id cannot yet name anyone else: the group is killed,
-  then the shell is reaped, then the step's two pipes are drained until every writer has
-  closed them. A writer still there once the group is gone escaped the group (``setsid``,
-  a double fork into another session): it cannot hold the step open. The pipes are
-  closed, its further writes fail, and the outcome says ``escaped`` so the executor warns.
+- Its shell exits: `hm` learns it from a pidfd (Linux), else from ``waitid`` with
+  ``WNOWAIT``, while the shell is still a zombie, so the group's id cannot yet name anyone
+  else: the group is killed, then the shell is reaped (and the group forgotten), then the
+  step's two pipes are drained until every writer has closed them. (Where neither exists,
+  macOS, a poll reaps the shell first, and the group is killed just after.) A writer still
+  there once the group is gone, and for :data:`_FORK_GRACE_SECONDS` after, escaped the
+  group (``setsid``, a double fork into another session): it cannot hold the step open.
+  The pipes are closed, its further writes fail, and the outcome says ``escaped`` so the
+  executor warns.
 - Its time limit passes or the run is cancelled: the group is killed, and the step ends
   as above.
 
@@ -32,11 +39,12 @@ import atexit
 import contextlib
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import threading
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, final
 
 import attrs
 
@@ -54,10 +62,9 @@ __all__ = [
     "POLL_SECONDS",
     "SPAWN_LOCK",
     "ProcessOutcome",
-    "kill_group",
+    "StepShells",
+    "find_sh",
     "run_shell",
-    "track_group",
-    "untrack_group",
 ]
 
 
@@ -68,9 +75,17 @@ _CHUNK: Final = 65536
 #: How long a killed step's group may take to die before a writer left on its pipes counts
 #: as escaped (a SIGKILLed process releases its descriptors within milliseconds).
 _ESCAPE_SECONDS: Final = 2.0
+#: How long a pipe may stay open once the step's group is gone before its writer counts as
+#: escaped. A child that another thread of `hm` forked (a hook's subprocess, a native
+#: worker) while the step's pipes were being made holds their write ends until its own
+#: ``exec`` closes them (they are close-on-exec), which takes that child milliseconds;
+#: only :data:`SPAWN_LOCK`'s holders are kept out of that instant.
+_FORK_GRACE_SECONDS: Final = 0.2
 #: The most chunks one drain reads from a pipe: more than the largest pipe buffer Linux
 #: allows by default (``/proc/sys/fs/pipe-max-size``, 1 MiB).
 _DRAIN_CHUNKS: Final = 32
+#: The first nap of a wait for the shell's exit with nothing to select on.
+_FIRST_NAP_SECONDS: Final = 0.0005
 #: The selector tag of the pidfd that turns readable when the step's shell exits.
 _EXITED: Final = "exited"
 
@@ -103,20 +118,55 @@ _LIVE_GROUPS: set[int] = set()
 _LIVE_LOCK: Final = threading.Lock()
 
 
-def kill_group(pgid: int) -> None:
+def find_sh(path: str) -> str | None:
+    """
+    The ``sh`` that *path* (a ``PATH`` value) leads to, as an absolute path; None if none.
+
+    Only absolute entries count: a relative one would name a directory relative to
+    whichever step's directory the shell starts in, which one lookup cannot know.
+    """
+    absolute = os.pathsep.join(
+        entry for entry in path.split(os.pathsep) if entry.startswith(os.sep)
+    )
+    return shutil.which("sh", path=absolute) if absolute else None
+
+
+@final
+class StepShells:
+    """
+    The ``sh`` each step runs: the one on the step's ``PATH``, else *fallback* (`hm`'s).
+
+    Each ``PATH`` value is looked up once, so a step pays no ``stat`` for its shell: steps
+    of one pipeline share a handful of ``PATH`` values. Thread-safe: two steps that look up
+    a new ``PATH`` at once both find the same shell, and either answer is kept.
+    """
+
+    def __init__(self, fallback: str) -> None:
+        self._fallback = fallback
+        self._found: dict[str, str] = {}
+
+    def of(self, path: str) -> str:
+        """The ``sh`` of a step whose ``PATH`` is *path*."""
+        found = self._found.get(path)
+        if found is None:
+            found = self._found[path] = find_sh(path) or self._fallback
+        return found
+
+
+def _kill_group(pgid: int) -> None:
     """SIGKILL every process of group *pgid*; a group that is already gone is fine."""
     # ProcessLookupError: gone already; PermissionError: only zombies remain (some kernels).
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
 
 
-def track_group(pgid: int) -> None:
+def _track_group(pgid: int) -> None:
     """Register group *pgid* to be killed if `hm` exits while it runs."""
     with _LIVE_LOCK:
         _LIVE_GROUPS.add(pgid)
 
 
-def untrack_group(pgid: int) -> None:
+def _untrack_group(pgid: int) -> None:
     """Forget group *pgid* (killed or over)."""
     with _LIVE_LOCK:
         _LIVE_GROUPS.discard(pgid)
@@ -128,7 +178,7 @@ def _kill_live_groups() -> None:
     with _LIVE_LOCK:
         groups = list(_LIVE_GROUPS)
     for pgid in groups:
-        kill_group(pgid)
+        _kill_group(pgid)
 
 
 def _group_gone(pgid: int) -> bool:
@@ -144,6 +194,7 @@ def _group_gone(pgid: int) -> bool:
 def run_shell(
     cmd: str,
     *,
+    sh: str,
     cwd: Path,
     env: Mapping[str, str],
     on_output: Callable[[StdStream, bytes], None],
@@ -154,18 +205,21 @@ def run_shell(
     Run ``sh -c cmd`` in *cwd* with exactly *env* and stdin ``/dev/null``, as a process
     group (and session) of its own, and wait for it (see the module docstring).
 
+    :param sh: the absolute path of the ``sh`` to run (:class:`StepShells`); the step's
+        ``PATH`` is not searched for it, so a step whose ``PATH`` has none still starts.
     :param on_output: receives raw chunks as they arrive (not split into lines), on the
         calling thread.
     :param should_cancel: polled at least every :data:`POLL_SECONDS`; once it returns
         True the whole group is killed and the outcome is :data:`EXIT_CANCELLED`.
     :param timeout_seconds: wall-clock limit; when reached the whole group is killed and
         the outcome is :data:`EXIT_TIMED_OUT`.
-    :raises OSError: ``sh`` could not be found or started, or *cwd* is not a directory.
+    :raises OSError: *sh* could not be started, or *cwd* is not a directory.
     :raises ValueError: the command, the env or *cwd* holds a NUL byte.
     """
     with SPAWN_LOCK:
         process = subprocess.Popen(
-            ("sh", "-c", cmd),
+            ("sh", "-c", cmd),  # argv[0], the step's $0, is `sh` as a shell would give it
+            executable=sh,
             bufsize=0,
             cwd=cwd,
             env=env,
@@ -174,7 +228,7 @@ def run_shell(
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
-    track_group(process.pid)
+    _track_group(process.pid)
     wait = _StepWait(process, on_output, should_cancel, timeout_seconds)
     try:
         return wait.run()
@@ -206,6 +260,7 @@ class _StepWait:
         self.exited = False
         self.stop: str | None = None  # "cancelled" or "timed out", once the group is killed
         self.ended_at: float | None = None  # when the step's shell was reaped
+        self.gone_at: float | None = None  # when its group was first seen gone after that
 
     def run(self) -> ProcessOutcome:
         for fd in self.pipes.values():
@@ -225,11 +280,9 @@ class _StepWait:
         return ProcessOutcome(exit_code=code, escaped=escaped)
 
     def close(self) -> None:
-        """Kill the group unless the shell was reaped (it was killed then), reap, close."""
-        if self.process.returncode is None:
-            kill_group(self.process.pid)
-            self.process.wait()
-        untrack_group(self.process.pid)
+        """End the group unless the shell's exit did, then close the pipes."""
+        if self.ended_at is None:
+            self._end_group()
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
@@ -240,10 +293,7 @@ class _StepWait:
         """Pump until the shell is reaped and its pipes drained; whether a writer escaped."""
         while True:
             if self.pidfd is None and not self.pipes and self.ended_at is None:
-                # Nothing to select on: wait for the shell itself, a poll at a time.
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(POLL_SECONDS)
-                self.exited = self.process.returncode is not None
+                self._nap_until_exit()
             else:
                 for key, _ in selector.select(POLL_SECONDS):
                     self._read(selector, key)
@@ -251,24 +301,54 @@ class _StepWait:
                 if not self._shell_exited():
                     self._check_stop()
                     continue
-                # The shell is a zombie (or just reaped, without a pidfd): its pid still
-                # names its group, whose processes die with it.
-                kill_group(self.process.pid)
-                self.process.wait()
-                self.ended_at = time.monotonic()
+                # The shell is a zombie (or, where only a poll can tell, just reaped): its
+                # pid still names its group, whose processes die with it.
+                self._end_group()
             self._drain(selector)
             if not self.pipes:
                 return False
-            if time.monotonic() - self.ended_at > _ESCAPE_SECONDS or _group_gone(self.process.pid):
+            if self._writer_escaped():
                 self._drain(selector)  # the last of the group may just have closed
                 for fd in self.pipes.values():
                     selector.unregister(fd)
                 self.pipes.clear()
                 return True
 
+    def _end_group(self) -> None:
+        """Kill the group, reap its leader (the shell), and forget the group at once."""
+        _kill_group(self.process.pid)
+        self.process.wait()
+        _untrack_group(self.process.pid)
+        self.ended_at = time.monotonic()
+
+    def _writer_escaped(self) -> bool:
+        """Whether the writer left on the pipes of an ended step is outside its group."""
+        now = time.monotonic()
+        if self.gone_at is None and _group_gone(self.process.pid):
+            self.gone_at = now
+        if self.gone_at is not None:
+            return now - self.gone_at > _FORK_GRACE_SECONDS
+        assert self.ended_at is not None
+        return now - self.ended_at > _ESCAPE_SECONDS
+
+    def _nap_until_exit(self) -> None:
+        """
+        With nothing to select on (no pidfd, both pipes closed), poll the shell's exit for
+        up to :data:`POLL_SECONDS`, in naps that grow from :data:`_FIRST_NAP_SECONDS` as
+        :meth:`subprocess.Popen.wait`'s do, so a shell that is about to exit is seen at once.
+        """
+        deadline = time.monotonic() + POLL_SECONDS
+        nap = _FIRST_NAP_SECONDS
+        while not self._shell_exited() and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(nap, left))
+            nap *= 2
+
     def _shell_exited(self) -> bool:
         if self.pidfd is None and not self.exited:
-            self.exited = self.process.poll() is not None
+            if hasattr(os, "waitid"):
+                self.exited = _exited_unreaped(self.process.pid)
+            else:  # macOS: the poll reaps the shell
+                self.exited = self.process.poll() is not None
         return self.exited
 
     def _read(self, selector: selectors.BaseSelector, key: selectors.SelectorKey) -> None:
@@ -311,7 +391,12 @@ class _StepWait:
             self.stop = "timed out"
         else:
             return
-        kill_group(self.process.pid)
+        _kill_group(self.process.pid)
+
+
+def _exited_unreaped(pid: int) -> bool:
+    """Whether child *pid* has exited, leaving it a zombie (``WNOWAIT``) for the caller."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 
 def _pidfd(pid: int) -> int | None:

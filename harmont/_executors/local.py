@@ -12,7 +12,8 @@ group), following the executor contract:
   (:mod:`._tree_clone`); which one a run used is logged at debug level on
   ``harmont.plugin.local``.
 - Each step is ``sh -c <cmd>`` spawned by `hm` in its chain's directory
-  (:func:`._process.run_shell`): a process group of its own with no terminal, stdin
+  (:func:`._process.run_shell`), the ``sh`` on the step's ``PATH`` or else `hm`'s own,
+  found by the runner's check: a process group of its own with no terminal, stdin
   ``/dev/null``, stdout and stderr on two pipes read as they come. Nothing but the
   directory carries from one step of a chain to the next, so no shell is kept between
   steps: `hm` spawning the step costs less than a shell launching it would. The group is
@@ -53,7 +54,13 @@ from harmont._errors import PluginRuntimeError, UnpackError
 from harmont._executors._archive import read_archive
 from harmont._executors._common import RunnerHooks
 from harmont._executors._debug_shell import attach, shell_script
-from harmont._executors._process import EXIT_TIMED_OUT, SPAWN_LOCK, run_shell
+from harmont._executors._process import (
+    EXIT_TIMED_OUT,
+    SPAWN_LOCK,
+    StepShells,
+    find_sh,
+    run_shell,
+)
 from harmont._executors._tree_clone import clone_tree
 from harmont._orchestrator._cache import CACHE_REPOSITORY, EPHEMERAL_REPOSITORY
 from harmont._orchestrator._cleanup import on_forced_exit
@@ -247,6 +254,8 @@ class _LocalExecutor:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[uuid.UUID, _Run] = {}
+        #: The steps' shells, with `hm`'s own as the fallback; made anew by each check.
+        self._shells: StepShells | None = None
 
     def run(self, run_id: uuid.UUID) -> _Run:
         with self._lock:
@@ -276,7 +285,20 @@ class _LocalExecutor:
         pull: PullPolicy,
         on_pull: Callable[[PullProgress], None],
     ) -> None:
-        """Nothing to pull or to check: a step needs only ``sh``, found as the step runs."""
+        """
+        Nothing to pull: a step needs only ``sh``, and `hm`'s own ``PATH`` must lead to one
+        for the steps whose ``PATH`` does not.
+
+        :raises PluginRuntimeError: `hm`'s ``PATH`` has no ``sh``.
+        """
+        self._shells = _host_shells()
+
+    def shells(self) -> StepShells:
+        """The steps' shells: the check's, or found now for a step run without a check."""
+        shells = self._shells
+        if shells is None:
+            shells = self._shells = _host_shells()
+        return shells
 
     def snapshot_exists(self, tag: str) -> bool:
         """Whether *tag* is a cache snapshot in the persistent store (ephemeral tags never hit)."""
@@ -307,12 +329,15 @@ class _LocalExecutor:
             if parent is not None and parent.startswith(_LIVE_PREFIX):
                 _remove_tree(state.take(parent))
             return StepResult(exit_code=0, committed_snapshot=decision.tag)
+        env = _environment(executor_input.env)
+        sh = self.shells().of(env["PATH"])
         workspace = self._chain(context, state, executor_input)
         try:
             outcome = run_shell(
                 step.cmd,
+                sh=sh,
                 cwd=workspace,
-                env=_environment(executor_input.env),
+                env=env,
                 on_output=context.emit_step_log,
                 should_cancel=context.should_cancel,
                 timeout_seconds=step.timeout_seconds,
@@ -320,7 +345,7 @@ class _LocalExecutor:
         except OSError as exc:
             _remove_tree(workspace)
             raise _error(
-                f"local: cannot start 'sh' for step '{step.key}': {exc.strerror or exc}",
+                f"local: cannot start '{sh}' for step '{step.key}': {exc.strerror or exc}",
                 "spawn_failed",
             ) from exc
         except ValueError as exc:  # a NUL byte, which no command or variable can hold
@@ -443,6 +468,21 @@ class _LocalExecutor:
         except OSError:
             # Another run stored the same tag first; snapshots of one tag are equivalent.
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _host_shells() -> StepShells:
+    """The steps' shells over `hm`'s own ``sh``, found on `hm`'s ``PATH``."""
+    path = os.environ.get("PATH", os.defpath)
+    sh = find_sh(path)
+    if sh is None:
+        raise PluginRuntimeError(
+            f"local: no 'sh' on PATH ({path}) to run steps with",
+            plugin="local",
+            capability="check_runner",
+            code="no_shell",
+            hint="put a directory that holds sh (/bin, /usr/bin) on PATH",
+        )
+    return StepShells(sh)
 
 
 def _cache_tag(tag: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from harmont.protocol import BuildEnd, StepEnd
 from harmont_sdk import StepExecutor, StepResult, executor, manifest
-from tests.run.rig import command, run_bounded
+from tests.run.rig import command, run_bounded, until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,8 +29,12 @@ class _Deaf(StepExecutor):
     def __init__(self) -> None:
         self.release = threading.Event()
         self.returned = threading.Event()
+        #: The thread the call runs on (a chain's worker), and the name it had meanwhile.
+        self.worker: tuple[threading.Thread, str] | None = None
 
     def execute_step(self, context: PluginContext, executor_input: ExecutorInput) -> StepResult:
+        thread = threading.current_thread()
+        self.worker = (thread, thread.name)
         try:
             self.release.wait(_WITHIN * 2)
             return StepResult(exit_code=0)
@@ -64,6 +68,11 @@ class TestAbandon:
         seen = len(events)
         deaf.release.set()
         assert deaf.returned.wait(_WITHIN)
+        assert deaf.worker is not None
+        thread, name = deaf.worker
+        # The worker unwinds after the call returns; what it does then comes before it
+        # takes another name (idle) or ends.
+        until(lambda: thread.name != name or not thread.is_alive(), "the worker to unwind")
 
         assert 1 == result.exit_code
         assert {"stuck": "timed_out", "later": "passed"} == {

@@ -28,6 +28,7 @@ _STUCK = textwrap.dedent(
     with signals_cancel(threading.Event(), say):
         run_shell(
             "sleep {marker} & sleep {marker}1",
+            sh="/bin/sh",
             cwd=pathlib.Path("."),
             env={{"PATH": "/usr/bin:/bin"}},
             on_output=lambda stream, data: None,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from typing import TYPE_CHECKING
 
-from harmont.protocol import StepQueued
+from harmont.protocol import StepEnd, StepQueued
 from tests.run.rig import command, survivors
 from tests.terminal import Terminal
 
@@ -137,3 +138,46 @@ class TestStepProcesses:
             status,
             [line.split()[-1] for line in terminal.screen.splitlines() if "-tty" in line],
         ), terminal.screen
+
+
+class TestStepShell:
+    """A step's `sh` is the one on its own PATH, else `hm`'s: a PATH without one still runs."""
+
+    def test_a_path_without_sh_fails_the_step_as_command_not_found(
+        self, local_project: Project
+    ) -> None:
+        """PATH=/nonexistent: `hm`'s sh starts the step, which fails 127 on its command."""
+        local_project.pipeline(command("lost", "cat /dev/null", env={"PATH": "/nonexistent"}))
+
+        build = local_project.hm()
+
+        assert 1 == build.returncode, build.stderr
+        assert [127] == [end.exit_code for end in build.of(StepEnd)]
+
+    def test_the_sh_on_the_steps_path_is_used(self, local_project: Project, tmp_path: Path) -> None:
+        """A PATH that leads to another sh: that one runs the step."""
+        real_sh = shutil.which("sh")
+        assert real_sh is not None
+        own = tmp_path / "own-bin"
+        own.mkdir()
+        (own / "sh").write_text(f'#!{real_sh}\necho own-sh\nexec {real_sh} "$@"\n')
+        (own / "sh").chmod(0o755)
+        path = f"{own}:{local_project.env['PATH']}"
+        local_project.pipeline(command("custom", "echo step", env={"PATH": path}))
+
+        build = local_project.hm()
+
+        assert 0 == build.returncode, build.stderr
+        assert ["own-sh", "step"] == build.logs("custom")
+
+    def test_no_sh_on_hms_path_is_a_preflight_error(self, local_project: Project) -> None:
+        """Without an sh for steps to fall back on, the build does not start: one error."""
+        local_project.env["PATH"] = "/nonexistent"
+        local_project.pipeline(command("never", "true"))
+
+        build = local_project.hm()
+
+        assert 6 == build.returncode, build.stderr
+        assert "no 'sh' on PATH" in build.stderr
+        assert "hint:" in build.stderr
+        assert [] == build.events

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import sys
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
 from harmont._executors._process import run_shell
 from harmont.protocol import StdStream
 from tests.run.rig import TIMEOUT_SECONDS, live_commands, survivors
+
+#: The shell every command here runs.
+_SH: Final = shutil.which("sh") or "/bin/sh"
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,6 +36,7 @@ def _run(
     chunks: list[tuple[StdStream, bytes]] = []
     outcome = run_shell(
         cmd,
+        sh=_SH,
         cwd=tmp_path,
         env={"PATH": os.environ["PATH"]},
         on_output=lambda stream, data: chunks.append((stream, data)),
@@ -39,13 +46,19 @@ def _run(
     return outcome, chunks
 
 
-@pytest.fixture(autouse=True, params=["pidfd", "poll"])
+@pytest.fixture(autouse=True, params=["pidfd", "waitid", "poll"])
 def exit_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test twice: the shell's exit seen on a pidfd, and polled as without one."""
-    if request.param == "poll":
+    """
+    Every test thrice: the shell's exit seen on a pidfd, by ``waitid`` as without one,
+    and polled as without either (macOS).
+    """
+    needs = {"pidfd": "pidfd_open", "waitid": "waitid", "poll": None}[request.param]
+    if needs is not None and not hasattr(os, needs):
+        pytest.skip(f"no {needs} here")
+    if request.param != "pidfd":
         monkeypatch.delattr(os, "pidfd_open", raising=False)
-    elif not hasattr(os, "pidfd_open"):
-        pytest.skip("no pidfd here")
+    if request.param == "poll":
+        monkeypatch.delattr(os, "waitid", raising=False)
     return str(request.param)
 
 
@@ -108,6 +121,7 @@ class TestRunShell:
             outcomes.append(
                 run_shell(
                     f"setsid yes {word} & sleep 0.3",
+                    sh=_SH,
                     cwd=tmp_path,
                     env={"PATH": os.environ["PATH"]},
                     on_output=slow_reader,
@@ -180,3 +194,62 @@ def test_steps_spawned_together_never_look_escaped(tmp_path: Path) -> None:
 
     assert [] == [outcome for outcome in outcomes if outcome.escaped or outcome.exit_code]
     assert 160 == len(outcomes)
+
+
+class _ForkAtSpawn:
+    """
+    An audit hook that forks a child when ``Popen`` is about to spawn with one given env:
+    the step's pipes exist in `hm` at that instant, so the child inherits their write ends,
+    as a child that another thread forks then (a hook's subprocess, a native worker) does.
+    The child keeps them for :data:`_HOLD_SECONDS`, as until its own exec, then exits.
+    Audit hooks cannot be removed: this one is added once and acts on its env alone.
+    """
+
+    def __init__(self) -> None:
+        self.env: dict[str, str] | None = None
+        self.children: list[int] = []
+        sys.addaudithook(self)
+
+    def __call__(self, event: str, args: tuple[Any, ...]) -> None:
+        if event != "subprocess.Popen" or self.env is None or args[3] is not self.env:
+            return
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(_HOLD_SECONDS)
+            os._exit(0)
+        self.children.append(pid)
+
+
+#: How long the child of :class:`_ForkAtSpawn` holds what it inherited: longer than a step
+#: of ``echo`` takes, shorter than the grace a step's pipes get once its group is gone.
+_HOLD_SECONDS: Final = 0.1
+
+
+@functools.cache
+def _fork_at_spawn() -> _ForkAtSpawn:
+    return _ForkAtSpawn()
+
+
+def test_a_child_forked_meanwhile_does_not_make_a_step_look_escaped(tmp_path: Path) -> None:
+    """A short step whose pipes a child forked meanwhile holds is waited for, not escaped."""
+    forker = _fork_at_spawn()
+    forker.env = {"PATH": os.environ["PATH"]}
+    forker.children.clear()
+    chunks: list[tuple[StdStream, bytes]] = []
+    try:
+        outcome = run_shell(
+            "echo out",
+            sh=_SH,
+            cwd=tmp_path,
+            env=forker.env,
+            on_output=lambda stream, data: chunks.append((stream, data)),
+            should_cancel=lambda: False,
+        )
+    finally:
+        forker.env = None
+        for pid in forker.children:
+            os.waitpid(pid, 0)
+
+    assert 1 == len(forker.children)
+    assert (0, False) == (outcome.exit_code, outcome.escaped)
+    assert [(StdStream.STDOUT, b"out\n")] == chunks

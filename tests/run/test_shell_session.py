@@ -128,11 +128,15 @@ class TestIsolation:
         assert 0 == build.returncode, build.stderr
         assert (["read-done"], ["next-ran"]) == (build.logs("reader"), build.logs("next"))
 
-    # The runners that keep a shell per chain: a local step's parent is `hm` itself, as a
-    # recipe's is make.
     @pytest.mark.parametrize("runner", [r for r in RUNNERS if r != "local"])
     def test_a_step_that_kills_its_session_fails_alone(self, project: Project) -> None:
-        """Killing the chain's shell fails that step; another chain is untouched."""
+        """
+        Killing the chain's shell fails that step; another chain is untouched.
+
+        Only the runners that keep a shell per chain: a local step's parent is `hm` itself,
+        as a recipe's is make, and a signal to it stops the build
+        (``test_stop_signals.py``).
+        """
         project.pipeline(
             command("killer", "kill -9 $PPID; sleep 5"),
             command("bystander", "echo fine"),

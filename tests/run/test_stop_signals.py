@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
+from harmont.protocol import StepEnd
 from tests.run.rig import (
     TIMEOUT_SECONDS,
     command,
@@ -80,6 +81,23 @@ def test_signal_during_a_build_cleans_up_as_ctrl_c(
     assert [] == list(private.iterdir())
     if project.runner == "docker":
         assert [] == containers_of(run_id_of(stdout))
+
+
+def test_a_local_step_that_signals_its_parent_cancels_the_build(
+    local_project: Project, tmp_path: Path
+) -> None:
+    """A local step's parent is `hm`: its SIGTERM stops the build as any SIGTERM to `hm`."""
+    marker = _marker()
+    local_project.pipeline(command("signaller", f"echo hi; kill $PPID; sleep {marker}"))
+    private = _private_tmp(local_project, tmp_path)
+
+    build = local_project.hm()
+
+    assert STATUS[signal.SIGTERM] == build.returncode, build.stderr
+    assert "cancelling on SIGTERM" in build.stderr
+    assert [130] == [end.exit_code for end in build.of(StepEnd)]
+    assert [] == survivors(marker)
+    assert [] == list(private.iterdir())
 
 
 @pytest.mark.parametrize("signum", _SIGNALS)
