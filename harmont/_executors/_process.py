@@ -78,9 +78,10 @@ _ESCAPE_SECONDS: Final = 2.0
 #: How long a pipe may stay open once the step's group is gone before its writer counts as
 #: escaped. A child that another thread of `hm` forked (a hook's subprocess, a native
 #: worker) while the step's pipes were being made holds their write ends until its own
-#: ``exec`` closes them (they are close-on-exec), which takes that child milliseconds;
-#: only :data:`SPAWN_LOCK`'s holders are kept out of that instant.
-_FORK_GRACE_SECONDS: Final = 0.2
+#: ``exec`` closes them (they are close-on-exec), which takes that child milliseconds, or
+#: longer on a loaded machine; only :data:`SPAWN_LOCK`'s holders are kept out of that
+#: instant. Only a step that really left a writer behind pays it, once.
+_FORK_GRACE_SECONDS: Final = 0.5
 #: The most chunks one drain reads from a pipe: more than the largest pipe buffer Linux
 #: allows by default (``/proc/sys/fs/pipe-max-size``, 1 MiB).
 _DRAIN_CHUNKS: Final = 32

@@ -221,7 +221,8 @@ class _ForkAtSpawn:
 
 
 #: How long the child of :class:`_ForkAtSpawn` holds what it inherited: longer than a step
-#: of ``echo`` takes, shorter than the grace a step's pipes get once its group is gone.
+#: of ``echo`` takes, well within the grace a step's pipes get once its group is gone
+#: (``_FORK_GRACE_SECONDS``), so that a loaded machine's delays cannot fail the test.
 _HOLD_SECONDS: Final = 0.1
 
 
