@@ -205,21 +205,20 @@ def _write(index: dict[str, Any]) -> None:
     No ``OSError`` escapes: a cache directory that cannot be made (``XDG_CACHE_HOME`` a
     regular file, a read-only home) must cost speed only, never the command.
     """
+    import contextlib
     import json
+    from pathlib import Path
 
     index["format"] = _FORMAT
-    path = index_path()
-    temporary = f"{path}.{os.getpid()}.tmp"
+    path = Path(index_path())
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)  # noqa: PTH103, PTH120
-        with open(temporary, "w", encoding="utf-8") as file:  # noqa: PTH123
-            file.write(json.dumps(index))
-        os.replace(temporary, path)  # readers see the old index or the new one, whole
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(index), encoding="utf-8")
+        temporary.replace(path)  # readers see the old index or the new one, whole
     except OSError:
-        try:
-            os.unlink(temporary)  # noqa: PTH108
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def _fnv1a(data: bytes) -> int:
