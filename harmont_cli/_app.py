@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from typer._click import Command, HelpFormatter
 
     from harmont import Registry
+    from harmont._plugins._capability_index import HelpStamp
 
 __all__ = ["AppState", "build_app", "scan_global_plugin_options", "warnings_to_stderr"]
 
@@ -223,8 +224,11 @@ def build_app(
 
     _commands.register(app, verb)
     command = typer.main.get_command(app)
+    stamp = None
     if verb is None or verb not in BUILTIN_VERBS:
         assert isinstance(command, TyperGroup)  # the app has several commands
+        # Taken before the plugins load, so that one installed meanwhile leaves it stale.
+        stamp = _help_stamp() if remember_help is not None else None
         add_plugin_verbs(command, state.registry())
 
     def run(args: list[str]) -> int:
@@ -240,14 +244,23 @@ def build_app(
             return int(report(usage_error(error)))
         finally:
             state.close()
-        if remember_help is not None and result == 0:
-            _remember_help(command, state, remember_help)
+        if stamp is not None and remember_help is not None and result == 0:
+            _remember_help(command, state, remember_help, stamp)
         return int(result) if isinstance(result, int) else 0
 
     return run
 
 
-def _remember_help(command: Command, state: AppState, words: Sequence[str]) -> None:
+def _help_stamp() -> HelpStamp:
+    from harmont._plugins._capability_index import help_stamp
+    from harmont._plugins._discovery import native_dirs
+
+    return help_stamp(native_dirs(env=os.environ, project_root=Path.cwd()))
+
+
+def _remember_help(
+    command: Command, state: AppState, words: Sequence[str], stamp: HelpStamp
+) -> None:
     """
     Put the help of ``hm <words>`` into the capability index, if it can be cached.
 
@@ -266,17 +279,11 @@ def _remember_help(command: Command, state: AppState, words: Sequence[str]) -> N
     if text is None:
         return
     import harmont_cli
-    from harmont._plugins._discovery import native_dirs
 
     package = Path(harmont_cli.__file__).parent
     files = [str(path) for path in package.rglob("*.py")]
     files += [file for plugin in registry.plugin_manager.get_plugins() if (file := _source(plugin))]
-    store_help(
-        words,
-        text + "\n",
-        native_dirs=native_dirs(env=os.environ, project_root=Path.cwd()),
-        files=files,
-    )
+    store_help(words, text + "\n", stamp=stamp, files=files)
 
 
 def _help_text(command: Command, words: Sequence[str]) -> str | None:

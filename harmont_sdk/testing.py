@@ -5,7 +5,8 @@ Opt-in, like pytest's pytester: enable it with ``pytest_plugins = ["harmont_sdk.
 in a ``conftest.py`` or with ``-p harmont_sdk.testing``. Fixtures:
 
 - ``hm_home``: a temporary ``HOME`` (and XDG directories) with plugin autoload off, so
-  nothing installed on the machine leaks into the test.
+  nothing installed on the machine leaks into the test, and nothing the test does (the
+  capability index `hm` caches, for one) lands in the user's own directories.
 - ``hm_host``: a real :class:`harmont.Host` whose persistent state lives in ``hm_home``.
 - ``hm_registry``: a fresh registry with only harmont's built-ins, on ``hm_host``; add
   the plugin under test with ``hm_registry.register(MyPlugin())``.
@@ -54,6 +55,7 @@ def hm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("HM_NO_PLUGIN_AUTOLOAD", "1")

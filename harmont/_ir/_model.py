@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
 from harmont.protocol import CommandStep, Value
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
 __all__ = ["Definition", "Dependency", "PipelineIR", "Registration", "WaitBarrier"]
 
@@ -89,7 +89,12 @@ def _expanded(ordering: tuple[_Ordering, ...]) -> tuple[Dependency, ...]:
     )
 
 
-@attrs.frozen(kw_only=True, repr=False)
+def _kept(ordering: Iterable[_Ordering]) -> tuple[Dependency, ...]:
+    # The slot keeps each wait whole; the field is typed as what reading it gives.
+    return tuple(ordering)  # type: ignore[arg-type]
+
+
+@attrs.frozen(kw_only=True)
 class PipelineIR:
     """
     One pipeline, validated: unique keys, no dangling reference, no cycle.
@@ -100,10 +105,11 @@ class PipelineIR:
 
     #: The command steps in document order (the DSL writes parents before children).
     steps: tuple[CommandStep, ...]
-    #: Ordering constraints besides ``builds_in``, in document order: passed as
-    #: ``dependencies=``, read back whole through :attr:`dependencies`. Two pipelines
-    #: compare by the dependencies they stand for, whatever their form.
-    _dependencies: tuple[_Ordering, ...] = attrs.field(default=(), eq=_expanded)
+    #: Ordering constraints besides ``builds_in``, one per pair of steps, in document
+    #: order. ``dependencies=`` also takes :class:`WaitBarrier` objects, which are kept
+    #: whole and expanded whenever the field is read (``attrs.asdict``, ``==`` and
+    #: ``repr`` included): see :data:`_STORED` below.
+    dependencies: tuple[Dependency, ...] = attrs.field(default=(), converter=_kept)
     #: Pipeline-wide env (flat form); the graph form carries merged env on each step.
     env: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
     #: Image for root steps that name none (flat form ``default_image``).
@@ -111,18 +117,13 @@ class PipelineIR:
     #: Whole-build wall-clock budget in seconds.
     timeout_seconds: int | None = None
 
-    @property
-    def dependencies(self) -> tuple[Dependency, ...]:
-        """Ordering constraints besides ``builds_in``, one per pair of steps, in document order."""
-        return _expanded(self._dependencies)
-
     def dependency_groups(self) -> Iterator[tuple[tuple[str, ...], tuple[str, ...], bool]]:
         """
         The dependencies as ``(steps, after, requires_success)`` groups: each step of
         ``steps`` waits for each of ``after``. A wait is one group, however many steps
         it orders, so a reader that takes groups whole stays linear in the steps.
         """
-        for item in self._dependencies:
+        for item in _STORED.__get__(self):
             if isinstance(item, WaitBarrier):
                 yield item.steps, item.after, item.requires_success
             else:
@@ -135,12 +136,16 @@ class PipelineIR:
                 return step
         raise KeyError(key)
 
-    def __repr__(self) -> str:
-        return (
-            f"PipelineIR(steps={self.steps!r}, dependencies={self.dependencies!r}, "
-            f"env={self.env!r}, default_image={self.default_image!r}, "
-            f"timeout_seconds={self.timeout_seconds!r})"
-        )
+
+#: The slot attrs made for ``dependencies``: it holds what was passed, each wait one
+#: :class:`WaitBarrier`. The field reads through a property that expands them, so that
+#: ``PipelineIR``'s attrs surface (``attrs.fields``, ``attrs.asdict``, ``attrs.evolve``)
+#: is a plain field of dependency pairs, while loading and planning, through
+#: :meth:`PipelineIR.dependency_groups`, never build the N x M pairs of a wait.
+_STORED: Final = PipelineIR.__dict__["dependencies"]
+PipelineIR.dependencies = property(  # type: ignore[assignment]
+    lambda ir: _expanded(_STORED.__get__(ir)), _STORED.__set__, doc=_STORED.__doc__
+)
 
 
 @attrs.frozen(kw_only=True)

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from harmont._errors import UsageError
-from harmont._ir._model import PipelineIR
+from harmont._ir._model import Dependency, PipelineIR, WaitBarrier
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
 __all__ = ["Selection", "needs_of", "reduce_text", "resolve_step", "select"]
 
@@ -70,9 +70,13 @@ def resolve_step(ir: PipelineIR, name: str) -> str:
 def needs_of(ir: PipelineIR, keys: Iterable[str]) -> frozenset[str]:
     """*keys* and every step they need: ``builds_in`` ancestors and waited-for steps."""
     parents = {step.key: step.builds_in for step in ir.steps}
-    waits: dict[str, list[str]] = {}
-    for dependency in ir.dependencies:
-        waits.setdefault(dependency.step, []).append(dependency.after)
+    # A wait's steps share its one tuple of waited-for keys, taken once whoever needs it
+    # first: linear in the steps, not in the pairs a wait stands for.
+    waits: dict[str, list[tuple[str, ...]]] = {}
+    for steps, after, _ in ir.dependency_groups():
+        for step in steps:
+            waits.setdefault(step, []).append(after)
+    taken: set[int] = set()
     needed: set[str] = set()
     pending = list(keys)
     while pending:
@@ -83,7 +87,10 @@ def needs_of(ir: PipelineIR, keys: Iterable[str]) -> frozenset[str]:
         parent = parents.get(key)
         if parent is not None:
             pending.append(parent)
-        pending.extend(waits.get(key, ()))
+        for after in waits.get(key, ()):
+            if id(after) not in taken:
+                taken.add(id(after))
+                pending.extend(after)
     return frozenset(needed)
 
 
@@ -112,10 +119,21 @@ def select(ir: PipelineIR, names: Iterable[str]) -> Selection:
     reduced = attrs.evolve(
         ir,
         steps=tuple(step for step in ir.steps if step.key in keep),
-        dependencies=tuple(d for d in ir.dependencies if d.step in keep and d.after in keep),
+        dependencies=tuple(_kept_orderings(ir, keep)),
     )
     skipped = tuple(step.key for step in ir.steps if step.key not in keep)
     return Selection(ir=reduced, skipped=skipped)
+
+
+def _kept_orderings(ir: PipelineIR, keep: frozenset[str]) -> Iterator[Dependency | WaitBarrier]:
+    """The dependencies between kept steps; a wait stays one wait over its kept steps."""
+    for steps, after, requires_success in ir.dependency_groups():
+        waiting = tuple(step for step in steps if step in keep)
+        waited = tuple(step for step in after if step in keep)
+        if len(waiting) == len(waited) == 1:
+            yield Dependency(step=waiting[0], after=waited[0], requires_success=requires_success)
+        elif waiting and waited:
+            yield WaitBarrier(steps=waiting, after=waited, requires_success=requires_success)
 
 
 def reduce_text(text: str, keep: frozenset[str]) -> str:

@@ -45,8 +45,13 @@ if TYPE_CHECKING:
 
     #: One entry point as discovery reports it: ``(name, value, distribution, version)``.
     EntryPointRow = tuple[str, str, str | None, str | None]
+    #: What :func:`help_stamp` took: the native directories and the fingerprint of all but
+    #: the files.
+    HelpStamp = tuple[list[str], list[str]]
 
 __all__ = [
+    "distributions_fingerprint",
+    "help_stamp",
     "index_path",
     "lookup_entry_points",
     "lookup_help",
@@ -64,6 +69,9 @@ _DISTRIBUTION_SUFFIXES: Final = (".dist-info", ".egg-info")
 _ENTRY_POINTS_FILE: Final = "entry_points.txt"
 #: The project's native plugin directory, relative to the working directory.
 _PROJECT_PLUGINS: Final = os.path.join(".harmont", "plugins")  # noqa: PTH118
+#: What reading an index of valid JSON but another shape raises (a field of the wrong
+#: type, or missing): such an index is a miss, as a corrupt one is.
+_WRONG_SHAPE: Final = (AttributeError, KeyError, TypeError, ValueError)
 
 
 def index_path() -> str:
@@ -101,63 +109,103 @@ def lookup_help(words: Sequence[str]) -> str | None:
     The help ``hm <words> --help`` prints, if the index holds it and is fresh; else None.
     """
     index = _read()
-    if index is None or "help" not in index:
+    if index is None:
         return None
-    fingerprint = _fingerprint(index["native_dirs"], index["files"])
-    if fingerprint != index["fingerprint"]:
+    try:
+        if _fingerprint(index["native_dirs"], index["files"]) != index["fingerprint"]:
+            return None
+        text = index["help"].get(_entry(words))
+    except _WRONG_SHAPE:
         return None
-    text = index["help"].get(_entry(words))
     return text if isinstance(text, str) else None
 
 
-def store_help(
-    words: Sequence[str], text: str, *, native_dirs: Iterable[Path], files: Iterable[str]
-) -> None:
+def help_stamp(native_dirs: Iterable[Path]) -> HelpStamp:
+    """
+    What the registry about to load is built from, taken before it loads, for
+    :func:`store_help`.
+
+    :param native_dirs: the directories the registry scans for native libraries.
+
+    Taken before and not after: a distribution installed while the plugins load must
+    make the help stored now stale, not be recorded as if the help knew it.
+    """
+    project = os.path.join(os.getcwd(), _PROJECT_PLUGINS)  # noqa: PTH109, PTH118
+    dirs = sorted({str(directory) for directory in native_dirs} - {project})
+    return dirs, _surroundings(dirs)
+
+
+def store_help(words: Sequence[str], text: str, *, stamp: HelpStamp, files: Iterable[str]) -> None:
     """
     Remember *text* as the help of ``hm <words> --help``.
 
-    :param native_dirs: the directories the registry scanned for native libraries.
+    :param stamp: :func:`help_stamp`, taken before the registry that rendered *text* loaded.
     :param files: the files whose contents shaped *text*: the loaded Python plugins'
         modules and `hm`'s own command modules.
 
     Best effort: a cache that cannot be written only costs the next run its speed.
     """
-    project = os.path.join(os.getcwd(), _PROJECT_PLUGINS)  # noqa: PTH109, PTH118
-    dirs = sorted({str(directory) for directory in native_dirs} - {project})
+    dirs, surroundings = stamp
     watched = sorted(set(files))
-    fingerprint = _fingerprint(dirs, watched)
+    fingerprint = "\n".join([*surroundings, *_file_stats(watched)])
     index = _read() or {}
-    if index.get("fingerprint") != fingerprint:
-        index.update(fingerprint=fingerprint, native_dirs=dirs, files=watched, help={})
-    index["help"][_entry(words)] = text
+    help_texts = index.get("help")
+    if index.get("fingerprint") != fingerprint or not isinstance(help_texts, dict):
+        help_texts = {}
+        index.update(fingerprint=fingerprint, native_dirs=dirs, files=watched, help=help_texts)
+    help_texts[_entry(words)] = text
     _write(index)
 
 
-def lookup_entry_points() -> list[EntryPointRow] | None:
+def distributions_fingerprint() -> str:
     """
-    The ``harmont.plugins`` entry points last stored, if no distribution changed since;
-    else None.
+    The installed distributions as :func:`lookup_entry_points` and
+    :func:`store_entry_points` compare them.
+
+    Take it before reading the entry points it is stored with: a distribution installed
+    in between then makes them stale, rather than being recorded as if they held it.
+    """
+    return "\n".join(_distributions())
+
+
+def lookup_entry_points(fingerprint: str) -> list[EntryPointRow] | None:
+    """
+    The ``harmont.plugins`` entry points last stored, if they were stored under
+    *fingerprint* (:func:`distributions_fingerprint`); else None.
     """
     index = _read()
-    stored = index.get("entry_points") if index is not None else None
-    if not stored or stored.get("fingerprint") != "\n".join(_distributions()):
+    try:
+        stored = index.get("entry_points") if index is not None else None
+        if not stored or stored.get("fingerprint") != fingerprint:
+            return None
+        rows = [(name, value, dist, version) for name, value, dist, version in stored["rows"]]
+    except _WRONG_SHAPE:
         return None
-    return [(name, value, dist, version) for name, value, dist, version in stored["rows"]]
+    texts = all(isinstance(name, str) and isinstance(value, str) for name, value, _, _ in rows)
+    known = all(isinstance(info, str | None) for row in rows for info in row[2:])
+    return rows if texts and known else None
 
 
-def store_entry_points(rows: Iterable[EntryPointRow]) -> None:
+def store_entry_points(fingerprint: str, rows: Iterable[EntryPointRow]) -> None:
     """
-    Remember the entry points discovery found in the distributions installed now.
+    Remember the entry points discovery read after taking *fingerprint*
+    (:func:`distributions_fingerprint`).
 
     Best effort, as :func:`store_help`.
     """
     index = _read() or {}
-    index["entry_points"] = {"fingerprint": "\n".join(_distributions()), "rows": list(rows)}
+    index["entry_points"] = {"fingerprint": fingerprint, "rows": list(rows)}
     _write(index)
 
 
 def _write(index: dict[str, Any]) -> None:
-    """Replace the index file with *index*; a file that cannot be written is left alone."""
+    """
+    Replace the index file with *index*; a file that cannot be written is left alone.
+
+    No ``OSError`` escapes: a cache directory that cannot be made (``XDG_CACHE_HOME`` a
+    regular file, a read-only home) must cost speed only, never the command.
+    """
+    import contextlib
     import json
     from pathlib import Path
 
@@ -169,7 +217,8 @@ def _write(index: dict[str, Any]) -> None:
         temporary.write_text(json.dumps(index), encoding="utf-8")
         temporary.replace(path)  # readers see the old index or the new one, whole
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def _fnv1a(data: bytes) -> int:
@@ -199,15 +248,22 @@ def _read() -> dict[str, Any] | None:
 
 def _fingerprint(native_dirs: Iterable[str], files: Iterable[str]) -> str:
     """Everything the registry's capabilities depend on, as one comparable string."""
+    return "\n".join([*_surroundings(native_dirs), *_file_stats(files)])
+
+
+def _surroundings(native_dirs: Iterable[str]) -> list[str]:
+    """The fingerprint but the files: what discovery reads, and what it finds."""
     parts = [f"{name}={os.environ.get(name, '')}" for name in _DISCOVERY_ENV]
     parts += ["project", *_listing(_PROJECT_PLUGINS)]
     parts += _distributions()
     for directory in native_dirs:
         parts.append(f"native {directory}")
         parts += _listing(directory)
-    for file in files:
-        parts.append(f"file {file} {_stat(file)}")
-    return "\n".join(parts)
+    return parts
+
+
+def _file_stats(files: Iterable[str]) -> list[str]:
+    return [f"file {file} {_stat(file)}" for file in files]
 
 
 def _distributions() -> list[str]:

@@ -6,9 +6,11 @@ validating its manifest is the registry's job (``_manager.py``), so a candidate 
 disabled by name is never imported at all.
 
 Reading the entry points means importing :mod:`importlib.metadata` and parsing every
-distribution's metadata, which costs a run more than the rest of discovery; the entry
-points found are kept in the capability index, under a fingerprint of the installed
-distributions, and read back from there while nothing was installed, upgraded or removed.
+distribution's metadata, which costs a run more than the rest of discovery; so discovery
+writes the entry points it read into the capability index (``_capability_index.py``, a
+file under ``$XDG_CACHE_HOME/harmont``), under a fingerprint of the installed
+distributions taken before reading them, and reads them back from there while nothing
+was installed, upgraded or removed. A cache that cannot be written costs only speed.
 """
 
 from __future__ import annotations
@@ -113,12 +115,13 @@ def entry_point_candidates(*, include_third_party: bool = True) -> list[Candidat
     Third-party entry points follow in name order, so hook order does not depend on the
     order of ``sys.path`` entries or of a directory listing.
     """
-    from harmont._plugins._capability_index import lookup_entry_points, store_entry_points
+    from harmont._plugins import _capability_index as index
 
-    found = lookup_entry_points()
+    fingerprint = index.distributions_fingerprint()
+    found = index.lookup_entry_points(fingerprint)
     if found is None:
         found = _installed_entry_points()
-        store_entry_points(found)
+        index.store_entry_points(fingerprint, found)
     first_party: list[Candidate] = []
     third_party: list[Candidate] = []
     for name, value, dist_name, dist_version in found:

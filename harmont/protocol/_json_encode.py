@@ -14,6 +14,7 @@ maps are written in key order (``BTreeMap``), and ``Value`` is untagged.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -63,64 +64,81 @@ def to_dict(obj: object) -> Any:
 
     :raises ValueError: for an integer outside its wire width or a ``Value`` holding
         something that is not JSON-like.
+    :raises TypeError: when *obj* is no protocol object (a plain dict, list or number).
     """
-    return _struct_encoder(type(obj))(obj)
+    return _encoder_of(obj)(obj)
 
 
-#: One encoder per class, filled on first use; a class is entered before its fields are
-#: compiled, so a class that contains itself (``SubcommandSpec``) reuses its own encoder.
-_STRUCTS: Final[dict[type[Any], _Encode]] = {}
+def _encoder_of(obj: object) -> _Encode:
+    return _struct_encoder(cast("Hashable", type(obj)))
 
 
-def _struct_encoder(cls: type[Any]) -> _Encode:
-    found = _STRUCTS.get(cls)
-    if found is not None:
-        return found
-    node = schema_of(cast("Hashable", cls))
+@functools.cache
+def _struct_encoder(cls: Hashable) -> _Encode:
+    """
+    The encoder of protocol class *cls*, compiled whole before it is cached: a thread
+    that finds it finds it complete (two threads on a first use may each compile one).
+    """
+    node = schema_of(cls)
     if not isinstance(node, Struct):
-        raise TypeError(f"{cls.__name__} is not a protocol class")
-    kind = getattr(cls, "KIND", None)
-    omitted = OMIT_WHEN_NONE.get(cls, ())
-    fields: list[tuple[str, _Encode, bool]] = []
-
-    def encode(obj: Any) -> dict[str, Any]:
-        data: dict[str, Any] = {} if kind is None else {TAG: kind}
-        for name, encode_field, omit_none in fields:
-            value = getattr(obj, name)
-            if not (omit_none and value is None):
-                data[name] = encode_field(value)
-        return data
-
-    _STRUCTS[cls] = encode
-    fields.extend((name, _encoder(child), name in omitted) for name, child in node.fields)
-    return encode
+        raise TypeError(f"{getattr(cls, '__name__', cls)} is not a protocol class")
+    return _Compiler().compile(node)
 
 
-def _encoder(node: Node) -> _Encode:  # noqa: PLR0911 (one return per kind of node)
-    if isinstance(node, Struct):
-        return _struct_encoder(node.cls)
-    if isinstance(node, UnionNode):
-        return lambda obj: _struct_encoder(type(obj))(obj)
-    if isinstance(node, OptionNode):
-        inner = _encoder(node.inner)
-        return lambda value: None if value is None else inner(value)
-    if isinstance(node, SeqNode):
-        item = _encoder(node.inner)
-        return lambda items: [item(value) for value in items]
-    if isinstance(node, MapNode):
-        entry = _encoder(node.inner)
-        return lambda mapping: {key: entry(mapping[key]) for key in sorted(mapping)}
-    if isinstance(node, EnumNode):
-        return lambda member: member.value
-    if isinstance(node, Int):
-        return _checked_int(node.width)
-    if node is UUID:
-        return str
-    if node is TIMESTAMP:
-        return _format_timestamp
-    if node is VALUE:
-        return _value
-    return _same  # bool, f64, strings: JSON carries them as they are
+class _Compiler:
+    """Compiles one class's encoder, and those of the classes its fields hold."""
+
+    def __init__(self) -> None:
+        #: The classes being compiled, so a class that contains itself (``SubcommandSpec``)
+        #: reuses its own encoder, whose field list is complete once :meth:`compile` returns.
+        self._structs: dict[type[Any], _Encode] = {}
+
+    def compile(self, node: Node) -> _Encode:  # noqa: PLR0911 (one return per kind of node)
+        if isinstance(node, Struct):
+            return self._struct(node)
+        if isinstance(node, UnionNode):
+            return lambda obj: _encoder_of(obj)(obj)
+        if isinstance(node, OptionNode):
+            inner = self.compile(node.inner)
+            return lambda value: None if value is None else inner(value)
+        if isinstance(node, SeqNode):
+            item = self.compile(node.inner)
+            return lambda items: [item(value) for value in items]
+        if isinstance(node, MapNode):
+            entry = self.compile(node.inner)
+            return lambda mapping: {key: entry(mapping[key]) for key in sorted(mapping)}
+        if isinstance(node, EnumNode):
+            return lambda member: member.value
+        if isinstance(node, Int):
+            return _checked_int(node.width)
+        if node is UUID:
+            return str
+        if node is TIMESTAMP:
+            return _format_timestamp
+        if node is VALUE:
+            return _value
+        return _same  # bool, f64, strings: JSON carries them as they are
+
+    def _struct(self, node: Struct) -> _Encode:
+        cls = node.cls
+        known = self._structs.get(cls)
+        if known is not None:
+            return known
+        kind = getattr(cls, "KIND", None)
+        omitted = OMIT_WHEN_NONE.get(cls, ())
+        fields: list[tuple[str, _Encode, bool]] = []
+
+        def encode(obj: Any) -> dict[str, Any]:
+            data: dict[str, Any] = {} if kind is None else {TAG: kind}
+            for name, encode_field, omit_none in fields:
+                value = getattr(obj, name)
+                if not (omit_none and value is None):
+                    data[name] = encode_field(value)
+            return data
+
+        self._structs[cls] = encode
+        fields.extend((name, self.compile(child), name in omitted) for name, child in node.fields)
+        return encode
 
 
 def _same(value: Any) -> Any:

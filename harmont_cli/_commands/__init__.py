@@ -27,7 +27,7 @@ _MODULES: Final = (
 )
 
 #: The modules a verb needs besides its own: `hm config` shows the keys of every command
-#: that reads the settings, `hm run` alone.
+#: that reads the settings, `hm run` alone (a test in tests/cli fails if one is missing).
 _ALSO_NEEDED: Final = {"config": ("run",)}
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.run.rig import TIMEOUT_SECONDS
+from tests.run.rig import TIMEOUT_SECONDS, command
 
 if TYPE_CHECKING:
     from tests.run.rig import Build, Project
@@ -197,3 +197,48 @@ def test_projects_share_the_index_unless_they_bring_native_plugins(
         return site.imported()
 
     assert (["alpha"], [], ["alpha"]) == (help_in(project.root), help_in(plain), help_in(native))
+
+
+def test_a_cache_directory_that_cannot_be_made_fails_no_command(
+    project: Project, site: Site, tmp_path: Path
+) -> None:
+    """With ``XDG_CACHE_HOME`` a regular file no index is written, and every command works."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    project.env["XDG_CACHE_HOME"] = str(blocker)
+    site.install("alpha")
+    project.pipeline(command("say", "echo hi"))
+
+    runs = [project.hm(), _help(project), project.hm("plugin", "list", raw=True)]
+
+    assert [0, 0, 0] == [run.returncode for run in runs], [run.stderr for run in runs]
+    assert (["hi"], "") == (runs[0].logs("say"), blocker.read_text())
+    assert "about alpha" in runs[1].stdout
+
+
+#: A plugin whose import installs another distribution beside it, as a `pip install`
+#: finishing while `hm` loads its plugins would.
+_INSTALLS_LATE = """\
+from pathlib import Path
+
+site = Path(__file__).parent
+info = site / "late-1.0.0.dist-info"
+if not info.exists():
+    (site / "late.py").write_text({late!r})
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\\nName: late\\nVersion: 1.0.0\\n")
+    (info / "entry_points.txt").write_text("[harmont.plugins]\\nlate = late:Plugin\\n")
+"""
+
+
+def test_a_distribution_installed_while_plugins_load_is_seen_by_the_next_help(
+    project: Project, site: Site
+) -> None:
+    """The help is stored under what was installed before the plugins loaded, not after."""
+    late = _PLUGIN.format(name="late", about="came late")
+    alpha = _PLUGIN.format(name="alpha", about="about alpha")
+    site.install("alpha", body=_INSTALLS_LATE.format(late=late) + alpha)
+
+    first, second = _help(project).stdout, _help(project).stdout
+
+    assert ("came late" in first, "came late" in second) == (False, True)

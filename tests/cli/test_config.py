@@ -8,8 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import typer
+
+# typer 0.27 vendors click under a private name, as harmont_cli._app imports it.
+from typer._click.core import Context
+from typer.core import TyperGroup
 
 from harmont._plugins._native import isolation_for
+from harmont_cli import _commands
+from harmont_cli._commands.config import ConfiguredCommand
 from tests.run.rig import command
 
 if TYPE_CHECKING:
@@ -166,6 +173,23 @@ class TestShow:
         shown = {k.removeprefix("run.") for k in _show(project) if k.startswith("run.")}
 
         assert {o.replace("-", "_") for o in options} == shown
+
+    def test_show_lists_the_keys_of_every_configured_command(self, project: Project) -> None:
+        """
+        `hm config show` registers only the verbs it needs; every command that reads the
+        settings must be among them, or its keys silently drop out of the listing.
+        """
+        app = typer.Typer()
+        _commands.register(app)
+        group = typer.main.get_command(app)
+        assert isinstance(group, TyperGroup)  # many commands make a group
+        ctx = Context(group)
+        found = (group.get_command(ctx, name) for name in group.list_commands(ctx))
+        configured = {c.name for c in found if isinstance(c, ConfiguredCommand)}
+
+        shown = {key.split(".")[0] for key in _show(project)}
+
+        assert ({"run"}, set()) == ({"run"} & configured, configured - shown)
 
     def test_a_hm_config_dir_is_read_when_there_is_no_harmont_one(self, project: Project) -> None:
         """`.hm/config.toml` is the project's config when `.harmont/config.toml` is absent."""

@@ -11,6 +11,7 @@ import pytest
 import harmont as hm
 from harmont import Dependency, InvalidIR, PipelineIR, UnknownPipeline, UsageError
 from harmont._ir import load_definition
+from harmont._ir._select import select
 from harmont.protocol import CacheSpec, CommandStep
 
 if TYPE_CHECKING:
@@ -190,6 +191,28 @@ class TestFlatForm:
 
         assert [(("c", "d", "e"), ("a", "b"), True)] == list(ir.dependency_groups())
         assert (6, spelt_out, repr(spelt_out)) == (len(ir.dependencies), ir, repr(ir))
+
+    def test_a_wait_keeps_the_attrs_surface_of_plain_dependencies(self) -> None:
+        """attrs sees one ``dependencies`` field of pairs, whatever form they are kept in."""
+        ir = hm.load_ir(_flat(_cmd("a"), _cmd("b"), {"type": "wait"}, _cmd("c")))
+        pairs = [{"step": "c", "after": key, "requires_success": True} for key in ("a", "b")]
+
+        assert ["steps", "dependencies", "env", "default_image", "timeout_seconds"] == [
+            field.name for field in attrs.fields(PipelineIR)
+        ]
+        assert pairs == [dict(pair) for pair in attrs.asdict(ir)["dependencies"]]
+        assert ir.dependencies == attrs.evolve(ir, default_image="x").dependencies
+
+    def test_selecting_keeps_a_wait_whole_over_its_kept_steps(self) -> None:
+        """`--only` reduces a wait to the kept steps on each side, still one group."""
+        ir = hm.load_ir(
+            _flat(_cmd("a"), _cmd("b"), _cmd("x"), {"type": "wait"}, _cmd("c"), _cmd("d"))
+        )
+
+        reduced = select(ir, ["c"]).ir
+
+        assert [(("c",), ("a", "b", "x"), True)] == list(reduced.dependency_groups())
+        assert tuple(d for d in ir.dependencies if d.step == "c") == reduced.dependencies
 
     def test_a_cycle_through_a_wait_names_the_steps_on_it(self) -> None:
         """A step that builds in a step behind a wait it precedes closes a cycle."""

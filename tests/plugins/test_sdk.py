@@ -154,6 +154,12 @@ class TestFixtures:
         """hm_home points HOME at a temporary directory and turns autoload off."""
         assert (str(hm_home), "1") == (os.environ["HOME"], os.environ["HM_NO_PLUGIN_AUTOLOAD"])
 
+    def test_hm_home_keeps_what_hm_caches_inside_it(self, hm_home: Path) -> None:
+        """The capability index of a test goes under hm_home, never the user's cache."""
+        from harmont._plugins._capability_index import index_path
+
+        assert index_path().startswith(f"{hm_home}{os.sep}")
+
     def test_hm_registry_has_only_builtins(self, hm_registry: Registry) -> None:
         """hm_registry loads harmont's own plugins and nothing installed beside it."""
         assert all(p.builtin for p in hm_registry.plugins())
