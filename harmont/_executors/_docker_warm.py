@@ -153,6 +153,9 @@ class WarmStarts:
         self._token = uuid.uuid4()
         self._lock = threading.Lock()
         self._batches: list[_Batch] = []
+        #: Runs that have taken from a batch: they take from no other batch, so a concurrent
+        #: run's check keeps what it began.
+        self._takers: set[uuid.UUID] = set()
         self._begun = False
         self._closed = False
 
@@ -215,13 +218,15 @@ class WarmStarts:
         """
         with self._lock:
             warm = None
-            # The run's own batches first, so that one run takes from one batch.
-            for batch in sorted(self._batches, key=lambda batch: batch.owner != run_id):
-                if batch.owner not in (None, run_id):
+            # One run takes from one batch: its own once it has one (even if all taken).
+            owner = run_id if run_id in self._takers else None
+            for batch in self._batches:
+                if batch.owner != owner:
                     continue
                 warm = batch.waiting.pop((key, image), None)
                 if warm is not None:
                     batch.owner = run_id
+                    self._takers.add(run_id)
                     if not batch.waiting:
                         self._forget([batch])
                     break
@@ -233,6 +238,7 @@ class WarmStarts:
     def end_run(self, run_id: uuid.UUID) -> list[str]:
         """The ids to remove of the containers not taken of the batches *run_id* took from."""
         with self._lock:
+            self._takers.discard(run_id)
             ended = [batch for batch in self._batches if batch.owner == run_id]
             self._forget(ended)
         return _settle(ended)

@@ -397,7 +397,10 @@ class _StepWait:
 
 def _exited_unreaped(pid: int) -> bool:
     """Whether child *pid* has exited, leaving it a zombie (``WNOWAIT``) for the caller."""
-    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped already: an embedding program ignores SIGCHLD
+        return True
 
 
 def _pidfd(pid: int) -> int | None:

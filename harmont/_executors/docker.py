@@ -25,7 +25,7 @@ engine (docker-py), following the executor contract.
   (:mod:`._docker_pull`): any failure is one error, not a failed first step.
   Once they are, the check begins the roots' containers (:mod:`._docker_warm`), which
   their steps take instead of starting their own; those not taken go with the run that
-  took from their check's batch, or on their own if nobody takes from it in time.
+  took from their check's batch, or on their own a bound after the check, whichever is first.
 - A failed, timed-out or cancelled step removes its container (removal is also how a
   running exec and all it started are killed). At ``build_end`` every container and
   ephemeral image of the run is removed: those the executor holds at once, then any other

@@ -23,6 +23,7 @@ from harmont.protocol import BuildEvent, BuildStart, StepCacheHit, StepLog, from
 from tests.run.rig import TIMEOUT_SECONDS, Project, command, until
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from docker import APIClient
@@ -293,3 +294,44 @@ def test_an_unforeseen_error_making_a_container_prints_no_traceback(
 
     assert [] == raised
     assert [] == _containers(docker_api, word)
+
+
+def test_a_run_takes_from_one_batch_only(
+    docker_engine: str, docker_api: APIClient, word: str
+) -> None:
+    """
+    A run that took from one check's batch takes nothing from another's, even for a root
+    its own lacks: the other check's run gets what that check began.
+    """
+    from harmont._executors._docker_engine import connect
+
+    api = connect()
+    starts = _docker_warm.WarmStarts(_remove)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    taken: list[str] = []
+    try:
+        starts.begin(api, {f"{word}-a": docker_engine})
+        starts.begin(api, {f"{word}-a": docker_engine, f"{word}-b": docker_engine})
+
+        mine = starts.take(first, f"{word}-a", docker_engine)
+        theirs_by_me = starts.take(first, f"{word}-b", docker_engine)
+        theirs = starts.take(second, f"{word}-a", docker_engine)
+
+        assert theirs_by_me is None
+        assert mine is not None
+        assert theirs is not None
+        assert mine.id is not None
+        assert theirs.id is not None
+        taken += [mine.id, theirs.id]
+        assert mine.id != theirs.id
+    finally:
+        _remove(api, taken + starts.end_run(first) + starts.end_run(second))
+        _remove(api, starts.close())
+
+    assert [] == _containers(docker_api, word)
+
+
+def _remove(api: APIClient, ids: Sequence[str]) -> None:
+    """Force-remove the containers *ids*."""
+    for container in ids:
+        api.remove_container(container, force=True)  # type: ignore[no-untyped-call]

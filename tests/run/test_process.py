@@ -8,6 +8,7 @@ import shutil
 import sys
 import threading
 import time
+import warnings
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
@@ -213,7 +214,11 @@ class _ForkAtSpawn:
     def __call__(self, event: str, args: tuple[Any, ...]) -> None:
         if event != "subprocess.Popen" or self.env is None or args[3] is not self.env:
             return
-        pid = os.fork()
+        # Python 3.12 warns of a fork in a process with threads (the xdist worker's): this
+        # child runs no Python but a sleep and exits, which is safe.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
         if pid == 0:
             time.sleep(_HOLD_SECONDS)
             os._exit(0)
