@@ -36,5 +36,5 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run every benchmark under bench/ and print its ratios."""
     session.install("-e", ".[test]")
-    for script in sorted(Path("bench").glob("*.py")):
+    for script in sorted(Path("bench").glob("[!_]*.py")):  # _name.py: a bench's helper
         session.run("python", str(script), *session.posargs)

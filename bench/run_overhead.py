@@ -8,7 +8,9 @@ on every step before it) run by ``make -j N``, with the same N as ``--parallelis
 tool runs in a directory holding only its own pipeline file, so hm's source (which it
 clones into every chain) is its pipeline, not make's Makefile too.
 The script prints both wall times (median of a few runs), their ratio, the CPU time of each
-side, and where hm's time goes: interpreter and import start-up, loading and planning,
+side, the same for the least a Python program spends running those steps as hm's local
+runner must (``bench/_spawn_floor.py``: ``subprocess.Popen`` of each ``sh -c``, its two
+pipes read, nothing else: the floor under any CPython host), and where hm's time goes: interpreter and import start-up, loading and planning,
 source packing, the per-step cost of the schedule itself (wall, and CPU split between hm
 and the step processes it spawns), what the docker plugin costs a local build (its
 ``build_end`` hook, measured as the same build with ``-p no:docker``), and how the local
@@ -30,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+#: The baseline that runs the same steps from Python with nothing of hm's.
+FLOOR = Path(__file__).resolve().parent / "_spawn_floor.py"
 SECTIONS = 6
 ROOTS = 5
 CHAIN = 4
@@ -215,10 +219,12 @@ def main() -> None:
             str(args.jobs),
         ]
         make = ["make", "-s", "-j", str(args.jobs), "all"]
+        floor = [sys.executable, str(FLOOR), "pipeline.json", str(args.jobs)]
         no_docker = [*hm[:3], "-p", "no:docker", *hm[3:]]
         hm_cpu, hm_seconds = cpu_and_wall(hm, workdir, args.repeat)
         no_docker_seconds = timed(no_docker, workdir, args.repeat)
         make_cpu, make_seconds = cpu_and_wall(make, makedir, args.repeat)
+        floor_cpu, floor_seconds = cpu_and_wall(floor, workdir, args.repeat)
         bare, imports = startup(args.repeat)
         phases, own_cpu, spawned_cpu = breakdown(workdir, args.jobs, count)
         from harmont._executors._tree_clone import probe
@@ -235,9 +241,14 @@ def main() -> None:
     print(f"  make -j {args.jobs}                       {ratio(make_seconds)}")
     print(f"  hm run --runner local            {ratio(hm_seconds)}  (goal: <= x1.5)")
     print(f"  hm -p no:docker run              {ratio(no_docker_seconds)}")
+    print(f"  bare Python spawner (the floor)  {ratio(floor_seconds)}")
     print(
         f"  CPU time, hm and its steps       {hm_cpu * 1000:8.1f} ms"
         f"  x{hm_cpu / make_cpu:.2f} of make's {make_cpu * 1000:.1f} ms"
+    )
+    print(
+        f"  CPU time, the floor              {floor_cpu * 1000:8.1f} ms"
+        f"  x{floor_cpu / make_cpu:.2f} of make's"
     )
     print(f"  chain directories made by: {clone} (reflink where the file system shares extents)")
     print("where hm's time goes:")
