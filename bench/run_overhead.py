@@ -10,11 +10,12 @@ clones into every chain) is its pipeline, not make's Makefile too.
 The script prints both wall times (median of a few runs), their ratio, the CPU time of each
 side, the same for the least a Python program spends running those steps as hm's local
 runner must (``bench/_spawn_floor.py``: ``subprocess.Popen`` of each ``sh -c``, its two
-pipes read, nothing else: the floor under any CPython host), and where hm's time goes: interpreter and import start-up, loading and planning,
-source packing, the per-step cost of the schedule itself (wall, and CPU split between hm
-and the step processes it spawns), what the docker plugin costs a local build (its
-``build_end`` hook, measured as the same build with ``-p no:docker``), and how the local
-runner makes chain directories on this machine's temporary directory (reflink or copy).
+pipes read, nothing else: the floor under any CPython host), and where hm's time goes:
+interpreter and import start-up, loading and planning, source packing, the per-step cost
+of the schedule itself (wall, and CPU split between hm and the step processes it spawns),
+what the docker plugin costs a local build (its ``build_end`` hook, measured as the same
+build with ``-p no:docker``), and how the local runner makes chain directories on this
+machine's temporary directory (reflink or copy).
 
 Run: ``python bench/run_overhead.py [--jobs N] [--repeat R]``.
 """
