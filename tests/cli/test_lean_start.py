@@ -71,10 +71,18 @@ def test_a_cached_help_imports_nothing_heavy(project: Project, tmp_path: Path) -
 
 #: What `hm run --runner local --format json` never uses: the terminal renderer, the engine
 #: and cluster clients and their sockets and random tokens, typer's rich help, the other
-#: built-in commands, the JSON decoder (events are only encoded), and (once the capability
-#: index holds the entry points) the distribution metadata parser.
+#: built-in commands and plugin verbs (and their protocol types), the JSON decoder (events
+#: are only encoded), the tracer without --trace, the gitignore matcher in a tree without
+#: ignore files, and (once the capability index holds the entry points) the distribution
+#: metadata parser.
 _NOT_FOR_A_LOCAL_JSON_BUILD = (
     "rich",
+    "harmont._renderers._view",
+    "harmont._renderers._human",
+    "harmont._orchestrator._trace",
+    "harmont._orchestrator._gitignore",
+    "harmont.protocol._subcommand",
+    "harmont_cli._plugin_verbs",
     "docker",
     "kubernetes",
     "typer.rich_utils",
