@@ -138,7 +138,7 @@ def _read_rules(path: Path, base: str) -> list[IgnoreFile]:
             path=str(path),
             hint=_UNREADABLE_HINT,
         ) from exc
-    # Here: a tree without ignore files never loads the matcher.
+    # Imported here: a tree without ignore files never loads the matcher.
     from harmont._orchestrator._gitignore import IgnoreFile
 
     return [IgnoreFile.parse(data, base)]

@@ -66,7 +66,8 @@ class PullLog:
                 del self._started[progress.image]
         if not progress.finished:
             return None
-        # Here: the build view it lives with is the human renderers' alone.
+        # Imported here: its module, the human renderers' build view, is of no other use to
+        # a JSON build, which needs it only once an image was pulled.
         from harmont._renderers._view import format_duration
 
         took = format_duration((now - started) * 1000)
