@@ -184,7 +184,6 @@ def build_app(
     :raises HarmontError: a bad ``-p`` option, or plugins that conflict (exit 5).
     """
     from harmont_cli import _commands
-    from harmont_cli._plugin_verbs import add_plugin_verbs
 
     disabled, verb = scan_global_plugin_options(args)
     state = AppState(disabled=disabled)
@@ -229,6 +228,8 @@ def build_app(
         assert isinstance(command, TyperGroup)  # the app has several commands
         # Taken before the plugins load, so that one installed meanwhile leaves it stale.
         stamp = _help_stamp() if remember_help is not None else None
+        from harmont_cli._plugin_verbs import add_plugin_verbs
+
         add_plugin_verbs(command, state.registry())
 
     def run(args: list[str]) -> int:

@@ -29,8 +29,9 @@ How a step ends:
 - Its time limit passes or the run is cancelled: the group is killed, and the step ends
   as above.
 
-Output is read in 64 KiB chunks on the calling thread, one selector for both pipes and the
-pidfd, which also wakes every :data:`POLL_SECONDS` to poll cancellation and the deadline.
+Output is read in 64 KiB chunks on the calling thread, one :func:`select.poll` over both
+pipes and the pidfd, which also wakes every :data:`POLL_SECONDS` to poll cancellation and
+the deadline.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import selectors
+import select
 import shutil
 import signal
 import subprocess
@@ -87,8 +88,8 @@ _FORK_GRACE_SECONDS: Final = 0.5
 _DRAIN_CHUNKS: Final = 32
 #: The first nap of a wait for the shell's exit with nothing to select on.
 _FIRST_NAP_SECONDS: Final = 0.0005
-#: The selector tag of the pidfd that turns readable when the step's shell exits.
-_EXITED: Final = "exited"
+#: :data:`POLL_SECONDS` as :meth:`select.poll.poll` takes it.
+_POLL_MS: Final = POLL_SECONDS * 1000
 
 
 @attrs.frozen(kw_only=True)
@@ -217,61 +218,93 @@ def run_shell(
     :raises OSError: *sh* could not be started, or *cwd* is not a directory.
     :raises ValueError: the command, the env or *cwd* holds a NUL byte.
     """
-    with SPAWN_LOCK:
-        process = subprocess.Popen(
-            ("sh", "-c", cmd),  # argv[0], the step's $0, is `sh` as a shell would give it
-            executable=sh,
-            bufsize=0,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+    process, pipes = _spawn(cmd, sh, os.fspath(cwd), env)
     _track_group(process.pid)
-    wait = _StepWait(process, on_output, should_cancel, timeout_seconds)
+    wait = _StepWait(process, pipes, on_output, should_cancel, timeout_seconds)
     try:
         return wait.run()
     finally:
         wait.close()
 
 
+def _spawn(
+    cmd: str, sh: str, cwd: str, env: Mapping[str, str]
+) -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
+    """
+    Start the step's shell; it, and the read ends of its stdout and stderr pipes.
+
+    The pipes are made here rather than by :class:`subprocess.Popen`, which would wrap each
+    read end in a file object that the wait has no use for; their write ends are closed
+    under :data:`SPAWN_LOCK`, as :class:`subprocess.Popen` closes those it makes.
+    """
+    with SPAWN_LOCK:
+        stdout, stdout_w = os.pipe()
+        try:
+            stderr, stderr_w = os.pipe()
+        except BaseException:
+            os.close(stdout)
+            os.close(stdout_w)
+            raise
+        try:
+            process = subprocess.Popen(
+                ("sh", "-c", cmd),  # argv[0], the step's $0, is `sh` as a shell would give it
+                executable=sh,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout_w,
+                stderr=stderr_w,
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(stdout)
+            os.close(stderr)
+            raise
+        finally:
+            os.close(stdout_w)
+            os.close(stderr_w)
+    return process, (stdout, stderr)
+
+
 class _StepWait:
-    """The wait for one step: reads its pipes until its shell has exited and they are done."""
+    """
+    The wait for one step: reads its pipes until its shell has exited and they are done.
+
+    One :func:`select.poll` over the pipes and the pidfd: registering a descriptor with it
+    is no system call, where an epoll selector would cost one to make, three to register
+    and three to unregister for every step.
+    """
 
     def __init__(
         self,
         process: subprocess.Popen[bytes],
+        pipes: tuple[int, int],
         on_output: Callable[[StdStream, bytes], None],
         should_cancel: Callable[[], bool],
         timeout_seconds: float | None,
     ) -> None:
-        assert process.stdout is not None
-        assert process.stderr is not None
         self.process = process
-        self.pipes = {
-            StdStream.STDOUT: process.stdout.fileno(),
-            StdStream.STDERR: process.stderr.fileno(),
-        }
+        #: The pipes still open, by descriptor; a pipe goes once it reads as EOF.
+        self.pipes = {pipes[0]: StdStream.STDOUT, pipes[1]: StdStream.STDERR}
+        #: Both pipes (stdout's read end, stderr's), closed at the end, at EOF or not.
+        self.fds = pipes
         self.on_output = on_output
         self.should_cancel = should_cancel
         self.deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         self.pidfd = _pidfd(process.pid)
+        self.poller = select.poll()
         self.exited = False
         self.stop: str | None = None  # "cancelled" or "timed out", once the group is killed
         self.ended_at: float | None = None  # when the step's shell was reaped
         self.gone_at: float | None = None  # when its group was first seen gone after that
 
     def run(self) -> ProcessOutcome:
-        for fd in self.pipes.values():
+        for fd in self.fds:
             os.set_blocking(fd, False)
-        with selectors.DefaultSelector() as selector:
-            for stream, fd in self.pipes.items():
-                selector.register(fd, selectors.EVENT_READ, stream)
-            if self.pidfd is not None:
-                selector.register(self.pidfd, selectors.EVENT_READ, _EXITED)
-            escaped = self._loop(selector)
+            self.poller.register(fd, select.POLLIN)
+        if self.pidfd is not None:
+            self.poller.register(self.pidfd, select.POLLIN)
+        escaped = self._loop()
         returncode = self.process.returncode
         if self.stop == "cancelled":
             return ProcessOutcome(exit_code=EXIT_CANCELLED, cancelled=True, escaped=escaped)
@@ -284,20 +317,19 @@ class _StepWait:
         """End the group unless the shell's exit did, then close the pipes."""
         if self.ended_at is None:
             self._end_group()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+        for fd in self.fds:
+            os.close(fd)
         if self.pidfd is not None:
             os.close(self.pidfd)
 
-    def _loop(self, selector: selectors.BaseSelector) -> bool:
+    def _loop(self) -> bool:
         """Pump until the shell is reaped and its pipes drained; whether a writer escaped."""
         while True:
             if self.pidfd is None and not self.pipes and self.ended_at is None:
                 self._nap_until_exit()
             else:
-                for key, _ in selector.select(POLL_SECONDS):
-                    self._read(selector, key)
+                for fd, _ in self.poller.poll(_POLL_MS):
+                    self._read(fd)
             if self.ended_at is None:
                 if not self._shell_exited():
                     self._check_stop()
@@ -305,13 +337,11 @@ class _StepWait:
                 # The shell is a zombie (or, where only a poll can tell, just reaped): its
                 # pid still names its group, whose processes die with it.
                 self._end_group()
-            self._drain(selector)
+            self._drain()
             if not self.pipes:
                 return False
             if self._writer_escaped():
-                self._drain(selector)  # the last of the group may just have closed
-                for fd in self.pipes.values():
-                    selector.unregister(fd)
+                self._drain()  # the last of the group may just have closed
                 self.pipes.clear()
                 return True
 
@@ -352,35 +382,34 @@ class _StepWait:
                 self.exited = self.process.poll() is not None
         return self.exited
 
-    def _read(self, selector: selectors.BaseSelector, key: selectors.SelectorKey) -> None:
-        if key.data == _EXITED:
-            selector.unregister(key.fd)
+    def _read(self, fd: int) -> None:
+        if fd == self.pidfd:
+            self.poller.unregister(fd)
             self.exited = True
             return
-        self._read_pipe(selector, key.data)
+        self._read_pipe(fd)
 
-    def _read_pipe(self, selector: selectors.BaseSelector, stream: StdStream) -> bool:
-        """Read one chunk of *stream*; whether there may be more to read now."""
-        fd = self.pipes[stream]
+    def _read_pipe(self, fd: int) -> bool:
+        """Read one chunk of pipe *fd*; whether there may be more to read now."""
         try:
             chunk = os.read(fd, _CHUNK)
         except BlockingIOError:
             return False
         if chunk:
-            self.on_output(stream, chunk)
+            self.on_output(self.pipes[fd], chunk)
             return True
-        selector.unregister(fd)
-        del self.pipes[stream]
+        self.poller.unregister(fd)
+        del self.pipes[fd]
         return False
 
-    def _drain(self, selector: selectors.BaseSelector) -> None:
+    def _drain(self) -> None:
         """
         Read what is left; a pipe with no writer left reads as EOF and is done. A full pipe
         is read to its end, but no more: an escaped writer may never stop writing.
         """
-        for stream in list(self.pipes):
+        for fd in list(self.pipes):
             for _ in range(_DRAIN_CHUNKS):
-                if not self._read_pipe(selector, stream):
+                if not self._read_pipe(fd):
                     break
 
     def _check_stop(self) -> None:

@@ -43,7 +43,6 @@ from harmont._orchestrator._result import (
 )
 from harmont._orchestrator._scheduler import Halt, RunControl, Scheduler
 from harmont._orchestrator._source import pack_source
-from harmont._orchestrator._trace import Tracer
 from harmont._plugins._step_output import StepLogBatch
 from harmont._secrets import Masker
 from harmont.protocol import BuildEnd, BuildStart, StepLog
@@ -54,6 +53,7 @@ if TYPE_CHECKING:
     from harmont._ir._select import Selection
     from harmont._orchestrator._debug import DebugShell
     from harmont._orchestrator._result import RunEvent
+    from harmont._orchestrator._trace import Tracer
     from harmont._plugins._host import Host
     from harmont._plugins._manager import Registry
     from harmont.protocol import BuildEvent, CommandStep, HookAbort
@@ -175,7 +175,7 @@ def run(  # noqa: PLR0915 - one line per stage of the run, marking it in the tra
     if debug_shell is not None:
         _need_terminal(debug_shell)
     masker = Masker((secrets or {}).values())
-    tracer = None if trace is None else Tracer(trace)
+    tracer = None if trace is None else _tracer(trace)
     stage = _untraced if tracer is None else tracer.stage
     registry: Registry | None = None
     host: Host | None = None
@@ -330,6 +330,13 @@ def _build(
         failure=None if failure is None else masker.mask(failure),
         shell_exit_code=scheduler.shell_exit_code,
     )
+
+
+def _tracer(path: str | os.PathLike[str]) -> Tracer:
+    """The tracer of `hm run --trace` (imported here: a run without one never loads it)."""
+    from harmont._orchestrator._trace import Tracer
+
+    return Tracer(path)
 
 
 def _untraced(stage: str) -> None:

@@ -36,10 +36,11 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Final
 
 from harmont._errors import SourceError, UnpackError, UsageError
-from harmont._orchestrator._gitignore import IgnoreFile
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+
+    from harmont._orchestrator._gitignore import IgnoreFile
 
 __all__ = [
     "DEFAULT_MAX_SOURCE_BYTES",
@@ -137,6 +138,9 @@ def _read_rules(path: Path, base: str) -> list[IgnoreFile]:
             path=str(path),
             hint=_UNREADABLE_HINT,
         ) from exc
+    # Imported here: a tree without ignore files never loads the matcher.
+    from harmont._orchestrator._gitignore import IgnoreFile
+
     return [IgnoreFile.parse(data, base)]
 
 

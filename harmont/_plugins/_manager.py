@@ -51,7 +51,6 @@ from harmont._plugins._dispatch import (
 )
 from harmont._plugins._manifest import shown_name, validate_manifest
 from harmont.protocol import (
-    ExitInfo,
     HookAbort,
     HookContinue,
     HookEventKind,
@@ -71,7 +70,7 @@ if TYPE_CHECKING:
     from harmont._plugins._context import PluginContext
     from harmont._plugins._host import Host
     from harmont._plugins._native import NativePlugin
-    from harmont.protocol import ExecutorInput, HookEvent, HookOutcome, SubcommandInput
+    from harmont.protocol import ExecutorInput, ExitInfo, HookEvent, HookOutcome, SubcommandInput
 
 __all__ = [
     "BUILTIN_VERBS",
@@ -591,6 +590,8 @@ class Registry:
         :raises UsageError: no plugin provides ``verb``.
         :raises PluginRuntimeError: the plugin failed (exit 6).
         """
+        from harmont.protocol import ExitInfo  # here: a build needs no verb's types
+
         return self._call_one(
             self.owner_of_verb(verb),
             "hm_run_subcommand",

@@ -14,8 +14,6 @@ import threading
 import time
 from typing import TYPE_CHECKING, Final
 
-from harmont._renderers._view import format_duration
-
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
@@ -68,6 +66,10 @@ class PullLog:
                 del self._started[progress.image]
         if not progress.finished:
             return None
+        # Imported here: its module, the human renderers' build view, is of no other use to
+        # a JSON build, which needs it only once an image was pulled.
+        from harmont._renderers._view import format_duration
+
         took = format_duration((now - started) * 1000)
         if not progress.updated:
             return f"pulled {progress.image}: up to date in {took}"

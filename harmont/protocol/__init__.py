@@ -56,9 +56,6 @@ from harmont.protocol._manifest import PositionalArg as PositionalArg
 from harmont.protocol._manifest import PositionalListArg as PositionalListArg
 from harmont.protocol._manifest import StepExecutorSpec as StepExecutorSpec
 from harmont.protocol._manifest import SubcommandSpec as SubcommandSpec
-from harmont.protocol._subcommand import ExitInfo as ExitInfo
-from harmont.protocol._subcommand import PluginError as PluginError
-from harmont.protocol._subcommand import SubcommandInput as SubcommandInput
 from harmont.protocol._value import Value as Value
 
 if TYPE_CHECKING:
@@ -68,6 +65,9 @@ if TYPE_CHECKING:
     from harmont.protocol._json import from_json as from_json
     from harmont.protocol._json_encode import to_dict as to_dict
     from harmont.protocol._json_encode import to_json as to_json
+    from harmont.protocol._subcommand import ExitInfo as ExitInfo
+    from harmont.protocol._subcommand import PluginError as PluginError
+    from harmont.protocol._subcommand import SubcommandInput as SubcommandInput
 
 __all__ = [
     "API_VERSION",
@@ -125,15 +125,19 @@ __all__ = [
 #: The plugin API version; bumped on any new required field in any wire type.
 API_VERSION: Final = 2
 
-#: The codecs, loaded on first use: the JSON one pulls in cattrs, the borsh one builds a
-#: schema of every wire type; `hm --help` and the local runner need neither.
-_CODECS: Final = {
+#: Loaded on first use: the codecs (the JSON decoder pulls in cattrs, the borsh codec builds
+#: a schema of every wire type), which `hm --help` and the local runner need neither of;
+#: and the types of plugin verbs, which only `hm VERB` of a plugin and the codecs use.
+_LAZY: Final = {
     "from_borsh": "harmont.protocol._borsh",
     "to_borsh": "harmont.protocol._borsh",
     "from_dict": "harmont.protocol._json",
     "from_json": "harmont.protocol._json",
     "to_dict": "harmont.protocol._json_encode",
     "to_json": "harmont.protocol._json_encode",
+    "ExitInfo": "harmont.protocol._subcommand",
+    "PluginError": "harmont.protocol._subcommand",
+    "SubcommandInput": "harmont.protocol._subcommand",
 }
 
-__getattr__ = lazy_getattr(__name__, _CODECS)
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -1,6 +1,7 @@
 """
 What `hm` imports to start: `--version` and a cached `--help` skip typer, typing and plugins;
-`hm run --runner local --format json` imports only what such a build uses.
+`hm run --runner local --format json` imports only what such a build uses; the `hm` process
+collects no garbage while it starts, and freezes what it loaded.
 """
 
 from __future__ import annotations
@@ -70,10 +71,18 @@ def test_a_cached_help_imports_nothing_heavy(project: Project, tmp_path: Path) -
 
 #: What `hm run --runner local --format json` never uses: the terminal renderer, the engine
 #: and cluster clients and their sockets and random tokens, typer's rich help, the other
-#: built-in commands, the JSON decoder (events are only encoded), and (once the capability
-#: index holds the entry points) the distribution metadata parser.
+#: built-in commands and plugin verbs (and their protocol types), the JSON decoder (events
+#: are only encoded), the tracer without --trace, the gitignore matcher in a tree without
+#: ignore files, and (once the capability index holds the entry points) the distribution
+#: metadata parser.
 _NOT_FOR_A_LOCAL_JSON_BUILD = (
     "rich",
+    "harmont._renderers._view",
+    "harmont._renderers._human",
+    "harmont._orchestrator._trace",
+    "harmont._orchestrator._gitignore",
+    "harmont.protocol._subcommand",
+    "harmont_cli._plugin_verbs",
     "docker",
     "kubernetes",
     "typer.rich_utils",
@@ -147,3 +156,72 @@ def test_the_entry_points_kept_for_runs_follow_a_replaced_zip_archive(
         return [line.split()[0] for line in listed.splitlines()[1:] if "verb:" in line]
 
     assert [["zalpha"], ["zbeta"]] == [install("zalpha"), install("zbeta")]
+
+
+#: Runs `hm` with the given arguments through the console script's entry point (or, with
+#: HM_PROBE_MAIN set, through `main` as a program embedding it does), and reports whether
+#: the collector was on while the command tree was built, and whether anything was frozen
+#: when `main` returned and when the process exits.
+_GC_PROBE = """
+import atexit, gc, os, sys
+import harmont_cli._app as app
+import harmont_cli.__main__ as cli
+seen = []
+build_app = app.build_app
+def probed(*args, **kwargs):
+    seen.append(gc.isenabled())
+    return build_app(*args, **kwargs)
+app.build_app = probed
+main = cli.main
+def probed_main():
+    code = main(sys.argv[1:])
+    seen.append(gc.get_freeze_count() > 0)
+    return code
+cli.main = probed_main
+atexit.register(lambda: print(repr([*seen, gc.get_freeze_count() > 0, gc.isenabled()])))
+if os.environ.get("HM_PROBE_MAIN"):
+    sys.exit(probed_main())
+cli.console_main()
+"""
+
+
+def _collector(project: Project, *args: str, embedded: bool = False) -> list[bool]:
+    env = {**project.env, **({"HM_PROBE_MAIN": "1"} if embedded else {})}
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE, *args],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=True,
+    )
+    result: list[bool] = ast.literal_eval(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_hm_builds_its_command_tree_uncollected_and_freezes_it(project: Project) -> None:
+    """
+    The `hm` process collects no garbage while it starts and freezes what start-up loaded
+    (so no collection walks it again, the exit's included); its collector is on for the
+    command itself.
+    """
+    project.pipeline(command("hello", "echo hi"))
+
+    during_build_app, frozen_after_main, frozen_at_exit, enabled = _collector(
+        project, *project.argv()[3:]
+    )
+
+    assert (False, True, True, True) == (
+        during_build_app,
+        frozen_after_main,
+        frozen_at_exit,
+        enabled,
+    )
+
+
+def test_a_program_calling_main_keeps_its_collector(project: Project) -> None:
+    """`main` called from a program (a test, an embedder) neither pauses nor freezes."""
+    project.pipeline(command("hello", "echo hi"))
+
+    assert [True, False, False, True] == _collector(project, *project.argv()[3:], embedded=True)

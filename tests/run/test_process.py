@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
@@ -19,10 +20,11 @@ from tests.run.rig import TIMEOUT_SECONDS, live_commands, survivors
 
 #: The shell every command here runs.
 _SH: Final = shutil.which("sh") or "/bin/sh"
+#: hm's own open descriptors, where the kernel lists them.
+_OWN_FDS: Final = Path("/proc/self/fd")
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from harmont._executors._process import ProcessOutcome
 
@@ -177,6 +179,38 @@ class TestRunShell:
 
         assert (130, False, True) == (outcome.exit_code, outcome.timed_out, outcome.cancelled)
         assert [] == survivors("83333")
+
+    @pytest.mark.skipif(not _OWN_FDS.is_dir(), reason="needs /proc")
+    def test_the_shell_gets_null_stdin_two_pipes_and_a_session_of_its_own(
+        self, tmp_path: Path
+    ) -> None:
+        """$0 is sh, stdin /dev/null, stdout and stderr pipes, no other descriptor, own session."""
+        _outcome, chunks = _run(
+            'echo "$0"; [ /dev/stdin -ef /dev/null ] && echo null-stdin;'
+            " [ -p /dev/stdout ] && [ -p /dev/stderr ] && echo piped;"
+            ' echo "$$ $$"; cut -d " " -f 5,6 /proc/$$/stat;'
+            " ls /proc/$$/fd",  # a simple command: the shell holds no pipe of its own meanwhile
+            tmp_path,
+        )
+
+        lines = b"".join(data for _, data in chunks).decode().splitlines()
+        assert ["sh", "null-stdin", "piped"] == lines[:3]
+        assert lines[3] == lines[4], "the shell leads neither its own group nor its session"
+        assert ["0", "1", "2"] == sorted(lines[5:])
+
+    @pytest.mark.skipif(not _OWN_FDS.is_dir(), reason="needs /proc")
+    def test_no_descriptor_outlives_a_step(self, tmp_path: Path) -> None:
+        """A step that ran, timed out, or could not start leaves no descriptor open in hm."""
+        before = sorted(fd.name for fd in _OWN_FDS.iterdir())
+
+        _run("echo out; echo err >&2", tmp_path)
+        _run("sleep 844441", tmp_path, timeout=0.2)
+        with pytest.raises(OSError, match="No such file"):
+            _run("true", tmp_path / "absent")
+        with pytest.raises(ValueError, match="null"):
+            _run("true\0", tmp_path)
+
+        assert before == sorted(fd.name for fd in _OWN_FDS.iterdir())
 
 
 def test_steps_spawned_together_never_look_escaped(tmp_path: Path) -> None:
