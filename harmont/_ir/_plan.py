@@ -276,15 +276,17 @@ def plan(
         members.append(chain)
 
     groups.chain_of = {step.key: chain_of[index] for index, step in enumerate(steps)}
-    waits = [_chain_waits(chain, chain_of[chain[0]], incoming, groups) for chain in members]
+    keys = [tuple(steps[index].key for index in chain) for chain in members]
+    waits = [
+        _chain_waits(chain, keys[number], incoming, groups) for number, chain in enumerate(members)
+    ]
     order = _topological(waits, groups)
     renumber = {old: new for new, old in enumerate(order)}
     rank = {step.key: (renumber[chain_of[index]], index) for index, step in enumerate(steps)}
     chains = []
     for new, old in enumerate(order):
         chain = members[old]
-        keys = tuple(steps[index].key for index in chain)
-        compact = _CompactWaits(keys, waits[old], rank)
+        compact = _CompactWaits(keys[old], waits[old], rank)
         chains.append(
             Chain(
                 index=new,
@@ -421,7 +423,7 @@ class _Groups:
 
 def _chain_waits(
     chain: list[int],
-    own: int,
+    keys: tuple[str, ...],
     incoming: list[list[tuple[WaitGroup, bool]]],
     groups: _Groups,
 ) -> ChainWaits:
@@ -433,10 +435,11 @@ def _chain_waits(
     its success and the earlier wait did not. A step two waits of one step name is waited
     for once, as strictly as either asks. A group none of whose steps is left is dropped.
     """
-    scan = _Scan(own, groups)
+    scan = _Scan(groups.chain_of[keys[0]], groups)
     found = []
     for at, member in enumerate(chain):
         units = scan.step(incoming[member])
+        scan.ran(keys[at])
         if units:
             found.append((at, units))
     return tuple(found)
@@ -454,6 +457,12 @@ class _Scan:
         self._seen_alone: dict[str, bool] = {}
         #: The groups the current step waits for, in the order they were named.
         self._here: dict[WaitGroup, bool] = {}
+        #: The keys of the steps of the chain before the current one.
+        self._earlier: set[str] = set()
+
+    def ran(self, key: str) -> None:
+        """The step *key* comes before the next one."""
+        self._earlier.add(key)
 
     def step(self, incoming: list[tuple[WaitGroup, bool]]) -> tuple[WaitUnit, ...]:
         """The waits of the next step, given every group it waits for."""
@@ -465,7 +474,17 @@ class _Scan:
             if group in self._seen and self._seen[group] >= required:
                 continue  # every step of it was waited for as strictly already
             left_out = self._left_out(group, required)
-            if len(left_out) < len(group.keys):
+            if any(
+                key not in self._earlier and self._groups.chain_of[key] == self._own
+                for key in left_out
+            ):
+                # A step of this chain not run yet (an unvalidated IR with a cycle): the
+                # others one by one, since the group would count a step that never ends.
+                single = self._groups.single
+                units += [
+                    (single(key), required, _NOTHING) for key in group.keys if key not in left_out
+                ]
+            elif len(left_out) < len(group.keys):
                 units.append((group, required, left_out))
         for group, required in here.items():
             self._seen[group] = self._seen.get(group, False) or required
@@ -549,8 +568,6 @@ class _HeadGraph:
     def __init__(self, count: int) -> None:
         #: Per chain: how many chains and groups it still waits for.
         self._waiting = [0] * count
-        #: Per chain: the chains waiting for it directly.
-        self._dependants: list[list[int]] = [[] for _ in range(count)]
         #: Per chain: the groups holding some of its steps.
         self._holds: list[list[WaitGroup]] = [[] for _ in range(count)]
         #: Per group: how many of the chains holding its steps are not placed yet.
@@ -559,12 +576,8 @@ class _HeadGraph:
 
     def add(self, chain: int, units: tuple[WaitUnit, ...], groups: _Groups) -> None:
         """*chain*'s first step waits for *units*."""
-        others: set[int] = set()
         for group, _, _ in units:
             by_chain = groups.by_chain(group)
-            if chain in by_chain:  # a step of its own (an unvalidated IR): the others alone
-                others.update(other for other in by_chain if other != chain)
-                continue
             if group not in self._left:
                 self._left[group] = len(by_chain)
                 self._waiters[group] = []
@@ -572,9 +585,6 @@ class _HeadGraph:
                     self._holds[other].append(group)
             self._waiters[group].append(chain)
             self._waiting[chain] += 1
-        for other in others:
-            self._dependants[other].append(chain)
-        self._waiting[chain] += len(others)
 
     def order(self) -> list[int]:
         """The chains in order, lowest ready index first; short of some on a cycle."""
@@ -585,7 +595,7 @@ class _HeadGraph:
         while ready:
             chain = heapq.heappop(ready)
             order.append(chain)
-            released = list(self._dependants[chain])
+            released: list[int] = []
             for group in self._holds[chain]:
                 self._left[group] -= 1
                 if self._left[group] == 0:
