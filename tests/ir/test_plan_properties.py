@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import heapq
+from typing import Any
 
 from hypothesis import given
 from ir.strategies import barrier_irs, flat_documents, graph_documents
@@ -109,7 +108,7 @@ def _pairwise(ir: hm.PipelineIR, plan: hm.Plan) -> list[tuple[object, ...]]:
     for chain in plan.chains:
         seen: dict[str, bool] = {}
         waits = []
-        for at, key in enumerate(chain.keys):
+        for key in chain.keys:
             here = []
             for after, required in needs[key].items():
                 if chain_of[after] is chain or (after in seen and seen[after] >= required):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
+from typing import TYPE_CHECKING, Any
 
 import harmont as hm
 from harmont._ir import _plan
 from harmont._ir._model import PipelineIR, WaitBarrier
 from harmont._orchestrator._waits import WaitBoard
 from harmont.protocol import CommandStep
+
+if TYPE_CHECKING:
+    import pytest
 
 
 def _cmd(key: str, **fields: Any) -> dict[str, Any]:
