@@ -19,6 +19,13 @@ so the scheduler always has a step it can run). Only the steps that start chains
 the chains themselves: the plan lists chains so that every chain comes after the chains
 its first step waits for.
 
+A wait of the flat form makes each step after it wait for each step before it. The plan
+keeps it whole: a chain's step waits on a :class:`WaitGroup` (the steps before the wait,
+shared by every chain behind it, or one step), less the few steps it need not wait for
+(:data:`WaitUnit`), and :attr:`Chain.waits` and :attr:`Chain.depends_on` build their pairs
+only when read. Planning and the scheduler's wait book so grow with the steps and the
+waits, not with their product.
+
 The planner also applies what the host adds to each step: the env merge (DSL baseline <
 pipeline < step < the caller's overrides), the default image of root steps, and the
 resolved runner, checked against the runners the caller has. The graph form already
