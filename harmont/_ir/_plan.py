@@ -501,26 +501,23 @@ class _Scan:
 
     def _left_out(self, group: WaitGroup, required: bool) -> frozenset[str]:
         """The steps of *group* that its wait here leaves out (see :data:`WaitUnit`)."""
-        candidates = self._candidates(group)
-        if not candidates:
-            return _NOTHING
-        groups, seen, here = self._groups, self._seen, self._here
-        order = {other: index for index, other in enumerate(here)}
-        strength = (required, -order[group])
-        left_out = set()
-        for key in candidates:
-            holders = groups.holders(key, besides=group)
-            if (
-                groups.chain_of[key] == self._own
-                # waited for as strictly at an earlier position
-                or any(other in seen and seen[other] >= required for other in holders)
-                # another wait of this step, stricter or named first, takes it
-                or any(
-                    other in here and (here[other], -order[other]) > strength for other in holders
-                )
-            ):
-                left_out.add(key)
+        left_out = [key for key in self._candidates(group) if self._leaves(key, group, required)]
         return frozenset(left_out) if left_out else _NOTHING
+
+    def _leaves(self, key: str, group: WaitGroup, required: bool) -> bool:
+        """Whether the wait of *group* here leaves out its step *key*."""
+        if self._groups.chain_of[key] == self._own:
+            return True
+        holders = self._groups.holders(key, besides=group)
+        seen, here = self._seen, self._here
+        if any(other in seen and seen[other] >= required for other in holders):
+            return True  # waited for as strictly at an earlier position
+        # Another wait of this step takes it when stricter, or as strict and named first.
+        order = list(here)
+        strength = (required, -order.index(group))
+        return any(
+            other in here and (here[other], -order.index(other)) > strength for other in holders
+        )
 
     def _candidates(self, group: WaitGroup) -> set[str]:
         """
