@@ -45,9 +45,10 @@ class WaitBoard:
     book grows with the steps and the waits, not with the pairs a wait stands for.
 
     A wait may leave out some steps of its group (steps of its own chain, steps an earlier
-    step of the chain waited for): those have finished whenever the chain reaches the
-    waiting step, so counting them makes it ready no later; they are only left out of
-    whether the wait's steps passed.
+    step of the chain waited for, steps another wait of the same step counts): those have
+    finished whenever the chain reaches the waiting step, or are waited for there anyway,
+    so counting them makes it ready no later; they are only left out of whether the wait's
+    steps passed.
     """
 
     def __init__(self, plan: Plan) -> None:
