@@ -19,6 +19,13 @@ so the scheduler always has a step it can run). Only the steps that start chains
 the chains themselves: the plan lists chains so that every chain comes after the chains
 its first step waits for.
 
+A wait of the flat form makes each step after it wait for each step before it. The plan
+keeps it whole: a chain's step waits on a :class:`WaitGroup` (the steps before the wait,
+shared by every chain behind it, or one step), less the few steps it need not wait for
+(:data:`WaitUnit`), and :attr:`Chain.waits` and :attr:`Chain.depends_on` build their pairs
+only when read. Planning and the scheduler's wait book so grow with the steps and the
+waits, not with their product.
+
 The planner also applies what the host adds to each step: the env merge (DSL baseline <
 pipeline < step < the caller's overrides), the default image of root steps, and the
 resolved runner, checked against the runners the caller has. The graph form already
@@ -29,7 +36,7 @@ same env.
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 import attrs
 
@@ -43,7 +50,7 @@ if TYPE_CHECKING:
 
     from harmont._ir._model import PipelineIR
 
-__all__ = ["Chain", "ChainDependency", "Plan", "plan"]
+__all__ = ["Chain", "ChainDependency", "Plan", "WaitGroup", "WaitUnit", "plan", "wait_units"]
 
 
 @attrs.frozen(kw_only=True)
@@ -69,16 +76,115 @@ class Chain:
     #: step's ``builds_in``). None: start from an image.
     fork_parent: str | None
     #: The chains holding the steps that the first step waits for, in index order.
+    #: A planned chain keeps its waits as groups (see :data:`_STORED_WAITS` below) and
+    #: builds this tuple only when it is read.
     depends_on: tuple[ChainDependency, ...]
     #: Every wait of a step of this chain on a step of another chain (the fork parent
     #: included), ordered by the waiting step's position, then by plan order of the step
     #: waited for. A step waits only where an earlier step of its chain did not already.
+    #: Built only when read, like :attr:`depends_on`.
     waits: tuple[Dependency, ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
         """The step keys, in run order."""
         return tuple(step.key for step in self.steps)
+
+
+class _CompactWaits:
+    """
+    A planned chain's waits as the planner found them: per waiting step, whole groups
+    (:data:`WaitUnit`). Read as :class:`Dependency` pairs, a wait after a stage of N steps
+    is N pairs for each chain behind it; kept as groups, it is one entry each, and the
+    scheduler counts a group's unfinished steps once for all the chains waiting on it.
+    """
+
+    __slots__ = ("_depends_on", "_keys", "_rank", "_waits", "units")
+
+    def __init__(
+        self, keys: tuple[str, ...], units: ChainWaits, rank: Mapping[str, tuple[int, int]]
+    ) -> None:
+        self._keys = keys
+        self.units = units
+        #: Step key -> (index of its chain in the plan, its place in the document).
+        self._rank = rank
+        self._waits: tuple[Dependency, ...] | None = None
+        self._depends_on: tuple[ChainDependency, ...] | None = None
+
+    def waits(self) -> tuple[Dependency, ...]:
+        """The waits as pairs, in :attr:`Chain.waits` order."""
+        if self._waits is None:
+            self._waits = tuple(
+                Dependency(step=self._keys[at], after=key, requires_success=required)
+                for at, units in self.units
+                for key, required in sorted(_waited(units), key=lambda item: self._rank[item[0]])
+            )
+        return self._waits
+
+    def depends_on(self) -> tuple[ChainDependency, ...]:
+        """The chains the first step waits for, in :attr:`Chain.depends_on` order."""
+        if self._depends_on is None:
+            needs: dict[int, bool] = {}
+            head = self.units[0][1] if self.units and self.units[0][0] == 0 else ()
+            for key, required in _waited(head):
+                chain = self._rank[key][0]
+                needs[chain] = needs.get(chain, False) or required
+            self._depends_on = tuple(
+                ChainDependency(chain=chain, requires_success=required)
+                for chain, required in sorted(needs.items())
+            )
+        return self._depends_on
+
+
+def _waited(units: tuple[WaitUnit, ...]) -> list[tuple[str, bool]]:
+    """Each step the *units* wait for, with whether it must have passed."""
+    return [
+        (key, required)
+        for group, required, left_out in units
+        for key in group.keys
+        if key not in left_out
+    ]
+
+
+#: The slots attrs made for ``waits`` and ``depends_on``: a planned chain holds one
+#: :class:`_CompactWaits` in both; a chain built by hand, the tuples it was given. Both
+#: fields read through properties that give the tuples, so that ``Chain``'s attrs surface
+#: (``attrs.fields``, ``attrs.asdict``, ``attrs.evolve``, ``==``, ``repr``) is plain
+#: tuples, while the scheduler takes the groups through :func:`wait_units`.
+_STORED_WAITS: Final = Chain.__dict__["waits"]
+_STORED_DEPENDS_ON: Final = Chain.__dict__["depends_on"]
+
+
+def _read_waits(chain: Chain) -> tuple[Dependency, ...]:
+    stored = _STORED_WAITS.__get__(chain)
+    return stored.waits() if isinstance(stored, _CompactWaits) else stored
+
+
+def _read_depends_on(chain: Chain) -> tuple[ChainDependency, ...]:
+    stored = _STORED_DEPENDS_ON.__get__(chain)
+    return stored.depends_on() if isinstance(stored, _CompactWaits) else stored
+
+
+Chain.waits = property(_read_waits, _STORED_WAITS.__set__, doc=_STORED_WAITS.__doc__)  # type: ignore[assignment]
+Chain.depends_on = property(  # type: ignore[assignment]
+    _read_depends_on, _STORED_DEPENDS_ON.__set__, doc=_STORED_DEPENDS_ON.__doc__
+)
+
+
+def wait_units(chain: Chain) -> ChainWaits:
+    """
+    *chain*'s waits as groups, per waiting step: what the scheduler's wait book counts.
+    A chain built by hand gets one group of one step per wait it was given.
+    """
+    stored = _STORED_WAITS.__get__(chain)
+    if isinstance(stored, _CompactWaits):
+        return stored.units
+    position = {key: index for index, key in enumerate(chain.keys)}
+    at: dict[int, list[WaitUnit]] = {}
+    for wait in stored:
+        unit = (WaitGroup((wait.after,)), wait.requires_success, _NOTHING)
+        at.setdefault(position[wait.step], []).append(unit)
+    return tuple((index, tuple(units)) for index, units in sorted(at.items()))
 
 
 @attrs.frozen(kw_only=True)
@@ -159,7 +265,8 @@ def plan(
     ]
     position = {step.key: index for index, step in enumerate(steps)}
 
-    waits_for, children = _needs(ir, steps, position)
+    groups = _Groups()
+    incoming, children = _needs(ir, steps, position, groups)
 
     # Grow each chain from its head (a step that is not its parent's only child), in
     # document order, following only children: the tie-break of the order below.
@@ -175,41 +282,25 @@ def plan(
             chain_of[index] = len(members)
         members.append(chain)
 
-    waits = [_chain_waits(chain, chain_of, waits_for) for chain in members]
-    # Only first steps order the chains: a later step pauses its chain instead.
-    head_needs: list[dict[int, bool]] = []
-    for chain_waits in waits:
-        needs: dict[int, bool] = {}
-        for (at, after), required in chain_waits.items():
-            if at == 0:
-                needs[chain_of[after]] = needs.get(chain_of[after], False) or required
-        head_needs.append(needs)
-
-    order = _topological(head_needs)
+    groups.chain_of = {step.key: chain_of[index] for index, step in enumerate(steps)}
+    keys = [tuple(steps[index].key for index in chain) for chain in members]
+    waits = [
+        _chain_waits(chain, keys[number], incoming, groups) for number, chain in enumerate(members)
+    ]
+    order = _topological(waits, groups)
     renumber = {old: new for new, old in enumerate(order)}
-    rank = {index: (renumber[chain_of[index]], index) for index in range(len(steps))}
+    rank = {step.key: (renumber[chain_of[index]], index) for index, step in enumerate(steps)}
     chains = []
     for new, old in enumerate(order):
         chain = members[old]
+        compact = _CompactWaits(keys[old], waits[old], rank)
         chains.append(
             Chain(
                 index=new,
                 steps=tuple(steps[index] for index in chain),
                 fork_parent=steps[chain[0]].builds_in,
-                depends_on=tuple(
-                    ChainDependency(chain=renumber[other], requires_success=required)
-                    for other, required in sorted(
-                        head_needs[old].items(), key=lambda item: renumber[item[0]]
-                    )
-                ),
-                waits=tuple(
-                    Dependency(
-                        step=steps[chain[at]].key, after=steps[after].key, requires_success=req
-                    )
-                    for (at, after), req in sorted(
-                        waits[old].items(), key=lambda item: (item[0][0], rank[item[0][1]])
-                    )
-                ),
+                depends_on=compact,  # type: ignore[arg-type]  # read back expanded
+                waits=compact,  # type: ignore[arg-type]  # read back expanded
             )
         )
     return Plan(
@@ -217,77 +308,304 @@ def plan(
     )
 
 
+class WaitGroup:
+    """
+    Steps waited for together: the steps before a wait, or one step.
+
+    Compared by identity: a wait's group is one object however many steps wait on it, so
+    the scheduler counts its unfinished steps once for all of them.
+    """
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        #: The keys of the steps waited for, each once.
+        self.keys = keys
+
+    def __repr__(self) -> str:
+        return f"WaitGroup({self.keys!r})"
+
+
+#: One wait of a step: a group of steps, whether they must have passed, and those of them
+#: the wait leaves out: steps of the waiting chain, steps an earlier step of the chain
+#: already waited for as strictly, steps another wait of the same step covers. Those have
+#: all finished by the time the chain reaches the step, or are waited for there anyway.
+WaitUnit: TypeAlias = tuple[WaitGroup, bool, frozenset[str]]
+#: A chain's waits: ``(position of the waiting step, its waits)``, in position order.
+ChainWaits: TypeAlias = tuple[tuple[int, tuple[WaitUnit, ...]], ...]
+
+_NOTHING: Final[frozenset[str]] = frozenset()
+
+
 def _needs(
-    ir: PipelineIR, steps: list[CommandStep], position: Mapping[str, int]
-) -> tuple[list[dict[int, bool]], list[list[int]]]:
+    ir: PipelineIR, steps: list[CommandStep], position: Mapping[str, int], groups: _Groups
+) -> tuple[list[list[tuple[WaitGroup, bool]]], list[list[int]]]:
     """
-    Everything each step waits for (``builds_in`` counts), with whether it must have
-    succeeded; and each step's children. A wait is taken whole: one dict update per step
-    behind it, not one Python step per dependency.
+    What each step waits for (``builds_in`` counts, with success required), as groups,
+    and each step's children. A wait is one group shared by every step behind it, and a
+    step waited for alone has one group of its own: nothing here grows with the pairs a
+    wait stands for.
     """
-    waits_for: list[dict[int, bool]] = [{} for _ in steps]
+    incoming: list[list[tuple[WaitGroup, bool]]] = [[] for _ in steps]
     children: list[list[int]] = [[] for _ in steps]
     for index, step in enumerate(steps):
         if step.builds_in is not None:
-            parent = position[step.builds_in]
-            waits_for[index][parent] = True
-            children[parent].append(index)
-    for keys, after_keys, required in ir.dependency_groups():
-        waited = [position[key] for key in after_keys]
+            children[position[step.builds_in]].append(index)
+            incoming[index].append((groups.single(step.builds_in), True))
+    for keys, after, required in ir.dependency_groups():
+        group = groups.of(after)
         for key in keys:
-            waiting = waits_for[position[key]]
-            if required:  # a need of success wins over a wait that does not need it
-                waiting.update(dict.fromkeys(waited, True))
-            else:
-                waiting.update({index: False for index in waited if index not in waiting})
-    return waits_for, children
+            incoming[position[key]].append((group, required))
+    return incoming, children
+
+
+class _Groups:
+    """
+    The planner's groups, and what it asks of them, each answer worked out once per group:
+    which chains hold its steps, and which other groups share steps with it.
+    """
+
+    def __init__(self) -> None:
+        #: Step key -> the chain (plan order before sorting) that runs it; set once known.
+        self.chain_of: Mapping[str, int] = {}
+        self._alone: dict[str, WaitGroup] = {}
+        #: Step key -> the groups of more than one step holding it.
+        self._holding: dict[str, list[WaitGroup]] = {}
+        self._chains: dict[WaitGroup, dict[int, list[str]]] = {}
+        self._sets: dict[WaitGroup, frozenset[str]] = {}
+        self._overlaps: dict[WaitGroup, dict[WaitGroup, list[str]]] = {}
+
+    def single(self, key: str) -> WaitGroup:
+        """The one group of step *key* alone."""
+        group = self._alone.get(key)
+        if group is None:
+            group = self._alone[key] = WaitGroup((key,))
+        return group
+
+    def of(self, after: tuple[str, ...]) -> WaitGroup:
+        """A new group of the steps *after* (each once), or the one of a step alone."""
+        keys = tuple(dict.fromkeys(after))
+        if len(keys) == 1:
+            return self.single(keys[0])
+        group = WaitGroup(keys)
+        for key in keys:
+            self._holding.setdefault(key, []).append(group)
+        return group
+
+    def holders(self, key: str, besides: WaitGroup) -> list[WaitGroup]:
+        """Every group but *besides* that holds step *key*."""
+        found = [other for other in self._holding.get(key, ()) if other is not besides]
+        alone = self._alone.get(key)
+        if alone is not None and alone is not besides:
+            found.append(alone)
+        return found
+
+    def by_chain(self, group: WaitGroup) -> dict[int, list[str]]:
+        """The group's steps by the chain that runs them."""
+        found = self._chains.get(group)
+        if found is None:
+            found = self._chains[group] = {}
+            for key in group.keys:
+                found.setdefault(self.chain_of[key], []).append(key)
+        return found
+
+    def keyset(self, group: WaitGroup) -> frozenset[str]:
+        """The group's steps, as a set."""
+        found = self._sets.get(group)
+        if found is None:
+            found = self._sets[group] = frozenset(group.keys)
+        return found
+
+    def overlaps(self, group: WaitGroup) -> dict[WaitGroup, list[str]]:
+        """Each other group of more than one step sharing steps with *group*: those steps."""
+        found = self._overlaps.get(group)
+        if found is None:
+            found = self._overlaps[group] = {}
+            for key in group.keys if len(group.keys) > 1 else ():
+                for other in self._holding.get(key, ()):
+                    if other is not group:
+                        found.setdefault(other, []).append(key)
+        return found
 
 
 def _chain_waits(
-    chain: list[int], chain_of: list[int], waits_for: list[dict[int, bool]]
-) -> dict[tuple[int, int], bool]:
+    chain: list[int],
+    keys: tuple[str, ...],
+    incoming: list[list[tuple[WaitGroup, bool]]],
+    groups: _Groups,
+) -> ChainWaits:
     """
-    The waits of *chain*'s steps on steps of other chains, as ``{(position, step): required}``.
+    The waits of *chain*'s steps, each a whole group less the steps it need not wait for.
 
     Steps of the same chain are ordered by the chain itself. A step already waited for at an
     earlier position has finished by then: it is waited for again only when this step needs
-    its success and the earlier wait did not.
+    its success and the earlier wait did not. A step two waits of one step name is waited
+    for once, as strictly as either asks. A group none of whose steps is left is dropped.
     """
-    own = chain_of[chain[0]]
-    seen: dict[int, bool] = {}
-    found: dict[tuple[int, int], bool] = {}
+    scan = _Scan(groups.chain_of[keys[0]], groups)
+    found = []
     for at, member in enumerate(chain):
-        for after, required in waits_for[member].items():
-            if chain_of[after] == own or (after in seen and seen[after] >= required):
-                continue
-            seen[after] = required or seen.get(after, False)
-            found[(at, after)] = required
-    return found
+        units = scan.step(incoming[member])
+        scan.ran(keys[at])
+        if units:
+            found.append((at, units))
+    return tuple(found)
 
 
-def _topological(needs: list[dict[int, bool]]) -> list[int]:
+class _Scan:
+    """One chain's steps, in order: what each waits for that an earlier one did not."""
+
+    def __init__(self, own: int, groups: _Groups) -> None:
+        self._own = own
+        self._groups = groups
+        #: Every group waited for at an earlier position, with the strictest flag.
+        self._seen: dict[WaitGroup, bool] = {}
+        #: The same, for groups of one step, by key.
+        self._seen_alone: dict[str, bool] = {}
+        #: The groups the current step waits for, in the order they were named.
+        self._here: dict[WaitGroup, bool] = {}
+        #: The keys of the steps of the chain before the current one.
+        self._earlier: set[str] = set()
+
+    def ran(self, key: str) -> None:
+        """The step *key* comes before the next one."""
+        self._earlier.add(key)
+
+    def step(self, incoming: list[tuple[WaitGroup, bool]]) -> tuple[WaitUnit, ...]:
+        """The waits of the next step, given every group it waits for."""
+        here = self._here = {}
+        for group, required in incoming:
+            here[group] = here.get(group, False) or required
+        units: list[WaitUnit] = []
+        for group, required in here.items():
+            if group in self._seen and self._seen[group] >= required:
+                continue  # every step of it was waited for as strictly already
+            left_out = self._left_out(group, required)
+            if any(
+                key not in self._earlier and self._groups.chain_of[key] == self._own
+                for key in left_out
+            ):
+                # A step of this chain not run yet (an unvalidated IR with a cycle): the
+                # others one by one, since the group would count a step that never ends.
+                single = self._groups.single
+                units += [
+                    (single(key), required, _NOTHING) for key in group.keys if key not in left_out
+                ]
+            elif len(left_out) < len(group.keys):
+                units.append((group, required, left_out))
+        for group, required in here.items():
+            self._seen[group] = self._seen.get(group, False) or required
+            if len(group.keys) == 1:
+                self._seen_alone[group.keys[0]] = self._seen[group]
+        return tuple(units)
+
+    def _left_out(self, group: WaitGroup, required: bool) -> frozenset[str]:
+        """The steps of *group* that its wait here leaves out (see :data:`WaitUnit`)."""
+        left_out = [key for key in self._candidates(group) if self._leaves(key, group, required)]
+        return frozenset(left_out) if left_out else _NOTHING
+
+    def _leaves(self, key: str, group: WaitGroup, required: bool) -> bool:
+        """Whether the wait of *group* here leaves out its step *key*."""
+        if self._groups.chain_of[key] == self._own:
+            return True
+        holders = self._groups.holders(key, besides=group)
+        seen, here = self._seen, self._here
+        if any(other in seen and seen[other] >= required for other in holders):
+            return True  # waited for as strictly at an earlier position
+        # Another wait of this step takes it when stricter, or as strict and named first.
+        order = list(here)
+        strength = (required, -order.index(group))
+        return any(
+            other in here and (here[other], -order.index(other)) > strength for other in holders
+        )
+
+    def _candidates(self, group: WaitGroup) -> set[str]:
+        """
+        The steps of *group* that may be left out: those it shares with the chain, with a
+        group met before or with another group here. Only those are looked at, so a wait
+        costs the same whatever the size of its group.
+        """
+        if len(group.keys) == 1:
+            return {group.keys[0]}
+        groups = self._groups
+        keys = groups.keyset(group)
+        found = set(groups.by_chain(group).get(self._own, ()))
+        if len(self._seen_alone) < len(keys):
+            found.update(key for key in self._seen_alone if key in keys)
+        else:
+            found.update(key for key in keys if key in self._seen_alone)
+        found.update(
+            other.keys[0] for other in self._here if len(other.keys) == 1 and other.keys[0] in keys
+        )
+        for other, shared in groups.overlaps(group).items():
+            if other in self._seen or other in self._here:
+                found.update(shared)
+        return found
+
+
+def _topological(waits: list[ChainWaits], groups: _Groups) -> list[int]:
     """
-    Order chains so each comes after those it needs; among ready chains, the one whose head
-    comes first in the document goes first, so the order is stable and reads like the file.
+    Order chains so each comes after those holding a step its first step waits for; among
+    ready chains, the one whose head comes first in the document goes first, so the order
+    is stable and reads like the file.
     """
-    waiting = [len(need) for need in needs]
-    dependants: list[list[int]] = [[] for _ in needs]
-    for chain, need in enumerate(needs):
-        for other in need:
-            dependants[other].append(chain)
-    ready = [chain for chain, count in enumerate(waiting) if count == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        chain = heapq.heappop(ready)
-        order.append(chain)
-        for dependant in dependants[chain]:
-            waiting[dependant] -= 1
-            if waiting[dependant] == 0:
-                heapq.heappush(ready, dependant)
-    if len(order) != len(needs):  # only a PipelineIR built by hand, unvalidated, gets here
+    graph = _HeadGraph(len(waits))
+    for chain, found in enumerate(waits):
+        if found and found[0][0] == 0:
+            graph.add(chain, found[0][1], groups)
+    order = graph.order()
+    if len(order) != len(waits):  # only a PipelineIR built by hand, unvalidated, gets here
         raise InvalidIR(
             "the pipeline's steps wait for each other in a cycle",
             hint="build the PipelineIR with harmont.load_ir, which names the steps on it",
         )
     return order
+
+
+class _HeadGraph:
+    """
+    What the chains' first steps wait for, as a graph between chains in which a group is
+    one node: complete once every chain holding its steps is placed, and a chain waiting
+    for it is counted down once, not once per chain in it.
+    """
+
+    def __init__(self, count: int) -> None:
+        #: Per chain: how many chains and groups it still waits for.
+        self._waiting = [0] * count
+        #: Per chain: the groups holding some of its steps.
+        self._holds: list[list[WaitGroup]] = [[] for _ in range(count)]
+        #: Per group: how many of the chains holding its steps are not placed yet.
+        self._left: dict[WaitGroup, int] = {}
+        self._waiters: dict[WaitGroup, list[int]] = {}
+
+    def add(self, chain: int, units: tuple[WaitUnit, ...], groups: _Groups) -> None:
+        """*chain*'s first step waits for *units*."""
+        for group, _, _ in units:
+            by_chain = groups.by_chain(group)
+            if group not in self._left:
+                self._left[group] = len(by_chain)
+                self._waiters[group] = []
+                for other in by_chain:
+                    self._holds[other].append(group)
+            self._waiters[group].append(chain)
+            self._waiting[chain] += 1
+
+    def order(self) -> list[int]:
+        """The chains in order, lowest ready index first; short of some on a cycle."""
+        waiting = self._waiting
+        ready = [chain for chain, count in enumerate(waiting) if count == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            chain = heapq.heappop(ready)
+            order.append(chain)
+            released: list[int] = []
+            for group in self._holds[chain]:
+                self._left[group] -= 1
+                if self._left[group] == 0:
+                    released += self._waiters[group]
+            for dependant in released:
+                waiting[dependant] -= 1
+                if waiting[dependant] == 0:
+                    heapq.heappush(ready, dependant)
+        return order

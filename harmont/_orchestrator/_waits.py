@@ -21,33 +21,61 @@ import heapq
 import threading
 from typing import TYPE_CHECKING, TypeAlias
 
+from harmont._ir._plan import wait_units
+
 if TYPE_CHECKING:
-    from harmont._ir._model import Dependency
-    from harmont._ir._plan import Plan
+    from harmont._ir._plan import Plan, WaitGroup
 
 __all__ = ["Segment", "WaitBoard"]
 
 #: A place a chain (re)starts from: (chain index, position of its step in the chain).
 Segment: TypeAlias = tuple[int, int]
+#: A wait of a segment on the board: (group number, requires_success, steps left out).
+_Wait: TypeAlias = tuple[int, bool, frozenset[str]]
 
 
 class WaitBoard:
-    """Every segment's waits, which steps have finished, and which segments are ready."""
+    """
+    Every segment's waits, which steps have finished, and which segments are ready.
+
+    A segment waits on groups of steps (:data:`harmont._ir._plan.WaitUnit`): the steps
+    before a wait are one group however many chains wait behind it. The board counts each
+    group's unfinished and failed steps once, so finishing a step costs one count per group
+    holding it, and a group's last step one count per segment waiting on the group: the
+    book grows with the steps and the waits, not with the pairs a wait stands for.
+
+    A wait may leave out some steps of its group (steps of its own chain, steps an earlier
+    step of the chain waited for, steps another wait of the same step counts): those have
+    finished whenever the chain reaches the waiting step, or are waited for there anyway,
+    so counting them makes it ready no later; they are only left out of whether the wait's
+    steps passed.
+    """
 
     def __init__(self, plan: Plan) -> None:
         self._keys = [chain.keys for chain in plan.chains]
-        where = {key: position for keys in self._keys for position, key in enumerate(keys)}
+        numbers: dict[WaitGroup, int] = {}
+        #: Per group: how many of its steps are unfinished, how many finished unpassed.
+        self._left: list[int] = []
+        self._failed: list[int] = []
+        #: Per group: the segments waiting on it.
+        self._waiters: list[list[Segment]] = []
+        #: Step key -> the groups holding it.
+        self._groups_of: dict[str, list[int]] = {}
         #: Per chain: position -> the waits of the step there.
-        self._waits: list[dict[int, list[Dependency]]] = []
+        self._waits: list[dict[int, list[_Wait]]] = []
         self._unfinished: dict[Segment, int] = {}
-        self._waiters: dict[str, list[Segment]] = {}
         for chain in plan.chains:
-            at: dict[int, list[Dependency]] = {}
-            for wait in chain.waits:
-                segment = (chain.index, where[wait.step])
-                at.setdefault(segment[1], []).append(wait)
-                self._unfinished[segment] = self._unfinished.get(segment, 0) + 1
-                self._waiters.setdefault(wait.after, []).append(segment)
+            at: dict[int, list[_Wait]] = {}
+            for position, units in wait_units(chain):
+                segment = (chain.index, position)
+                waits = at[position] = []
+                for group, required, left_out in units:
+                    number = numbers.get(group)
+                    if number is None:
+                        number = numbers[group] = self._add(group.keys)
+                    waits.append((number, required, left_out))
+                    self._waiters[number].append(segment)
+                self._unfinished[segment] = len(waits)
             self._waits.append(at)
         #: Step key -> whether it passed, once it finished (ran, or never will).
         self.finished: dict[str, bool] = {}
@@ -59,27 +87,51 @@ class WaitBoard:
         heapq.heapify(self._ready)
         self._lock = threading.Lock()
 
+    def _add(self, keys: tuple[str, ...]) -> int:
+        """Number a group of steps *keys* and count them unfinished."""
+        number = len(self._left)
+        self._left.append(len(keys))
+        self._failed.append(0)
+        self._waiters.append([])
+        for key in keys:
+            self._groups_of.setdefault(key, []).append(number)
+        return number
+
     @property
     def watched(self) -> frozenset[str]:
         """The steps some segment waits for: workers report when one of them passes."""
-        return frozenset(self._waiters)
-
-    def waits_at(self, segment: Segment) -> list[Dependency]:
-        """The waits of the step that starts *segment* (none for a chain with no waits)."""
-        return self._waits[segment[0]].get(segment[1], [])
+        return frozenset(self._groups_of)
 
     def needs(self, segment: Segment) -> list[tuple[bool, bool]]:
-        """``(passed, requires_success)`` of each wait of *segment*, which have all finished."""
+        """
+        ``(passed, requires_success)`` of each wait of *segment*, which have all finished:
+        passed when every step the wait counts passed.
+        """
         with self._lock:
-            return [(self.finished[w.after], w.requires_success) for w in self.waits_at(segment)]
+            return [
+                (self._passed(wait), wait[1])
+                for wait in self._waits[segment[0]].get(segment[1], ())
+            ]
 
     def may_go_on(self, chain: int, position: int) -> bool:
         """
         Whether a worker may run on into the step at *position* without pausing: it has no
-        waits, or every step it waits for has passed. Safe to call from any thread.
+        waits, or every step it waits for has passed. Safe to call from any thread: a
+        group's failures are counted before its unfinished steps, so a group read as
+        finished is read with all its failures.
         """
         waits = self._waits[chain].get(position)
-        return waits is None or all(self.finished.get(w.after) is True for w in waits)
+        return waits is None or all(
+            self._left[wait[0]] == 0 and self._passed(wait) for wait in waits
+        )
+
+    def _passed(self, wait: _Wait) -> bool:
+        """Whether the finished steps of *wait* passed, those it leaves out aside."""
+        number, _, left_out = wait
+        failed = self._failed[number]
+        if failed and left_out:
+            failed -= sum(self.finished.get(key) is False for key in left_out)
+        return failed == 0
 
     @property
     def has_ready(self) -> bool:
@@ -124,9 +176,15 @@ class WaitBoard:
             return False
         self.finished[key] = passed
         readied = False
-        for segment in self._waiters.get(key, ()):
-            self._unfinished[segment] -= 1
-            if self._unfinished[segment] == 0 and segment in self._arrived:
-                heapq.heappush(self._ready, segment)
-                readied = True
+        for number in self._groups_of.get(key, ()):
+            if not passed:
+                self._failed[number] += 1
+            self._left[number] -= 1
+            if self._left[number]:
+                continue
+            for segment in self._waiters[number]:
+                self._unfinished[segment] -= 1
+                if self._unfinished[segment] == 0 and segment in self._arrived:
+                    heapq.heappush(self._ready, segment)
+                    readied = True
         return readied

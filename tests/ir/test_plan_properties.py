@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from hypothesis import given
-from ir.strategies import flat_documents, graph_documents
+from ir.strategies import barrier_irs, flat_documents, graph_documents
 
 import harmont as hm
 
@@ -84,3 +85,97 @@ def test_planning_is_deterministic(document: dict[str, Any]) -> None:
     ir = hm.load_ir(document)
 
     assert hm.plan(ir, default_runner="local") == hm.plan(ir, default_runner="local")
+
+
+def _pairwise(ir: hm.PipelineIR, plan: hm.Plan) -> list[tuple[object, ...]]:
+    """
+    What the plan's chains should read as, worked out pair by pair from the IR's expanded
+    dependencies: each chain's waits, its chain dependencies, and where it comes in the
+    plan (the head's place in the document, ready chains in document order).
+    """
+    index = {step.key: number for number, step in enumerate(ir.steps)}
+    chain_of = {key: chain for chain in plan.chains for key in chain.keys}
+    needs: dict[str, dict[str, bool]] = {step.key: {} for step in ir.steps}
+    for step in ir.steps:
+        if step.builds_in is not None:
+            needs[step.key][step.builds_in] = True
+    for dependency in ir.dependencies:
+        waiting = needs[dependency.step]
+        waiting[dependency.after] = waiting.get(dependency.after, False) or (
+            dependency.requires_success
+        )
+    found = []
+    for chain in plan.chains:
+        seen: dict[str, bool] = {}
+        waits = []
+        for key in chain.keys:
+            here = []
+            for after, required in needs[key].items():
+                if chain_of[after] is chain or (after in seen and seen[after] >= required):
+                    continue
+                seen[after] = required or seen.get(after, False)
+                here.append((key, after, required))
+            waits += sorted(here, key=lambda wait: (chain_of[wait[1]].index, index[wait[1]]))
+        heads: dict[int, bool] = {}
+        for step, after, required in waits:
+            if step == chain.keys[0]:
+                heads[chain_of[after].index] = heads.get(chain_of[after].index, False) or required
+        found.append((chain.index, waits, sorted(heads.items())))
+    return found
+
+
+def _document_order(plan: hm.Plan, ir: hm.PipelineIR) -> list[int]:
+    """The chains' heads' places in the document, in the order the planner must list them."""
+    index = {step.key: number for number, step in enumerate(ir.steps)}
+    head = {chain.index: index[chain.keys[0]] for chain in plan.chains}
+    waiting = {chain.index: {d.chain for d in chain.depends_on} for chain in plan.chains}
+    ready = [head[chain] for chain, needed in waiting.items() if not needed]
+    by_head = {place: chain for chain, place in head.items()}
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        chain = by_head[heapq.heappop(ready)]
+        order.append(head[chain])
+        for other, needed in waiting.items():
+            if chain in needed:
+                needed.discard(chain)
+                if not needed:
+                    heapq.heappush(ready, head[other])
+    return order
+
+
+def _check_pairwise(ir: hm.PipelineIR) -> None:
+    plan = hm.plan(ir, default_runner="local")
+    index = {step.key: number for number, step in enumerate(ir.steps)}
+
+    assert _pairwise(ir, plan) == [
+        (
+            chain.index,
+            [(wait.step, wait.after, wait.requires_success) for wait in chain.waits],
+            [(dependency.chain, dependency.requires_success) for dependency in chain.depends_on],
+        )
+        for chain in plan.chains
+    ]
+    assert _document_order(plan, ir) == [index[chain.keys[0]] for chain in plan.chains]
+
+
+@given(flat_documents())
+def test_flat_form_waits_read_as_their_pairs(document: dict[str, Any]) -> None:
+    """A plan kept by wait groups reads back, pair by pair, what each wait stands for."""
+    _check_pairwise(hm.load_ir(document))
+
+
+@given(graph_documents())
+def test_graph_form_waits_read_as_their_pairs(document: dict[str, Any]) -> None:
+    """Single dependencies read back as the pairs they are, in the same order."""
+    _check_pairwise(hm.load_ir(document))
+
+
+@given(barrier_irs())
+def test_overlapping_waits_read_as_their_pairs(ir: hm.PipelineIR) -> None:
+    """
+    Waits whose groups overlap each other or the waiting chain (a program building the
+    IR may make them) still read back as their pairs, each waited for once per chain.
+    """
+    _check(ir)
+    _check_pairwise(ir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import TYPE_CHECKING
 
 import pytest
@@ -73,6 +74,17 @@ class TestRun:
             [e for e in result.events if isinstance(e, StepLog)],
         )
         assert [e for e in seen if not isinstance(e, StepLog)] == list(result.events)
+
+    def test_step_ids_are_distinct_random_uuids(self, root: Path) -> None:
+        """Each execution of a step has its own version 4 (random, RFC 4122) UUID."""
+        steps = [_step(f"s{n}", "true") for n in range(20)]
+
+        result = harmont.run(_flat(*steps), directory=root, runner="local")
+
+        ids = [step.step_id for step in result.steps]
+        assert 20 == len({str(step_id) for step_id in ids})
+        assert all(step_id is not None and step_id.version == 4 for step_id in ids)
+        assert all(step_id is not None and step_id.variant == uuid.RFC_4122 for step_id in ids)
 
     def test_failed_step_is_a_result_not_an_exception(self, root: Path) -> None:
         """A failing step gives exit code 1, its status and the reason, without raising."""
