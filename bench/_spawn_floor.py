@@ -23,7 +23,8 @@ from collections import defaultdict
 from typing import Any
 
 
-def _run(cmd: str) -> None:
+def _run(cmd: str) -> int:
+    """Run one step; its exit status."""
     step = subprocess.Popen(
         ("sh", "-c", cmd),
         stdin=subprocess.DEVNULL,
@@ -32,8 +33,7 @@ def _run(cmd: str) -> None:
         start_new_session=True,
     )
     step.communicate()
-    if step.returncode:
-        raise SystemExit(f"step {cmd!r} failed with {step.returncode}")
+    return step.returncode
 
 
 def _sections(steps: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -47,8 +47,11 @@ def _sections(steps: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return sections
 
 
-def _run_section(section: list[dict[str, Any]], jobs: int) -> None:
-    """Run one section's steps, each after its parent, *jobs* at a time."""
+def _run_section(section: list[dict[str, Any]], jobs: int) -> list[str]:
+    """
+    Run one section's steps, each after its parent, *jobs* at a time; the keys of those that
+    failed (their chains stop there, and their steps count as ended).
+    """
     keys = {step["key"] for step in section}
     children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     for step in section:  # a parent before a wait has ended: the step is a root here
@@ -56,7 +59,11 @@ def _run_section(section: list[dict[str, Any]], jobs: int) -> None:
         children[parent if parent in keys else None].append(step)
     ready = list(reversed(children[None]))
     left = len(section)
+    failed: list[str] = []
     lock = threading.Condition()
+
+    def chain_size(step: dict[str, Any]) -> int:
+        return 1 + sum(chain_size(child) for child in children[step["key"]])
 
     def worker() -> None:
         nonlocal left
@@ -68,11 +75,16 @@ def _run_section(section: list[dict[str, Any]], jobs: int) -> None:
                     return
                 step = ready.pop()
             while step is not None:  # a chain runs on one worker, as `hm`'s do
-                _run(step["cmd"])
+                status = _run(step["cmd"])
                 following = children[step["key"]]
                 with lock:
-                    left -= 1
-                    ready.extend(reversed(following[1:]))
+                    if status:
+                        failed.append(step["key"])
+                        left -= chain_size(step)
+                        following = []
+                    else:
+                        left -= 1
+                        ready.extend(reversed(following[1:]))
                     lock.notify_all()
                 step = following[0] if following else None
 
@@ -81,15 +93,21 @@ def _run_section(section: list[dict[str, Any]], jobs: int) -> None:
         thread.start()
     for thread in workers:
         thread.join()
+    return failed
 
 
-def main() -> None:
+def main() -> int:
+    """Run the pipeline; 1 if a step failed (the rest of the build is not run), else 0."""
     path, jobs = sys.argv[1], int(sys.argv[2])
     with open(path, encoding="utf-8") as file:  # noqa: PTH123 (pathlib costs an import)
         steps = json.load(file)["steps"]
     for section in _sections(steps):
-        _run_section(section, jobs)
+        failed = _run_section(section, jobs)
+        if failed:
+            print(f"steps failed: {', '.join(failed)}", file=sys.stderr)
+            return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,29 @@ def test_docker_bench_lists_the_engine_calls(docker_image: str, tmp_path: Path) 
     called = [line.split()[2] for line in out.splitlines()[1:-1]]
     assert {"create_container", "start", "put_archive", "remove_container"} <= set(called)
     assert "(exit 0)" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_spawn_floor_stops_at_a_failed_step(jobs: int, tmp_path: Path) -> None:
+    """run_overhead's Python baseline ends, non-zero, naming the failed step, at any -j."""
+    steps = [
+        {"type": "command", "key": "root", "cmd": "true"},
+        {"type": "command", "key": "fails", "cmd": "exit 3", "builds_in": "root"},
+        {"type": "command", "key": "after", "cmd": "touch ran", "builds_in": "fails"},
+        {"type": "command", "key": "sibling", "cmd": "true", "builds_in": "root"},
+        {"type": "wait"},
+        {"type": "command", "key": "later", "cmd": "touch ran", "builds_in": None},
+    ]
+    (tmp_path / "pipeline.json").write_text(json.dumps({"version": "0", "steps": steps}))
+
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "_spawn_floor.py"), "pipeline.json", str(jobs)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert (done.returncode, done.stderr) == (1, "steps failed: fails\n")
+    assert not (tmp_path / "ran").exists()

@@ -219,7 +219,6 @@ def run_shell(
     :raises ValueError: the command, the env or *cwd* holds a NUL byte.
     """
     process, pipes = _spawn(cmd, sh, os.fspath(cwd), env)
-    _track_group(process.pid)
     wait = _StepWait(process, pipes, on_output, should_cancel, timeout_seconds)
     try:
         return wait.run()
@@ -231,7 +230,8 @@ def _spawn(
     cmd: str, sh: str, cwd: str, env: Mapping[str, str]
 ) -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
     """
-    Start the step's shell; it, and the read ends of its stdout and stderr pipes.
+    Start the step's shell, registered to be killed at exit; it, and the read ends of its
+    stdout and stderr pipes.
 
     The pipes are made here rather than by :class:`subprocess.Popen`, which would wrap each
     read end in a file object that the wait has no use for; their write ends are closed
@@ -263,6 +263,7 @@ def _spawn(
         finally:
             os.close(stdout_w)
             os.close(stderr_w)
+        _track_group(process.pid)
     return process, (stdout, stderr)
 
 
@@ -291,7 +292,8 @@ class _StepWait:
         self.on_output = on_output
         self.should_cancel = should_cancel
         self.deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
-        self.pidfd = _pidfd(process.pid)
+        # Opened by run(), which its caller pairs with close(): nothing made here can leak.
+        self.pidfd: int | None = None
         self.poller = select.poll()
         self.exited = False
         self.stop: str | None = None  # "cancelled" or "timed out", once the group is killed
@@ -299,6 +301,7 @@ class _StepWait:
         self.gone_at: float | None = None  # when its group was first seen gone after that
 
     def run(self) -> ProcessOutcome:
+        self.pidfd = _pidfd(self.process.pid)
         for fd in self.fds:
             os.set_blocking(fd, False)
             self.poller.register(fd, select.POLLIN)
@@ -315,12 +318,14 @@ class _StepWait:
 
     def close(self) -> None:
         """End the group unless the shell's exit did, then close the pipes."""
-        if self.ended_at is None:
-            self._end_group()
-        for fd in self.fds:
-            os.close(fd)
-        if self.pidfd is not None:
-            os.close(self.pidfd)
+        try:
+            if self.ended_at is None:
+                self._end_group()
+        finally:
+            for fd in self.fds:
+                os.close(fd)
+            if self.pidfd is not None:
+                os.close(self.pidfd)
 
     def _loop(self) -> bool:
         """Pump until the shell is reaped and its pipes drained; whether a writer escaped."""

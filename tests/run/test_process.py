@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from harmont._executors._process import run_shell
+from harmont._executors._process import _StepWait, run_shell
 from harmont.protocol import StdStream
 from tests.run.rig import TIMEOUT_SECONDS, live_commands, survivors
 
@@ -209,6 +209,28 @@ class TestRunShell:
             _run("true", tmp_path / "absent")
         with pytest.raises(ValueError, match="null"):
             _run("true\0", tmp_path)
+
+        assert before == sorted(fd.name for fd in _OWN_FDS.iterdir())
+
+    @pytest.mark.skipif(not _OWN_FDS.is_dir(), reason="needs /proc")
+    def test_no_descriptor_outlives_a_wait_that_fails_at_its_end(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A wait left early whose clean-up fails to end the group still closes the pipes."""
+        before = sorted(fd.name for fd in _OWN_FDS.iterdir())
+        end_group = _StepWait._end_group
+
+        def failing(wait: _StepWait) -> None:
+            end_group(wait)
+            raise RuntimeError("the end of the group failed")
+
+        def interrupted() -> bool:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(_StepWait, "_end_group", failing)
+
+        with pytest.raises(RuntimeError, match="the end of the group failed"):
+            _run("sleep 844442", tmp_path, should_cancel=interrupted)
 
         assert before == sorted(fd.name for fd in _OWN_FDS.iterdir())
 
