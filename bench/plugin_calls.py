@@ -1,10 +1,12 @@
 """
 How fast a step reaches an executor: execute_step calls per second through the registry.
 
-Run ``python bench/plugin_calls.py`` (it builds the native fixtures first, as the tests do).
-Subjects, each a runner that succeeds at once without calling the host:
+Run ``python bench/plugin_calls.py [--seconds S]`` (each rate is measured for about S
+seconds). It builds the native fixtures first, as the tests do and into their cargo target,
+so after a test run there is nothing left to build. Subjects, each a runner that succeeds
+at once without calling the host:
 
-- a Python plugin;
+- a Python plugin (the baseline);
 - the ``null-executor`` fixture loaded in process (ctypes);
 - the same fixture isolated in a worker process.
 
@@ -12,10 +14,13 @@ Then it splits one in-process native call into encoding the ExecutorInput, the f
 call itself, and decoding the StepResult, and compares the bare foreign call through
 ctypes with the same call through cffi (ABI mode), with and without a callback into
 Python (the C example's ``c-true`` runner calls ``emit_step_log`` once per step).
+Every figure is printed as a ratio to the baseline of its table: the Python plugin, the
+whole native call, the bare ctypes call without a callback.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -37,13 +42,13 @@ from harmont.protocol import (  # noqa: E402
     from_borsh,
     to_borsh,
 )
-from tests.native.conftest import TARGET, Built, _build  # noqa: E402
+from tests.native.conftest import Built, build  # noqa: E402
 from tests.native.support import executor_input  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-#: Seconds each measurement runs for.
+#: Seconds each measurement runs for, unless ``--seconds`` says otherwise.
 DURATION: Final = 2.0
 
 
@@ -86,7 +91,7 @@ def rate(call: Callable[[], object], duration: float = DURATION) -> float:
     return count / (time.perf_counter() - started)
 
 
-def cffi_rates(built: Built) -> tuple[float, float] | None:
+def cffi_rates(built: Built, duration: float) -> tuple[float, float] | None:
     """Bare execute_step calls/s through cffi: (null executor, c-true with a callback)."""
     try:
         import cffi
@@ -133,15 +138,20 @@ def cffi_rates(built: Built) -> tuple[float, float] | None:
             ffi.buffer(out.ptr, out.len)[:]  # type: ignore[attr-defined]
             plugin.free(out.ptr, out.len)  # type: ignore[attr-defined]
 
-        rates.append(rate(call))
+        rates.append(rate(call, duration))
     return rates[0], rates[1]
 
 
+def _calls(name: str, calls_per_second: float, baseline: float) -> str:
+    return f"  {name:<32}{calls_per_second:>12,.0f} calls/s  x{calls_per_second / baseline:.2f}"
+
+
 def main() -> None:
-    """Measure and print the table."""
-    TARGET.mkdir(parents=True, exist_ok=True)
-    _build()
-    built = Built(TARGET)
+    """Measure and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--seconds", type=float, default=DURATION)
+    duration = parser.parse_args().seconds
+    built = build()
     host = Host.noop()
     sent = executor_input()
 
@@ -156,47 +166,48 @@ def main() -> None:
         context = host.context(plugin, step_id=sent.step_id)
         return lambda: registry.execute_step(runner, context, sent)
 
-    python = rate(through(registry, "python-null", "python-null"))
-    native = rate(through(registry, "null", "harmont-fixture-null"))
-    remote = rate(through(isolated_registry, "null", "harmont-fixture-null"), duration=1.0)
+    python = rate(through(registry, "python-null", "python-null"), duration)
+    native = rate(through(registry, "null", "harmont-fixture-null"), duration)
+    remote = rate(through(isolated_registry, "null", "harmont-fixture-null"), duration / 2)
     isolated.close()
 
     library = Library(built.path("null-executor"))
     raw = ContextHost(host.context("harmont-fixture-null"))
     payload = to_borsh(sent)
     _, answer = library.call("execute_step", raw, payload) or (0, b"")
-    encode = rate(lambda: to_borsh(sent))
-    decode = rate(lambda: from_borsh(StepResult, answer))
-    foreign = rate(lambda: library.call("execute_step", raw, payload))
+    encode = rate(lambda: to_borsh(sent), duration)
+    decode = rate(lambda: from_borsh(StepResult, answer), duration)
+    foreign = rate(lambda: library.call("execute_step", raw, payload), duration)
     c_true = Library(built.path("hm_c_hello"))
     sink = _Sink()  # as cheap a callback as cffi's below: the crossing is what is measured
-    foreign_callback = rate(lambda: c_true.call("execute_step", sink, payload))  # type: ignore[arg-type]
+    foreign_callback = rate(
+        lambda: c_true.call("execute_step", sink, payload),  # type: ignore[arg-type]
+        duration,
+    )
 
+    print(f"execute_step through the registry ({len(payload)}-byte ExecutorInput):")
+    print(_calls("python plugin (baseline)", python, python))
+    print(_calls("native, in process", native, python))
+    print(_calls("native, isolated", remote, python))
     per_call_us = 1e6 / native
     shares = {
         "encode ExecutorInput": 1e6 / encode,
         "foreign call (ctypes)": 1e6 / foreign,
         "decode StepResult": 1e6 / decode,
     }
-    print(f"execute_step through the registry ({len(payload)}-byte ExecutorInput):")
-    print(f"  {'python plugin':<28}{python:>12,.0f} calls/s")
-    print(f"  {'native, in process':<28}{native:>12,.0f} calls/s")
-    print(f"  {'native, isolated':<28}{remote:>12,.0f} calls/s")
-    print(f"  native/python ratio: {native / python:.2f}; isolated/native: {remote / native:.3f}")
-    print(f"one in-process native call, {per_call_us:.1f} us:")
-    for what, micros in shares.items():
-        print(f"  {what:<28}{micros:>8.2f} us  ({micros / per_call_us:>4.0%})")
-    rest = per_call_us - sum(shares.values())
-    print(f"  {'registry, pluggy, context':<28}{rest:>8.2f} us  ({rest / per_call_us:>4.0%})")
+    shares["registry, pluggy, context"] = per_call_us - sum(shares.values())
+    print("one in-process native call, time as a ratio to the whole call:")
+    for what, micros in {"whole call (baseline)": per_call_us, **shares}.items():
+        print(f"  {what:<32}{micros:>12.2f} us       x{micros / per_call_us:.2f}")
     print("bare foreign call, ctypes vs cffi (ABI mode):")
-    print(f"  {'ctypes, no callback':<28}{foreign:>12,.0f} calls/s")
-    print(f"  {'ctypes, one callback':<28}{foreign_callback:>12,.0f} calls/s")
-    measured = cffi_rates(built)
+    print(_calls("ctypes, no callback (baseline)", foreign, foreign))
+    print(_calls("ctypes, one callback", foreign_callback, foreign))
+    measured = cffi_rates(built, duration)
     if measured is None:
         print("  cffi is not installed: pip install cffi")
     else:
-        print(f"  {'cffi, no callback':<28}{measured[0]:>12,.0f} calls/s")
-        print(f"  {'cffi, one callback':<28}{measured[1]:>12,.0f} calls/s")
+        print(_calls("cffi, no callback", measured[0], foreign))
+        print(_calls("cffi, one callback", measured[1], foreign))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,14 @@ if TYPE_CHECKING:
 
     from docker import APIClient
 
-__all__ = ["BASE_IMAGE", "docker_api", "docker_engine", "docker_engine_exclusive", "docker_image"]
+__all__ = [
+    "BASE_IMAGE",
+    "docker_api",
+    "docker_engine",
+    "docker_engine_exclusive",
+    "docker_image",
+    "docker_registry",
+]
 
 #: The image every docker test runs its steps in.
 BASE_IMAGE: Final = "harmont-test/busybox:1"
@@ -117,6 +124,15 @@ def docker_image(docker_api: APIClient) -> str:
                 _rootfs(Path(found)), repository=repository, tag=tag, changes=["ENV PATH=/bin"]
             )
     return BASE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def docker_registry() -> str:
+    """The path of Debian's ``docker-registry``, which the pull tests and bench serve from."""
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        _unavailable("docker-registry is missing (`apt-get install docker-registry`)")
+    return str(binary)
 
 
 @contextlib.contextmanager

@@ -9,17 +9,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.k8s.cluster_support import BUSYBOX_IMAGE
+from tests.native.conftest import native  # noqa: F401 -- the fixture, for plugin_calls
 from tests.run.rig import hm_environment
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def _bench(script: str, *args: str, home: Path, ratios: bool = True) -> str:
-    """Run ``bench/<script>`` with *args*; its output, which must give ratios if *ratios*."""
+def _bench(
+    script: str, *args: str, home: Path, ratios: bool = True, env: dict[str, str] | None = None
+) -> str:
+    """
+    Run ``bench/<script>`` with *args*, *env* added to its environment; its output, which
+    must give ratios if *ratios*.
+    """
     home.mkdir(exist_ok=True)
     done = subprocess.run(
         [sys.executable, str(BENCH / script), *args],
-        env=hm_environment(home),
+        env={**hm_environment(home), **(env or {})},
         capture_output=True,
         text=True,
         timeout=600,
@@ -40,6 +47,8 @@ def _bench(script: str, *args: str, home: Path, ratios: bool = True) -> str:
         ("run_overhead.py", ("--sections", "1", "--repeat", "1")),
         ("trace_overhead.py", ("--sections", "1", "--repeat", "1")),
         ("host_overhead.py", ("--sections", "1", "--repeat", "1")),
+        ("protocol.py", ("--seconds", "0.01", "--repeat", "1")),
+        ("secret_masking.py", ("--megabytes", "1", "--repeat", "1")),
     ],
 )
 def test_bench_runs(script: str, args: tuple[str, ...], tmp_path: Path) -> None:
@@ -74,6 +83,50 @@ def test_docker_bench_lists_the_engine_calls(docker_image: str, tmp_path: Path) 
     called = [line.split()[2] for line in out.splitlines()[1:-1]]
     assert {"create_container", "start", "put_archive", "remove_container"} <= set(called)
     assert "(exit 0)" in out.splitlines()[-1]
+
+
+@pytest.mark.slow
+@pytest.mark.cargo
+@pytest.mark.usefixtures("native")
+def test_plugin_calls_bench_runs(tmp_path: Path) -> None:
+    """The bench completes on the fixtures the native tests built (nothing left to build)."""
+    # It runs no `hm`; the real home is where rustup's cargo finds its toolchain.
+    out = _bench(
+        "plugin_calls.py",
+        *("--seconds", "0.02"),
+        home=tmp_path / "home",
+        env={"HOME": str(Path.home())},
+    )
+
+    assert "native, isolated" in out
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_pull_bench_runs(docker_engine: str, docker_registry: str, tmp_path: Path) -> None:
+    """The pull bench completes against a local registry, pushing tiny images."""
+    out = _bench(
+        "pull_overhead.py",
+        *("--image", docker_engine, "--registry", docker_registry),
+        *("--size", "1000", "--repeat", "1"),
+        home=tmp_path / "home",
+    )
+
+    assert "hm pre-flight" in out
+
+
+@pytest.mark.slow
+@pytest.mark.kubernetes
+def test_kubernetes_bench_runs(kube_cluster: Path, tmp_path: Path) -> None:
+    """The kubernetes bench completes both workloads, tiny, against the test cluster."""
+    out = _bench(
+        "kubernetes_overhead.py",
+        *("--image", BUSYBOX_IMAGE, "--steps", "2", "--children", "1", "--repeat", "1"),
+        home=tmp_path / "home",
+        env={"KUBECONFIG": str(kube_cluster)},
+    )
+
+    assert out.count("hm run --runner kubernetes") == 2
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

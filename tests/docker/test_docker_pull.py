@@ -17,7 +17,6 @@ import os
 import pty
 import re
 import select
-import shutil
 import signal
 import socket
 import struct
@@ -47,29 +46,22 @@ pytestmark = pytest.mark.slow
 _CANCEL_SECONDS: Final = 5.0
 
 
-def _registry_binary() -> str:
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true and docker-registry is missing: `apt-get install docker-registry`")
-        pytest.skip(
-            "the pull tests need Debian's docker-registry (`apt-get install docker-registry`)"
-        )
-    return binary
-
-
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+def registry(
+    tmp_path_factory: pytest.TempPathFactory, docker_registry: str
+) -> Iterator[LocalRegistry]:
     """Debian's docker-registry on a free port of 127.0.0.1, stopped after the module."""
-    started = LocalRegistry(_registry_binary(), tmp_path_factory.mktemp("registry"))
+    started = LocalRegistry(docker_registry, tmp_path_factory.mktemp("registry"))
     yield started
     started.stop()
 
 
 @pytest.fixture(scope="module")
-def private_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+def private_registry(
+    tmp_path_factory: pytest.TempPathFactory, docker_registry: str
+) -> Iterator[LocalRegistry]:
     """A registry like :func:`registry` that serves only :data:`USER` (htpasswd)."""
-    started = LocalRegistry(_registry_binary(), tmp_path_factory.mktemp("private"), login=True)
+    started = LocalRegistry(docker_registry, tmp_path_factory.mktemp("private"), login=True)
     yield started
     started.stop()
 

@@ -83,6 +83,14 @@ def native() -> Built:
     missing = [tool for tool in ("cargo", os.environ.get("CC", "cc")) if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"building native fixtures needs {' and '.join(missing)}, not installed here")
+    return build()
+
+
+def build() -> Built:
+    """
+    Build every native fixture into :data:`TARGET`, under a file lock: xdist workers and
+    bench/plugin_calls.py take turns, and whoever comes after the first finds the work done.
+    """
     TARGET.mkdir(parents=True, exist_ok=True)
     with (TARGET / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
