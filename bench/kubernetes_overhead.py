@@ -11,9 +11,9 @@ script a person would write with kubectl, on the same image:
   one ``kubectl exec`` in each, then the five deleted.
 
 The script prints both wall times (median of a few runs) as ratios to the script's; the
-goal for hm is at most x0.5. hm pays its own start-up and pre-flight check, packs the source and
-streams it into the pod, and streams each step's output as events; it saves a process, a
-TLS handshake and an exec per step, because the chain's steps share one exec.
+goal for hm is at most x0.5. hm pays its own start-up and pre-flight check, packs the
+source and streams it into the pod, and streams each step's output as events; it saves a
+process, a TLS handshake and an exec per step, because the chain's steps share one exec.
 
 hm runs with ``--parallelism 8`` (its default is this machine's CPU count, which says
 nothing of the cluster's).
