@@ -286,14 +286,21 @@ class _Blackhole:
         self._server.listen(16)
         self.host = f"127.0.0.1:{self._server.getsockname()[1]}"
         self.accepted: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._serving = threading.Thread(target=self._serve, daemon=True)
+        self._serving.start()
 
     def _serve(self) -> None:
-        with contextlib.suppress(OSError):  # the listening socket closed: the test is over
+        with contextlib.suppress(OSError):  # the listening socket shut: the test is over
             while True:
                 self.accepted.append(self._server.accept()[0])
 
     def close(self) -> None:
+        """Stop accepting, then close every connection, the last one accepted included."""
+        # A shutdown wakes the accept (a close would not); once the thread is done, no
+        # connection can come in after the ones closed here.
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)
+        self._serving.join()
         self._server.close()
         for connection in self.accepted:
             connection.close()
