@@ -199,21 +199,15 @@ def wait_units(chain: Chain) -> ChainWaits:
     return tuple((index, tuple(units)) for index, units in sorted(at.items()))
 
 
-def waited_for(chain: Chain) -> Iterator[tuple[int, list[str]]]:
+def waited_for(chain: Chain) -> list[tuple[int, list[str]]]:
     """
     Per waiting step's position in *chain*, the keys of the steps it waits for, in
     :attr:`Chain.waits` order: read from a planned chain's groups, without the pairs.
     """
     stored = _STORED_WAITS.__get__(chain)
     if isinstance(stored, _CompactWaits):
-        for at, waited in stored.by_step():
-            yield at, [key for key, _ in waited]
-        return
-    position = {key: index for index, key in enumerate(chain.keys)}
-    found: dict[int, list[str]] = {}
-    for wait in stored:
-        found.setdefault(position[wait.step], []).append(wait.after)
-    yield from sorted(found.items())
+        return [(at, [key for key, _ in waited]) for at, waited in stored.by_step()]
+    return [(at, [key for key, _ in _waited(units)]) for at, units in wait_units(chain)]
 
 
 @attrs.frozen(kw_only=True)
