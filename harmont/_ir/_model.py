@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
 from harmont.protocol import CommandStep, Value
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 __all__ = ["Definition", "Dependency", "PipelineIR", "Registration", "WaitBarrier"]
 
@@ -94,6 +94,21 @@ def _kept(ordering: Iterable[_Ordering]) -> tuple[Dependency, ...]:
     return tuple(ordering)  # type: ignore[arg-type]
 
 
+def read_through(cls: type, name: str, read: Callable[[Any], object], *, doc: str) -> Any:
+    """
+    Make field *name* of the slotted attrs class *cls* read as ``read(stored)``, and return
+    the slot, through which code that knows the stored form reads it as it was given.
+
+    So a class may keep a compact form its field's type does not name, while its attrs
+    surface (``attrs.fields``, ``attrs.asdict``, ``attrs.evolve``, ``==``, ``repr``) sees
+    the expanded value. Assigning (attrs' ``__init__``) still fills the slot. *doc* is the
+    field's docstring, which a bare property would lose.
+    """
+    slot = cls.__dict__[name]
+    setattr(cls, name, property(lambda self: read(slot.__get__(self)), slot.__set__, doc=doc))
+    return slot
+
+
 @attrs.frozen(kw_only=True)
 class PipelineIR:
     """
@@ -137,14 +152,18 @@ class PipelineIR:
         raise KeyError(key)
 
 
-#: The slot attrs made for ``dependencies``: it holds what was passed, each wait one
-#: :class:`WaitBarrier`. The field reads through a property that expands them, so that
-#: ``PipelineIR``'s attrs surface (``attrs.fields``, ``attrs.asdict``, ``attrs.evolve``)
-#: is a plain field of dependency pairs, while loading and planning, through
-#: :meth:`PipelineIR.dependency_groups`, never build the N x M pairs of a wait.
-_STORED: Final = PipelineIR.__dict__["dependencies"]
-PipelineIR.dependencies = property(  # type: ignore[assignment]
-    lambda ir: _expanded(_STORED.__get__(ir)), _STORED.__set__, doc=_STORED.__doc__
+#: What ``dependencies=`` was given, each wait one :class:`WaitBarrier`: loading and
+#: planning read it through :meth:`PipelineIR.dependency_groups`, so they never build the
+#: N x M pairs of a wait.
+_STORED: Final = read_through(
+    PipelineIR,
+    "dependencies",
+    _expanded,
+    doc=(
+        "Ordering constraints besides ``builds_in``, one :class:`Dependency` per pair of"
+        " steps, in document order. A wait given as a :class:`WaitBarrier` is kept whole"
+        " and expanded into its pairs whenever this is read."
+    ),
 )
 
 

@@ -41,16 +41,25 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 import attrs
 
 from harmont._errors import InvalidIR, UnknownRunner
-from harmont._ir._model import Dependency
+from harmont._ir._model import Dependency, read_through
 from harmont._step_env import BASELINE_ENV
 from harmont.protocol import CommandStep, PlanSummary
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Callable, Collection, Iterator, Mapping
 
     from harmont._ir._model import PipelineIR
 
-__all__ = ["Chain", "ChainDependency", "Plan", "WaitGroup", "WaitUnit", "plan", "wait_units"]
+__all__ = [
+    "Chain",
+    "ChainDependency",
+    "Plan",
+    "WaitGroup",
+    "WaitUnit",
+    "plan",
+    "wait_units",
+    "waited_for",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -75,14 +84,8 @@ class Chain:
     #: The key of the fork parent whose durable snapshot the chain starts from (the first
     #: step's ``builds_in``). None: start from an image.
     fork_parent: str | None
-    #: The chains holding the steps that the first step waits for, in index order.
-    #: A planned chain keeps its waits as groups (see :data:`_STORED_WAITS` below) and
-    #: builds this tuple only when it is read.
+    #: These two read through properties (see :data:`_STORED_WAITS`), documented there.
     depends_on: tuple[ChainDependency, ...]
-    #: Every wait of a step of this chain on a step of another chain (the fork parent
-    #: included), ordered by the waiting step's position, then by plan order of the step
-    #: waited for. A step waits only where an earlier step of its chain did not already.
-    #: Built only when read, like :attr:`depends_on`.
     waits: tuple[Dependency, ...] = ()
 
     @property
@@ -111,13 +114,18 @@ class _CompactWaits:
         self._waits: tuple[Dependency, ...] | None = None
         self._depends_on: tuple[ChainDependency, ...] | None = None
 
+    def by_step(self) -> Iterator[tuple[int, list[tuple[str, bool]]]]:
+        """Per waiting step's position, what it waits for, in :attr:`Chain.waits` order."""
+        for at, units in self.units:
+            yield at, sorted(_waited(units), key=lambda item: self._rank[item[0]])
+
     def waits(self) -> tuple[Dependency, ...]:
         """The waits as pairs, in :attr:`Chain.waits` order."""
         if self._waits is None:
             self._waits = tuple(
                 Dependency(step=self._keys[at], after=key, requires_success=required)
-                for at, units in self.units
-                for key, required in sorted(_waited(units), key=lambda item: self._rank[item[0]])
+                for at, waited in self.by_step()
+                for key, required in waited
             )
         return self._waits
 
@@ -146,28 +154,32 @@ def _waited(units: tuple[WaitUnit, ...]) -> list[tuple[str, bool]]:
     ]
 
 
-#: The slots attrs made for ``waits`` and ``depends_on``: a planned chain holds one
-#: :class:`_CompactWaits` in both; a chain built by hand, the tuples it was given. Both
-#: fields read through properties that give the tuples, so that ``Chain``'s attrs surface
-#: (``attrs.fields``, ``attrs.asdict``, ``attrs.evolve``, ``==``, ``repr``) is plain
-#: tuples, while the scheduler takes the groups through :func:`wait_units`.
-_STORED_WAITS: Final = Chain.__dict__["waits"]
-_STORED_DEPENDS_ON: Final = Chain.__dict__["depends_on"]
+def _read(compact: Callable[[_CompactWaits], object]) -> Callable[[object], object]:
+    """A field's reader: what *compact* builds from a planned chain's groups, else as given."""
+    return lambda stored: compact(stored) if isinstance(stored, _CompactWaits) else stored
 
 
-def _read_waits(chain: Chain) -> tuple[Dependency, ...]:
-    stored = _STORED_WAITS.__get__(chain)
-    return stored.waits() if isinstance(stored, _CompactWaits) else stored
-
-
-def _read_depends_on(chain: Chain) -> tuple[ChainDependency, ...]:
-    stored = _STORED_DEPENDS_ON.__get__(chain)
-    return stored.depends_on() if isinstance(stored, _CompactWaits) else stored
-
-
-Chain.waits = property(_read_waits, _STORED_WAITS.__set__, doc=_STORED_WAITS.__doc__)  # type: ignore[assignment]
-Chain.depends_on = property(  # type: ignore[assignment]
-    _read_depends_on, _STORED_DEPENDS_ON.__set__, doc=_STORED_DEPENDS_ON.__doc__
+#: A planned chain holds one :class:`_CompactWaits` in both slots; a chain built by hand,
+#: the tuples it was given. The scheduler takes the groups through :func:`wait_units`.
+_STORED_WAITS: Final = read_through(
+    Chain,
+    "waits",
+    _read(_CompactWaits.waits),
+    doc=(
+        "Every wait of a step of this chain on a step of another chain (the fork parent"
+        " included), ordered by the waiting step's position, then by plan order of the"
+        " step waited for. A step waits only where an earlier step of its chain did not"
+        " already. A planned chain builds these pairs only when this is read."
+    ),
+)
+read_through(
+    Chain,
+    "depends_on",
+    _read(_CompactWaits.depends_on),
+    doc=(
+        "The chains holding the steps that the first step waits for, in index order;"
+        " every chain comes after those. Built only when read, like :attr:`waits`."
+    ),
 )
 
 
@@ -185,6 +197,17 @@ def wait_units(chain: Chain) -> ChainWaits:
         unit = (WaitGroup((wait.after,)), wait.requires_success, _NOTHING)
         at.setdefault(position[wait.step], []).append(unit)
     return tuple((index, tuple(units)) for index, units in sorted(at.items()))
+
+
+def waited_for(chain: Chain) -> list[tuple[int, list[str]]]:
+    """
+    Per waiting step's position in *chain*, the keys of the steps it waits for, in
+    :attr:`Chain.waits` order: read from a planned chain's groups, without the pairs.
+    """
+    stored = _STORED_WAITS.__get__(chain)
+    if isinstance(stored, _CompactWaits):
+        return [(at, [key for key, _ in waited]) for at, waited in stored.by_step()]
+    return [(at, [key for key, _ in _waited(units)]) for at, units in wait_units(chain)]
 
 
 @attrs.frozen(kw_only=True)
@@ -316,11 +339,31 @@ class WaitGroup:
     the scheduler counts its unfinished steps once for all of them.
     """
 
-    __slots__ = ("keys",)
+    __slots__ = ("_by_chain", "_keyset", "keys")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         #: The keys of the steps waited for, each once.
         self.keys = keys
+        self._keyset: frozenset[str] | None = None
+        self._by_chain: dict[int, list[str]] | None = None
+
+    @property
+    def keyset(self) -> frozenset[str]:
+        """The keys, as a set (made once, when the planner first asks)."""
+        if self._keyset is None:
+            self._keyset = frozenset(self.keys)
+        return self._keyset
+
+    def by_chain(self, chain_of: Mapping[str, int]) -> dict[int, list[str]]:
+        """
+        The steps by the chain that runs them, from the planner's *chain_of*: worked out
+        on the first call, which the planner makes once it has found its chains.
+        """
+        if self._by_chain is None:
+            self._by_chain = {}
+            for key in self.keys:
+                self._by_chain.setdefault(chain_of[key], []).append(key)
+        return self._by_chain
 
     def __repr__(self) -> str:
         return f"WaitGroup({self.keys!r})"
@@ -368,18 +411,17 @@ class _Groups:
     def __init__(self) -> None:
         #: Step key -> the chain (plan order before sorting) that runs it; set once known.
         self.chain_of: Mapping[str, int] = {}
-        self._alone: dict[str, WaitGroup] = {}
+        #: Step key -> the group of that step alone, once some wait names it alone.
+        self.alone: dict[str, WaitGroup] = {}
         #: Step key -> the groups of more than one step holding it.
         self._holding: dict[str, list[WaitGroup]] = {}
-        self._chains: dict[WaitGroup, dict[int, list[str]]] = {}
-        self._sets: dict[WaitGroup, frozenset[str]] = {}
         self._overlaps: dict[WaitGroup, dict[WaitGroup, list[str]]] = {}
 
     def single(self, key: str) -> WaitGroup:
         """The one group of step *key* alone."""
-        group = self._alone.get(key)
+        group = self.alone.get(key)
         if group is None:
-            group = self._alone[key] = WaitGroup((key,))
+            group = self.alone[key] = WaitGroup((key,))
         return group
 
     def of(self, after: tuple[str, ...]) -> WaitGroup:
@@ -395,25 +437,9 @@ class _Groups:
     def holders(self, key: str, besides: WaitGroup) -> list[WaitGroup]:
         """Every group but *besides* that holds step *key*."""
         found = [other for other in self._holding.get(key, ()) if other is not besides]
-        alone = self._alone.get(key)
+        alone = self.alone.get(key)
         if alone is not None and alone is not besides:
             found.append(alone)
-        return found
-
-    def by_chain(self, group: WaitGroup) -> dict[int, list[str]]:
-        """The group's steps by the chain that runs them."""
-        found = self._chains.get(group)
-        if found is None:
-            found = self._chains[group] = {}
-            for key in group.keys:
-                found.setdefault(self.chain_of[key], []).append(key)
-        return found
-
-    def keyset(self, group: WaitGroup) -> frozenset[str]:
-        """The group's steps, as a set."""
-        found = self._sets.get(group)
-        if found is None:
-            found = self._sets[group] = frozenset(group.keys)
         return found
 
     def overlaps(self, group: WaitGroup) -> dict[WaitGroup, list[str]]:
@@ -460,10 +486,10 @@ class _Scan:
         self._groups = groups
         #: Every group waited for at an earlier position, with the strictest flag.
         self._seen: dict[WaitGroup, bool] = {}
-        #: The same, for groups of one step, by key.
-        self._seen_alone: dict[str, bool] = {}
         #: The groups the current step waits for, in the order they were named.
         self._here: dict[WaitGroup, bool] = {}
+        #: Each of them -> minus its place in that order; made when first asked for.
+        self._rank: dict[WaitGroup, int] | None = None
         #: The keys of the steps of the chain before the current one.
         self._earlier: set[str] = set()
 
@@ -474,6 +500,7 @@ class _Scan:
     def step(self, incoming: list[tuple[WaitGroup, bool]]) -> tuple[WaitUnit, ...]:
         """The waits of the next step, given every group it waits for."""
         here = self._here = {}
+        self._rank = None
         for group, required in incoming:
             here[group] = here.get(group, False) or required
         units: list[WaitUnit] = []
@@ -495,8 +522,6 @@ class _Scan:
                 units.append((group, required, left_out))
         for group, required in here.items():
             self._seen[group] = self._seen.get(group, False) or required
-            if len(group.keys) == 1:
-                self._seen_alone[group.keys[0]] = self._seen[group]
         return tuple(units)
 
     def _left_out(self, group: WaitGroup, required: bool) -> frozenset[str]:
@@ -509,15 +534,17 @@ class _Scan:
         if self._groups.chain_of[key] == self._own:
             return True
         holders = self._groups.holders(key, besides=group)
+        if not holders:
+            return False  # the common case, a step waited for only by this group
         seen, here = self._seen, self._here
         if any(other in seen and seen[other] >= required for other in holders):
             return True  # waited for as strictly at an earlier position
         # Another wait of this step takes it when stricter, or as strict and named first.
-        order = list(here)
-        strength = (required, -order.index(group))
-        return any(
-            other in here and (here[other], -order.index(other)) > strength for other in holders
-        )
+        if self._rank is None:
+            self._rank = {other: -place for place, other in enumerate(here)}
+        rank = self._rank
+        strength = (required, rank[group])
+        return any(other in here and (here[other], rank[other]) > strength for other in holders)
 
     def _candidates(self, group: WaitGroup) -> set[str]:
         """
@@ -527,13 +554,16 @@ class _Scan:
         """
         if len(group.keys) == 1:
             return {group.keys[0]}
-        groups = self._groups
-        keys = groups.keyset(group)
-        found = set(groups.by_chain(group).get(self._own, ()))
-        if len(self._seen_alone) < len(keys):
-            found.update(key for key in self._seen_alone if key in keys)
+        groups, seen = self._groups, self._seen
+        keys = group.keyset
+        found = set(group.by_chain(groups.chain_of).get(self._own, ()))
+        # The steps of the group waited for alone before, walking the smaller side.
+        if len(seen) < len(keys):
+            found.update(
+                other.keys[0] for other in seen if len(other.keys) == 1 and other.keys[0] in keys
+            )
         else:
-            found.update(key for key in keys if key in self._seen_alone)
+            found.update(key for key in keys if groups.alone.get(key) in seen)
         found.update(
             other.keys[0] for other in self._here if len(other.keys) == 1 and other.keys[0] in keys
         )
@@ -581,7 +611,7 @@ class _HeadGraph:
     def add(self, chain: int, units: tuple[WaitUnit, ...], groups: _Groups) -> None:
         """*chain*'s first step waits for *units*."""
         for group, _, _ in units:
-            by_chain = groups.by_chain(group)
+            by_chain = group.by_chain(groups.chain_of)
             if group not in self._left:
                 self._left[group] = len(by_chain)
                 self._waiters[group] = []

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Final, final
 import attrs
 
 from harmont._errors import UsageError
+from harmont._ir._plan import waited_for
 from harmont._orchestrator._bus import takes_log_batches
 from harmont._orchestrator._cleanup import on_forced_exit
 from harmont._orchestrator._result import EXIT_CANCELLED
@@ -164,14 +165,13 @@ class Tracer:
             for chain in plan.chains:
                 first = chain.steps[0]
                 self._tracks[chain.index + 1] = f"chain {chain.index}: {first.label or first.key}"
-                previous: str | None = None
-                for step in chain.steps:
-                    waits = (d.after for d in chain.waits if d.step == step.key)
-                    self._needs[step.key] = tuple(
-                        dict.fromkeys([*([previous] if previous else []), *waits])
-                    )
+                waits = dict(waited_for(chain))
+                previous: list[str] = []
+                for position, step in enumerate(chain.steps):
+                    needs = [*previous, *waits.get(position, ())]
+                    self._needs[step.key] = tuple(dict.fromkeys(needs))
                     self._labels[step.key] = step.label or step.key
-                    previous = step.key
+                    previous = [step.key]
 
         @takes_log_batches
         def on_event(event: BuildEvent | StepLogBatch) -> None:

@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given
+from ir.strategies import barrier_irs
 
+import harmont as hm
+from harmont._orchestrator._trace import Tracer
 from tests.run.rig import TIMEOUT_SECONDS, command, live_commands, until, wait
 
 if TYPE_CHECKING:
@@ -398,3 +402,23 @@ def test_the_png_script_draws_a_row_per_track_and_the_steps_as_bars(
     row_top = trace_png.TOP + trace_png.ROW  # the chain's row, under hm's
     pixel = picture.convert("RGB").getpixel((int(middle), row_top + trace_png.ROW // 2))
     assert trace_png.PHASE_COLOURS["running"] == "#{:02x}{:02x}{:02x}".format(*pixel)
+
+
+@given(barrier_irs())
+def test_a_steps_needs_are_its_previous_step_then_its_waits_in_plan_order(
+    ir: hm.PipelineIR,
+) -> None:
+    """
+    What a step's slice says it needs, read from the plan's wait groups, is its chain's
+    previous step, then each step of :attr:`harmont.Chain.waits` it waits for, in that
+    order (groups overlapping each other and the chain included).
+    """
+    plan = hm.plan(ir, default_runner="local")
+    tracer = Tracer("/dev/null")
+    tracer.subscriber(plan)
+
+    for chain in plan.chains:
+        for previous, key in zip((None, *chain.keys), chain.keys, strict=False):
+            waits = [wait.after for wait in chain.waits if wait.step == key]
+            expected = dict.fromkeys([*([previous] if previous else []), *waits])
+            assert tuple(expected) == tracer._needs[key]

@@ -8,7 +8,9 @@ import pytest
 
 import harmont as hm
 from harmont import ChainDependency, UnknownRunner
-from harmont.protocol import PlanSummary
+from harmont._ir._model import Dependency, PipelineIR
+from harmont._ir._plan import WaitGroup
+from harmont.protocol import CommandStep, PlanSummary
 
 _BASELINE = {"DEBIAN_FRONTEND": "noninteractive", "TERM": "dumb"}
 
@@ -211,6 +213,37 @@ class TestChains:
         chain = hm.plan(ir, default_runner="docker").chain_of("c")
 
         assert (ChainDependency(chain=0, requires_success=True),) == chain.depends_on
+
+
+class TestCost:
+    def test_a_step_waiting_for_thousands_of_steps_alone_compares_no_two_waits(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """
+        A step with 2,000 single dependencies: deciding which of its waits takes a step
+        another one also names looks waits up, it never searches the step's list of waits
+        for one (2,000 searches of 2,000: quadratic planning). Such a search compares
+        groups by ``==``, which is counted here.
+        """
+        compared = 0
+
+        def counting_eq(group: WaitGroup, other: object) -> bool:
+            nonlocal compared
+            compared += 1
+            return group is other
+
+        count = 2000
+        steps = [CommandStep(key=f"d{n}", cmd="true") for n in range(count)]
+        ir = PipelineIR(
+            steps=(*steps, CommandStep(key="last", cmd="true")),
+            dependencies=tuple(Dependency(step="last", after=f"d{n}") for n in range(count)),
+        )
+        with monkeypatch.context() as patch:
+            patch.setattr(WaitGroup, "__eq__", counting_eq)
+            plan = hm.plan(ir, default_runner="local")
+
+        assert compared < count
+        assert count == len(plan.chain_of("last").waits)
 
 
 class TestPreparedSteps:
