@@ -339,13 +339,12 @@ class WaitGroup:
     the scheduler counts its unfinished steps once for all of them.
     """
 
-    __slots__ = ("_by_chain", "_keyset", "keys")
+    __slots__ = ("_keyset", "keys")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         #: The keys of the steps waited for, each once.
         self.keys = keys
         self._keyset: frozenset[str] | None = None
-        self._by_chain: dict[int, list[str]] | None = None
 
     @property
     def keyset(self) -> frozenset[str]:
@@ -353,17 +352,6 @@ class WaitGroup:
         if self._keyset is None:
             self._keyset = frozenset(self.keys)
         return self._keyset
-
-    def by_chain(self, chain_of: Mapping[str, int]) -> dict[int, list[str]]:
-        """
-        The steps by the chain that runs them, from the planner's *chain_of*: worked out
-        on the first call, which the planner makes once it has found its chains.
-        """
-        if self._by_chain is None:
-            self._by_chain = {}
-            for key in self.keys:
-                self._by_chain.setdefault(chain_of[key], []).append(key)
-        return self._by_chain
 
     def __repr__(self) -> str:
         return f"WaitGroup({self.keys!r})"
@@ -405,7 +393,9 @@ def _needs(
 class _Groups:
     """
     The planner's groups, and what it asks of them, each answer worked out once per group:
-    which chains hold its steps, and which other groups share steps with it.
+    which chains hold its steps, and which other groups share steps with it. The chains
+    are numbered as found, before sorting, so those answers stay here, with the planner,
+    and never on the groups a plan hands out.
     """
 
     def __init__(self) -> None:
@@ -415,6 +405,7 @@ class _Groups:
         self.alone: dict[str, WaitGroup] = {}
         #: Step key -> the groups of more than one step holding it.
         self._holding: dict[str, list[WaitGroup]] = {}
+        self._chains: dict[WaitGroup, dict[int, list[str]]] = {}
         self._overlaps: dict[WaitGroup, dict[WaitGroup, list[str]]] = {}
 
     def single(self, key: str) -> WaitGroup:
@@ -442,15 +433,26 @@ class _Groups:
             found.append(alone)
         return found
 
+    def by_chain(self, group: WaitGroup) -> dict[int, list[str]]:
+        """The steps of *group* by the chain that runs them; asked once chains are known."""
+        found = self._chains.get(group)
+        if found is None:
+            found = {}
+            for key in group.keys:
+                found.setdefault(self.chain_of[key], []).append(key)
+            self._chains[group] = found
+        return found
+
     def overlaps(self, group: WaitGroup) -> dict[WaitGroup, list[str]]:
         """Each other group of more than one step sharing steps with *group*: those steps."""
         found = self._overlaps.get(group)
         if found is None:
-            found = self._overlaps[group] = {}
+            found = {}
             for key in group.keys if len(group.keys) > 1 else ():
                 for other in self._holding.get(key, ()):
                     if other is not group:
                         found.setdefault(other, []).append(key)
+            self._overlaps[group] = found
         return found
 
 
@@ -556,7 +558,7 @@ class _Scan:
             return {group.keys[0]}
         groups, seen = self._groups, self._seen
         keys = group.keyset
-        found = set(group.by_chain(groups.chain_of).get(self._own, ()))
+        found = set(groups.by_chain(group).get(self._own, ()))
         # The steps of the group waited for alone before, walking the smaller side.
         if len(seen) < len(keys):
             found.update(
@@ -611,7 +613,7 @@ class _HeadGraph:
     def add(self, chain: int, units: tuple[WaitUnit, ...], groups: _Groups) -> None:
         """*chain*'s first step waits for *units*."""
         for group, _, _ in units:
-            by_chain = group.by_chain(groups.chain_of)
+            by_chain = groups.by_chain(group)
             if group not in self._left:
                 self._left[group] = len(by_chain)
                 self._waiters[group] = []

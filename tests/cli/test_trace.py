@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from ir.strategies import barrier_irs
 
 import harmont as hm
@@ -404,6 +404,7 @@ def test_the_png_script_draws_a_row_per_track_and_the_steps_as_bars(
     assert trace_png.PHASE_COLOURS["running"] == "#{:02x}{:02x}{:02x}".format(*pixel)
 
 
+@settings(deadline=None)
 @given(barrier_irs())
 def test_a_steps_needs_are_its_previous_step_then_its_waits_in_plan_order(
     ir: hm.PipelineIR,

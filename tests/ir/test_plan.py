@@ -8,8 +8,8 @@ import pytest
 
 import harmont as hm
 from harmont import ChainDependency, UnknownRunner
-from harmont._ir._model import Dependency, PipelineIR
-from harmont._ir._plan import WaitGroup
+from harmont._ir._model import Dependency, PipelineIR, WaitBarrier
+from harmont._ir._plan import WaitGroup, wait_units
 from harmont.protocol import CommandStep, PlanSummary
 
 _BASELINE = {"DEBIAN_FRONTEND": "noninteractive", "TERM": "dumb"}
@@ -194,6 +194,24 @@ class TestChains:
         with pytest.raises(KeyError):
             plan.chain_of("d")
 
+    def test_a_group_handed_out_keeps_nothing_numbered_by_chains_before_sorting(self) -> None:
+        """
+        A plan's groups are read by the scheduler: the planner's answers about them, made
+        while the chains still had their unsorted numbers, stay with the planner.
+        """
+        ir = PipelineIR(
+            steps=tuple(CommandStep(key=key, cmd="true") for key in ("a", "b", "c")),
+            dependencies=(WaitBarrier(steps=("a",), after=("b", "c")),),
+        )
+
+        plan = hm.plan(ir, default_runner="local")
+
+        assert 2 == plan.chain_of("a").index  # found first, placed last
+        [(_, ((group, _, _),))] = wait_units(plan.chain_of("a"))
+        held = [getattr(group, name, None) for name in WaitGroup.__slots__]
+        assert ("b", "c") == group.keys
+        assert all(value in (None, group.keys, group.keyset) for value in held)
+
     def test_dependency_kinds_to_one_chain_merge_to_the_strictest(self) -> None:
         """If any edge into a chain needs success, the chain dependency needs success."""
         ir = hm.load_ir(
@@ -216,14 +234,14 @@ class TestChains:
 
 
 class TestCost:
-    def test_a_step_waiting_for_thousands_of_steps_alone_compares_no_two_waits(
+    def test_a_step_waiting_for_thousands_of_steps_alone_and_together_compares_no_two_waits(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """
-        A step with 2,000 single dependencies: deciding which of its waits takes a step
-        another one also names looks waits up, it never searches the step's list of waits
-        for one (2,000 searches of 2,000: quadratic planning). Such a search compares
-        groups by ``==``, which is counted here.
+        A step with 2,000 single dependencies and one wait on the same 2,000 steps: each
+        step is named by two waits, and deciding which of them takes it looks waits up, it
+        never searches the step's list of waits for one (2,000 searches of 2,000:
+        quadratic planning). Such a search compares groups by ``==``, which is counted here.
         """
         compared = 0
 
@@ -233,10 +251,16 @@ class TestCost:
             return group is other
 
         count = 2000
-        steps = [CommandStep(key=f"d{n}", cmd="true") for n in range(count)]
+        before = tuple(f"d{n}" for n in range(count))
         ir = PipelineIR(
-            steps=(*steps, CommandStep(key="last", cmd="true")),
-            dependencies=tuple(Dependency(step="last", after=f"d{n}") for n in range(count)),
+            steps=(
+                *(CommandStep(key=key, cmd="true") for key in before),
+                CommandStep(key="last", cmd="true"),
+            ),
+            dependencies=(
+                *(Dependency(step="last", after=key) for key in before),
+                WaitBarrier(steps=("last",), after=before),
+            ),
         )
         with monkeypatch.context() as patch:
             patch.setattr(WaitGroup, "__eq__", counting_eq)
