@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.k8s.cluster_support import BUSYBOX_IMAGE
-from tests.native.conftest import native  # noqa: F401 -- the fixture, for plugin_calls
 from tests.run.rig import hm_environment
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
