@@ -42,8 +42,8 @@ from harmont.protocol import (  # noqa: E402
     from_borsh,
     to_borsh,
 )
-from tests.native_support import Built, build  # noqa: E402
 from tests.native.support import executor_input  # noqa: E402
+from tests.native_support import Built, build  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
