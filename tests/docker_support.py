@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BASE_IMAGE",
     "docker_api",
+    "docker_cli",
     "docker_engine",
     "docker_engine_exclusive",
     "docker_image",
@@ -132,6 +133,15 @@ def docker_registry() -> str:
     binary = shutil.which("docker-registry")
     if binary is None:
         _unavailable("docker-registry is missing (`apt-get install docker-registry`)")
+    return str(binary)
+
+
+@pytest.fixture(scope="session")
+def docker_cli() -> str:
+    """The path of the ``docker`` CLI, whose ``docker pull`` the pull bench races `hm` with."""
+    binary = shutil.which("docker")
+    if binary is None:
+        _unavailable("the docker CLI is missing (`apt-get install docker.io`)")
     return str(binary)
 
 

@@ -104,6 +104,7 @@ def test_plugin_calls_bench_runs(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.docker
+@pytest.mark.usefixtures("docker_cli")
 def test_pull_bench_runs(docker_engine: str, docker_registry: str, tmp_path: Path) -> None:
     """The pull bench completes against a local registry, pushing tiny images."""
     out = _bench(
@@ -114,6 +115,31 @@ def test_pull_bench_runs(docker_engine: str, docker_registry: str, tmp_path: Pat
     )
 
     assert "hm pre-flight" in out
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", "1 skipped"), ("true", "1 error")])
+def test_the_pull_bench_without_the_docker_cli_skips(ci: str, outcome: str, tmp_path: Path) -> None:
+    """Without ``docker`` on PATH the pull bench's test is skipped, or fails under CI=true."""
+    (tmp_path / "test_needs_cli.py").write_text("def test_it(docker_cli):\n    pass\n")
+    repo = BENCH.parent
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-rs", "-p", "tests.docker_support", "test_needs_cli.py"],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PATH": str(Path(sys.executable).parent),
+            "CI": ci,
+            "PYTHONPATH": str(repo),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert outcome in done.stdout, done.stdout
+    assert "the docker CLI is missing" in done.stdout, done.stdout
 
 
 @pytest.mark.slow
