@@ -116,7 +116,10 @@ def _measure(
     hm = [sys.executable, "-m", "harmont_cli", "run", f"{name}.json", "--runner", "kubernetes"]
     hm += ["--format", "json", "--parallelism", str(parallelism)]
     hm_median, shell_median = race(hm, ["sh", f"{name}.sh"], cwd=root, repeat=repeat)
-    print(f"{name}, median of {repeat} runs; baseline the kubectl script")
+    print(
+        f"{name}, median of {repeat} runs; baseline the kubectl script"
+        " (x: time over the baseline's; higher is slower)"
+    )
     print(f"  kubectl script                 {shell_median * 1000:8.0f} ms  x1.00")
     print(
         f"  hm run --runner kubernetes     {hm_median * 1000:8.0f} ms"
