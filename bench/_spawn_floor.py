@@ -24,15 +24,21 @@ from typing import Any
 
 
 def _run(cmd: str) -> int:
-    """Run one step; its exit status."""
-    step = subprocess.Popen(
-        ("sh", "-c", cmd),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    step.communicate()
+    """
+    Run one step; its exit status, 127 (as sh's for a command not found) if it could not
+    be started: a worker that raised would leave the others waiting for its steps forever.
+    """
+    try:
+        step = subprocess.Popen(
+            ("sh", "-c", cmd),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        step.communicate()
+    except OSError:
+        return 127
     return step.returncode
 
 

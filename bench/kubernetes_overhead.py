@@ -32,6 +32,7 @@ import json
 import os
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from _timing import chain_pipeline, race
@@ -61,33 +62,43 @@ def _start(name: str, image: str) -> str:
     )
 
 
-def _chain_script(steps: int, image: str) -> str:
+def _prologue(names: list[str]) -> str:
+    """
+    ``set -e`` and a trap that deletes the script's pods however it ends, as its last
+    step did: a run that dies part-way must leave nothing on a shared cluster. A signal
+    exits, so that the trap runs then too.
+    """
+    delete = f"kubectl delete pod {' '.join(names)} --ignore-not-found --grace-period=0 --force"
+    return f"set -e\ntrap '{delete} >/dev/null 2>&1' EXIT\ntrap 'exit 130' HUP INT TERM\n"
+
+
+def _chain_script(steps: int, image: str, run: str) -> str:
+    """The chain as kubectl calls; *run* suffixes its pod's name, unique to the bench run."""
+    pod = f"bench-chain-{run}"
     return (
-        "set -e\n"
-        + _start("bench-chain", image)
-        + f"for i in $(seq {steps}); do kubectl exec bench-chain -- sh -c true; done\n"
-        "kubectl delete pod bench-chain --grace-period=0 --force >/dev/null 2>&1\n"
+        _prologue([pod])
+        + _start(pod, image)
+        + f"for i in $(seq {steps}); do kubectl exec {pod} -- sh -c true; done\n"
     )
 
 
-def _fork_script(children: int, image: str) -> str:
-    names = " ".join(f"bench-child-{i}" for i in range(children))
-    script = "set -e\n" + _start("bench-root", image)
+def _fork_script(children: int, image: str, run: str) -> str:
+    """The fork as kubectl calls; *run* suffixes its pods' names, unique to the bench run."""
+    root = f"bench-root-{run}"
+    kids = [f"bench-child-{i}-{run}" for i in range(children)]
+    script = _prologue([root, *kids]) + _start(root, image)
     script += (
-        "kubectl exec bench-root -- sh -c 'mkdir -p /workspace && echo state > /workspace/s.txt'\n"
+        f"kubectl exec {root} -- sh -c 'mkdir -p /workspace && echo state > /workspace/s.txt'\n"
     )
-    for i in range(children):
+    for kid in kids:
+        script += f"kubectl run {kid} --image={image} {_POD_FLAGS} -- sleep 3600 >/dev/null\n"
+    script += f"kubectl wait --for=condition=Ready pod {' '.join(kids)} --timeout=120s\n"
+    for kid in kids:
         script += (
-            f"kubectl run bench-child-{i} --image={image} {_POD_FLAGS} -- sleep 3600 >/dev/null\n"
+            f"kubectl exec {root} -- tar -cf - -C / workspace"
+            f" | kubectl exec -i {kid} -- tar -xf - -C /\n"
+            f"kubectl exec {kid} -- cat /workspace/s.txt >/dev/null\n"
         )
-    script += f"kubectl wait --for=condition=Ready pod {names} --timeout=120s\n"
-    for i in range(children):
-        script += (
-            "kubectl exec bench-root -- tar -cf - -C / workspace"
-            f" | kubectl exec -i bench-child-{i} -- tar -xf - -C /\n"
-            f"kubectl exec bench-child-{i} -- cat /workspace/s.txt >/dev/null\n"
-        )
-    script += f"kubectl delete pod bench-root {names} --grace-period=0 --force >/dev/null 2>&1\n"
     return script
 
 
@@ -105,7 +116,10 @@ def _measure(
     hm = [sys.executable, "-m", "harmont_cli", "run", f"{name}.json", "--runner", "kubernetes"]
     hm += ["--format", "json", "--parallelism", str(parallelism)]
     hm_median, shell_median = race(hm, ["sh", f"{name}.sh"], cwd=root, repeat=repeat)
-    print(f"{name}, median of {repeat} runs; baseline the kubectl script")
+    print(
+        f"{name}, median of {repeat} runs; baseline the kubectl script"
+        " (x: time over the baseline's; higher is slower)"
+    )
     print(f"  kubectl script                 {shell_median * 1000:8.0f} ms  x1.00")
     print(
         f"  hm run --runner kubernetes     {hm_median * 1000:8.0f} ms"
@@ -136,8 +150,9 @@ def main() -> int:
         (root / "README").write_text("a one-file project\n")
         chain, fork = chain_pipeline(args.steps, args.image), _fork(args.children, args.image)
         runs = {"repeat": args.repeat, "parallelism": args.parallelism}
-        _measure(root, "chain", chain, _chain_script(args.steps, args.image), **runs)
-        _measure(root, "fork", fork, _fork_script(args.children, args.image), **runs)
+        run = uuid.uuid4().hex[:8]
+        _measure(root, "chain", chain, _chain_script(args.steps, args.image, run), **runs)
+        _measure(root, "fork", fork, _fork_script(args.children, args.image, run), **runs)
     return 0
 
 

@@ -42,14 +42,16 @@ from harmont.protocol import (  # noqa: E402
     from_borsh,
     to_borsh,
 )
-from tests.native.conftest import Built, build  # noqa: E402
 from tests.native.support import executor_input  # noqa: E402
+from tests.native_support import Built, build  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 #: Seconds each measurement runs for, unless ``--seconds`` says otherwise.
 DURATION: Final = 2.0
+#: The direction of the ratios of the calls/s tables, in their headers.
+_FASTER: Final = "(x: calls/s over the baseline's; higher is faster)"
 
 
 class PythonNull:
@@ -185,7 +187,7 @@ def main() -> None:
         duration,
     )
 
-    print(f"execute_step through the registry ({len(payload)}-byte ExecutorInput):")
+    print(f"execute_step through the registry ({len(payload)}-byte ExecutorInput) {_FASTER}:")
     print(_calls("python plugin (baseline)", python, python))
     print(_calls("native, in process", native, python))
     print(_calls("native, isolated", remote, python))
@@ -196,10 +198,10 @@ def main() -> None:
         "decode StepResult": 1e6 / decode,
     }
     shares["registry, pluggy, context"] = per_call_us - sum(shares.values())
-    print("one in-process native call, time as a ratio to the whole call:")
+    print("one in-process native call (x: time over the whole call's; higher is slower):")
     for what, micros in {"whole call (baseline)": per_call_us, **shares}.items():
         print(f"  {what:<32}{micros:>12.2f} us       x{micros / per_call_us:.2f}")
-    print("bare foreign call, ctypes vs cffi (ABI mode):")
+    print(f"bare foreign call, ctypes vs cffi (ABI mode) {_FASTER}:")
     print(_calls("ctypes, no callback (baseline)", foreign, foreign))
     print(_calls("ctypes, one callback", foreign_callback, foreign))
     measured = cffi_rates(built, duration)

@@ -75,7 +75,10 @@ def main() -> None:
         finally:
             registry.stop()
     baseline, ours = (statistics.median(times[name]) for name in ("docker pull", "pre-flight"))
-    print(f"{_IMAGES} images of {options.size:,} bytes each, median of {options.repeat} pulls")
+    print(
+        f"{_IMAGES} images of {options.size:,} bytes each, median of {options.repeat} pulls"
+        " (x: time over the baseline's; higher is slower)"
+    )
     print(f"  docker pull, one after the other   {baseline:6.2f} s  x1.00")
     print(
         f"  hm pre-flight, a few at a time     {ours:6.2f} s  x{ours / baseline:.2f}  (goal: x1.00)"

@@ -45,7 +45,10 @@ def main() -> None:
     split = _rate(lambda chunk: chunk.split(b"\n"), chunks, options.repeat)
     stream = Masker(["ghp_abcdefghijklmnop1234", "hunter22", "s3cr3t/Value+42"]).stream()
     masked = _rate(stream.feed, chunks, options.repeat)
-    print(f"{options.megabytes} MB in 64 KiB chunks, best of {options.repeat}; time as a ratio")
+    print(
+        f"{options.megabytes} MB in 64 KiB chunks, best of {options.repeat}"
+        " (x: time over the baseline's; higher is slower)"
+    )
     print(f"  line split (baseline)   {split:8.0f} MB/s  x1.00")
     print(f"  masking three secrets   {masked:8.0f} MB/s  x{split / masked:.2f}")
 

@@ -8,11 +8,14 @@ import pytest
 # docker_support (tests/docker_support.py): the engine and base-image fixtures that
 # tests/docker and the docker runs of tests/run share. tests/k8s/cluster_support: the
 # Kubernetes test cluster that tests/k8s and the kubernetes runs of tests/run share.
+# tests.native_support: the native fixtures, built once per session, that tests/native
+# and test_bench share (a plugin, not a conftest, so that importing it loads it once).
 # skip_summary (tests/skip_summary.py): names every component a run skipped, at its end.
 pytest_plugins = [
     "harmont_sdk.testing",
     "docker_support",
     "tests.k8s.cluster_support",
+    "tests.native_support",
     "skip_summary",
 ]
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BASE_IMAGE",
     "docker_api",
+    "docker_cli",
     "docker_engine",
     "docker_engine_exclusive",
     "docker_image",
@@ -126,13 +127,26 @@ def docker_image(docker_api: APIClient) -> str:
     return BASE_IMAGE
 
 
+def _program(name: str, missing: str) -> str:
+    """The path of program *name*; skips (fails under CI=true) saying *missing* if none."""
+    found = shutil.which(name)
+    if found is None:
+        _unavailable(missing)
+    return str(found)
+
+
 @pytest.fixture(scope="session")
 def docker_registry() -> str:
     """The path of Debian's ``docker-registry``, which the pull tests and bench serve from."""
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        _unavailable("docker-registry is missing (`apt-get install docker-registry`)")
-    return str(binary)
+    return _program(
+        "docker-registry", "docker-registry is missing (`apt-get install docker-registry`)"
+    )
+
+
+@pytest.fixture(scope="session")
+def docker_cli() -> str:
+    """The path of the ``docker`` CLI, whose ``docker pull`` the pull bench races `hm` with."""
+    return _program("docker", "the docker CLI is missing (`apt-get install docker.io`)")
 
 
 @contextlib.contextmanager

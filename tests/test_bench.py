@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.k8s.cluster_support import BUSYBOX_IMAGE
-from tests.native.conftest import native  # noqa: F401 -- the fixture, for plugin_calls
 from tests.run.rig import hm_environment
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -103,6 +104,7 @@ def test_plugin_calls_bench_runs(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.docker
+@pytest.mark.usefixtures("docker_cli")
 def test_pull_bench_runs(docker_engine: str, docker_registry: str, tmp_path: Path) -> None:
     """The pull bench completes against a local registry, pushing tiny images."""
     out = _bench(
@@ -113,6 +115,31 @@ def test_pull_bench_runs(docker_engine: str, docker_registry: str, tmp_path: Pat
     )
 
     assert "hm pre-flight" in out
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", "1 skipped"), ("true", "1 error")])
+def test_the_pull_bench_without_the_docker_cli_skips(ci: str, outcome: str, tmp_path: Path) -> None:
+    """Without ``docker`` on PATH the pull bench's test is skipped, or fails under CI=true."""
+    (tmp_path / "test_needs_cli.py").write_text("def test_it(docker_cli):\n    pass\n")
+    repo = BENCH.parent
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-rs", "-p", "tests.docker_support", "test_needs_cli.py"],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PATH": str(Path(sys.executable).parent),
+            "CI": ci,
+            "PYTHONPATH": str(repo),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert outcome in done.stdout, done.stdout
+    assert "the docker CLI is missing" in done.stdout, done.stdout
 
 
 @pytest.mark.slow
@@ -127,6 +154,45 @@ def test_kubernetes_bench_runs(kube_cluster: Path, tmp_path: Path) -> None:
     )
 
     assert out.count("hm run --runner kubernetes") == 2
+
+
+@pytest.mark.parametrize("workload", ["chain", "fork"])
+def test_a_kubectl_script_that_fails_deletes_its_pods(
+    workload: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    The kubernetes bench's script, its first ``kubectl exec`` failing, deletes every pod
+    it names, each name ending in the bench run's suffix: nothing is left on the cluster.
+    """
+    monkeypatch.syspath_prepend(str(BENCH))
+    bench = importlib.import_module("kubernetes_overhead")
+    script = getattr(bench, f"_{workload}_script")(2, "busybox", "f00d")
+    (tmp_path / "bin").mkdir()
+    kubectl = tmp_path / "bin" / "kubectl"
+    kubectl.write_text('#!/bin/sh\necho "$*" >> "$KUBECTL_LOG"\n[ "$1" != exec ]\n')
+    kubectl.chmod(0o755)
+    log = tmp_path / "kubectl.log"
+
+    done = subprocess.run(
+        ["sh", "-c", script],
+        env={
+            **os.environ,
+            "PATH": f"{kubectl.parent}:{os.environ['PATH']}",
+            "KUBECTL_LOG": str(log),
+        },
+        capture_output=True,
+        check=False,
+    )
+
+    calls = log.read_text().splitlines()
+    started = {call.split()[1] for call in calls if call.startswith("run ")}
+    verb, kind, *deleted = calls[-1].split(" --")[0].split()
+    assert done.returncode != 0
+    assert (verb, kind) == ("delete", "pod")
+    assert "--ignore-not-found" in calls[-1]
+    assert started
+    assert started <= set(deleted)
+    assert all(name.endswith("-f00d") for name in deleted)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -153,3 +219,30 @@ def test_the_spawn_floor_stops_at_a_failed_step(jobs: int, tmp_path: Path) -> No
 
     assert (done.returncode, done.stderr) == (1, "steps failed: fails\n")
     assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_spawn_floor_stops_when_a_step_cannot_start(jobs: int, tmp_path: Path) -> None:
+    """A step whose ``sh`` cannot be started fails (no worker dies, none waits forever)."""
+    steps = [
+        {"type": "command", "key": "root", "cmd": "true"},
+        {"type": "command", "key": "sibling", "cmd": "true", "builds_in": None},
+    ]
+    (tmp_path / "pipeline.json").write_text(json.dumps({"version": "0", "steps": steps}))
+    (tmp_path / "empty").mkdir()
+
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "_spawn_floor.py"), "pipeline.json", str(jobs)],
+        cwd=tmp_path,
+        env={**os.environ, "PATH": str(tmp_path / "empty")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 1
+    assert sorted(done.stderr.removeprefix("steps failed: ").strip().split(", ")) == [
+        "root",
+        "sibling",
+    ]

@@ -300,7 +300,8 @@ class _Blackhole:
         # connection can come in after the ones closed here.
         with contextlib.suppress(OSError):
             self._server.shutdown(socket.SHUT_RDWR)
-        self._serving.join()
+        self._serving.join(timeout=5)
+        assert not self._serving.is_alive(), "the shut listening socket left accept() blocked"
         self._server.close()
         for connection in self.accepted:
             connection.close()

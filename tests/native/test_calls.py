@@ -26,7 +26,7 @@ from tests.native.support import executor_input
 
 if TYPE_CHECKING:
     from harmont._plugins._host import Host
-    from tests.native.conftest import Built
+    from tests.native_support import Built
 
 
 def _registry(native: Built, host: Host, *crates: str) -> Registry:

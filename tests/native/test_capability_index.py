@@ -10,7 +10,7 @@ from tests.cli.test_capability_index import Site
 from tests.run.rig import Project, hm_environment
 
 if TYPE_CHECKING:
-    from tests.native.conftest import Built
+    from tests.native_support import Built
 
 
 def test_touching_a_native_library_rebuilds_the_index(native: Built, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from tests.native.conftest import plugins_dir
 from tests.plugins.check_support import check
 
 if TYPE_CHECKING:
-    from tests.native.conftest import Built
+    from tests.native_support import Built
     from tests.plugins.check_support import Checked
     from tests.run.rig import Project
 

@@ -12,7 +12,7 @@ from tests.run.rig import Project, command
 if TYPE_CHECKING:
     import pytest
 
-    from tests.native.conftest import Built
+    from tests.native_support import Built
 
 
 class TestVerbs:

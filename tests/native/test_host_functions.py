@@ -13,7 +13,7 @@ from harmont.protocol import KvScope, SubcommandInput
 
 if TYPE_CHECKING:
     from harmont._plugins._host import Host
-    from tests.native.conftest import Built
+    from tests.native_support import Built
 
 
 @pytest.fixture(params=["in-process", "process"])

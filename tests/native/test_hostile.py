@@ -24,7 +24,7 @@ from tests.run.rig import (
 )
 
 if TYPE_CHECKING:
-    from tests.native.conftest import Built
+    from tests.native_support import Built
 
 pytestmark = pytest.mark.cargo
 

@@ -19,7 +19,7 @@ from tests.plugins.conftest import PLUGIN_SOURCE, write_dist
 
 if TYPE_CHECKING:
     from harmont._plugins._host import Host
-    from tests.native.conftest import Built
+    from tests.native_support import Built
 
 
 def _workers() -> set[int]:

@@ -23,7 +23,7 @@ from tests.plugins.conftest import build_wheel, make_light_venv
 from tests.run.rig import TIMEOUT_SECONDS, hm_environment
 
 if TYPE_CHECKING:
-    from tests.native.conftest import Built
+    from tests.native_support import Built
 
 #: The C example's manifest name, and so its file name once installed.
 _NATIVE = "hm-c-hello"

@@ -18,7 +18,7 @@ from harmont.protocol import API_VERSION, PluginManifest, StepExecutorSpec
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.native.conftest import Built
+    from tests.native_support import Built
 
 
 def _load(tmp_path: Path, *extra: Path) -> Registry:
