@@ -23,10 +23,13 @@ if TYPE_CHECKING:
 
 
 def _kill_marked(marker: str) -> None:
-    """SIGKILL the processes whose command line holds *marker* (a test's own daemons)."""
+    """
+    SIGKILL the processes whose command line, its arguments joined by spaces, holds *marker*
+    (a test's own daemons: ``sleep N`` is the two arguments ``sleep`` and ``N``).
+    """
     for proc in Path("/proc").iterdir():
         try:
-            if marker.encode() in (proc / "cmdline").read_bytes():
+            if marker.encode() in (proc / "cmdline").read_bytes().replace(b"\0", b" "):
                 os.kill(int(proc.name), signal.SIGKILL)
         except (OSError, ValueError):
             continue
