@@ -20,16 +20,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import io
-import os
 import shutil
 import struct
 import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NoReturn
 
 import pytest
+
+from tests.components import unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,10 +54,8 @@ _PT_INTERP: Final = 3
 _LOCKS: Final = Path(tempfile.gettempdir())
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {reason}: CI runs the docker tests, it never skips them")
-    pytest.skip(reason)
+def _unavailable(reason: str) -> NoReturn:
+    unavailable(reason, tests="docker")
 
 
 def _is_static(path: Path) -> bool:

@@ -23,6 +23,7 @@ import attrs
 import pytest
 
 from harmont._plugins._discovery import NATIVE_SUFFIX
+from tests.components import unavailable
 
 __all__ = ["TARGET", "Built", "build", "native"]
 
@@ -82,7 +83,10 @@ def native() -> Built:
     """Build every native fixture (once per session, whichever xdist worker is first)."""
     missing = [tool for tool in ("cargo", os.environ.get("CC", "cc")) if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"building native fixtures needs {' and '.join(missing)}, not installed here")
+        unavailable(
+            f"building native fixtures needs {' and '.join(missing)}, not installed here",
+            tests="native plugin",
+        )
     return build()
 
 

@@ -26,9 +26,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NoReturn
 
 import pytest
+
+from tests.components import unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -52,10 +54,8 @@ _BUILD_SECONDS: Final = 1800
 _START_SECONDS: Final = 300
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {reason}: CI runs the kubernetes tests, it never skips them")
-    pytest.skip(reason)
+def _unavailable(reason: str) -> NoReturn:
+    unavailable(reason, tests="kubernetes")
 
 
 def _alive(pid: int) -> bool:

@@ -14,6 +14,7 @@ from harmont._plugins._discovery import NATIVE_SUFFIX
 from harmont._plugins._manager import PluginStatus, Registry, load_registry
 from harmont._plugins._native import isolation_for, load_native
 from harmont.protocol import API_VERSION, PluginManifest, StepExecutorSpec
+from tests.components import unavailable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -154,7 +155,10 @@ class TestLoading:
         """A shared library that is not a harmont plugin names the missing symbol."""
         compiler = os.environ.get("CC", "cc")
         if shutil.which(compiler) is None:
-            pytest.skip(f"building a foreign library needs {compiler}, not installed here")
+            unavailable(
+                f"building a foreign library needs {compiler}, not installed here",
+                tests="native plugin",
+            )
         source = tmp_path / "foreign.c"
         source.write_text("int foreign_answer(void) { return 42; }\n")
         library = tmp_path / f"libforeign{NATIVE_SUFFIX}"

@@ -17,6 +17,7 @@ from typing import Any, Final
 import pytest
 
 from harmont import protocol as p
+from tests.components import unavailable
 
 from .golden import GOLDEN
 from .test_malformed import CASES as MALFORMED
@@ -32,7 +33,7 @@ def rust_golden_binary() -> Path:
     """Build the cross-check program once per test session."""
     cargo = shutil.which("cargo")
     if cargo is None:
-        pytest.skip("cargo is not installed on this machine")
+        unavailable("cargo is not installed on this machine", tests="protocol")
     target = _REPO / "target"
     subprocess.run(
         [
