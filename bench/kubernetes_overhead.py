@@ -72,9 +72,19 @@ def _prologue(names: list[str]) -> str:
     return f"set -e\ntrap '{delete} >/dev/null 2>&1' EXIT\ntrap 'exit 130' HUP INT TERM\n"
 
 
+def _names(run: str) -> str:
+    """
+    The suffix of a script's pod names: *run* (the bench run's) and the shell's pid, so each
+    execution of the script has pods of its own. A pod deleted with ``--force`` leaves the
+    API at once but lives on its node a while longer, and a new pod of the same name could
+    have its ``kubectl exec`` sent to the old one.
+    """
+    return f"{run}-$$"
+
+
 def _chain_script(steps: int, image: str, run: str) -> str:
-    """The chain as kubectl calls; *run* suffixes its pod's name, unique to the bench run."""
-    pod = f"bench-chain-{run}"
+    """The chain as kubectl calls; its pod's name ends in :func:`_names`."""
+    pod = f"bench-chain-{_names(run)}"
     return (
         _prologue([pod])
         + _start(pod, image)
@@ -83,9 +93,9 @@ def _chain_script(steps: int, image: str, run: str) -> str:
 
 
 def _fork_script(children: int, image: str, run: str) -> str:
-    """The fork as kubectl calls; *run* suffixes its pods' names, unique to the bench run."""
-    root = f"bench-root-{run}"
-    kids = [f"bench-child-{i}-{run}" for i in range(children)]
+    """The fork as kubectl calls; its pods' names end in :func:`_names`."""
+    root = f"bench-root-{_names(run)}"
+    kids = [f"bench-child-{i}-{_names(run)}" for i in range(children)]
     script = _prologue([root, *kids]) + _start(root, image)
     script += (
         f"kubectl exec {root} -- sh -c 'mkdir -p /workspace && echo state > /workspace/s.txt'\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -162,7 +163,8 @@ def test_a_kubectl_script_that_fails_deletes_its_pods(
 ) -> None:
     """
     The kubernetes bench's script, its first ``kubectl exec`` failing, deletes every pod
-    it names, each name ending in the bench run's suffix: nothing is left on the cluster.
+    it names, each name ending in the bench run's suffix and the script's pid: nothing is
+    left on the cluster, and no later execution reuses a name.
     """
     monkeypatch.syspath_prepend(str(BENCH))
     bench = importlib.import_module("kubernetes_overhead")
@@ -192,7 +194,7 @@ def test_a_kubectl_script_that_fails_deletes_its_pods(
     assert "--ignore-not-found" in calls[-1]
     assert started
     assert started <= set(deleted)
-    assert all(name.endswith("-f00d") for name in deleted)
+    assert all(re.fullmatch(r"bench-[a-z0-9-]+-f00d-[0-9]+", name) for name in deleted)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
