@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
@@ -66,6 +67,8 @@ class TestNothingLeft:
     ) -> None:
         """Ctrl-C, once or twice (force), mid-step leaves nothing behind."""
         _forked_pipeline(project, "echo started; sleep 60")
+        # SIGABRT makes an `hm` that outlives the test's patience print where each thread is.
+        project.env["PYTHONFAULTHANDLER"] = "1"
         stderr_path = tmp_path / "stderr"
         with stderr_path.open("w+") as stderr:
             process = project.start(stderr=stderr)
@@ -82,7 +85,15 @@ class TestNothingLeft:
                 # A second signal sent before the first is handled may merge with it.
                 until(lambda: FIRST_PRESS in stderr_path.read_text(), "the first press")
                 process.send_signal(signal.SIGINT)
-            returncode = process.wait(TIMEOUT_SECONDS)
+            try:
+                returncode = process.wait(TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGABRT)
+                process.wait()
+                pytest.fail(
+                    f"hm still ran {TIMEOUT_SECONDS}s after the Ctrl-C; its stderr, "
+                    f"with its threads' stacks:\n{stderr_path.read_text()}"
+                )
         process.stdout.close()
 
         assert 130 == returncode
